@@ -65,13 +65,20 @@ const (
 	PhaseFirstWrite = "first_write"
 )
 
-// FaultResult is the recovery measured for one injected fault.
+// FaultResult is the recovery measured for one scenario fault; Injected says
+// whether the fault took effect at all.
 type FaultResult struct {
 	Index  int     `json:"index"`
 	Action string  `json:"action"`
 	Target string  `json:"target"` // as the scenario named it, e.g. postgres.primary
 	Node   string  `json:"node"`   // what it resolved to at injection, e.g. pg-primary
-	AtMS   float64 `json:"at"`     // injection offset from the run start, ms
+	AtMS   float64 `json:"at"`     // injection offset from the run start, ms (the scheduled offset when not injected)
+	// Injected is false when the fault never took effect (a fault.failed
+	// event, or no fault.injected event at all); Error then says why.
+	Injected bool `json:"injected"`
+	// NoData is true when no write was sent after the injection, so neither
+	// a recovery nor its absence was observed.
+	NoData bool `json:"no_data,omitempty"`
 	// RTOMS is null when the system never recovered (RTO = ∞).
 	RTOMS     *float64 `json:"rto_ms"`
 	Recovered bool     `json:"recovered"`

@@ -1,0 +1,169 @@
+package dr
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/firedrill/firedrill"
+)
+
+// fakeCluster is a cluster whose nodes go down at given virtual times.
+type fakeCluster struct {
+	mu          sync.Mutex
+	downAt      map[string]time.Time
+	lsn         map[string]uint64
+	promoteErrs int // fail this many promotions first
+	fenced      []string
+	promoted    []string
+	checked     map[string]int
+}
+
+func (c *fakeCluster) Check(ctx context.Context, node string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checked[node]++
+	if t, ok := c.downAt[node]; ok && !time.Now().Before(t) {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+func (c *fakeCluster) Fence(ctx context.Context, node, method string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fenced = append(c.fenced, node+":"+method)
+	return nil
+}
+
+func (c *fakeCluster) ReceivedLSN(ctx context.Context, node string) (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.downAt[node]; ok && !time.Now().Before(t) {
+		return 0, errors.New("down")
+	}
+	return c.lsn[node], nil
+}
+
+func (c *fakeCluster) Promote(ctx context.Context, node string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.promoteErrs > 0 {
+		c.promoteErrs--
+		return errors.New("promotion refused")
+	}
+	c.promoted = append(c.promoted, node)
+	return nil
+}
+
+func kinds(evs []firedrill.Event) []firedrill.EventKind {
+	var out []firedrill.EventKind
+	for _, e := range evs {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+func TestFailoverPromotesMostAdvancedStandby(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := &fakeCluster{
+			downAt:  map[string]time.Time{"pg-primary": start.Add(5500 * time.Millisecond)},
+			lsn:     map[string]uint64{"pg-a": 100, "pg-b": 300, "pg-c": 200},
+			checked: map[string]int{},
+		}
+		tl := firedrill.NewTimelineAt(start)
+		f := NewFailover(FailoverConfig{Primary: "pg-primary", Standbys: []string{"pg-a", "pg-b", "pg-c"},
+			Interval: time.Second, Timeout: time.Second, FailuresBeforeAction: 2, Fencing: "stop"}, c, tl, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := f.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evs := tl.Events()
+		want := []firedrill.EventKind{firedrill.EventDetect, firedrill.EventFence, firedrill.EventPromote}
+		if got := kinds(evs); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+		// Checks at 6s and 7s fail (down from 5.5s): detection at the second one.
+		if evs[0].At != 7*time.Second {
+			t.Errorf("detect at %v, want 7s", evs[0].At)
+		}
+		if len(c.promoted) != 1 || c.promoted[0] != "pg-b" {
+			t.Errorf("promoted %v, want [pg-b] (the most advanced)", c.promoted)
+		}
+		if len(c.fenced) != 1 || c.fenced[0] != "pg-primary:stop" {
+			t.Errorf("fenced %v", c.fenced)
+		}
+		// After the failover the manager watches the new primary.
+		if c.checked["pg-b"] < 10 {
+			t.Errorf("new primary checked %d times, want it watched every second", c.checked["pg-b"])
+		}
+	})
+}
+
+func TestFailoverRetriesAfterFailedPromotion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := &fakeCluster{downAt: map[string]time.Time{"p": start}, lsn: map[string]uint64{"s": 1},
+			promoteErrs: 1, checked: map[string]int{}}
+		tl := firedrill.NewTimelineAt(start)
+		f := NewFailover(FailoverConfig{Primary: "p", Standbys: []string{"s"}, Interval: time.Second,
+			Timeout: time.Second, FailuresBeforeAction: 1}, c, tl, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 5500*time.Millisecond)
+		defer cancel()
+		_ = f.Run(ctx)
+		got := kinds(tl.Events())
+		want := []firedrill.EventKind{firedrill.EventDetect, firedrill.EventFence, firedrill.EventFailoverError,
+			firedrill.EventDetect, firedrill.EventFence, firedrill.EventPromote}
+		if len(got) != len(want) {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("events = %v, want %v", got, want)
+			}
+		}
+	})
+}
+
+func TestFailoverWithNoStandbyReportsOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := &fakeCluster{downAt: map[string]time.Time{"p": start}, checked: map[string]int{}}
+		tl := firedrill.NewTimelineAt(start)
+		f := NewFailover(FailoverConfig{Primary: "p", Interval: time.Second, Timeout: time.Second,
+			FailuresBeforeAction: 2}, c, tl, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = f.Run(ctx)
+		got := kinds(tl.Events())
+		if len(got) != 1 || got[0] != firedrill.EventFailoverError {
+			t.Fatalf("events = %v, want one failover.error", got)
+		}
+		if len(c.fenced) != 0 {
+			t.Errorf("fenced %v with nothing to promote", c.fenced)
+		}
+	})
+}
+
+func TestHealthyPrimaryCausesNoFailover(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeCluster{downAt: map[string]time.Time{}, lsn: map[string]uint64{"s": 1}, checked: map[string]int{}}
+		tl := firedrill.NewTimeline()
+		f := NewFailover(FailoverConfig{Primary: "p", Standbys: []string{"s"}, Interval: time.Second,
+			Timeout: time.Second, FailuresBeforeAction: 1}, c, tl, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = f.Run(ctx)
+		if evs := tl.Events(); len(evs) != 0 {
+			t.Fatalf("events = %v, want none", kinds(evs))
+		}
+		if c.checked["p"] < 29 {
+			t.Fatalf("primary checked %d times in 30s at 1s interval", c.checked["p"])
+		}
+	})
+}

@@ -1,0 +1,326 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/firedrill/firedrill"
+)
+
+// TerminalOptions tune WriteTerminal.
+type TerminalOptions struct {
+	// Color adds ANSI colours (green met, red missed, yellow no data). Set
+	// it only when the output is a terminal and NO_COLOR is unset.
+	Color bool
+}
+
+// termWidth is the width the summary is laid out for.
+const termWidth = 80
+
+// maxTermLostIDs is how many lost ids the summary lists.
+const maxTermLostIDs = 10
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+)
+
+// WriteTerminal writes the end-of-run summary of r for a person: a header
+// (scenario, run id, duration), the writes, one block per fault with its
+// phases and RTO, one line per objective (✓ met, ✗ missed, ? no data,
+// • reported) with the target and the measured value, the lost ids, a split
+// brain warning, and the verdict with its reasons. It fits 80 columns.
+func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error {
+	t := &term{color: opts.Color}
+
+	// Header.
+	head := []string{"firedrill", orDash(r.Scenario)}
+	if r.RunID != "" {
+		head = append(head, "run "+r.RunID)
+	}
+	head = append(head, humanMS(r.DurationMS))
+	if !r.FailoverEnabled {
+		head = append(head, "failover off")
+	}
+	t.line(t.paint(ansiBold, strings.Join(head, " · ")))
+
+	// Writes.
+	ws := r.Writes
+	attempted := fmt.Sprintf("%d attempted", ws.Attempted)
+	if r.WriteRate > 0 {
+		attempted += fmt.Sprintf(" at %s/s", trimFloat(r.WriteRate))
+	}
+	parts := []string{attempted, fmt.Sprintf("%d acked", ws.Acked),
+		fmt.Sprintf("%d failed", ws.Failed), fmt.Sprintf("%d indeterminate", ws.Indeterminate)}
+	if ws.Lost == nil {
+		parts = append(parts, "lost not measured")
+	} else {
+		parts = append(parts, fmt.Sprintf("%d lost", *ws.Lost), fmt.Sprintf("%d verified", ws.Verified))
+	}
+	t.joined("writes  ", parts)
+
+	// Faults.
+	for _, f := range r.Faults {
+		t.line("")
+		t.fault(r, f)
+	}
+
+	// Objectives.
+	t.line("")
+	t.line(t.paint(ansiBold, "objectives"))
+	nameW, targetW := 0, 0
+	for _, o := range r.Objectives {
+		nameW = max(nameW, utf8.RuneCountInString(o.Name))
+		targetW = max(targetW, utf8.RuneCountInString(o.Target))
+	}
+	for _, o := range r.Objectives {
+		mark, color := statusMark(o.Status)
+		dots := strings.Repeat(".", nameW-utf8.RuneCountInString(o.Name)+3)
+		target := o.Target + strings.Repeat(" ", targetW-utf8.RuneCountInString(o.Target))
+		t.line(fmt.Sprintf("  %s %s %s %s  %s", t.paint(color, mark), o.Name, dots, target, o.Measured))
+	}
+
+	// Lost ids and split brain.
+	if ws.Lost != nil && *ws.Lost > 0 && len(ws.LostIDs) > 0 {
+		ids := ws.LostIDs[:min(len(ws.LostIDs), maxTermLostIDs)]
+		label := fmt.Sprintf("lost ids (%d): ", *ws.Lost)
+		if *ws.Lost > len(ids) {
+			label = fmt.Sprintf("lost ids (first %d of %d): ", len(ids), *ws.Lost)
+		}
+		t.line("")
+		t.wrapped(label, strings.Repeat(" ", 2), strings.Join(ids, " "))
+	}
+	if r.SplitBrain {
+		detail := "two nodes acknowledged writes at the same time"
+		for _, o := range r.Objectives {
+			if o.Name == ObjectiveSplitBrain && o.Detail != "" {
+				detail = o.Detail
+			}
+		}
+		t.line("")
+		t.wrappedPainted(ansiRed, "⚠ split brain: ", "  ", detail)
+	}
+
+	// Verdict.
+	t.line("")
+	word, color := verdictWord(r.Verdict)
+	counts := countStatuses(r.Objectives)
+	t.line(t.paint(ansiBold+color, word) + strings.Join(append([]string{""}, counts...), " · "))
+	for _, reason := range r.Reasons {
+		t.wrapped("  - ", "    ", reason)
+	}
+	_, err := io.WriteString(w, t.b.String())
+	return err
+}
+
+// fault writes one fault's block.
+func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
+	head := fmt.Sprintf("fault %d  %s", f.Index, strings.TrimSpace(f.Action+" "+f.Target))
+	const indent = "         "
+	if !f.Injected {
+		t.line(head + "  " + t.paint(ansiYellow, "not injected"))
+		if f.Error != "" {
+			t.wrapped(indent, indent, f.Error)
+		}
+		return
+	}
+	if f.Node != "" && f.Node != f.Target {
+		head += " → " + f.Node
+	}
+	t.line(head + " at " + humanMS(f.AtMS))
+
+	var phases []string
+	for _, p := range []struct{ key, label string }{
+		{firedrill.PhaseDetect, "detect"},
+		{firedrill.PhaseFence, "fence"},
+		{firedrill.PhasePromote, "promote"},
+		{firedrill.PhaseFirstWrite, "first write"},
+	} {
+		if ms, ok := f.Phases[p.key]; ok {
+			phases = append(phases, p.label+" "+humanMS(ms))
+		}
+	}
+	if len(phases) > 0 {
+		t.joined(indent, phases)
+	}
+
+	// Failover errors between this injection and the next.
+	at := time.Duration(math.Round(f.AtMS * float64(time.Millisecond)))
+	next := time.Duration(math.MaxInt64)
+	for _, g := range r.Faults {
+		if ga := time.Duration(math.Round(g.AtMS * float64(time.Millisecond))); g.Injected && ga > at && ga < next {
+			next = ga
+		}
+	}
+	for _, e := range r.Events {
+		ea := time.Duration(math.Round(e.AtMS * float64(time.Millisecond)))
+		if e.Kind == firedrill.EventFailoverError && ea >= at && ea < next {
+			t.wrappedPainted(ansiYellow, indent+"failover error at "+human(ea-at)+": ", indent+"  ", orDash(e.Detail))
+		}
+	}
+
+	var res []string
+	if r.WriteRate > 0 {
+		res = append(res, "write every "+human(time.Duration(float64(time.Second)/r.WriteRate)))
+	}
+	res = append(res, "stable for "+humanMS(r.StabilityMS))
+	note := " (" + strings.Join(res, ", ") + ")"
+	switch {
+	case f.NoData:
+		t.line(indent + t.paint(ansiYellow, "RTO no data") + ": no write was sent after the injection")
+	case f.Recovered && f.RTOMS != nil:
+		t.line(indent + t.paint(ansiBold, "RTO "+humanMS(*f.RTOMS)) + note)
+	default:
+		t.line(indent + t.paint(ansiRed, "never recovered") + note)
+	}
+}
+
+func statusMark(s firedrill.ObjectiveStatus) (mark, color string) {
+	switch s {
+	case firedrill.StatusMet:
+		return "✓", ansiGreen
+	case firedrill.StatusMissed:
+		return "✗", ansiRed
+	case firedrill.StatusNoData:
+		return "?", ansiYellow
+	default:
+		return "•", ""
+	}
+}
+
+func verdictWord(v firedrill.Verdict) (word, color string) {
+	switch v {
+	case firedrill.VerdictPass:
+		return "PASS", ansiGreen
+	case firedrill.VerdictFail:
+		return "FAIL", ansiRed
+	default:
+		return "INCONCLUSIVE", ansiYellow
+	}
+}
+
+// countStatuses says how many objectives ended in each status, in a fixed
+// order: "1 missed", "2 met", "1 no data", "1 reported".
+func countStatuses(objs []firedrill.ObjectiveResult) []string {
+	n := map[firedrill.ObjectiveStatus]int{}
+	for _, o := range objs {
+		n[o.Status]++
+	}
+	var out []string
+	for _, s := range []firedrill.ObjectiveStatus{firedrill.StatusMissed, firedrill.StatusMet,
+		firedrill.StatusNoData, firedrill.StatusReported} {
+		if n[s] > 0 {
+			out = append(out, fmt.Sprintf("%d %s", n[s], strings.ReplaceAll(string(s), "-", " ")))
+		}
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// trimFloat writes 50 as "50" and 12.5 as "12.5".
+func trimFloat(f float64) string {
+	s := fmt.Sprintf("%.2f", f)
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
+}
+
+// term accumulates the summary.
+type term struct {
+	b     strings.Builder
+	color bool
+}
+
+func (t *term) line(s string) {
+	t.b.WriteString(s)
+	t.b.WriteByte('\n')
+}
+
+func (t *term) paint(code, s string) string {
+	if !t.color || code == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+// joined writes parts separated by " · " after prefix, wrapping at the
+// terminal width; continuation lines are indented as wide as prefix.
+func (t *term) joined(prefix string, parts []string) {
+	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+	cur := prefix
+	curLen := utf8.RuneCountInString(prefix)
+	fresh := true
+	for i, p := range parts {
+		sep := ""
+		if !fresh {
+			sep = " · "
+		}
+		tail := 0
+		if i < len(parts)-1 {
+			tail = 2 // room for " ·" if the next part wraps
+		}
+		if !fresh && curLen+utf8.RuneCountInString(sep+p)+tail > termWidth {
+			t.line(cur + " ·")
+			cur, curLen, sep = indent, len(indent), ""
+		}
+		cur += sep + p
+		curLen += utf8.RuneCountInString(sep + p)
+		fresh = false
+	}
+	t.line(cur)
+}
+
+// wrapped writes text word-wrapped at the terminal width, the first line
+// after first, the others after next.
+func (t *term) wrapped(first, next, text string) {
+	for _, l := range wrapWords(first, next, text, termWidth) {
+		t.line(l)
+	}
+}
+
+// wrappedPainted is wrapped with the first prefix painted.
+func (t *term) wrappedPainted(color, first, next, text string) {
+	lines := wrapWords(first, next, text, termWidth)
+	if len(lines) > 0 && t.color {
+		trimmed := strings.TrimLeft(first, " ")
+		lead := first[:len(first)-len(trimmed)]
+		lines[0] = lead + t.paint(color, strings.TrimRight(trimmed, " ")) +
+			strings.Repeat(" ", len(trimmed)-len(strings.TrimRight(trimmed, " "))) + lines[0][len(first):]
+	}
+	for _, l := range lines {
+		t.line(l)
+	}
+}
+
+func wrapWords(first, next, text string, width int) []string {
+	var lines []string
+	cur := first
+	curLen := utf8.RuneCountInString(first)
+	empty := true
+	for _, word := range strings.Fields(text) {
+		wl := utf8.RuneCountInString(word)
+		if !empty && curLen+1+wl > width {
+			lines = append(lines, cur)
+			cur, curLen, empty = next, utf8.RuneCountInString(next), true
+		}
+		if !empty {
+			cur += " "
+			curLen++
+		}
+		cur += word
+		curLen += wl
+		empty = false
+	}
+	return append(lines, cur)
+}

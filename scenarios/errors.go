@@ -1,0 +1,139 @@
+package scenarios
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is one problem in a scenario, placed at the YAML node that caused it.
+type Error struct {
+	// File is where the scenario came from: a path, "builtin:<name>", or
+	// the name given to LoadBytes.
+	File string
+	// Line and Col are 1-based; 0 when unknown (a scenario built in code).
+	Line, Col int
+	// Path is the field path, such as timeline.faults[0].at; empty for a
+	// problem with the file as a whole.
+	Path string
+	// Msg says what is wrong, Hint (optional) how to fix it.
+	Msg  string
+	Hint string
+
+	err error // underlying cause, for errors.Is (a missing file)
+}
+
+// Error formats the problem as "file:line:col: path: msg (hint: ...)",
+// leaving out the parts that are unknown.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		if b.Len() > 0 {
+			b.WriteByte(':')
+		}
+		fmt.Fprintf(&b, "%d:%d", e.Line, e.Col)
+	}
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Hint != "" {
+		b.WriteString(" (hint: ")
+		b.WriteString(e.Hint)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying cause, if any (such as fs.ErrNotExist).
+func (e *Error) Unwrap() error { return e.err }
+
+// Errors is every problem found in a scenario, in file order. The loader
+// and Validate return it as their error; use errors.As to get at it.
+type Errors []*Error
+
+// Error prints one problem per line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the individual errors.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// err returns es sorted by position as an error, or nil when empty.
+func (es Errors) err() error {
+	if len(es) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(es, func(a, b *Error) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
+	return es
+}
+
+// clip shortens s for quoting in a message.
+func clip(s string) string {
+	const limit = 40
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:limit]) + "…"
+}
+
+// quoteValue quotes a user's value for a message.
+func quoteValue(s string) string { return strconv.Quote(clip(s)) }
+
+// describeNode says what a YAML node is, for "expected X, got Y" messages.
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return describeTag(n.ShortTag(), n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.DocumentNode:
+		return "a document"
+	}
+	return "nothing"
+}
+
+// describeTag describes a scalar by its resolved tag and value.
+func describeTag(tag, value string) string {
+	switch tag {
+	case "!!str":
+		return "the string " + quoteValue(value)
+	case "!!int", "!!float":
+		return "the number " + clip(value)
+	case "!!bool":
+		return "the boolean " + clip(value)
+	case "!!null":
+		return "nothing (null)"
+	case "!!timestamp":
+		return "the timestamp " + clip(value)
+	}
+	return "a " + clip(tag) + " value " + quoteValue(value)
+}

@@ -1,0 +1,75 @@
+package scenarios
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FuzzLoadBytes checks that the loader never panics and keeps its contract
+// on any input: a scenario or Errors, never both; errors in file order; a
+// loaded scenario validates again and survives a YAML round trip.
+//
+//	go test ./scenarios -run '^$' -fuzz FuzzLoadBytes -fuzztime 30s
+func FuzzLoadBytes(f *testing.F) {
+	for _, name := range BuiltinNames() {
+		data, err := library.ReadFile("library/" + name + ".yaml")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(base))
+	for _, tc := range brokenCases {
+		f.Add([]byte(tc.yaml))
+	}
+	f.Add([]byte("a: &a [*a]\nb: *a\n"))
+	f.Add([]byte("environment: &e {postgres: *e, regions: [x]}\n"))
+	f.Add([]byte("timeline: {faults: [&f {<<: *f}]}\n"))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := LoadBytes("fuzz", data)
+		if (s == nil) == (err == nil) {
+			t.Fatalf("scenario %v and error %v", s, err)
+		}
+		if err != nil {
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) == 0 {
+				t.Fatalf("error %T %v is not a non-empty Errors", err, err)
+			}
+			if !slices.IsSortedFunc(errs, func(a, b *Error) int {
+				if a.Line != b.Line {
+					return a.Line - b.Line
+				}
+				return a.Col - b.Col
+			}) {
+				t.Fatalf("errors out of order:\n%v", err)
+			}
+			for _, e := range errs {
+				if e.File != "fuzz" || e.Msg == "" || e.Line < 0 || e.Col < 0 || (e.Line > 0) != (e.Col > 0) {
+					t.Fatalf("malformed error %#v", e)
+				}
+			}
+			_ = err.Error()
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("a loaded scenario does not validate again: %v", err)
+		}
+		out, err := yaml.Marshal(s)
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		back, err := LoadBytes("fuzz", out)
+		if err != nil {
+			t.Fatalf("reload of\n%s\nfailed: %v", out, err)
+		}
+		back.src = s.src
+		if !reflect.DeepEqual(back, s) {
+			t.Fatalf("round trip differs:\n%#v\n%#v", s, back)
+		}
+	})
+}

@@ -1,0 +1,664 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// base is a valid scenario; the broken cases below edit its lines, so the
+// line numbers in their expectations are those of this text.
+const base = `apiVersion: firedrill/v1
+name: t
+environment:
+  regions: [east, west]
+  postgres:
+    primary: {region: east}
+    replicas:
+      - name: r1
+        region: west
+workload:
+  writes_per_second: 50
+  timeout: 1s
+dr:
+  failover:
+    check_interval: 1s
+    check_timeout: 1s
+    fencing: stop
+timeline:
+  duration: 60s
+  faults:
+    - at: 15s
+      action: kill
+      target: postgres.primary
+objectives:
+  rto: 15s
+  lost_writes: report
+`
+
+// edit replaces 1-based lines of base; a replacement may span several
+// lines (shifting the ones after it).
+func edit(repl map[int]string) string {
+	lines := strings.Split(base, "\n")
+	for n, text := range repl {
+		lines[n-1] = text
+	}
+	return strings.Join(lines, "\n")
+}
+
+type wantErr struct {
+	at   string // "line:col"
+	path string
+	msg  string // substring of Msg
+	hint string // substring of Hint ("" = not checked)
+}
+
+var brokenCases = []struct {
+	name string
+	yaml string
+	want []wantErr
+}{
+	{"unknown field with suggestion", edit(map[int]string{11: "  writes_per_sec: 50"}), []wantErr{
+		{"11:3", "workload.writes_per_sec", `unknown field "writes_per_sec"`, "did you mean writes_per_second?"},
+	}},
+	{"unknown field, case and underscores", edit(map[int]string{11: "  writesPerSecond: 50"}), []wantErr{
+		{"11:3", "workload.writesPerSecond", `unknown field "writesPerSecond"`, "did you mean writes_per_second?"},
+	}},
+	{"field at the wrong level", edit(map[int]string{2: "name: t\nregion: east"}), []wantErr{
+		{"3:1", "region", `unknown field "region"`, "known fields here: apiVersion, name"},
+	}},
+	{"field under the wrong parent", edit(map[int]string{2: "name: t\nfaults: []"}), []wantErr{
+		{"3:1", "faults", `unknown field "faults"`, "did you mean timeline.faults?"},
+	}},
+	{"unknown field and the required one it replaced", edit(map[int]string{19: "  durations: 60s"}), []wantErr{
+		{"19:3", "timeline.durations", `unknown field "durations"`, "did you mean duration?"},
+		{"19:3", "timeline.duration", "timeline.duration is required", "duration: 60s"},
+	}},
+	{"wrong type: string for a number", edit(map[int]string{11: "  writes_per_second: fast"}), []wantErr{
+		{"11:22", "workload.writes_per_second", `expected a number, got the string "fast"`, ""},
+	}},
+	{"wrong type: scalar for a list", edit(map[int]string{4: "  regions: east"}), []wantErr{
+		{"4:12", "environment.regions", `expected a list, got the string "east"`, "write [east]"},
+	}},
+	{"wrong type: scalar for a mapping", edit(map[int]string{6: "    primary: east"}), []wantErr{
+		{"6:14", "environment.postgres.primary", `expected a mapping, got the string "east"`, "write {region: east}"},
+	}},
+	{"wrong type: bool", edit(map[int]string{15: "    check_interval: 1s\n    enabled: yes"}), []wantErr{
+		{"16:14", "dr.failover.enabled", `expected true or false, got the string "yes"`, ""},
+	}},
+	{"bad duration", edit(map[int]string{12: "  timeout: 15 seconds"}), []wantErr{
+		{"12:12", "workload.timeout", `invalid duration "15 seconds"`, "15s, 1m30s"},
+	}},
+	{"days are not a unit", edit(map[int]string{19: "  duration: 2d"}), []wantErr{
+		{"19:13", "timeline.duration", `invalid duration "2d"`, "write 48h"},
+	}},
+	{"bare number duration", edit(map[int]string{19: "  duration: 60"}), []wantErr{
+		{"19:13", "timeline.duration", "a duration needs a unit, got the bare number 60", "write 60s"},
+	}},
+	{"quoted bare number duration", edit(map[int]string{21: `    - at: "15"`}), []wantErr{
+		{"21:11", "timeline.faults[0].at", "a duration needs a unit", "write 15s"},
+	}},
+	{"missing apiVersion", edit(map[int]string{1: "# no version"}), []wantErr{
+		{"2:1", "apiVersion", "apiVersion is missing", "apiVersion: firedrill/v1"},
+	}},
+	{"wrong apiVersion", edit(map[int]string{1: "apiVersion: firedrill/v2"}), []wantErr{
+		{"1:13", "apiVersion", `unsupported apiVersion "firedrill/v2"`, "firedrill/v1"},
+	}},
+	{"missing name", edit(map[int]string{2: "# no name"}), []wantErr{
+		{"1:1", "name", "name is required", ""},
+	}},
+	{"bad name", edit(map[int]string{2: "name: Primary Kill"}), []wantErr{
+		{"2:7", "name", `name "Primary Kill" must be lowercase letters, digits and dashes`, "primary-kill"},
+	}},
+	{"unknown region", edit(map[int]string{6: "    primary: {region: esat}"}), []wantErr{
+		{"6:23", "environment.postgres.primary.region", `unknown region "esat"`, "did you mean east?"},
+	}},
+	{"empty region", edit(map[int]string{4: "  regions: [east, west, north]"}), []wantErr{
+		{"4:25", "environment.regions[2]", `region "north" has nothing in it`, "remove the region"},
+	}},
+	{"duplicate region", edit(map[int]string{4: "  regions: [east, west, east]"}), []wantErr{
+		{"4:25", "environment.regions[2]", `region "east" is listed twice`, ""},
+	}},
+	{"no regions", edit(map[int]string{4: "  regions: []"}), []wantErr{
+		{"4:12", "environment.regions", "at least one region is required", ""},
+	}},
+	{"fault after the end", edit(map[int]string{21: "    - at: 75s"}), []wantErr{
+		{"21:11", "timeline.faults[0].at", "the fault at 1m15s is not before the end of the timeline (1m0s)", "longer than 1m15s"},
+	}},
+	{"fault at the very end", edit(map[int]string{21: "    - at: 1m"}), []wantErr{
+		{"21:11", "timeline.faults[0].at", "not before the end", ""},
+	}},
+	{"fault without at", edit(map[int]string{21: "    - target: postgres.primary", 23: "      # at is missing"}), []wantErr{
+		{"21:7", "timeline.faults[0].at", "a fault needs at", "at: 0s"},
+	}},
+	{"unknown action", edit(map[int]string{22: "      action: kil"}), []wantErr{
+		{"22:15", "timeline.faults[0].action", `unknown action "kil"`, "did you mean kill?"},
+	}},
+	{"unknown action, no close match", edit(map[int]string{22: "      action: explode"}), []wantErr{
+		{"22:15", "timeline.faults[0].action", `unknown action "explode"`, "actions are: kill"},
+	}},
+	{"unknown target", edit(map[int]string{23: "      target: postgres.primay"}), []wantErr{
+		{"23:15", "timeline.faults[0].target", `unknown target "postgres.primay"`, "did you mean postgres.primary?"},
+	}},
+	{"unknown target, listed", edit(map[int]string{23: "      target: database"}), []wantErr{
+		{"23:15", "timeline.faults[0].target", `unknown target "database"`, "postgres.primary, postgres.replica, postgres.r1, storage, app"},
+	}},
+	{"duplicate replica names", edit(map[int]string{
+		7: "    replicas: [{name: r1, region: west}, {name: r1, region: east}]", 8: "    # one line", 9: "    # above",
+	}), []wantErr{
+		{"7:49", "environment.postgres.replicas[1].name", `replica name "r1" is used twice (also replicas[0])`, ""},
+	}},
+	{"reserved replica name", edit(map[int]string{8: "      - name: replica"}), []wantErr{
+		{"8:15", "environment.postgres.replicas[0].name", `replica name "replica" is reserved`, ""},
+	}},
+	{"synchronous replica", edit(map[int]string{9: "        region: west\n        synchronous: true"}), []wantErr{
+		{"10:22", "environment.postgres.replicas[0].synchronous", "synchronous replicas are not supported yet", ""},
+	}},
+	{"failover without a replica", edit(map[int]string{7: "    # no replicas", 8: "", 9: ""}), []wantErr{
+		{"4:19", "environment.regions[1]", `region "west" has nothing in it`, ""},
+		{"6:5", "environment.postgres.replicas", "failover needs a replica", "dr.failover.enabled: false"},
+	}},
+	{"check_timeout longer than check_interval", edit(map[int]string{16: "    check_timeout: 2s"}), []wantErr{
+		{"16:20", "dr.failover.check_timeout", "check_timeout 2s is longer than check_interval 1s", "check_timeout <= check_interval"},
+	}},
+	{"bad fencing", edit(map[int]string{17: "    fencing: shoot"}), []wantErr{
+		{"17:14", "dr.failover.fencing", `unknown fencing "shoot"`, "stop, disconnect"},
+	}},
+	{"failures_before_action 0", edit(map[int]string{17: "    fencing: stop\n    failures_before_action: 0"}), []wantErr{
+		{"18:29", "dr.failover.failures_before_action", "failures_before_action must be >= 1, got 0", ""},
+	}},
+	{"writes_per_second 0", edit(map[int]string{11: "  writes_per_second: 0"}), []wantErr{
+		{"11:22", "workload.writes_per_second", "writes_per_second must be > 0 and <= 2000, got 0", ""},
+	}},
+	{"writes_per_second too high", edit(map[int]string{11: "  writes_per_second: 5000"}), []wantErr{
+		{"11:22", "workload.writes_per_second", "got 5000", ""},
+	}},
+	{"timeout 0", edit(map[int]string{12: "  timeout: 0s"}), []wantErr{
+		{"12:12", "workload.timeout", "timeout must be > 0, got 0s", ""},
+	}},
+	{"negative objectives", edit(map[int]string{25: "  rto: -1s\n  rpo: -2s", 26: "  lost_writes: -1"}), []wantErr{
+		{"25:8", "objectives.rto", "rto must be > 0, got -1s", ""},
+		{"26:8", "objectives.rpo", "rpo must be >= 0, got -2s", ""},
+		{"27:16", "objectives.lost_writes", "lost_writes must be >= 0, got -1", ""},
+	}},
+	{"lost_writes neither number nor report", edit(map[int]string{26: "  lost_writes: all"}), []wantErr{
+		{"26:16", "objectives.lost_writes", `expected a whole number or "report", got the string "all"`, ""},
+	}},
+	{"field set twice", edit(map[int]string{12: "  timeout: 1s\n  timeout: 2s"}), []wantErr{
+		{"13:3", "workload.timeout", "timeout is set twice (first on line 12)", ""},
+	}},
+	{"YAML syntax error", edit(map[int]string{12: "  timeout: 1s: 2s"}), []wantErr{
+		{"12:3", "", "YAML syntax error: mapping values are not allowed in this context", "quote"},
+	}},
+	{"YAML tab indentation", edit(map[int]string{12: "\ttimeout: 1s"}), []wantErr{
+		{"12:1", "", "YAML syntax error: found a tab character", "spaces, not tabs"},
+	}},
+	{"YAML unknown anchor", edit(map[int]string{12: "  timeout: *t"}), []wantErr{
+		{"12:12", "", "YAML syntax error: unknown anchor 't' referenced", ""},
+	}},
+	{"two documents", base + "---\nname: other\n", []wantErr{
+		{"27:1", "", "a second YAML document starts here", ""},
+	}},
+	{"not a mapping", "- apiVersion: firedrill/v1\n", []wantErr{
+		{"1:1", "", "a scenario is a mapping of fields, got a list", ""},
+	}},
+	{"empty", "# nothing\n", []wantErr{
+		{"0:0", "", "the scenario is empty", ""},
+	}},
+	{"control character", edit(map[int]string{2: "name: t\x07"}), []wantErr{
+		{"2:8", "", "control character U+0007", ""},
+	}},
+	{"invalid UTF-8", edit(map[int]string{2: "name: \xff"}), []wantErr{
+		{"2:7", "", "not valid UTF-8", ""},
+	}},
+	{"several errors at once", edit(map[int]string{
+		1:  "# apiVersion forgotten",
+		6:  "    primary: {region: esat}",
+		11: "  writes_per_sec: 50",
+		12: "  timeout: 15",
+		17: "    fencing: shoot",
+		21: "    - at: 90s",
+		23: "      target: postgres.r2",
+	}), []wantErr{
+		{"2:1", "apiVersion", "apiVersion is missing", ""},
+		{"6:23", "environment.postgres.primary.region", `unknown region "esat"`, ""},
+		{"11:3", "workload.writes_per_sec", `unknown field "writes_per_sec"`, ""},
+		{"12:12", "workload.timeout", "bare number 15", "write 15s"},
+		{"17:14", "dr.failover.fencing", `unknown fencing "shoot"`, ""},
+		{"21:11", "timeline.faults[0].at", "not before the end", ""},
+		{"23:15", "timeline.faults[0].target", `unknown target "postgres.r2"`, "did you mean postgres.r1?"},
+	}},
+}
+
+func TestBaseIsValid(t *testing.T) {
+	if _, err := LoadBytes("base.yaml", []byte(base)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBroken(t *testing.T) {
+	for _, tc := range brokenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := LoadBytes("t.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("loaded without error:\n%s", tc.yaml)
+			}
+			if s != nil {
+				t.Error("a scenario came back with the error")
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("error is %T, not Errors: %v", err, err)
+			}
+			if len(errs) != len(tc.want) {
+				t.Fatalf("got %d errors, want %d:\n%v", len(errs), len(tc.want), err)
+			}
+			for i, w := range tc.want {
+				e := errs[i]
+				if e.File != "t.yaml" {
+					t.Errorf("error %d: file %q", i, e.File)
+				}
+				if at := fmt.Sprintf("%d:%d", e.Line, e.Col); at != w.at {
+					t.Errorf("error %d at %s, want %s: %v", i, at, w.at, e)
+				}
+				if e.Path != w.path {
+					t.Errorf("error %d path %q, want %q: %v", i, e.Path, w.path, e)
+				}
+				if !strings.Contains(e.Msg, w.msg) {
+					t.Errorf("error %d message %q, want it to contain %q", i, e.Msg, w.msg)
+				}
+				if !strings.Contains(e.Hint, w.hint) {
+					t.Errorf("error %d hint %q, want it to contain %q", i, e.Hint, w.hint)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	e := &Error{File: "drill.yaml", Line: 12, Col: 14, Path: "timeline.faults[0].at", Msg: "a duration needs a unit, got the bare number 15", Hint: "write 15s"}
+	want := "drill.yaml:12:14: timeline.faults[0].at: a duration needs a unit, got the bare number 15 (hint: write 15s)"
+	if got := e.Error(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	for _, tc := range []struct {
+		e    Error
+		want string
+	}{
+		{Error{File: "f", Msg: "m"}, "f: m"},
+		{Error{Path: "name", Msg: "m"}, "name: m"},
+		{Error{Line: 3, Col: 4, Msg: "m", Hint: "h"}, "3:4: m (hint: h)"},
+	} {
+		if got := tc.e.Error(); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+	errs := Errors{e, {File: "f", Msg: "m"}}
+	if got := errs.Error(); got != want+"\nf: m" {
+		t.Errorf("Errors: %q", got)
+	}
+	var one *Error
+	if !errors.As(error(errs), &one) || one != e {
+		t.Error("errors.As does not reach an *Error")
+	}
+}
+
+func TestBuiltins(t *testing.T) {
+	names := BuiltinNames()
+	if !slices.Equal(names, []string{"primary-kill", "primary-kill-no-failover"}) {
+		t.Fatalf("built-ins: %v", names)
+	}
+	for _, name := range names {
+		s, err := Builtin(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if s.Name != name {
+			t.Errorf("%s: name %q differs from the file name", name, s.Name)
+		}
+		if s.File != "builtin:"+name {
+			t.Errorf("%s: File %q", name, s.File)
+		}
+		if s.Description == "" {
+			t.Errorf("%s: no description", name)
+		}
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: Validate after load: %v", name, err)
+		}
+	}
+
+	s, _ := Builtin("primary-kill")
+	env := s.Environment
+	check := func(what string, got, want any) {
+		t.Helper()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("primary-kill %s = %v, want %v", what, got, want)
+		}
+	}
+	check("regions", env.Regions, []string{"east", "west"})
+	check("primary region", env.Postgres.Primary.Region, "east")
+	check("replicas", env.Postgres.Replicas, []Replica{{Name: "replica1", Region: "west"}})
+	check("storage region", env.Storage.Region, "east")
+	check("app region", env.App.Region, "east")
+	check("postgres image", env.Postgres.Image, "postgres:15")
+	check("storage image", env.Storage.Image, "minio/minio")
+	check("bucket", env.Storage.Bucket, "firedrill")
+	check("workload", s.Workload, Workload{WritesPerSecond: 50, Timeout: Duration{time.Second}, StabilityWindow: Duration{5 * time.Second}})
+	f := s.DR.Failover
+	check("failover enabled", f.IsEnabled(), true)
+	check("check_interval", f.CheckInterval.Duration, time.Second)
+	check("check_timeout", f.CheckTimeout.Duration, time.Second)
+	check("failures_before_action", f.FailuresBeforeAction, 2)
+	check("fencing", f.Fencing, "stop")
+	check("timeline", s.Timeline, Timeline{Duration: Duration{time.Minute}, Faults: []Fault{{At: Duration{15 * time.Second}, Action: "kill", Target: "postgres.primary"}}})
+	check("rto", *s.Objectives.RTO, Duration{15 * time.Second})
+	check("rpo", s.Objectives.RPO, (*Duration)(nil))
+	check("lost_writes", s.Objectives.LostWrites, (*int)(nil))
+
+	nf, _ := Builtin("primary-kill-no-failover")
+	check("no-failover enabled", nf.DR.Failover.IsEnabled(), false)
+	if !strings.Contains(nf.Description, "never recovers") {
+		t.Errorf("no-failover description: %q", nf.Description)
+	}
+	// Apart from the switch and the texts, the two drills are the same.
+	nf.DR.Failover.Enabled = new(true)
+	nf.Name, nf.Description, nf.File, nf.src = s.Name, s.Description, s.File, s.src
+	if !reflect.DeepEqual(nf, s) {
+		t.Error("primary-kill-no-failover differs from primary-kill in more than failover")
+	}
+}
+
+func TestBuiltinUnknown(t *testing.T) {
+	_, err := Builtin("primary-kil")
+	if err == nil || !strings.Contains(err.Error(), "did you mean primary-kill?") {
+		t.Errorf("got %v", err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Error("not fs.ErrNotExist")
+	}
+}
+
+func TestResolve(t *testing.T) {
+	s, err := Resolve("primary-kill")
+	if err != nil || s.File != "builtin:primary-kill" {
+		t.Fatalf("built-in: %v %v", s, err)
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "drill.yaml")
+	if err := os.WriteFile(path, []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Resolve(path)
+	if err != nil || s.File != path || s.Name != "t" {
+		t.Fatalf("file: %v %v", s, err)
+	}
+
+	t.Chdir(dir)
+	if err := os.WriteFile("bare", []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Resolve("bare"); err != nil || s.File != "bare" {
+		t.Fatalf("bare file name: %v %v", s, err)
+	}
+
+	_, err = Resolve("primary-kil")
+	if err == nil || !strings.Contains(err.Error(), "neither a built-in scenario nor a file") || !strings.Contains(err.Error(), "did you mean primary-kill?") {
+		t.Errorf("unknown name: %v", err)
+	}
+	_, err = Resolve(filepath.Join(dir, "missing.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, "missing.yaml")+": cannot read the scenario: ") {
+		t.Errorf("missing file message: %v", err)
+	}
+
+	broken := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte(edit(map[int]string{19: "  duration: 60"})), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(broken)
+	if err == nil || !strings.HasPrefix(err.Error(), broken+":19:13: timeline.duration: ") {
+		t.Errorf("broken file: %v", err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	s, err := LoadBytes("min.yaml", []byte(`apiVersion: firedrill/v1
+name: min
+environment:
+  regions: [west, east]
+  postgres:
+    primary: {region: east}
+    replicas: [{name: r1, region: east}]
+dr:
+  failover:
+    check_interval: 500ms
+    enabled: ~
+workload:
+  timeout:
+timeline:
+  duration: 10s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := s.Environment
+	if env.Postgres.Image != "postgres:15" || env.Storage.Image != "minio/minio" || env.Storage.Bucket != "firedrill" {
+		t.Errorf("images/bucket: %+v", env)
+	}
+	if env.Storage.Region != "west" {
+		t.Errorf("storage region %q, want the first region", env.Storage.Region)
+	}
+	if env.App.Region != "east" {
+		t.Errorf("app region %q, want the primary's", env.App.Region)
+	}
+	if env.App.Image != "" {
+		t.Errorf("app image %q", env.App.Image)
+	}
+	w := s.Workload
+	if w.WritesPerSecond != 50 || w.Timeout.Duration != time.Second || w.StabilityWindow.Duration != 5*time.Second {
+		t.Errorf("workload %+v", w)
+	}
+	f := s.DR.Failover
+	if f.Enabled == nil || !*f.Enabled || f.CheckInterval.Duration != 500*time.Millisecond ||
+		f.CheckTimeout.Duration != 500*time.Millisecond || f.FailuresBeforeAction != 2 || f.Fencing != "stop" {
+		t.Errorf("failover %+v (check_timeout must be capped to the interval)", f)
+	}
+	if s.Objectives != (Objectives{}) {
+		t.Errorf("objectives %+v", s.Objectives)
+	}
+	if !slices.Equal(s.Services(), []string{"postgres.primary", "postgres.r1", "storage", "app"}) {
+		t.Errorf("services %v", s.Services())
+	}
+}
+
+// A stability window of 0s written out is kept: only absent fields default.
+func TestExplicitZeroKept(t *testing.T) {
+	s, err := LoadBytes("z.yaml", []byte(edit(map[int]string{12: "  timeout: 1s\n  stability_window: 0s"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Workload.StabilityWindow.Duration != 0 {
+		t.Errorf("stability_window %v", s.Workload.StabilityWindow)
+	}
+	if _, err := LoadBytes("z.yaml", []byte(edit(map[int]string{17: `    fencing: ""`}))); err == nil || !strings.Contains(err.Error(), `17:14: dr.failover.fencing: unknown fencing ""`) {
+		t.Errorf("empty fencing: %v", err)
+	}
+}
+
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	s, err := LoadBytes("m.yaml", []byte(`apiVersion: firedrill/v1
+name: merged
+environment:
+  regions: [east, west]
+  postgres:
+    primary: {region: east}
+    replicas:
+      - &r {name: r1, region: west}
+      - <<: *r
+        name: r2
+timeline:
+  duration: 1m
+  faults:
+    - &kill {at: 10s, action: kill, target: postgres.r1}
+    - <<: [*kill, {target: app}]
+      at: 20s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ReplicaNames(); !slices.Equal(got, []string{"r1", "r2"}) {
+		t.Errorf("replicas %v", got)
+	}
+	if s.RegionOf("postgres.r2") != "west" {
+		t.Errorf("r2 region %q", s.RegionOf("postgres.r2"))
+	}
+	want := []Fault{
+		{At: Duration{10 * time.Second}, Action: "kill", Target: "postgres.r1"},
+		{At: Duration{20 * time.Second}, Action: "kill", Target: "postgres.r1"},
+	}
+	if !reflect.DeepEqual(s.Timeline.Faults, want) {
+		t.Errorf("faults %+v", s.Timeline.Faults)
+	}
+}
+
+func TestProgrammatic(t *testing.T) {
+	s := &Scenario{
+		APIVersion: APIVersion,
+		Name:       "code",
+		Environment: Environment{
+			Regions:  []string{"a", "b"},
+			Postgres: Postgres{Primary: Node{Region: "a"}, Replicas: []Replica{{Name: "r1", Region: "b"}}},
+		},
+		Timeline:   Timeline{Duration: Duration{time.Minute}, Faults: []Fault{{At: Duration{}, Action: "kill", Target: TargetAnyReplica}}},
+		Objectives: Objectives{RTO: NewDuration(10 * time.Second)},
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("valid scenario: %v", err)
+	}
+	if s.Workload.WritesPerSecond != 0 || s.Environment.Postgres.Image != "" {
+		t.Error("Validate changed the scenario")
+	}
+	if s.RegionOf(TargetStorage) != "a" || s.RegionOf(TargetApp) != "a" || s.RegionOf("postgres.r1") != "b" ||
+		s.RegionOf(TargetPrimary) != "a" || s.RegionOf("postgres.nope") != "" || s.RegionOf("postgres.") != "" {
+		t.Error("RegionOf before defaults")
+	}
+	s.ApplyDefaults()
+	if s.Workload.WritesPerSecond != 50 || s.Environment.Storage.Region != "a" || !s.DR.Failover.IsEnabled() {
+		t.Errorf("ApplyDefaults: %+v", s)
+	}
+
+	s.Environment.Postgres.Replicas = append(s.Environment.Postgres.Replicas, Replica{Name: "r1", Region: "c"})
+	s.Timeline.Faults[0].At = Duration{2 * time.Minute}
+	err := s.Validate()
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 3 {
+		t.Fatalf("got %v", err)
+	}
+	for i, want := range []string{
+		`environment.postgres.replicas[1].region: unknown region "c" (hint: regions are: a, b)`,
+		`environment.postgres.replicas[1].name: replica name "r1" is used twice`,
+		`timeline.faults[0].at: the fault at 2m0s is not before the end`,
+	} {
+		if !strings.HasPrefix(errs[i].Error(), want) || errs[i].Line != 0 {
+			t.Errorf("error %d: %v, want %s", i, errs[i], want)
+		}
+	}
+}
+
+// Validate on a loaded scenario that was then changed in code still places
+// errors at the fields' positions.
+func TestValidateAfterLoadKeepsPositions(t *testing.T) {
+	s, err := LoadBytes("t.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Timeline.Faults[0].Action = "explode"
+	if err := s.Validate(); err == nil || err.Error() != `t.yaml:22:15: timeline.faults[0].action: unknown action "explode" (hint: actions are: kill)` {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestDurationRoundTrip(t *testing.T) {
+	for _, in := range []string{"0s", "1ns", "500ms", "15s", "1m30s", "1h0m0s", "-5s", "2h45m0.5s"} {
+		d, err := ParseDuration(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		back, err := ParseDuration(d.String())
+		if err != nil || back != d {
+			t.Errorf("%s → %s → %v (%v)", in, d, back, err)
+		}
+		text, _ := d.MarshalText()
+		var fromText Duration
+		if err := fromText.UnmarshalText(text); err != nil || fromText != d {
+			t.Errorf("text %s: %v %v", text, fromText, err)
+		}
+		out, err := yaml.Marshal(struct{ D Duration }{d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fromYAML struct{ D Duration }
+		if err := yaml.Unmarshal(out, &fromYAML); err != nil || fromYAML.D != d {
+			t.Errorf("yaml %q: %v %v", out, fromYAML.D, err)
+		}
+	}
+	for _, bad := range []string{"15", "1.5", "15 seconds", "1d", "", " 1s"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	var d Duration
+	if err := yaml.Unmarshal([]byte("15"), &d); err == nil || !strings.Contains(err.Error(), "write 15s") {
+		t.Errorf("yaml bare number: %v", err)
+	}
+}
+
+// A loaded scenario, marshalled back to YAML and loaded again, is the same.
+func TestScenarioRoundTrip(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		s, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := yaml.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := LoadBytes("out.yaml", out)
+		if err != nil {
+			t.Fatalf("%s: reload: %v\n%s", name, err, out)
+		}
+		back.File, back.src = s.File, s.src
+		if !reflect.DeepEqual(back, s) {
+			t.Errorf("%s: round trip differs:\n%s", name, out)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"rgion", "region"},
+		{"regoin", "region"},
+		{"Region", "region"},
+		{"api_version", "apiVersion"},
+		{"failures_before_actoin", "failures_before_action"},
+		{"zzz", ""},
+		{"", ""},
+	} {
+		if got := suggest(tc.in, []string{"region", "regions", "apiVersion", "failures_before_action", "name"}); got != tc.want {
+			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

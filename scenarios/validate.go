@@ -1,0 +1,345 @@
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Validate checks the scenario as it will run, that is with its defaults
+// applied (s itself is not changed), and returns every problem as Errors,
+// or nil. A scenario from Load carries the positions of its fields, so the
+// errors name file:line:col; one built in code gets field paths only.
+func (s *Scenario) Validate() error {
+	c := s.clone()
+	filled := c.applyDefaults()
+	if s.src != nil {
+		for p := range s.src.defaulted {
+			filled[p] = true
+		}
+	}
+	return c.validate(filled).err()
+}
+
+const maxWritesPerSecond = 2000
+
+var (
+	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+)
+
+// reservedRegions are network names the environment uses itself.
+var reservedRegions = map[string]string{
+	"wan": "it is the network that joins all regions",
+}
+
+// reservedReplicas would clash with a target or a container name.
+var reservedReplicas = map[string]string{
+	"primary": "postgres.primary names the primary",
+	"replica": "postgres.replica means any replica",
+}
+
+type validator struct {
+	s      *Scenario
+	filled map[string]bool // paths that hold a default, not a written value
+	errs   Errors
+}
+
+// validate checks s, whose defaults are already applied; filled are the
+// paths the defaults filled.
+func (s *Scenario) validate(filled map[string]bool) Errors {
+	v := &validator{s: s, filled: filled}
+	v.header()
+	v.placement(v.regions())
+	v.postgres()
+	v.storage()
+	v.workload()
+	v.failover()
+	v.timeline()
+	v.objectives()
+	return v.errs
+}
+
+// add records a problem with the field at path, unless the decoder has
+// already reported that field.
+func (v *validator) add(path, msg, hint string) {
+	if v.s.src.isBad(path) {
+		return
+	}
+	p := v.s.src.at(path)
+	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.line, Col: p.col, Path: path, Msg: msg, Hint: hint})
+}
+
+func (v *validator) present(path string) bool { return v.s.src.isPresent(path) }
+
+func (v *validator) header() {
+	s := v.s
+	switch s.APIVersion {
+	case APIVersion:
+	case "":
+		v.add("apiVersion", "apiVersion is missing", "start the file with apiVersion: "+APIVersion)
+	default:
+		v.add("apiVersion", fmt.Sprintf("unsupported apiVersion %s", quoteValue(s.APIVersion)), "this build reads "+APIVersion)
+	}
+	if s.Name == "" {
+		v.add("name", "name is required", "a short id such as primary-kill")
+	} else {
+		v.checkName("name", "name", s.Name)
+	}
+}
+
+// checkName checks an identifier that ends up in container and network
+// names.
+func (v *validator) checkName(path, what, name string) bool {
+	if len(name) <= 63 && nameRE.MatchString(name) {
+		return true
+	}
+	hint := ""
+	if slug := slugify(name); slug != "" && slug != name {
+		hint = "for example " + slug
+	}
+	msg := fmt.Sprintf("%s %s must be lowercase letters, digits and dashes, starting with a letter or digit", what, quoteValue(name))
+	if len(name) > 63 && nameRE.MatchString(name) {
+		msg = fmt.Sprintf("%s %s is longer than 63 characters", what, quoteValue(name))
+		hint = ""
+	}
+	v.add(path, msg, hint)
+	return false
+}
+
+// slugify turns s into a valid name, if it can.
+func slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+		if b.Len() >= 63 {
+			break
+		}
+	}
+	return strings.TrimRight(b.String(), "-")
+}
+
+// regions checks the region list. It returns the well-formed, distinct
+// region names (in order) that references are checked against, or nil when
+// there is no list at all.
+func (v *validator) regions() []string {
+	regions := v.s.Environment.Regions
+	if len(regions) == 0 {
+		v.add("environment.regions", "at least one region is required", "for example regions: [east, west]")
+		return nil
+	}
+	var good []string
+	first := map[string]int{}
+	for i, r := range regions {
+		path := fmt.Sprintf("environment.regions[%d]", i)
+		if r == "" {
+			v.add(path, "region name is empty", "")
+			continue
+		}
+		if j, dup := first[r]; dup {
+			v.add(path, fmt.Sprintf("region %s is listed twice (also regions[%d])", quoteValue(r), j), "remove one of them")
+			continue
+		}
+		first[r] = i
+		if why, ok := reservedRegions[r]; ok {
+			v.add(path, fmt.Sprintf("region name %s is reserved: %s", quoteValue(r), why), "choose another name")
+			continue
+		}
+		if v.checkName(path, "region", r) {
+			good = append(good, r)
+		}
+	}
+	if good == nil {
+		good = []string{} // a list, all of it bad: still check references
+	}
+	return good
+}
+
+// placement checks that every service is in a known region and every
+// well-formed region holds a service; regions are those from regions().
+func (v *validator) placement(regions []string) {
+	env := &v.s.Environment
+	used := map[string]bool{}
+	ref := func(path, region, what string) {
+		used[region] = true
+		if regions == nil || v.filled[path] {
+			// No list to check against, or a default derived from a
+			// value checked elsewhere.
+			return
+		}
+		if region == "" {
+			v.add(path, what+" region is required", didYouMean("", regions, "one of"))
+			return
+		}
+		if !slices.Contains(env.Regions, region) {
+			v.add(path, fmt.Sprintf("unknown region %s", quoteValue(region)), didYouMean(region, regions, "regions are"))
+		}
+	}
+	ref("environment.postgres.primary.region", env.Postgres.Primary.Region, "the primary's")
+	for i, r := range env.Postgres.Replicas {
+		ref(fmt.Sprintf("environment.postgres.replicas[%d].region", i), r.Region, "the replica's")
+	}
+	ref("environment.storage.region", env.Storage.Region, "the storage's")
+	ref("environment.app.region", env.App.Region, "the app's")
+	for _, r := range regions {
+		if !used[r] {
+			i := slices.Index(env.Regions, r)
+			v.add(fmt.Sprintf("environment.regions[%d]", i), fmt.Sprintf("region %s has nothing in it", quoteValue(r)),
+				"place the primary, a replica, the storage or the app there, or remove the region")
+		}
+	}
+}
+
+func (v *validator) postgres() {
+	pg := &v.s.Environment.Postgres
+	if pg.Image == "" {
+		v.add("environment.postgres.image", "image is empty", "leave it out to use "+DefaultPostgresImage)
+	}
+	first := map[string]int{}
+	for i, r := range pg.Replicas {
+		path := fmt.Sprintf("environment.postgres.replicas[%d]", i)
+		switch {
+		case r.Name == "":
+			v.add(path+".name", "a replica needs a name", fmt.Sprintf("for example name: replica%d", i+1))
+		case first[r.Name] > 0:
+			v.add(path+".name", fmt.Sprintf("replica name %s is used twice (also replicas[%d])", quoteValue(r.Name), first[r.Name]-1), "give each replica its own name")
+		case reservedReplicas[r.Name] != "":
+			first[r.Name] = i + 1
+			v.add(path+".name", fmt.Sprintf("replica name %s is reserved: %s", quoteValue(r.Name), reservedReplicas[r.Name]), "choose another name")
+		default:
+			first[r.Name] = i + 1
+			v.checkName(path+".name", "replica name", r.Name)
+		}
+		if r.Synchronous {
+			v.add(path+".synchronous", "synchronous replicas are not supported yet", "remove synchronous: true; replicas are asynchronous")
+		}
+	}
+	if len(pg.Replicas) == 0 && v.s.DR.Failover.IsEnabled() {
+		v.add("environment.postgres.replicas", "failover needs a replica",
+			"add a replica under environment.postgres.replicas, or set dr.failover.enabled: false")
+	}
+}
+
+func (v *validator) storage() {
+	st := &v.s.Environment.Storage
+	if st.Image == "" {
+		v.add("environment.storage.image", "image is empty", "leave it out to use "+DefaultStorageImage)
+	}
+	if !bucketRE.MatchString(st.Bucket) || strings.Contains(st.Bucket, "..") {
+		v.add("environment.storage.bucket", fmt.Sprintf("invalid bucket name %s", quoteValue(st.Bucket)),
+			"3 to 63 lowercase letters, digits, dots and dashes, starting and ending with a letter or digit")
+	}
+}
+
+func (v *validator) workload() {
+	w := &v.s.Workload
+	if !(w.WritesPerSecond > 0 && w.WritesPerSecond <= maxWritesPerSecond) {
+		v.add("workload.writes_per_second", fmt.Sprintf("writes_per_second must be > 0 and <= %d, got %s", maxWritesPerSecond, formatFloat(w.WritesPerSecond)),
+			fmt.Sprintf("leave it out for the default of %s", formatFloat(DefaultWritesPerSecond)))
+	}
+	if w.Timeout.Duration <= 0 {
+		v.add("workload.timeout", "timeout must be > 0, got "+w.Timeout.String(), "for example 1s")
+	}
+	if w.StabilityWindow.Duration < 0 {
+		v.add("workload.stability_window", "stability_window must be >= 0, got "+w.StabilityWindow.String(), "")
+	}
+}
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func (v *validator) failover() {
+	f := &v.s.DR.Failover
+	const p = "dr.failover."
+	iv, to := f.CheckInterval.Duration, f.CheckTimeout.Duration
+	if iv <= 0 {
+		v.add(p+"check_interval", "check_interval must be > 0, got "+iv.String(), "for example 1s")
+	}
+	switch {
+	case to <= 0:
+		v.add(p+"check_timeout", "check_timeout must be > 0, got "+to.String(), "for example 1s")
+	case iv > 0 && to > iv:
+		v.add(p+"check_timeout", fmt.Sprintf("check_timeout %s is longer than check_interval %s", to, iv),
+			"a check must end before the next one starts: make check_timeout <= check_interval")
+	}
+	if f.FailuresBeforeAction < 1 {
+		v.add(p+"failures_before_action", fmt.Sprintf("failures_before_action must be >= 1, got %d", f.FailuresBeforeAction), "")
+	}
+	if !slices.Contains(fencings, f.Fencing) {
+		v.add(p+"fencing", fmt.Sprintf("unknown fencing %s", quoteValue(f.Fencing)), didYouMean(f.Fencing, fencings, "one of"))
+	}
+}
+
+func (v *validator) timeline() {
+	tl := &v.s.Timeline
+	end := tl.Duration.Duration
+	switch {
+	case end == 0 && !v.present("timeline.duration"):
+		v.add("timeline.duration", "timeline.duration is required", "for example duration: 60s")
+	case end <= 0:
+		v.add("timeline.duration", "duration must be > 0, got "+end.String(), "for example 60s")
+	}
+	targets := v.s.validTargets()
+	for i, f := range tl.Faults {
+		path := fmt.Sprintf("timeline.faults[%d]", i)
+		switch {
+		case v.s.src != nil && !v.present(path+".at"):
+			v.add(path+".at", "a fault needs at", "at: 0s injects it at the start")
+		case f.At.Duration < 0:
+			v.add(path+".at", "at must be >= 0, got "+f.At.String(), "")
+		case end > 0 && f.At.Duration >= end:
+			v.add(path+".at", fmt.Sprintf("the fault at %s is not before the end of the timeline (%s)", f.At, tl.Duration),
+				fmt.Sprintf("make timeline.duration longer than %s or inject the fault earlier", f.At))
+		}
+		a, known := actions[f.Action]
+		switch {
+		case f.Action == "":
+			v.add(path+".action", "a fault needs an action", "one of "+strings.Join(ActionNames(), ", "))
+		case !known:
+			v.add(path+".action", fmt.Sprintf("unknown action %s", quoteValue(f.Action)), didYouMean(f.Action, ActionNames(), "actions are"))
+		}
+		if !v.checkTarget(path+".target", f.Target, targets) {
+			continue
+		}
+		if known && len(a.kinds) > 0 && !slices.Contains(a.kinds, targetKind(f.Target)) {
+			v.add(path+".target", fmt.Sprintf("action %s cannot target %s", f.Action, f.Target), "it applies to "+strings.Join(a.kinds, ", "))
+		}
+	}
+}
+
+func (v *validator) checkTarget(path, target string, targets []string) bool {
+	switch {
+	case target == "":
+		v.add(path, "a fault needs a target", "one of "+strings.Join(targets, ", "))
+	case target == TargetAnyReplica && len(v.s.Environment.Postgres.Replicas) == 0:
+		v.add(path, "there is no replica to target", "add one under environment.postgres.replicas")
+	case slices.Contains(targets, target):
+		return true
+	default:
+		v.add(path, fmt.Sprintf("unknown target %s", quoteValue(target)), didYouMean(target, targets, "targets are"))
+	}
+	return false
+}
+
+func (v *validator) objectives() {
+	o := &v.s.Objectives
+	if o.RTO != nil && o.RTO.Duration <= 0 {
+		v.add("objectives.rto", "rto must be > 0, got "+o.RTO.String(), "leave it out to only report the RTO")
+	}
+	if o.RPO != nil && o.RPO.Duration < 0 {
+		v.add("objectives.rpo", "rpo must be >= 0, got "+o.RPO.String(), "0s means no acknowledged write may be lost")
+	}
+	if o.LostWrites != nil && *o.LostWrites < 0 {
+		v.add("objectives.lost_writes", fmt.Sprintf("lost_writes must be >= 0, got %d", *o.LostWrites), "write report to only report the count")
+	}
+}
