@@ -1,0 +1,214 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/firedrill/firedrill"
+)
+
+// Writer performs one write of id and reports what the client learned. The
+// HTTP implementation talks to the sample app; tests use fakes.
+//
+// ctx carries the op's deadline. Write must not retry. node is the server
+// that acknowledged the write and matters only when outcome is ok; err
+// explains a failed or indeterminate outcome.
+type Writer interface {
+	Write(ctx context.Context, id string) (node string, outcome firedrill.Outcome, err error)
+}
+
+// Config configures a Probe.
+type Config struct {
+	Rate    float64       // writes per second, > 0
+	Timeout time.Duration // per op; an op without an answer by then is indeterminate
+	RunID   string        // prefix of every op id: RunID-<seq>
+}
+
+// OpKind is the Kind of the ops the probe records.
+const OpKind = "write"
+
+// seqDigits is the zero-padding of the sequence in op ids: at 1000 writes/s
+// it lasts 27 hours before ids grow a digit (they stay unique).
+const seqDigits = 8
+
+// runIDPattern keeps op ids valid for the sample app (^[A-Za-z0-9._:-]{1,128}$)
+// once "-" and the padded sequence are appended.
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
+
+// Probe is an open-loop write workload. Create it with New, start it with
+// Run; Stats may be called concurrently.
+type Probe struct {
+	cfg    Config
+	w      Writer
+	tl     *firedrill.Timeline
+	ledger *firedrill.Ledger
+
+	attempted, ok, failed, indeterminate atomic.Int64
+
+	// stall, when set (tests only), runs on the scheduler goroutine just
+	// before op seq is launched, to simulate a scheduler that falls behind.
+	stall func(seq int64)
+}
+
+// New returns a Probe that writes through w, stamps ops on tl and records
+// them in ledger. The Config is checked by Run.
+func New(cfg Config, w Writer, tl *firedrill.Timeline, ledger *firedrill.Ledger) *Probe {
+	return &Probe{cfg: cfg, w: w, tl: tl, ledger: ledger}
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
+		errs = append(errs, fmt.Errorf("rate must be a positive number of writes per second, got %v", c.Rate))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeout must be positive, got %s", c.Timeout))
+	}
+	if !runIDPattern.MatchString(c.RunID) {
+		errs = append(errs, fmt.Errorf("run id %q must match %s", c.RunID, runIDPattern))
+	}
+	return errors.Join(errs...)
+}
+
+// OpID is the id of op seq in run runID.
+func OpID(runID string, seq int64) string {
+	return fmt.Sprintf("%s-%0*d", runID, seqDigits, seq)
+}
+
+// due is the offset of op seq from the start of Run: seq/rate.
+func (p *Probe) due(seq int64) time.Duration {
+	return time.Duration(math.Round(float64(seq) * float64(time.Second) / p.cfg.Rate))
+}
+
+// Run schedules writes at a constant arrival rate from now until ctx is done:
+// op i is due at start + i/rate whether or not earlier ops finished, each in
+// its own goroutine. When the scheduler is late it launches every op already
+// due at once rather than skipping any, including, once ctx is done, the ops
+// that were due before it ended (its deadline, or the moment it was
+// cancelled). Ops are never retried. Each op runs under its own Timeout,
+// detached from ctx, so the end of the drill does not turn in-flight writes
+// into failures; Run returns once they have all been recorded in the ledger.
+// The error is non-nil only for an invalid Config.
+func (p *Probe) Run(ctx context.Context) error {
+	if err := p.cfg.validate(); err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	opBase := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+
+	start := time.Now()
+	// The workload stops at ctx's deadline, or when ctx is cancelled if that
+	// comes first; ops due before then are sent, late or not.
+	deadline, hasDeadline := ctx.Deadline()
+	var cancelledAt time.Time // written before stopped is closed, read after
+	stopped := make(chan struct{})
+	stopWatch := context.AfterFunc(ctx, func() {
+		cancelledAt = time.Now()
+		close(stopped)
+	})
+	defer stopWatch()
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for seq := int64(0); ; seq++ {
+		due := start.Add(p.due(seq))
+		if hasDeadline && !due.Before(deadline) {
+			<-stopped
+			return nil
+		}
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-stopped:
+			case <-timer.C:
+			}
+		}
+		select {
+		case <-stopped:
+			if !due.Before(cancelledAt) {
+				return nil
+			}
+		default:
+		}
+		if p.stall != nil {
+			p.stall(seq)
+		}
+		p.attempted.Add(1)
+		wg.Go(func() { p.do(opBase, seq) })
+	}
+}
+
+type result struct {
+	node    string
+	outcome firedrill.Outcome
+	err     error
+}
+
+// do performs op seq and records it.
+func (p *Probe) do(base context.Context, seq int64) {
+	id := OpID(p.cfg.RunID, seq)
+	ctx, cancel := context.WithTimeout(base, p.cfg.Timeout)
+	defer cancel()
+
+	op := firedrill.Op{ID: id, Seq: seq, Kind: OpKind, Sent: p.tl.Now()}
+	// The writer runs in its own goroutine so that a writer which ignores
+	// its context still cannot hold the op past Timeout.
+	resc := make(chan result, 1)
+	go func() {
+		node, outcome, err := p.w.Write(ctx, id)
+		resc <- result{node: node, outcome: outcome, err: err}
+	}()
+	var r result
+	select {
+	case r = <-resc:
+	case <-ctx.Done():
+		r = result{outcome: firedrill.OutcomeIndeterminate, err: fmt.Errorf("no answer within %s", p.cfg.Timeout)}
+	}
+	op.Done = p.tl.Now()
+	outcome, err := normalize(r)
+	op.Outcome = outcome
+	if outcome == firedrill.OutcomeOK {
+		op.Node = r.node
+	}
+	if err != nil {
+		op.Error = err.Error()
+	}
+	p.ledger.Add(op)
+
+	switch op.Outcome {
+	case firedrill.OutcomeOK:
+		p.ok.Add(1)
+	case firedrill.OutcomeFailed:
+		p.failed.Add(1)
+	default:
+		p.indeterminate.Add(1)
+	}
+}
+
+// normalize checks the Outcome a Writer returned: anything but the three
+// known outcomes is recorded as indeterminate (it may have happened).
+func normalize(r result) (firedrill.Outcome, error) {
+	switch r.outcome {
+	case firedrill.OutcomeOK, firedrill.OutcomeFailed, firedrill.OutcomeIndeterminate:
+		return r.outcome, r.err
+	}
+	err := fmt.Errorf("writer returned unknown outcome %q", r.outcome)
+	if r.err != nil {
+		err = fmt.Errorf("%w: %w", err, r.err)
+	}
+	return firedrill.OutcomeIndeterminate, err
+}
+
+// Stats returns live counters: ops launched so far and, among the finished
+// ones, how many ended ok, failed and indeterminate.
+func (p *Probe) Stats() (attempted, ok, failed, indeterminate int) {
+	return int(p.attempted.Load()), int(p.ok.Load()), int(p.failed.Load()), int(p.indeterminate.Load())
+}

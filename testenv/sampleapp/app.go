@@ -1,0 +1,245 @@
+package sampleapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/firedrill/firedrill"
+)
+
+const (
+	schemaRetryInterval = 500 * time.Millisecond
+	schemaAttemptLimit  = 5 * time.Second
+	healthTimeout       = time.Second
+)
+
+// Run serves the sample application until ctx is done, then shuts the HTTP
+// server down gracefully (in-flight requests get up to WriteTimeout plus a
+// second) and closes the pools. /livez answers at once; the schema is created
+// in the background, retried every 500ms until it succeeds, and writes are
+// refused ("failed") until then.
+func Run(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	return serve(ctx, cfg, ln)
+}
+
+// serve runs the app on an open listener, which it closes.
+func serve(ctx context.Context, cfg Config, ln net.Listener) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		ln.Close()
+		return err
+	}
+	st, err := newPGStore(ctx, cfg.WriteDSN, cfg.ReadDSN)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer st.close()
+	attrs := []any{"listen", ln.Addr().String(), "write", describeDSN(cfg.WriteDSN), "write_timeout", cfg.WriteTimeout.String()}
+	if cfg.ReadDSN != "" {
+		attrs = append(attrs, "read", describeDSN(cfg.ReadDSN))
+	}
+	cfg.Logger.Info("sample app starting", attrs...)
+	return serveStore(ctx, cfg, ln, st)
+}
+
+// serveStore is serve with the database behind an interface, for tests.
+func serveStore(ctx context.Context, cfg Config, ln net.Listener, st store) error {
+	a := newApp(cfg, st)
+	srv := &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		// Longer than the probe's idle timeout, so the client closes idle
+		// keep-alive connections before the server does.
+		IdleTimeout: 120 * time.Second,
+		ErrorLog:    slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+
+	var wg sync.WaitGroup
+	schemaCtx, stopSchema := context.WithCancel(ctx)
+	defer stopSchema()
+	wg.Go(func() { a.initSchema(schemaCtx) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+		cfg.Logger.Info("sample app shutting down")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.WriteTimeout+time.Second)
+		if serr := srv.Shutdown(sctx); serr != nil {
+			err = fmt.Errorf("shut down http server: %w", serr)
+			srv.Close()
+		}
+		cancel()
+		<-serveErr // http.ErrServerClosed
+	}
+	stopSchema()
+	wg.Wait()
+	return err
+}
+
+type app struct {
+	st           store
+	log          *slog.Logger
+	writeTimeout time.Duration
+	ready        atomic.Bool // schema exists
+}
+
+func newApp(cfg Config, st store) *app {
+	return &app{st: st, log: cfg.Logger, writeTimeout: cfg.WriteTimeout}
+}
+
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /records/{id}", a.handlePut)
+	mux.HandleFunc("GET /records/{id}", a.handleGet)
+	mux.HandleFunc("GET /healthz", a.handleHealthz)
+	mux.HandleFunc("GET /livez", a.handleLivez)
+	return mux
+}
+
+// initSchema creates the table, retrying every schemaRetryInterval until it
+// succeeds or ctx is done.
+func (a *app) initSchema(ctx context.Context) {
+	t := time.NewTicker(schemaRetryInterval)
+	defer t.Stop()
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, schemaAttemptLimit)
+		err := a.st.ensureSchema(actx)
+		cancel()
+		if err == nil {
+			a.ready.Store(true)
+			a.log.Info("schema ready", "table", Table, "attempts", attempt)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if attempt == 1 || attempt%20 == 0 {
+			a.log.Warn("schema not ready, retrying", "attempt", attempt, "every", schemaRetryInterval.String(), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+type writeOK struct {
+	ID   string `json:"id"`
+	Node string `json:"node"`
+}
+
+type writeErr struct {
+	Outcome firedrill.Outcome `json:"outcome"`
+	Error   string            `json:"error"`
+}
+
+func (a *app) handlePut(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !validID(id) {
+		writeJSON(w, http.StatusBadRequest, writeErr{Outcome: firedrill.OutcomeFailed, Error: "invalid id: want " + idPattern.String()})
+		return
+	}
+	var node string
+	err := errNotReady
+	if a.ready.Load() {
+		ctx, cancel := context.WithTimeout(r.Context(), a.writeTimeout)
+		node, err = a.st.insert(ctx, id)
+		cancel()
+	}
+	if err != nil {
+		status, outcome := classifyWriteError(err)
+		a.log.Warn("write failed", "id", id, "outcome", outcome, "status", status, "err", err)
+		writeJSON(w, status, writeErr{Outcome: outcome, Error: err.Error()})
+		return
+	}
+	a.log.Debug("write ok", "id", id, "node", node)
+	writeJSON(w, http.StatusOK, writeOK{ID: id, Node: node})
+}
+
+type errorBody struct {
+	ID    string `json:"id,omitempty"`
+	Error string `json:"error"`
+}
+
+func (a *app) handleGet(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !validID(id) {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid id: want " + idPattern.String()})
+		return
+	}
+	if !a.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{ID: id, Error: errNotReady.Error()})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.writeTimeout)
+	rec, err := a.st.get(ctx, id)
+	cancel()
+	switch {
+	case errors.Is(err, errNotFound):
+		writeJSON(w, http.StatusNotFound, errorBody{ID: id, Error: err.Error()})
+	case err != nil:
+		a.log.Warn("read failed", "id", id, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{ID: id, Error: err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, rec)
+	}
+}
+
+type health struct {
+	Status string `json:"status"`
+	Node   string `json:"node,omitempty"` // cluster_name of the server the write pool reaches
+	Error  string `json:"error,omitempty"`
+}
+
+func (a *app) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	if !a.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, health{Status: "unavailable", Error: errNotReady.Error()})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+	node, err := a.st.ping(ctx)
+	cancel()
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, health{Status: "unavailable", Error: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, health{Status: "ok", Node: node})
+}
+
+func (a *app) handleLivez(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, health{Status: "ok"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"encode response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

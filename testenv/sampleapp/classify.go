@@ -1,0 +1,87 @@
+package sampleapp
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/firedrill/firedrill"
+)
+
+// idPattern is the shape of a record id: the probe's "<run id>-<sequence>".
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// validID reports whether id may be used as a record id.
+func validID(id string) bool { return idPattern.MatchString(id) }
+
+// SQLSTATE codes the app treats specially.
+const (
+	sqlStateUniqueViolation  = "23505"
+	sqlStateReadOnlySQLTrans = "25006" // the server is (now) a standby
+)
+
+// acquireError marks an error that happened while getting a connection from
+// the pool (waiting for one, dialing, authenticating, checking
+// target_session_attrs, pinging): the INSERT was never sent.
+type acquireError struct{ err error }
+
+func (e *acquireError) Error() string { return "acquire connection: " + e.err.Error() }
+func (e *acquireError) Unwrap() error { return e.err }
+
+// errNotReady is returned for writes before the schema exists.
+var errNotReady = errors.New("schema not ready")
+
+// classifyWriteError maps the error of one autocommit INSERT to the HTTP
+// status and the outcome the client is told. It is the app's half of the
+// measurement rules: "failed" only when the write certainly did not happen.
+//
+//   - no connection could be acquired, or connecting failed → failed: the
+//     statement was never sent;
+//   - the server answered the statement with an ERROR → failed: in autocommit
+//     an ERROR aborts the transaction (after its commit record is written the
+//     server can no longer raise ERROR, it would PANIC); a duplicate id is 409;
+//   - the server ended the session (FATAL, PANIC: shutdown, crash of another
+//     backend, pg_terminate_backend) → indeterminate: a backend told to die
+//     can be told so after its commit record reached the WAL;
+//   - pgconn.SafeToRetry: nothing was sent → failed;
+//   - anything else (connection lost after sending, deadline mid-statement,
+//     an error pgx does not classify) → indeterminate.
+func classifyWriteError(err error) (status int, outcome firedrill.Outcome) {
+	if errors.Is(err, errNotReady) {
+		return http.StatusServiceUnavailable, firedrill.OutcomeFailed
+	}
+	var acqErr *acquireError
+	if errors.As(err, &acqErr) {
+		return http.StatusServiceUnavailable, firedrill.OutcomeFailed
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return http.StatusServiceUnavailable, firedrill.OutcomeFailed
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		if !statementError(pgErr) {
+			return http.StatusServiceUnavailable, firedrill.OutcomeIndeterminate
+		}
+		if pgErr.Code == sqlStateUniqueViolation {
+			return http.StatusConflict, firedrill.OutcomeFailed
+		}
+		return http.StatusServiceUnavailable, firedrill.OutcomeFailed
+	}
+	if pgconn.SafeToRetry(err) {
+		return http.StatusServiceUnavailable, firedrill.OutcomeFailed
+	}
+	return http.StatusServiceUnavailable, firedrill.OutcomeIndeterminate
+}
+
+// statementError reports whether the server rejected the statement with an
+// ERROR (the transaction was rolled back) rather than ending the session.
+func statementError(e *pgconn.PgError) bool {
+	sev := e.SeverityUnlocalized // set by servers >= 9.6
+	if sev == "" {
+		sev = e.Severity
+	}
+	return sev == "ERROR"
+}

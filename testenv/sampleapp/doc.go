@@ -1,0 +1,28 @@
+// Package sampleapp is the application firedrill puts in front of the
+// Postgres cluster during a drill: a small HTTP service, run inside a
+// container as the `firedrill app` sub-command, whose only job is to turn a
+// client's write into a committed row and to say honestly what happened.
+//
+// Endpoints:
+//
+//	PUT /records/{id}  insert one row in autocommit; 200 {"id","node"} only after
+//	                   the commit; 503 {"outcome":"failed"|"indeterminate","error"}
+//	                   when it could not; 409 for a duplicate id; 400 for a bad id
+//	GET /records/{id}  read a row from the read pool (a replica when one is up),
+//	                   falling back to the write pool; 200 or 404
+//	GET /healthz       200 when the schema exists and SELECT 1 on the write pool
+//	                   answers within 1s; 503 otherwise
+//	GET /livez         200 while the process runs
+//
+// The outcome of a failed write is the heart of the drill's measurement
+// (DESIGN.md, "Measurement rules"): "failed" is reported only when the write
+// certainly did not happen (the server rejected the statement, or nothing was
+// sent to it); anything else that may have committed is "indeterminate".
+// classify.go holds those rules.
+//
+// Every row records the cluster_name of the Postgres server that wrote it
+// (column node), so the harness knows which primary acknowledged each write
+// and can detect a split brain. Host selection across the multi-host DSNs is
+// pgx's own (target_session_attrs); the app re-checks roles only by dropping
+// broken connections and dialing again.
+package sampleapp
