@@ -1,0 +1,237 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/testenv"
+	"github.com/firedrill/firedrill/testenv/sampleapp"
+)
+
+func newImagesCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "images",
+		Short: "Build or list the images a drill needs",
+		Long: `firedrill needs a Postgres 15, a MinIO, an app and a net-tools image. When an
+official image (postgres:15, minio/minio) is present or can be pulled it is used
+unchanged; otherwise firedrill builds its own from Debian packages and the Go
+module proxy. Built images are tagged firedrill/<role>:<version>-<hash>; a
+changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
+	}
+	var force bool
+	build := &cobra.Command{
+		Use:   "build [ROLE...]",
+		Short: "Build the local recipe images (all roles by default)",
+		Example: `  firedrill images build
+  firedrill images build postgres --force`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			docker, err := dockerClient(cmd.Context())
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			defer docker.Close()
+			exe, err := appBinary()
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			roles, err := parseRoles(args)
+			if err != nil {
+				return withCode(firedrill.ExitUsage, err)
+			}
+			im := testenv.NewImages(docker, testenv.WithAppBinary(exe), testenv.WithProgress(g.stderr), testenv.WithLogger(g.log))
+			for _, r := range roles {
+				img, err := im.Build(cmd.Context(), r, force)
+				if err != nil {
+					if cmd.Context().Err() != nil {
+						return withCode(firedrill.ExitInterrupted, err)
+					}
+					return withCode(firedrill.ExitInconclusive, err)
+				}
+				fmt.Fprintf(g.stdout, "%-9s %s (%s)\n", r, img.Ref, img.Source)
+			}
+			return nil
+		},
+	}
+	build.Flags().BoolVar(&force, "force", false, "rebuild even when an image with the current recipe exists")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Show which images are present and which would be built",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			docker, err := dockerClient(cmd.Context())
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			defer docker.Close()
+			exe, err := appBinary()
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			im := testenv.NewImages(docker, testenv.WithAppBinary(exe), testenv.WithLogger(g.log))
+			st, err := im.List(cmd.Context())
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			return printImageStatus(g, st)
+		},
+	}
+	cmd.AddCommand(build, list)
+	return cmd
+}
+
+func parseRoles(args []string) ([]testenv.Role, error) {
+	if len(args) == 0 {
+		return testenv.Roles(), nil
+	}
+	var out []testenv.Role
+	for _, a := range args {
+		found := false
+		for _, r := range testenv.Roles() {
+			if string(r) == a {
+				out = append(out, r)
+				found = true
+			}
+		}
+		if !found {
+			var names []string
+			for _, r := range testenv.Roles() {
+				names = append(names, string(r))
+			}
+			return nil, fmt.Errorf("unknown image role %q (roles: %s)", a, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
+}
+
+func newCleanCmd(g *globals) *cobra.Command {
+	var runID string
+	cmd := &cobra.Command{
+		Use:   "clean",
+		Short: "Remove the containers, networks and volumes that runs left behind",
+		Long: `Remove every container, network and volume labelled firedrill.run (or only
+those of one run with --run). Nothing without that label is ever touched.
+Images are kept: they are the build cache.`,
+		Example: `  firedrill clean
+  firedrill clean --run 20261121-230501-3fa9`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			docker, err := dockerClient(cmd.Context())
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			defer docker.Close()
+			rep, err := testenv.Clean(cmd.Context(), docker, runID)
+			for _, c := range rep.Containers {
+				fmt.Fprintf(g.stdout, "removed container %s\n", c)
+			}
+			for _, n := range rep.Networks {
+				fmt.Fprintf(g.stdout, "removed network %s\n", n)
+			}
+			for _, v := range rep.Volumes {
+				fmt.Fprintf(g.stdout, "removed volume %s\n", v)
+			}
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			if rep.Empty() {
+				fmt.Fprintln(g.stdout, "nothing to clean")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&runID, "run", "", "only this run id")
+	return cmd
+}
+
+func newListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the built-in scenarios",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			for _, name := range scenarios.BuiltinNames() {
+				s, err := scenarios.Builtin(name)
+				if err != nil {
+					return withCode(firedrill.ExitInconclusive, err)
+				}
+				fmt.Fprintf(tw, "%s\t%s\n", name, firstLine(s.Description))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func newValidateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate SCENARIO...",
+		Short: "Check scenario files without running anything",
+		Example: `  firedrill validate my-drill.yaml
+  firedrill validate primary-kill`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bad := 0
+			for _, a := range args {
+				if _, err := scenarios.Resolve(a); err != nil {
+					bad++
+					fmt.Fprintln(g.stderr, err)
+					continue
+				}
+				fmt.Fprintf(g.stdout, "%s: ok\n", a)
+			}
+			if bad > 0 {
+				return withCode(firedrill.ExitUsage, fmt.Errorf("%d of %d scenarios invalid", bad, len(args)))
+			}
+			return nil
+		},
+	}
+}
+
+func newAppCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "app",
+		Short: "Run the sample application (inside its container)",
+		Long: `The sample application the workload goes through: PUT /records/{id} writes a
+record and answers after commit, GET /records/{id} reads it (from a replica when
+one is up), GET /healthz checks the database. It is configured from the
+environment: FIREDRILL_APP_LISTEN, FIREDRILL_APP_WRITE_DSN, FIREDRILL_APP_READ_DSN.`,
+		Args:   cobra.NoArgs,
+		Hidden: false,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := sampleapp.ConfigFromEnv()
+			if err != nil {
+				return withCode(firedrill.ExitUsage, err)
+			}
+			if cfg.Logger == nil {
+				cfg.Logger = g.log
+			}
+			if err := sampleapp.Run(cmd.Context(), cfg); err != nil && !errors.Is(err, cmd.Context().Err()) {
+				return withCode(1, err)
+			}
+			return nil
+		},
+	}
+}
+
+func printImageStatus(g *globals, st []testenv.ImageStatus) error {
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROLE\tIMAGE\tPRESENT\tSIZE")
+	for _, s := range st {
+		fmt.Fprintf(tw, "%s\n", s.Row())
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,357 @@
+//go:build integration
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/moby/moby/client"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/internal/itest"
+)
+
+var (
+	bin    string
+	docker *client.Client
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "firedrill-itest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin, err = itest.BuildFiredrill(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	docker, err = itest.Docker()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "docker:", err)
+		os.Exit(1)
+	}
+	// Build (or find) every image once, before the timed drills.
+	cmd := exec.Command(bin, "images", "build")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "firedrill images build:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// drill is one firedrill process run by a test.
+type drill struct {
+	out            string
+	stdout, stderr bytes.Buffer
+	code           int
+}
+
+func runFiredrill(t *testing.T, args ...string) *drill {
+	t.Helper()
+	d := &drill{out: t.TempDir()}
+	cmd := exec.Command(bin, append(args[:len(args):len(args)], "--out", d.out)...)
+	cmd.Stdout, cmd.Stderr = &d.stdout, &d.stderr
+	err := cmd.Run()
+	d.code = exitCode(t, err)
+	t.Logf("firedrill %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), d.code, d.stdout.String(), tail(d.stderr.String(), 40))
+	return d
+}
+
+func exitCode(t *testing.T, err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	t.Fatalf("run firedrill: %v", err)
+	return -1
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func readResult(t *testing.T, dir string) firedrill.Result {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r firedrill.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("result.json: %v", err)
+	}
+	return r
+}
+
+func readLedger(t *testing.T, dir string) []firedrill.Op {
+	t.Helper()
+	fh, err := os.Open(filepath.Join(dir, "ledger.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	ops, err := firedrill.ReadJSONL(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ops
+}
+
+func assertNothingLeft(t *testing.T, runID string) {
+	t.Helper()
+	left, err := itest.Leftovers(context.Background(), docker, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Fatalf("left behind (run %q): %v", runID, left)
+	}
+}
+
+// The default drill: the primary is killed at 15s, the manager fails over,
+// the objectives are met. With --keep, the lost-write count is then checked
+// independently against the surviving primary.
+func TestIntegrationPrimaryKillDrill(t *testing.T) {
+	d := runFiredrill(t, "run", "--keep", "primary-kill")
+	res := readResult(t, d.out)
+	if res.RunID != "" {
+		defer func() {
+			exec.Command(bin, "clean", "--run", res.RunID).Run()
+			assertNothingLeft(t, res.RunID)
+		}()
+	}
+	if d.code != 0 || res.Verdict != firedrill.VerdictPass {
+		t.Fatalf("exit %d verdict %s, want 0 pass (reasons %v)", d.code, res.Verdict, res.Reasons)
+	}
+	if len(res.Faults) != 1 || res.Faults[0].RTOMS == nil {
+		t.Fatalf("faults = %+v, want one recovered fault", res.Faults)
+	}
+	for _, p := range []string{firedrill.PhaseDetect, firedrill.PhaseFence, firedrill.PhasePromote, firedrill.PhaseFirstWrite} {
+		if _, ok := res.Faults[0].Phases[p]; !ok {
+			t.Errorf("phase %s missing: %v", p, res.Faults[0].Phases)
+		}
+	}
+	if !strings.Contains(d.stdout.String(), "✓") {
+		t.Errorf("summary has no ✓ line:\n%s", d.stdout.String())
+	}
+
+	ops := readLedger(t, d.out)
+	if len(ops) != res.Writes.Attempted || res.Writes.Attempted < 2500 {
+		t.Fatalf("ledger has %d ops, result says %d attempted (want ~3000 at 50/s for 60s)", len(ops), res.Writes.Attempted)
+	}
+	seen := map[string]bool{}
+	for _, op := range ops {
+		if seen[op.ID] {
+			t.Fatalf("duplicate id %s in ledger", op.ID)
+		}
+		seen[op.ID] = true
+	}
+
+	// Independent count: read the surviving primary directly and compare
+	// with the ledger's acknowledged ids.
+	stored := readSurvivingPrimary(t, d.out, res.RunID)
+	var lost []string
+	for _, op := range ops {
+		if op.Outcome == firedrill.OutcomeOK && !stored[op.ID] {
+			lost = append(lost, op.ID)
+		}
+	}
+	if res.Writes.Lost == nil || *res.Writes.Lost != len(lost) {
+		t.Fatalf("result.json lost = %v, independent count = %d (%v)", res.Writes.Lost, len(lost), lost)
+	}
+	t.Logf("RTO %.0f ms, lost %d of %d acked", *res.Faults[0].RTOMS, len(lost), res.Writes.Acked)
+}
+
+// readSurvivingPrimary connects to the kept environment's writable primary
+// with the credentials the run wrote, and returns every stored id.
+func readSurvivingPrimary(t *testing.T, out, runID string) map[string]bool {
+	t.Helper()
+	cred, err := os.ReadFile(filepath.Join(out, "credentials.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(cred))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		vars[k] = v
+	}
+	ctx := context.Background()
+	cs, err := docker.ContainerList(ctx, client.ContainerListOptions{Filters: make(client.Filters).
+		Add("label", "firedrill.run="+runID).Add("label", "firedrill.role=postgres")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs.Items {
+		for _, p := range c.Ports {
+			if p.PrivatePort != 5432 || p.PublicPort == 0 {
+				continue
+			}
+			dsn := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", vars["PGUSER"], vars["PGPASSWORD"], p.PublicPort, vars["PGDATABASE"])
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				continue
+			}
+			defer conn.Close(ctx)
+			var inRecovery bool
+			if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil || inRecovery {
+				continue
+			}
+			rows, _ := conn.Query(ctx, "SELECT id FROM firedrill_writes")
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := map[string]bool{}
+			for _, id := range ids {
+				set[id] = true
+			}
+			return set
+		}
+	}
+	t.Fatalf("no writable primary among %d kept postgres containers", len(cs.Items))
+	return nil
+}
+
+// Without the failover manager nothing promotes the replica: the drill
+// never recovers, the verdict is fail and the exit code 1.
+func TestIntegrationNoFailoverNeverRecovers(t *testing.T) {
+	d := runFiredrill(t, "run", "--no-failover", "primary-kill")
+	res := readResult(t, d.out)
+	defer assertNothingLeft(t, res.RunID)
+	if d.code != 1 || res.Verdict != firedrill.VerdictFail {
+		t.Fatalf("exit %d verdict %s, want 1 fail", d.code, res.Verdict)
+	}
+	if len(res.Faults) != 1 || res.Faults[0].RTOMS != nil || res.Faults[0].Recovered {
+		t.Fatalf("faults = %+v, want never recovered", res.Faults)
+	}
+	if !strings.Contains(d.stdout.String(), "never recovered") {
+		t.Errorf("summary does not say it never recovered:\n%s", d.stdout.String())
+	}
+}
+
+// Ctrl-C at any moment tears everything down and exits 130: here during
+// the environment's start and in the middle of the drill.
+func TestIntegrationInterrupt(t *testing.T) {
+	for _, c := range []struct {
+		name, waitFor string
+		after         time.Duration
+	}{
+		{"during start", "starting environment", 2 * time.Second},
+		{"during drill", "drill running", 8 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := t.TempDir()
+			cmd := exec.Command(bin, "run", "--out", out, "primary-kill")
+			var stderr syncBuffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Minute)
+			for !strings.Contains(stderr.String(), c.waitFor) {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatalf("never saw %q:\n%s", c.waitFor, stderr.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			time.Sleep(c.after)
+			runID := runIDFrom(stderr.String())
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			code := exitCode(t, cmd.Wait())
+			t.Logf("stderr:\n%s", tail(stderr.String(), 20))
+			if code != 130 {
+				t.Fatalf("exit %d, want 130", code)
+			}
+			if runID == "" {
+				t.Fatal("no run id in the output")
+			}
+			assertNothingLeft(t, runID)
+		})
+	}
+}
+
+func runIDFrom(s string) string {
+	_, after, ok := strings.Cut(s, "(run ")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(after, ")")
+	return id
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// BenchmarkDrillPrimaryKill runs the whole primary-kill drill (images
+// already built) and reports the wall time and the failover RTO; with
+// -benchtime 5x it gives the median and max RTO of 5 drills.
+func BenchmarkDrillPrimaryKill(b *testing.B) {
+	var rtos []float64
+	var wall time.Duration
+	for b.Loop() {
+		out := b.TempDir()
+		t0 := time.Now()
+		cmd := exec.Command(bin, "run", "--out", out, "primary-kill")
+		if o, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("drill: %v\n%s", err, tail(string(o), 30))
+		}
+		wall += time.Since(t0)
+		bs, err := os.ReadFile(filepath.Join(out, "result.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var r firedrill.Result
+		if err := json.Unmarshal(bs, &r); err != nil || len(r.Faults) != 1 || r.Faults[0].RTOMS == nil {
+			b.Fatalf("no RTO in result: %v", err)
+		}
+		rtos = append(rtos, *r.Faults[0].RTOMS)
+	}
+	sort.Float64s(rtos)
+	b.ReportMetric(rtos[len(rtos)/2], "rto-median-ms")
+	b.ReportMetric(rtos[len(rtos)-1], "rto-max-ms")
+	b.ReportMetric(float64(wall.Milliseconds())/float64(len(rtos)), "wall-ms/drill")
+	b.Logf("RTOs (ms): %v", rtos)
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/firedrill/firedrill"
+)
+
+// exitError carries the process exit code chosen by a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// withCode attaches an exit code to err.
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+// globals are the flags every command shares.
+type globals struct {
+	verbose bool
+	stdout  io.Writer
+	stderr  io.Writer
+	log     *slog.Logger
+}
+
+func main() {
+	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// execute runs the CLI and returns the exit code. Signals cancel the
+// context; commands clean up before returning.
+func execute(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "firedrill: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown command, bad flag.
+	fmt.Fprintf(stderr, "firedrill: %v\n", err)
+	return firedrill.ExitUsage
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "firedrill",
+		Short: "Chaos and disaster-recovery drills with a measured RTO and RPO",
+		Long: `firedrill builds a Postgres + MinIO + app environment in Docker from a scenario,
+drives an open-loop workload through it, injects faults, lets its DR engine
+fail over, and scores the recovery the clients saw against your objectives.
+
+Exit codes: 0 all objectives met, 1 an objective missed, 2 invalid scenario or
+usage, 3 inconclusive or infrastructure error, 130 interrupted (after cleanup).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			level := slog.LevelWarn
+			if cmd.Name() == "app" {
+				level = slog.LevelInfo // the app's log is its container's log
+			}
+			if g.verbose {
+				level = slog.LevelDebug
+			}
+			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+			// testcontainers prints every container step by default.
+			tclog.SetDefault(tcLogger{g.log})
+		},
+	}
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "debug logs on stderr")
+	root.AddCommand(newRunCmd(g), newImagesCmd(g), newCleanCmd(g), newListCmd(g), newValidateCmd(g),
+		newAppCmd(g), newVersionCmd(g))
+	return root
+}
+
+type tcLogger struct{ l *slog.Logger }
+
+func (t tcLogger) Printf(format string, v ...any) {
+	t.l.Debug(fmt.Sprintf(format, v...), "from", "testcontainers")
+}
+
+func newVersionCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, rev := "(devel)", ""
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				v = bi.Main.Version
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						rev = s.Value
+					}
+				}
+			}
+			fmt.Fprintf(g.stdout, "firedrill %s %s\n", v, rev)
+			return nil
+		},
+	}
+}
