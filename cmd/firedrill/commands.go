@@ -31,6 +31,10 @@ changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 		Example: `  firedrill images build
   firedrill images build postgres --force`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			roles, err := parseRoles(args)
+			if err != nil {
+				return withCode(firedrill.ExitUsage, err)
+			}
 			docker, err := dockerClient(cmd.Context())
 			if err != nil {
 				return withCode(firedrill.ExitInconclusive, err)
@@ -39,10 +43,6 @@ changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 			exe, err := appBinary()
 			if err != nil {
 				return withCode(firedrill.ExitInconclusive, err)
-			}
-			roles, err := parseRoles(args)
-			if err != nil {
-				return withCode(firedrill.ExitUsage, err)
 			}
 			im := testenv.NewImages(docker, testenv.WithAppBinary(exe), testenv.WithProgress(g.stderr), testenv.WithLogger(g.log))
 			for _, r := range roles {
