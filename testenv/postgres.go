@@ -200,6 +200,9 @@ func (e *Env) CurrentPrimary(ctx context.Context) (string, error) {
 			return node, nil
 		}
 	}
+	if len(errs) == 0 {
+		return "", errors.New("no Postgres node is a writable primary (every running node is a standby, or none is running)")
+	}
 	return "", fmt.Errorf("no Postgres node is a writable primary: %w", errors.Join(errs...))
 }
 
