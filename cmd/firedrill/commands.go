@@ -81,7 +81,38 @@ changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 			return printImageStatus(g, st)
 		},
 	}
-	cmd.AddCommand(build, list)
+	prune := &cobra.Command{
+		Use:   "prune",
+		Short: "Remove firedrill's recipe images superseded by a newer recipe",
+		Long: `Every change to a recipe (or, for the app image, every new firedrill binary)
+builds a new image; the old ones stay as 'stale' in 'firedrill images list'.
+prune removes them. Current images and official images are kept.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			docker, err := dockerClient(cmd.Context())
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			defer docker.Close()
+			exe, err := appBinary()
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			im := testenv.NewImages(docker, testenv.WithAppBinary(exe), testenv.WithLogger(g.log))
+			removed, err := im.Prune(cmd.Context())
+			for _, r := range removed {
+				fmt.Fprintf(g.stdout, "removed image %s\n", r)
+			}
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			if len(removed) == 0 {
+				fmt.Fprintln(g.stdout, "no stale images")
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(build, list, prune)
 	return cmd
 }
 

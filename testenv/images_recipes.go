@@ -1,0 +1,972 @@
+package testenv
+
+// The recipes: how each role's image is made from what a machine without a
+// registry can reach (Debian's archive, the Go module proxy, the firedrill
+// binary), and the hash of each recipe's inputs that names the result.
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"debug/elf"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/client"
+)
+
+//go:embed recipes
+var imgRecipeFS embed.FS
+
+const (
+	// imgRecipeFormat is part of every recipe hash: bump it when the way images
+	// are assembled changes (this file, the rootfs filter) so they are rebuilt.
+	imgRecipeFormat = "1"
+	// imgDebianSuite is the Debian release of the debootstrap recipes.
+	imgDebianSuite = "bookworm"
+	// imgDefaultMirror is used when the host's apt sources name no bookworm mirror.
+	imgDefaultMirror = "http://deb.debian.org/debian"
+	// imgMinIOModule and imgMinIOVersion pin MinIO: the last published module
+	// version, whose go.mod has no replace directives, so `go install` works.
+	imgMinIOModule  = "github.com/minio/minio"
+	imgMinIOVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
+)
+
+// imgRecipe is one role's recipe with its inputs resolved and hashed.
+type imgRecipe struct {
+	role    Role
+	version string // the tag's version part: 15, bookworm, 20260212, dev
+	hash    string // hex sha256 of every input
+	tag     string // firedrill/<role>:<version>-<hash12>
+	about   string // for the progress line: what the build does and how long it takes
+
+	// Debootstrap recipes: the root filesystem imported as baseTag.
+	packages []string
+	mirror   string
+	baseHash string
+	baseTag  string
+
+	// files are the build context (the Dockerfile and what it copies).
+	files []imgContextFile
+}
+
+// imgContextFile is one entry of a build context: embedded data, a file on disk
+// (src, streamed: the MinIO binary is 150 MB), or an empty directory.
+type imgContextFile struct {
+	name string
+	mode int64
+	data []byte
+	src  string
+	dir  bool
+}
+
+// imgHashInput is one named input of a recipe hash.
+type imgHashInput struct {
+	name, value string
+}
+
+// imgRecipeHash hashes the inputs in order. Each is framed by its name and length
+// so that moving bytes from one input to the next changes the hash.
+func imgRecipeHash(inputs ...imgHashInput) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "firedrill-recipe %s\n", imgRecipeFormat)
+	for _, in := range inputs {
+		fmt.Fprintf(h, "%s %d\n%s\n", in.name, len(in.value), in.value)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// imgRecipeTag formats a recipe image's tag: firedrill/<role>:<version>-<hash12>.
+func imgRecipeTag(role Role, version, hash string) string {
+	if len(hash) > 12 {
+		hash = hash[:12]
+	}
+	return fmt.Sprintf("firedrill/%s:%s-%s", role, version, hash)
+}
+
+func imgBaseTag(role Role, hash string) string {
+	if len(hash) > 12 {
+		hash = hash[:12]
+	}
+	return fmt.Sprintf("firedrill/base-%s:%s", role, hash)
+}
+
+func imgEmbedded(name string) ([]byte, error) {
+	return imgRecipeFS.ReadFile(path.Join("recipes", name))
+}
+
+// recipe returns role's recipe, computing its hash once per Images.
+func (im *Images) recipe(role Role) (*imgRecipe, error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if r, ok := im.recipes[role]; ok {
+		return r, nil
+	}
+	var r *imgRecipe
+	var err error
+	switch role {
+	case RolePostgres:
+		r, err = im.debootstrapRecipe(role, "15", []string{"postgresql-15"},
+			"debootstrap "+imgDebianSuite+" + postgresql-15, usually 1-3 min",
+			"postgres/Dockerfile", "postgres/docker-entrypoint.sh")
+	case RoleNetTools:
+		r, err = im.debootstrapRecipe(role, imgDebianSuite, []string{"iproute2", "iptables"},
+			"debootstrap "+imgDebianSuite+" + iproute2 and iptables, usually 1 min",
+			"nettools/Dockerfile")
+	case RoleMinIO:
+		r, err = imgMinIORecipe(im.cacheDir)
+	case RoleApp:
+		r, err = imgAppRecipe(im.appBinary)
+	default:
+		err = fmt.Errorf("unknown role %q", role)
+	}
+	if err != nil {
+		return nil, err
+	}
+	im.recipes[role] = r
+	return r, nil
+}
+
+// debootstrapRecipe: a Debian root filesystem with packages, imported as a base
+// image, then a Dockerfile (and the files it copies) on top. The base has its own
+// hash so that editing the Dockerfile or the entrypoint does not re-run
+// debootstrap.
+func (im *Images) debootstrapRecipe(role Role, version string, packages []string, about string, files ...string) (*imgRecipe, error) {
+	mirror := im.mirror
+	if mirror == "" {
+		mirror = imgDebianMirrorFrom("/", imgDebianSuite)
+	}
+	r := &imgRecipe{role: role, version: version, about: about, packages: packages, mirror: mirror}
+	r.baseHash = imgRecipeHash(
+		imgHashInput{"kind", "debootstrap-base"},
+		imgHashInput{"role", string(role)},
+		imgHashInput{"suite", imgDebianSuite},
+		imgHashInput{"variant", "minbase"},
+		imgHashInput{"mirror", mirror},
+		imgHashInput{"arch", runtime.GOARCH},
+		imgHashInput{"packages", strings.Join(packages, ",")},
+		imgHashInput{"rootfs-filter", imgRootfsFilterVersion},
+	)
+	r.baseTag = imgBaseTag(role, r.baseHash)
+	inputs := []imgHashInput{{"role", string(role)}, {"base", r.baseHash}}
+	for _, name := range files {
+		data, err := imgEmbedded(name)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, imgHashInput{"file " + path.Base(name), string(data)})
+		r.files = append(r.files, imgContextFile{name: path.Base(name), mode: 0o755, data: data})
+	}
+	r.hash = imgRecipeHash(inputs...)
+	r.tag = imgRecipeTag(role, version, r.hash)
+	return r, nil
+}
+
+func imgMinIORecipe(cacheDir string) (*imgRecipe, error) {
+	dockerfile, err := imgEmbedded("minio/Dockerfile")
+	if err != nil {
+		return nil, err
+	}
+	r := &imgRecipe{
+		role:    RoleMinIO,
+		version: imgMinIOTagVersion(imgMinIOVersion),
+		about:   "go install " + imgMinIOModule + "@" + imgMinIOVersion + ", usually 2-5 min the first time",
+	}
+	// The module version pins the binary: its hash is not needed (and -trimpath
+	// makes it reproducible for a given toolchain).
+	r.hash = imgRecipeHash(
+		imgHashInput{"role", string(RoleMinIO)},
+		imgHashInput{"module", imgMinIOModule + "@" + imgMinIOVersion},
+		imgHashInput{"build", "CGO_ENABLED=0 -trimpath linux/" + runtime.GOARCH},
+		imgHashInput{"file Dockerfile", string(dockerfile)},
+	)
+	r.tag = imgRecipeTag(RoleMinIO, r.version, r.hash)
+	r.files = []imgContextFile{
+		{name: "Dockerfile", mode: 0o644, data: dockerfile},
+		{name: "rootfs/usr/bin/minio", mode: 0o755, src: imgMinIOBinaryPath(cacheDir)},
+		{name: "rootfs/data", mode: 0o755, dir: true},
+		{name: "rootfs/tmp", mode: 0o1777, dir: true},
+	}
+	return r, nil
+}
+
+// imgMinIOTagVersion turns the pseudo-version into its date: 20260212.
+func imgMinIOTagVersion(v string) string {
+	parts := strings.Split(v, "-")
+	if len(parts) == 3 && len(parts[1]) >= 8 {
+		return parts[1][:8]
+	}
+	return imgTagSafe(v)
+}
+
+func imgMinIOBinaryPath(cacheDir string) string {
+	return filepath.Join(cacheDir, "minio-"+imgMinIOVersion, "minio")
+}
+
+func imgAppRecipe(binary string) (*imgRecipe, error) {
+	if binary == "" {
+		return nil, errors.New("no firedrill binary for the app image (WithAppBinary)")
+	}
+	if err := StaticBinary(binary); err != nil {
+		return nil, err
+	}
+	sum, err := imgFileSHA256(binary)
+	if err != nil {
+		return nil, err
+	}
+	dockerfile, err := imgEmbedded("app/Dockerfile")
+	if err != nil {
+		return nil, err
+	}
+	r := &imgRecipe{
+		role:    RoleApp,
+		version: imgAppVersion(binary),
+		about:   "the static firedrill binary FROM scratch, seconds",
+	}
+	r.hash = imgRecipeHash(
+		imgHashInput{"role", string(RoleApp)},
+		imgHashInput{"binary sha256", sum},
+		imgHashInput{"file Dockerfile", string(dockerfile)},
+	)
+	r.tag = imgRecipeTag(RoleApp, r.version, r.hash)
+	r.files = []imgContextFile{
+		{name: "Dockerfile", mode: 0o644, data: dockerfile},
+		{name: "rootfs/firedrill", mode: 0o755, src: binary},
+		{name: "rootfs/tmp", mode: 0o1777, dir: true},
+	}
+	return r, nil
+}
+
+// imgAppVersion is the binary's module version when it has a real one (a
+// release), else "dev"; the hash tells builds apart anyway.
+func imgAppVersion(binary string) string {
+	info, err := buildinfo.ReadFile(binary)
+	if err != nil || info.Main.Version == "" || info.Main.Version == "(devel)" {
+		return "dev"
+	}
+	v := info.Main.Version
+	if strings.Contains(v, "-0.") || strings.HasPrefix(v, "v0.0.0-") || strings.Contains(v, "+") {
+		return "dev" // a pseudo-version or a dirty tree: not a name worth showing
+	}
+	return imgTagSafe(v)
+}
+
+// imgTagSafe keeps the characters a Docker tag allows.
+func imgTagSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	return string(b)
+}
+
+func imgFileSHA256(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// imgDebianMirrorFrom returns the first http(s) mirror the apt sources under
+// root list for suite itself (not suite-updates or suite-security), in either
+// format (one-line .list or deb822 .sources), or the default mirror. Using the
+// host's mirror respects a local proxy or mirror the machine is set up with.
+func imgDebianMirrorFrom(root, suite string) string {
+	files := []string{filepath.Join(root, "etc/apt/sources.list")}
+	for _, pattern := range []string{"*.list", "*.sources"} {
+		m, _ := filepath.Glob(filepath.Join(root, "etc/apt/sources.list.d", pattern))
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var uri string
+		if strings.HasSuffix(f, ".sources") {
+			uri = imgMirrorDeb822(string(data), suite)
+		} else {
+			uri = imgMirrorOneLine(string(data), suite)
+		}
+		if uri != "" {
+			return strings.TrimRight(uri, "/")
+		}
+	}
+	return imgDefaultMirror
+}
+
+func imgIsHTTP(uri string) bool {
+	return strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://")
+}
+
+func imgMirrorOneLine(data, suite string) string {
+	for line := range strings.Lines(data) {
+		line, _, _ = strings.Cut(line, "#")
+		fields := strings.Fields(line)
+		if len(fields) < 3 || fields[0] != "deb" {
+			continue
+		}
+		fields = fields[1:]
+		if strings.HasPrefix(fields[0], "[") { // [ option=value ... ]
+			for len(fields) > 0 && !strings.HasSuffix(fields[0], "]") {
+				fields = fields[1:]
+			}
+			if len(fields) > 0 {
+				fields = fields[1:]
+			}
+		}
+		if len(fields) >= 2 && imgIsHTTP(fields[0]) && fields[1] == suite {
+			return fields[0]
+		}
+	}
+	return ""
+}
+
+func imgMirrorDeb822(data, suite string) string {
+	for _, stanza := range strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n\n") {
+		fields := map[string]string{}
+		for line := range strings.Lines(stanza) {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, ":")
+			if ok {
+				fields[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
+			}
+		}
+		if !slices.Contains(strings.Fields(fields["types"]), "deb") ||
+			!slices.Contains(strings.Fields(fields["suites"]), suite) ||
+			strings.EqualFold(fields["enabled"], "no") {
+			continue
+		}
+		for _, uri := range strings.Fields(fields["uris"]) {
+			if imgIsHTTP(uri) {
+				return uri
+			}
+		}
+	}
+	return ""
+}
+
+// StaticBinary returns nil if path is a statically linked linux ELF executable for
+// the architecture firedrill runs on (amd64 here), which a FROM scratch image can
+// run: no program interpreter (PT_INTERP) and no shared libraries. Otherwise it
+// says what is wrong and how to build one.
+func StaticBinary(path string) error {
+	return imgStaticBinary(path, runtime.GOARCH)
+}
+
+var imgELFMachine = map[string]elf.Machine{
+	"amd64":   elf.EM_X86_64,
+	"arm64":   elf.EM_AARCH64,
+	"386":     elf.EM_386,
+	"arm":     elf.EM_ARM,
+	"riscv64": elf.EM_RISCV,
+	"ppc64le": elf.EM_PPC64,
+	"s390x":   elf.EM_S390,
+}
+
+const imgStaticHint = "build it with CGO_ENABLED=0 (e.g. `make build`, or `CGO_ENABLED=0 go build ./cmd/firedrill`)"
+
+func imgStaticBinary(path, goarch string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s is not a linux executable (%v); %s", path, err, imgStaticHint)
+	}
+	defer f.Close()
+	if want, ok := imgELFMachine[goarch]; ok && f.Machine != want {
+		return fmt.Errorf("%s is built for %s, not linux/%s; %s with GOOS=linux GOARCH=%s",
+			path, f.Machine, goarch, imgStaticHint, goarch)
+	}
+	if f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX {
+		return fmt.Errorf("%s is built for %s, not linux; %s with GOOS=linux", path, f.OSABI, imgStaticHint)
+	}
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return fmt.Errorf("%s is not an executable (%s)", path, f.Type)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			interp, _ := io.ReadAll(io.LimitReader(p.Open(), 256))
+			return fmt.Errorf("%s is dynamically linked (interpreter %s) and cannot run in a FROM scratch image; %s",
+				path, strings.TrimRight(string(interp), "\x00"), imgStaticHint)
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err == nil && len(libs) > 0 {
+		return fmt.Errorf("%s needs shared libraries (%s) and cannot run in a FROM scratch image; %s",
+			path, strings.Join(libs, ", "), imgStaticHint)
+	}
+	return nil
+}
+
+// ---- debootstrap recipes (postgres, nettools) ----
+
+func (im *Images) buildDebootstrapRecipe(ctx context.Context, r *imgRecipe, tmp string, force bool) error {
+	_, found, err := im.inspect(ctx, r.baseTag)
+	if err != nil {
+		return err
+	}
+	if force || !found {
+		if err := im.debootstrapBase(ctx, r, tmp); err != nil {
+			return err
+		}
+	} else {
+		im.progressf("  reusing base image %s", r.baseTag)
+	}
+	files := append([]imgContextFile(nil), r.files...)
+	for i := range files {
+		if files[i].name == "Dockerfile" {
+			files[i].mode = 0o644
+		}
+	}
+	base := r.baseTag
+	return im.dockerBuild(ctx, r, files, map[string]*string{"BASE": &base}, force)
+}
+
+// debootstrapBase makes the Debian root filesystem and imports it as r.baseTag.
+func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("the %s image is built with debootstrap, which needs root: run `firedrill images build %s` once as root, "+
+			"or use a Docker that can pull %s", r.role, r.role, cmp.Or(imgOfficial[r.role], "its official image"))
+	}
+	bin, err := exec.LookPath("debootstrap")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/debootstrap"); serr == nil {
+			bin = "/usr/sbin/debootstrap"
+		} else {
+			return fmt.Errorf("debootstrap not found (apt-get install debootstrap): %w", err)
+		}
+	}
+	rootfs := filepath.Join(tmp, "rootfs")
+	args := []string{"--variant=minbase", "--include=" + strings.Join(r.packages, ",")}
+	debs := filepath.Join(im.cacheDir, "debs")
+	if imgDebootstrapHasCacheDir(ctx, bin) {
+		if err := os.MkdirAll(debs, 0o755); err != nil {
+			return err
+		}
+		// The postgres and nettools recipes share downloaded packages.
+		args = append(args, "--cache-dir="+debs)
+	}
+	args = append(args, imgDebianSuite, rootfs, r.mirror)
+
+	// debootstrap writes into the shared .deb cache without locking: one at a time.
+	unlock, err := im.lock(ctx, "debootstrap", "another debootstrap")
+	if err != nil {
+		return err
+	}
+	err = im.step("debootstrap", func() error {
+		return im.run(ctx, "debootstrap", tmp, nil, bin, args...)
+	})
+	unlock()
+	if err != nil {
+		return err
+	}
+	// debootstrap unmounts what it mounted in the target; make sure, because the
+	// tar below must not descend into the host's /proc, /sys or /dev.
+	if err := imgUnmountUnder(rootfs); err != nil {
+		return err
+	}
+	return im.step("import root filesystem", func() error {
+		return im.importRootfs(ctx, r, rootfs)
+	})
+}
+
+func imgDebootstrapHasCacheDir(ctx context.Context, bin string) bool {
+	out, _ := exec.CommandContext(ctx, bin, "--help").CombinedOutput()
+	return bytes.Contains(out, []byte("--cache-dir"))
+}
+
+// importRootfs streams rootfs as a tar to the daemon's image import.
+func (im *Images) importRootfs(ctx context.Context, r *imgRecipe, rootfs string) error {
+	pr, pw := io.Pipe()
+	tarErr := make(chan error, 1)
+	go func() {
+		err := imgWriteRootfsTar(pw, rootfs)
+		pw.CloseWithError(err)
+		tarErr <- err
+	}()
+	res, err := im.docker.ImageImport(ctx, client.ImageImportSource{Source: pr, SourceName: "-"}, r.baseTag,
+		client.ImageImportOptions{
+			Message: "firedrill: debootstrap " + imgDebianSuite + " minbase + " + strings.Join(r.packages, ","),
+			Changes: []string{
+				fmt.Sprintf("LABEL %s=base-%s", ImageLabelRole, r.role),
+				fmt.Sprintf("LABEL %s=%s", ImageLabelRecipeHash, r.baseHash),
+				`ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+				`CMD ["bash"]`,
+			},
+		})
+	if err != nil {
+		pr.CloseWithError(err)
+		<-tarErr
+		return fmt.Errorf("import root filesystem: %w", err)
+	}
+	defer res.Close()
+	err = imgReadStream(res, func(m imgStreamMsg) {
+		im.log().Debug("docker import", "role", r.role, "status", m.Status)
+	})
+	pr.CloseWithError(errors.New("import finished"))
+	if terr := <-tarErr; terr != nil && err == nil {
+		err = terr
+	}
+	if err != nil {
+		return fmt.Errorf("import root filesystem: %w", err)
+	}
+	return nil
+}
+
+// imgRootfsFilterVersion is part of the base hash: change it with imgRootfsSkip.
+const imgRootfsFilterVersion = "1"
+
+// imgRootfsSkip reports whether the rootfs entry rel (slash-separated, relative)
+// stays out of the image: what debootstrap leaves behind for its own use (the
+// downloaded packages and index files, about 150 MB), documentation (keeping
+// copyright notices), the contents of the pseudo-filesystems Docker provides at
+// run time, and temporary files.
+func imgRootfsSkip(rel string, isDir bool) bool {
+	dir, base := path.Split(rel)
+	dir = strings.TrimSuffix(dir, "/")
+	switch dir {
+	case "dev", "proc", "sys", "tmp", "var/tmp":
+		return true
+	case "var/cache/apt/archives":
+		return !isDir && strings.HasSuffix(base, ".deb")
+	case "var/cache/apt":
+		return !isDir && strings.HasSuffix(base, ".bin")
+	case "var/lib/apt/lists":
+		return !isDir
+	}
+	for _, docs := range []string{"usr/share/doc/", "usr/share/man/", "usr/share/info/"} {
+		if strings.HasPrefix(rel, docs) && !isDir {
+			return base != "copyright"
+		}
+	}
+	return false
+}
+
+// imgWriteRootfsTar writes root as a tar with numeric owners, keeping hard links,
+// symlinks and special files (sockets aside). Extended attributes (file
+// capabilities) are not carried over: none of the recipes' packages relies on
+// them (iputils' ping, which does, is not installed).
+func imgWriteRootfsTar(w io.Writer, root string) error {
+	tw := tar.NewWriter(w)
+	links := map[[2]uint64]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if imgRootfsSkip(rel, d.IsDir()) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode()&fs.ModeSocket != 0 {
+			return nil
+		}
+		link := ""
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		hdr.Name = rel
+		if d.IsDir() {
+			hdr.Name += "/"
+		}
+		// Owners are numeric ids of the rootfs, not names of the host's users.
+		hdr.Uname, hdr.Gname = "", ""
+		hdr.AccessTime, hdr.ChangeTime = time.Time{}, time.Time{}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+			if info.Mode().IsRegular() && st.Nlink > 1 {
+				key := [2]uint64{uint64(st.Dev), uint64(st.Ino)}
+				if first, ok := links[key]; ok {
+					hdr.Typeflag = tar.TypeLink
+					hdr.Linkname = first
+					hdr.Size = 0
+				} else {
+					links[key] = rel
+				}
+			}
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", rel, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// ---- minio ----
+
+func (im *Images) buildMinIO(ctx context.Context, r *imgRecipe, tmp string, force bool) error {
+	if err := im.minioBinary(ctx, tmp); err != nil {
+		return err
+	}
+	return im.dockerBuild(ctx, r, r.files, nil, force)
+}
+
+// minioBinary makes sure the MinIO binary is in the cache, running `go install`
+// when it is not. It is installed into the build directory and renamed into place,
+// so an interrupted install never leaves a partial binary in the cache.
+func (im *Images) minioBinary(ctx context.Context, tmp string) error {
+	final := imgMinIOBinaryPath(im.cacheDir)
+	if err := StaticBinary(final); err == nil {
+		im.progressf("  reusing %s", final)
+		return nil
+	}
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("building the MinIO binary for a linux container needs a linux host (go install cannot cross-compile into GOBIN); use a Docker that can pull minio/minio")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("building the MinIO image needs the Go toolchain (go install %s@%s): %w", imgMinIOModule, imgMinIOVersion, err)
+	}
+	gobin := filepath.Join(tmp, "gobin")
+	env := []string{
+		"CGO_ENABLED=0",
+		"GOFLAGS=-trimpath", // replaces the user's GOFLAGS: -mod=vendor and the like would break the install
+		"GOBIN=" + gobin,
+		"GOWORK=off",
+	}
+	pkg := imgMinIOModule + "@" + imgMinIOVersion
+	im.progressf("  go install %s (CGO_ENABLED=0; downloads modules and compiles, usually 2-5 min)...", pkg)
+	err = im.step("go install minio", func() error {
+		return im.run(ctx, "go install", tmp, env, goBin, "install", pkg)
+	})
+	if err != nil {
+		return err
+	}
+	built := filepath.Join(gobin, "minio")
+	if err := StaticBinary(built); err != nil {
+		return fmt.Errorf("go install produced an unusable binary: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	return os.Rename(built, final)
+}
+
+// ---- app ----
+
+func (im *Images) buildApp(ctx context.Context, r *imgRecipe, force bool) error {
+	// The binary may have been replaced since its hash was taken.
+	for _, f := range r.files {
+		if f.name == "rootfs/firedrill" {
+			sum, err := imgFileSHA256(f.src)
+			if err != nil {
+				return err
+			}
+			if imgAppRecipeHashFor(sum, r) != r.hash {
+				return fmt.Errorf("%s changed while firedrill was running; start again", f.src)
+			}
+		}
+	}
+	return im.dockerBuild(ctx, r, r.files, nil, force)
+}
+
+func imgAppRecipeHashFor(sum string, r *imgRecipe) string {
+	var dockerfile []byte
+	for _, f := range r.files {
+		if f.name == "Dockerfile" {
+			dockerfile = f.data
+		}
+	}
+	return imgRecipeHash(
+		imgHashInput{"role", string(RoleApp)},
+		imgHashInput{"binary sha256", sum},
+		imgHashInput{"file Dockerfile", string(dockerfile)},
+	)
+}
+
+// ---- shared build machinery ----
+
+// dockerBuild runs the classic builder (no BuildKit: FROM a local image and FROM
+// scratch need no registry) on files, tagging r.tag with the recipe labels.
+func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgContextFile, args map[string]*string, force bool) error {
+	pr, pw := io.Pipe()
+	tarErr := make(chan error, 1)
+	go func() {
+		err := imgWriteContextTar(pw, files)
+		pw.CloseWithError(err)
+		tarErr <- err
+	}()
+	tail := newImgTail(30, func(line string) {
+		im.log().Debug("docker build", "role", r.role, "line", line)
+	})
+	err := im.step("docker build", func() error {
+		res, err := im.docker.ImageBuild(ctx, pr, client.ImageBuildOptions{
+			Tags:        []string{r.tag},
+			Version:     build.BuilderV1,
+			Remove:      true,
+			ForceRemove: true,
+			NoCache:     force,
+			BuildArgs:   args,
+			Labels: map[string]string{
+				ImageLabelRole:       string(r.role),
+				ImageLabelRecipeHash: r.hash,
+			},
+		})
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		return imgReadStream(res.Body, func(m imgStreamMsg) {
+			if m.Stream != "" {
+				tail.Write([]byte(m.Stream))
+			}
+		})
+	})
+	pr.CloseWithError(errors.New("build finished"))
+	if terr := <-tarErr; terr != nil && err == nil {
+		err = fmt.Errorf("build context: %w", terr)
+	}
+	if err != nil {
+		return imgWithTail(fmt.Errorf("docker build: %w", err), tail)
+	}
+	return nil
+}
+
+// imgWriteContextTar writes a build context.
+func imgWriteContextTar(w io.Writer, files []imgContextFile) error {
+	tw := tar.NewWriter(w)
+	now := time.Unix(0, 0) // fixed times: the build cache keys on content, not on when we ran
+	dirs := map[string]bool{}
+	for _, f := range files {
+		// Parent directories first, as a tar from a real tree would have them.
+		for i := range len(f.name) {
+			if f.name[i] != '/' || dirs[f.name[:i]] {
+				continue
+			}
+			dirs[f.name[:i]] = true
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: f.name[:i+1], Mode: 0o755, ModTime: now, Format: tar.FormatPAX}); err != nil {
+				return err
+			}
+		}
+		if f.dir {
+			dirs[f.name] = true
+		}
+		hdr := &tar.Header{Name: f.name, Mode: f.mode, ModTime: now, Format: tar.FormatPAX}
+		switch {
+		case f.dir:
+			hdr.Typeflag = tar.TypeDir
+			hdr.Name += "/"
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+		case f.src != "":
+			src, err := os.Open(f.src)
+			if err != nil {
+				return err
+			}
+			st, err := src.Stat()
+			if err != nil {
+				src.Close()
+				return err
+			}
+			hdr.Typeflag = tar.TypeReg
+			hdr.Size = st.Size()
+			if err := tw.WriteHeader(hdr); err != nil {
+				src.Close()
+				return err
+			}
+			_, err = io.Copy(tw, src)
+			src.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.src, err)
+			}
+		default:
+			hdr.Typeflag = tar.TypeReg
+			hdr.Size = int64(len(f.data))
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			if _, err := tw.Write(f.data); err != nil {
+				return err
+			}
+		}
+	}
+	return tw.Close()
+}
+
+// run runs a build tool in dir, its output logged at debug level and its last
+// lines kept for the error. It runs in its own process group, killed as a whole
+// when ctx ends: debootstrap's dpkg and go's compilers must stop on Ctrl-C too.
+func (im *Images) run(ctx context.Context, label, dir string, env []string, name string, args ...string) error {
+	tail := newImgTail(30, func(line string) {
+		im.log().Debug(label, "line", line)
+	})
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = tail
+	cmd.Stderr = tail
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = 10 * time.Second
+	im.log().Debug("running", "cmd", name, "args", args)
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", label, ctx.Err())
+		}
+		return imgWithTail(fmt.Errorf("%s: %w", label, err), tail)
+	}
+	return nil
+}
+
+// imgMountsUnder lists the mount points at or below dir (deepest first).
+func imgMountsUnder(dir string) ([]string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // not linux: nothing mounts under our directories
+		}
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		mp := imgUnescapeMount(fields[4])
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+			out = append(out, mp)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out, sc.Err()
+}
+
+// imgUnescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func imgUnescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, ok := imgOctal(s[i+1 : i+4]); ok {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func imgOctal(s string) (byte, bool) {
+	if len(s) != 3 {
+		return 0, false
+	}
+	v := 0
+	for _, c := range s {
+		if c < '0' || c > '7' {
+			return 0, false
+		}
+		v = v*8 + int(c-'0')
+	}
+	return byte(v), v < 256
+}
+
+// imgUnmountUnder detaches every mount at or below dir. debootstrap bind-mounts
+// host devices into its target when it runs in a container, and a debootstrap
+// killed by Ctrl-C leaves them mounted: removing the directory would then delete
+// the host's /dev entries.
+func imgUnmountUnder(dir string) error {
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	} else if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	mounts, err := imgMountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	for _, m := range mounts {
+		_ = imgUnmount(m)
+	}
+	left, err := imgMountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("%s is still mounted", left[0])
+	}
+	return nil
+}
+
+// imgRemoveBuildDir removes a build directory, but never through a mount point.
+func imgRemoveBuildDir(dir string) error {
+	if err := imgUnmountUnder(dir); err != nil {
+		return fmt.Errorf("not removing %s: %w", dir, err)
+	}
+	return os.RemoveAll(dir)
+}
