@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
@@ -35,16 +38,11 @@ changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 			if err != nil {
 				return withCode(firedrill.ExitUsage, err)
 			}
-			docker, err := dockerClient(cmd.Context())
+			docker, im, err := openImages(cmd.Context(), g, true)
 			if err != nil {
-				return withCode(firedrill.ExitInconclusive, err)
+				return err
 			}
 			defer docker.Close()
-			exe, err := appBinary()
-			if err != nil {
-				return withCode(firedrill.ExitInconclusive, err)
-			}
-			im := testenv.NewImages(docker, testenv.WithAppBinary(exe), testenv.WithProgress(g.stderr), testenv.WithLogger(g.log))
 			for _, r := range roles {
 				img, err := im.Build(cmd.Context(), r, force)
 				if err != nil {
@@ -64,16 +62,11 @@ changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 		Short: "Show which images are present and which would be built",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			docker, err := dockerClient(cmd.Context())
+			docker, im, err := openImages(cmd.Context(), g, false)
 			if err != nil {
-				return withCode(firedrill.ExitInconclusive, err)
+				return err
 			}
 			defer docker.Close()
-			exe, err := appBinary()
-			if err != nil {
-				return withCode(firedrill.ExitInconclusive, err)
-			}
-			im := testenv.NewImages(docker, testenv.WithAppBinary(exe), testenv.WithLogger(g.log))
 			st, err := im.List(cmd.Context())
 			if err != nil {
 				return withCode(firedrill.ExitInconclusive, err)
@@ -89,16 +82,11 @@ builds a new image; the old ones stay as 'stale' in 'firedrill images list'.
 prune removes them. Current images and official images are kept.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			docker, err := dockerClient(cmd.Context())
+			docker, im, err := openImages(cmd.Context(), g, false)
 			if err != nil {
-				return withCode(firedrill.ExitInconclusive, err)
+				return err
 			}
 			defer docker.Close()
-			exe, err := appBinary()
-			if err != nil {
-				return withCode(firedrill.ExitInconclusive, err)
-			}
-			im := testenv.NewImages(docker, testenv.WithAppBinary(exe), testenv.WithLogger(g.log))
 			removed, err := im.Prune(cmd.Context())
 			for _, r := range removed {
 				fmt.Fprintf(g.stdout, "removed image %s\n", r)
@@ -114,6 +102,28 @@ prune removes them. Current images and official images are kept.`,
 	}
 	cmd.AddCommand(build, list, prune)
 	return cmd
+}
+
+// openImages connects to Docker and returns the image resolver the image
+// commands and run share; with progress, builds report to stderr. The
+// caller closes the client. Errors carry their exit code.
+func openImages(ctx context.Context, g *globals, progress bool) (*client.Client, *testenv.Images, error) {
+	docker, err := dockerClient(ctx)
+	if err != nil {
+		return nil, nil, withCode(firedrill.ExitInconclusive, err)
+	}
+	exe, err := appBinary()
+	if err != nil {
+		docker.Close()
+		return nil, nil, withCode(firedrill.ExitInconclusive, err)
+	}
+	opts := []testenv.ImagesOption{testenv.WithAppBinary(exe), testenv.WithLogger(g.log)}
+	if progress {
+		opts = append(opts, testenv.WithProgress(g.stderr))
+	} else {
+		opts = append(opts, testenv.WithProgress(io.Discard))
+	}
+	return docker, testenv.NewImages(docker, opts...), nil
 }
 
 func parseRoles(args []string) ([]testenv.Role, error) {

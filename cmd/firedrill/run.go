@@ -71,17 +71,11 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, name string) (retErr
 		scn.DR.Failover.Enabled = &off
 	}
 
-	docker, err := dockerClient(ctx)
+	docker, images, err := openImages(ctx, g, true)
 	if err != nil {
-		return withCode(firedrill.ExitInconclusive, err)
+		return err
 	}
 	defer docker.Close()
-
-	exe, err := appBinary()
-	if err != nil {
-		return withCode(firedrill.ExitInconclusive, err)
-	}
-	images := testenv.NewImages(docker, testenv.WithAppBinary(exe), testenv.WithProgress(g.stderr), testenv.WithLogger(g.log))
 
 	runID := testenv.NewRunID()
 	out := f.out
