@@ -623,17 +623,26 @@ func (e *Env) Running(ctx context.Context, node string) (bool, error) {
 func (e *Env) KeepInstructions(ctx context.Context, credentialsFile string) string {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "environment %s kept running:\n", e.RunID)
+	primary, _ := e.CurrentPrimary(ctx)
 	for _, n := range e.Nodes() {
+		if running, err := e.Running(ctx, n.Name); err == nil && !running {
+			fmt.Fprintf(&b, "  %-12s stopped (killed or fenced during the drill): docker logs %s\n", n.Name, n.ContainerName)
+			continue
+		}
 		switch n.Kind {
 		case KindPostgres:
+			role := "standby"
+			if n.Name == primary {
+				role = "primary"
+			}
 			ep, err := e.Endpoint(ctx, n.Name, "5432/tcp")
 			if err != nil {
 				fmt.Fprintf(&b, "  %-12s %s (not reachable: %v)\n", n.Name, n.ContainerName, err)
 				continue
 			}
 			host, port, _ := strings.Cut(ep, ":")
-			fmt.Fprintf(&b, "  %-12s psql -h %s -p %s -U %s %s    or: docker exec -it %s psql -U %s %s\n",
-				n.Name, host, port, pgUser, pgDatabase, n.ContainerName, pgUser, pgDatabase)
+			fmt.Fprintf(&b, "  %-12s %s: psql -h %s -p %s -U %s %s    or: docker exec -it %s psql -U %s %s\n",
+				n.Name, role, host, port, pgUser, pgDatabase, n.ContainerName, pgUser, pgDatabase)
 		case KindStorage:
 			ep, err := e.Endpoint(ctx, n.Name, "9000/tcp")
 			cons, err2 := e.Endpoint(ctx, n.Name, "9001/tcp")
