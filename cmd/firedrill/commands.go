@@ -217,31 +217,6 @@ func firstLine(s string) string {
 	return s
 }
 
-func newValidateCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "validate SCENARIO...",
-		Short: "Check scenario files without running anything",
-		Example: `  firedrill validate my-drill.yaml
-  firedrill validate primary-kill`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			bad := 0
-			for _, a := range args {
-				if _, err := scenarios.Resolve(a); err != nil {
-					bad++
-					fmt.Fprintln(g.stderr, err)
-					continue
-				}
-				fmt.Fprintf(g.stdout, "%s: ok\n", a)
-			}
-			if bad > 0 {
-				return withCode(firedrill.ExitUsage, fmt.Errorf("%d of %d scenarios invalid", bad, len(args)))
-			}
-			return nil
-		},
-	}
-}
-
 func newAppCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "app",

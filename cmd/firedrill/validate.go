@@ -1,0 +1,254 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Output formats of validate.
+const (
+	formatText   = "text"
+	formatGitHub = "github"
+	formatJSON   = "json"
+)
+
+func newValidateCmd(g *globals) *cobra.Command {
+	format := formatText
+	cmd := &cobra.Command{
+		Use:   "validate SCENARIO...",
+		Short: "Check scenario files without running anything",
+		Long: `Load every scenario (a file, or the name of a built-in) strictly and report
+every problem of every file at once, each as file:line:col: field.path: message
+(hint: ...). Nothing is started and Docker is not needed.
+
+The exit code is 0 when every scenario is valid and 2 when any is not.
+
+A valid scenario that uses a feature this build's engine cannot run yet is
+still valid; validate prints a warning per such feature, and 'firedrill run'
+refuses it (exit 2).
+
+Formats (--format):
+  text    "FILE: ok" lines on stdout, one problem per line on stderr
+  github  GitHub Actions workflow commands on stdout, so each problem becomes an
+          annotation on the pull request: ::error file=F,line=L,col=C,title=...::msg
+  json    a JSON array on stdout, one object per scenario, and nothing else on
+          either stream: [{"input","file","name","valid","errors":[{"file","line",
+          "col","path","message","hint","error"}],"unimplemented":[...]}]`,
+		Example: `  firedrill validate my-drill.yaml
+  firedrill validate primary-kill scenarios/*.yaml
+  firedrill validate --format github scenarios/*.yaml    # in a GitHub Actions step
+  firedrill validate --format json drills/*.yaml | jq '.[] | select(.valid | not)'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case formatText, formatGitHub, formatJSON:
+			default:
+				return withCode(firedrill.ExitUsage, fmt.Errorf("unknown --format %q (formats: text, github, json)", format))
+			}
+			results := validateAll(args)
+			bad := 0
+			for _, r := range results {
+				if !r.Valid {
+					bad++
+				}
+			}
+			var err error
+			switch format {
+			case formatText:
+				writeValidateText(g.stdout, g.stderr, results)
+			case formatGitHub:
+				writeValidateGitHub(g.stdout, results)
+			case formatJSON:
+				err = writeJSON(g.stdout, results)
+			}
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			if bad > 0 {
+				if format == formatJSON {
+					return withCode(firedrill.ExitUsage, nil) // stdout holds the answer; stderr stays quiet
+				}
+				return withCode(firedrill.ExitUsage, fmt.Errorf("%d of %d scenarios invalid", bad, len(results)))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", formatText, "output format: text, github or json")
+	return cmd
+}
+
+// validateResult is what validate found in one input; it is also the JSON
+// --format json prints.
+type validateResult struct {
+	// Input is the argument as given (a path or a built-in name).
+	Input string `json:"input"`
+	// File is where the scenario was read from ("builtin:<name>" for a
+	// built-in).
+	File string `json:"file"`
+	// Name is the scenario's name, when it loaded.
+	Name  string          `json:"name,omitempty"`
+	Valid bool            `json:"valid"`
+	Errs  []validateError `json:"errors"`
+	// Unimplemented lists the features this build cannot run, each prefixed
+	// with its position; run refuses such a scenario.
+	Unimplemented []string `json:"unimplemented"`
+
+	scn *scenarios.Scenario
+}
+
+// validateError is one problem, as JSON.
+type validateError struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Col     int    `json:"col,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+	// Error is the whole problem in the text format's words.
+	Error string `json:"error"`
+}
+
+// validateAll loads every input and collects all of its problems.
+func validateAll(inputs []string) []validateResult {
+	out := make([]validateResult, 0, len(inputs))
+	for _, in := range inputs {
+		out = append(out, validateOne(in))
+	}
+	return out
+}
+
+func validateOne(input string) validateResult {
+	r := validateResult{Input: input, File: input, Errs: []validateError{}, Unimplemented: []string{}}
+	scn, err := scenarios.Resolve(input)
+	if err == nil {
+		r.scn, r.Valid, r.File, r.Name = scn, true, scn.File, scn.Name
+		if u := unimplemented(scn); len(u) > 0 {
+			r.Unimplemented = u
+		}
+		return r
+	}
+	for _, e := range scenarioErrors(err) {
+		ve := validateError{File: e.File, Line: e.Line, Col: e.Col, Path: e.Path, Message: e.Msg, Hint: e.Hint}
+		if ve.File == "" {
+			// "neither a built-in scenario nor a file": it is about the argument.
+			ve.File = input
+		}
+		ve.Error = (&scenarios.Error{File: ve.File, Line: e.Line, Col: e.Col, Path: e.Path, Msg: e.Msg, Hint: e.Hint}).Error()
+		if r.File == input && e.File != "" {
+			r.File = e.File
+		}
+		r.Errs = append(r.Errs, ve)
+	}
+	return r
+}
+
+// scenarioErrors returns the individual problems of an error from the
+// scenarios package; any other error becomes one problem without a position.
+func scenarioErrors(err error) []*scenarios.Error {
+	var es scenarios.Errors
+	if errors.As(err, &es) {
+		return es
+	}
+	var e *scenarios.Error
+	if errors.As(err, &e) {
+		return []*scenarios.Error{e}
+	}
+	return []*scenarios.Error{{Msg: err.Error()}}
+}
+
+// unimplementer is implemented by a Scenario that can list the features
+// this build's engine cannot run yet.
+type unimplementer interface{ Unimplemented() []string }
+
+// unimplemented returns what of s this build cannot run (nil when all of it
+// can, or when the scenarios package cannot tell).
+func unimplemented(s *scenarios.Scenario) []string {
+	if u, ok := any(s).(unimplementer); ok {
+		return u.Unimplemented()
+	}
+	return nil
+}
+
+func writeValidateText(stdout, stderr io.Writer, results []validateResult) {
+	for _, r := range results {
+		if r.Valid {
+			fmt.Fprintf(stdout, "%s: ok\n", r.Input)
+			for _, u := range r.Unimplemented {
+				fmt.Fprintf(stderr, "%s: warning: this build cannot run it yet: %s\n", r.Input, u)
+			}
+			continue
+		}
+		for _, e := range r.Errs {
+			fmt.Fprintln(stderr, e.Error)
+		}
+	}
+}
+
+// annotationTitle is the title of every GitHub annotation validate prints.
+const annotationTitle = "firedrill validate"
+
+func writeValidateGitHub(w io.Writer, results []validateResult) {
+	for _, r := range results {
+		if r.Valid {
+			fmt.Fprintf(w, "%s: ok\n", ghEscapeData(r.Input))
+			for _, u := range r.Unimplemented {
+				fmt.Fprintln(w, ghAnnotation("warning", r.File, 0, 0, "this build cannot run it yet: "+u))
+			}
+			continue
+		}
+		for _, e := range r.Errs {
+			msg := e.Message
+			if e.Path != "" {
+				msg = e.Path + ": " + msg
+			}
+			if e.Hint != "" {
+				msg += " (hint: " + e.Hint + ")"
+			}
+			fmt.Fprintln(w, ghAnnotation("error", e.File, e.Line, e.Col, msg))
+		}
+	}
+}
+
+// ghAnnotation formats a GitHub Actions workflow command such as
+// ::error file=F,line=L,col=C,title=T::message. Line and col are left out
+// when unknown (0).
+func ghAnnotation(level, file string, line, col int, msg string) string {
+	props := []string{"file=" + ghEscapeProperty(file)}
+	if line > 0 {
+		props = append(props, "line="+strconv.Itoa(line))
+		if col > 0 {
+			props = append(props, "col="+strconv.Itoa(col))
+		}
+	}
+	props = append(props, "title="+ghEscapeProperty(annotationTitle))
+	return "::" + level + " " + strings.Join(props, ",") + "::" + ghEscapeData(msg)
+}
+
+// ghEscapeData escapes a workflow command's message (GitHub's
+// actions/toolkit escapeData): %, CR and LF.
+func ghEscapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghEscapeProperty escapes a workflow command's property value (GitHub's
+// escapeProperty): as data, plus : and , which delimit properties.
+func ghEscapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// writeJSON writes v as indented JSON followed by a newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
