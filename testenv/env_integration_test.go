@@ -28,23 +28,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "firedrill-itest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	appBinary, err = itest.BuildFiredrill(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	docker, err = itest.Docker()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "docker:", err)
-		os.Exit(1)
-	}
+	var cleanup func()
+	appBinary, docker, cleanup = itest.Setup()
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

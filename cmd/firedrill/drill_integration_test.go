@@ -31,21 +31,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "firedrill-itest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin, err = itest.BuildFiredrill(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	docker, err = itest.Docker()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "docker:", err)
-		os.Exit(1)
-	}
+	var cleanup func()
+	bin, docker, cleanup = itest.Setup()
 	// Build (or find) every image once, before the timed drills.
 	cmd := exec.Command(bin, "images", "build")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -54,7 +41,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

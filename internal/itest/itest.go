@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -75,4 +76,32 @@ func Leftovers(ctx context.Context, docker *client.Client, runID string) ([]stri
 		out = append(out, "volume "+v.Name)
 	}
 	return out, nil
+}
+
+// Setup is the common start of an integration test binary: it builds the
+// static firedrill binary into a temporary directory and connects to
+// Docker. Call cleanup after m.Run. Any failure is fatal to the package:
+// an integration tier that cannot reach Docker must fail, not skip.
+func Setup() (bin string, docker *client.Client, cleanup func()) {
+	dir, err := os.MkdirTemp("", "firedrill-itest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "itest:", err)
+		os.Exit(1)
+	}
+	bin, err = BuildFiredrill(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "itest:", err)
+		os.Exit(1)
+	}
+	docker, err = Docker()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err = docker.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+		cancel()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "itest: Docker Engine not reachable (the integration tier needs it):", err)
+		os.Exit(1)
+	}
+	return bin, docker, func() { docker.Close(); os.RemoveAll(dir) }
 }
