@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// fixedImages stands in for Docker in plan tests: the official postgres
+// image is absent but firedrill's recipe is present; MinIO is absent
+// altogether (pull, else build); the app recipe is not built yet.
+func fixedImages(t *testing.T) {
+	t.Helper()
+	old := planImages
+	t.Cleanup(func() { planImages = old })
+	planImages = func(_ context.Context, _ *globals, wants []imageWant) []planImage {
+		status := map[testenv.Role]testenv.ImageStatus{
+			testenv.RolePostgres: {Role: testenv.RolePostgres, RecipeTag: "firedrill/postgres:15-0123456789ab", RecipePresent: true},
+			testenv.RoleMinIO:    {Role: testenv.RoleMinIO, RecipeTag: "firedrill/minio:20260212-0123456789ab"},
+			testenv.RoleApp:      {Role: testenv.RoleApp, RecipeTag: "firedrill/app:devel-0123456789ab"},
+		}
+		absent := func(string) (bool, error) { return false, nil }
+		var out []planImage
+		for _, w := range wants {
+			out = append(out, resolveImagePlan(w, status[w.Role], absent))
+		}
+		return out
+	}
+}
+
+// golden compares got with testdata/<name>, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/firedrill -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test ./cmd/firedrill -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestPlanGolden(t *testing.T) {
+	fixedImages(t)
+	// Docker must not matter: point it nowhere.
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	for _, name := range scenarios.BuiltinNames() {
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := run(t, "plan", name)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d\n%s", code, errOut)
+			}
+			golden(t, filepath.Join("plan", name+".golden"), out)
+
+			code, out, errOut = run(t, "plan", "--json", name)
+			if code != 0 || errOut != "" {
+				t.Fatalf("--json: exit %d\n%s", code, errOut)
+			}
+			var p plan
+			dec := json.NewDecoder(strings.NewReader(out))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&p); err != nil || dec.More() {
+				t.Fatalf("stdout is not one JSON plan: %v\n%s", err, out)
+			}
+			if p.Scenario != name || p.RunID != runPlaceholder {
+				t.Errorf("plan names %q run %q", p.Scenario, p.RunID)
+			}
+			golden(t, filepath.Join("plan", name+".json.golden"), out)
+		})
+	}
+}
+
+func TestPlanWithoutDockerSaysUnknown(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	code, out, errOut := run(t, "plan", "primary-kill")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, role := range []string{"postgres", "minio", "app"} {
+		if !strings.Contains(out, "  "+role+" ") {
+			t.Errorf("no image line for %s", role)
+		}
+	}
+	if strings.Count(out, "unknown (Docker unreachable)") != 3 {
+		t.Errorf("images are not unknown:\n%s", out)
+	}
+}
+
+func TestPlanInvalidScenario(t *testing.T) {
+	fixedImages(t)
+	code, out, errOut := run(t, "plan", "testdata/validate/refs.yaml")
+	if code != 2 || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if !strings.Contains(errOut, "testdata/validate/refs.yaml:7:15: environment.postgres.primary.region: unknown region") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}
+
+// The failover budget: detection = interval x failures + timeout, with a
+// warning when that alone does not fit in the RTO.
+func TestPlanFailoverBudget(t *testing.T) {
+	fixedImages(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "slow.yaml")
+	body := `apiVersion: firedrill/v1
+name: slow-detection
+objectives:
+  rto: 10s
+environment:
+  regions: [east, west]
+  postgres:
+    primary: {region: east}
+    replicas: [{name: r1, region: west}]
+dr:
+  failover:
+    check_interval: 4s
+    check_timeout: 2s
+    failures_before_action: 2
+timeline:
+  duration: 30s
+  faults:
+    - {at: 5s, action: kill, target: postgres.r1}
+`
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "plan", file)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"worst-case detection 10s = check_interval 4s x failures_before_action 2 + check_timeout 2s",
+		"rto 10s: detection alone uses it all",
+		"\nwarning: worst-case failure detection alone (10s) does not fit in the RTO objective (10s)",
+		"postgres.r1  - (permanent)  pg-r1, region west, whether primary or replica by then",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = run(t, "plan", "--json", file)
+	var p plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil || code != 0 {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	if b := p.Budget; !b.Exceeds || b.Detection != "10s" || b.Remaining != "0s" || len(p.Warnings) != 1 {
+		t.Errorf("budget %+v, warnings %q", b, p.Warnings)
+	}
+}
+
+func TestResolveImagePlan(t *testing.T) {
+	st := testenv.ImageStatus{RecipeTag: "firedrill/postgres:15-x"}
+	has := func(refs ...string) func(string) (bool, error) {
+		return func(r string) (bool, error) {
+			for _, x := range refs {
+				if x == r {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
+	}
+	cases := []struct {
+		want    string
+		present []string
+		recipe  bool
+		source  string
+		ref     string
+	}{
+		{"postgres:15", []string{"postgres:15"}, true, planSourcePresent, "postgres:15"},
+		{"postgres:15.4", nil, true, planSourceRecipe, "firedrill/postgres:15-x"},
+		{"postgres:15", nil, false, planSourcePullOrBuild, "firedrill/postgres:15-x"},
+		{"postgres:16", nil, true, planSourcePull, "postgres:16"},
+		{"example.com/pg:1", []string{"example.com/pg:1"}, false, planSourcePresent, "example.com/pg:1"},
+	}
+	for _, c := range cases {
+		s := st
+		s.RecipePresent = c.recipe
+		got := resolveImagePlan(imageWant{testenv.RolePostgres, c.want}, s, has(c.present...))
+		if got.Source != c.source || got.Ref != c.ref {
+			t.Errorf("%s present=%v recipe=%v: %s %s, want %s %s", c.want, c.present, c.recipe, got.Source, got.Ref, c.source, c.ref)
+		}
+	}
+	app := resolveImagePlan(imageWant{testenv.RoleApp, ""}, testenv.ImageStatus{RecipeTag: "firedrill/app:x"}, has())
+	if app.Source != planSourceBuild {
+		t.Errorf("app without a recipe image: %+v", app)
+	}
+	app = resolveImagePlan(imageWant{testenv.RoleApp, ""}, testenv.ImageStatus{RecipeError: "not static; rebuild"}, has())
+	if app.Source != planSourceUnknown || app.Detail != "unknown (firedrill's app recipe: not static)" {
+		t.Errorf("app without a recipe: %+v", app)
+	}
+}
