@@ -191,22 +191,42 @@ Images are kept: they are the build cache.`,
 }
 
 func newListCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the built-in scenarios",
-		Args:  cobra.NoArgs,
+		Long: `List the scenarios built into this binary, one line each: the name to give
+'firedrill run', 'plan' or 'validate', and what the drill shows. With --json,
+a JSON array of {"name", "file", "description"} on stdout.`,
+		Example: `  firedrill list
+  firedrill plan "$(firedrill list --json | jq -r '.[0].name')"`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			type entry struct {
+				Name        string `json:"name"`
+				File        string `json:"file"`
+				Description string `json:"description"`
+			}
+			entries := []entry{}
 			for _, name := range scenarios.BuiltinNames() {
 				s, err := scenarios.Builtin(name)
 				if err != nil {
 					return withCode(firedrill.ExitInconclusive, err)
 				}
-				fmt.Fprintf(tw, "%s\t%s\n", name, firstLine(s.Description))
+				entries = append(entries, entry{Name: name, File: s.File, Description: strings.TrimSpace(s.Description)})
+			}
+			if asJSON {
+				return writeJSON(g.stdout, entries)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			for _, e := range entries {
+				fmt.Fprintf(tw, "%s\t%s\n", e.Name, firstLine(e.Description))
 			}
 			return tw.Flush()
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON on stdout")
+	return cmd
 }
 
 func firstLine(s string) string {

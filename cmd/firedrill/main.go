@@ -98,7 +98,7 @@ usage, 3 inconclusive or infrastructure error, 130 interrupted (after cleanup).`
 		},
 	}
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "debug logs on stderr")
-	root.AddCommand(newRunCmd(g), newImagesCmd(g), newCleanCmd(g), newListCmd(g), newValidateCmd(g), newPlanCmd(g),
+	root.AddCommand(newRunCmd(g), newImagesCmd(g), newCleanCmd(g), newListCmd(g), newValidateCmd(g), newPlanCmd(g), newSchemaCmd(g),
 		newAppCmd(g), newVersionCmd(g))
 	return root
 }
