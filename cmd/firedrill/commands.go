@@ -26,6 +26,9 @@ official image (postgres:15, minio/minio) is present or can be pulled it is used
 unchanged; otherwise firedrill builds its own from Debian packages and the Go
 module proxy. Built images are tagged firedrill/<role>:<version>-<hash>; a
 changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
+		Example: `  firedrill images list
+  firedrill images build
+  firedrill images prune`,
 	}
 	var force bool
 	build := &cobra.Command{
@@ -58,9 +61,10 @@ changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 	}
 	build.Flags().BoolVar(&force, "force", false, "rebuild even when an image with the current recipe exists")
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "Show which images are present and which would be built",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "Show which images are present and which would be built",
+		Example: `  firedrill images list`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			docker, im, err := openImages(cmd.Context(), g, false)
 			if err != nil {
@@ -80,7 +84,8 @@ changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 		Long: `Every change to a recipe (or, for the app image, every new firedrill binary)
 builds a new image; the old ones stay as 'stale' in 'firedrill images list'.
 prune removes them. Current images and official images are kept.`,
-		Args: cobra.NoArgs,
+		Example: `  firedrill images prune`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			docker, im, err := openImages(cmd.Context(), g, false)
 			if err != nil {
@@ -245,6 +250,10 @@ func newAppCmd(g *globals) *cobra.Command {
 record and answers after commit, GET /records/{id} reads it (from a replica when
 one is up), GET /healthz checks the database. It is configured from the
 environment: FIREDRILL_APP_LISTEN, FIREDRILL_APP_WRITE_DSN, FIREDRILL_APP_READ_DSN.`,
+		Example: `  FIREDRILL_APP_LISTEN=:8080 \
+  FIREDRILL_APP_WRITE_DSN='postgres://u:p@localhost:5432/app?target_session_attrs=read-write' \
+  FIREDRILL_APP_READ_DSN='postgres://u:p@localhost:5432/app?target_session_attrs=prefer-standby' \
+  firedrill app`,
 		Args:   cobra.NoArgs,
 		Hidden: false,
 		RunE: func(cmd *cobra.Command, _ []string) error {

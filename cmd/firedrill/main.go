@@ -81,7 +81,12 @@ drives an open-loop workload through it, injects faults, lets its DR engine
 fail over, and scores the recovery the clients saw against your objectives.
 
 Exit codes: 0 all objectives met, 1 an objective missed, 2 invalid scenario or
-usage, 3 inconclusive or infrastructure error, 130 interrupted (after cleanup).`,
+usage, 3 inconclusive or infrastructure error, 130 interrupted (after cleanup).
+Logs and progress go to stderr; results, and --json output alone, to stdout.`,
+		Example: `  firedrill list                      # the built-in scenarios
+  firedrill plan primary-kill         # what a drill would do, without starting anything
+  firedrill run primary-kill          # run it
+  firedrill validate my-drill.yaml    # check a scenario file`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
@@ -111,9 +116,10 @@ func (t tcLogger) Printf(format string, v ...any) {
 
 func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print the version",
+		Example: `  firedrill version`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v, rev := "(devel)", ""
 			if bi, ok := debug.ReadBuildInfo(); ok {

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -28,48 +33,141 @@ type runFlags struct {
 	noFailover bool
 	settle     time.Duration
 	color      string
+	seed       int64
 }
 
 func newRunCmd(g *globals) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
-		Use:   "run SCENARIO",
-		Short: "Run a drill: build the environment, inject the faults, score the recovery",
-		Long: `Run a drill from a scenario file or a built-in scenario name (see 'firedrill list').
+		Use:   "run SCENARIO...",
+		Short: "Run drills: build the environment, inject the faults, score the recovery",
+		Long: `Run a drill from each scenario file or built-in scenario name given (see
+'firedrill list'), one after another.
+
+Every scenario is loaded and checked before anything starts: an invalid one,
+or one using a feature this build cannot run yet (one line per feature), exits
+2 and nothing is started.
 
 Images that are missing are built first (the first build takes a few minutes).
-Everything the run creates carries the label firedrill.run=<run id> and is removed
+Everything a run creates carries the label firedrill.run=<run id> and is removed
 at the end, also on failure and Ctrl-C, unless --keep is given.
 
-The output directory receives result.json (the scored result) and ledger.jsonl
-(one line per workload operation: id, sent, acked, outcome).`,
+Each drill writes to its own output directory: result.json (the scored
+result), ledger.jsonl (one line per workload operation: id, sent, acked,
+outcome) and run.json (scenario, run id, seed). With one scenario the
+directory is --out itself; with several it is --out/<scenario name> (a name
+given twice gets -2, -3...). Without --out it is firedrill-out/<name>-<run id>.
+
+--seed fixes the seed of everything random in a drill (the monkey's faults,
+a selector's "one" pick), so a run can be replayed; without it, a scenario's
+monkey.seed is used, else a random seed. The seed is printed in the first
+progress line and recorded in run.json.
+
+Exit code: with one scenario, the drill's. With several, the worst of them,
+in this order: 130 interrupted (the remaining drills are not started) > 3
+inconclusive or infrastructure error > 2 invalid > 1 an objective missed > 0
+all met. The summary lists each drill's verdict and exit code.
+
+Logs and progress go to stderr. --json prints result.json to stdout and
+nothing else: one object for one scenario, an array of them (in the order
+given; a drill that produced no result is left out) for several.`,
 		Example: `  firedrill run primary-kill
   firedrill run --out results/ci scenarios/library/primary-kill.yaml
-  firedrill run --keep primary-kill        # look inside afterwards
-  firedrill run --no-failover primary-kill # see what happens without the DR engine`,
-		Args: cobra.ExactArgs(1),
+  firedrill run --out results/nightly primary-kill drills/*.yaml   # one after another
+  firedrill run --seed 42 monkey.yaml       # replay a monkey run
+  firedrill run --keep primary-kill         # look inside afterwards
+  firedrill run --no-failover primary-kill  # see what happens without the DR engine
+  firedrill run --json primary-kill | jq .verdict`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDrill(cmd.Context(), g, f, args[0])
+			return runDrills(cmd.Context(), g, f, cmd.Flags().Changed("seed"), args)
 		},
 	}
-	cmd.Flags().StringVarP(&f.out, "out", "o", "", "output directory (default firedrill-out/<scenario>-<run id>)")
+	cmd.Flags().StringVarP(&f.out, "out", "o", "", "output directory (default firedrill-out/<scenario>-<run id>; with several scenarios, one subdirectory each)")
 	cmd.Flags().BoolVar(&f.keep, "keep", false, "leave the environment running after the drill and print how to reach it")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print result.json to stdout instead of the summary")
 	cmd.Flags().BoolVar(&f.noFailover, "no-failover", false, "disable the failover manager (overrides the scenario)")
 	cmd.Flags().DurationVar(&f.settle, "settle", 3*time.Second, "time the DR engine keeps running after the timeline, before the read-back")
 	cmd.Flags().StringVar(&f.color, "color", "auto", "color the summary: auto, always, never")
+	cmd.Flags().Int64Var(&f.seed, "seed", 0, "seed of the drill's random choices (default: the scenario's monkey.seed, else random)")
 	return cmd
 }
 
-func runDrill(ctx context.Context, g *globals, f *runFlags, name string) (retErr error) {
-	scn, err := scenarios.Resolve(name)
-	if err != nil {
-		return withCode(firedrill.ExitUsage, err)
+// exitRank orders exit codes from best to worst, for the exit code of
+// several drills: the worst wins.
+func exitRank(code int) int {
+	switch code {
+	case firedrill.ExitPass:
+		return 0
+	case firedrill.ExitFail:
+		return 1
+	case firedrill.ExitUsage:
+		return 2
+	case firedrill.ExitInconclusive:
+		return 3
+	case firedrill.ExitInterrupted:
+		return 5
 	}
-	if f.noFailover {
-		off := false
-		scn.DR.Failover.Enabled = &off
+	return 4 // an unexpected code is worse than any drill outcome but an interruption
+}
+
+// worseExit returns the worse of two exit codes.
+func worseExit(a, b int) int {
+	if exitRank(b) > exitRank(a) {
+		return b
 	}
+	return a
+}
+
+// drillOutcome is what one drill of a run command ended with.
+type drillOutcome struct {
+	name, out string
+	code      int
+	verdict   string
+	res       *firedrill.Result
+}
+
+// runDrills loads and checks every scenario, then runs them one after
+// another.
+func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args []string) error {
+	var scns []*scenarios.Scenario
+	var loadErrs []error
+	for _, a := range args {
+		scn, err := scenarios.Resolve(a)
+		if err != nil {
+			loadErrs = append(loadErrs, err)
+			continue
+		}
+		scns = append(scns, scn)
+	}
+	if len(loadErrs) > 0 {
+		if len(args) == 1 {
+			return withCode(firedrill.ExitUsage, loadErrs[0])
+		}
+		for _, err := range loadErrs {
+			fmt.Fprintln(g.stderr, err)
+		}
+		return withCode(firedrill.ExitUsage, fmt.Errorf("%d of %d scenarios invalid; nothing was started", len(loadErrs), len(args)))
+	}
+	refused := 0
+	for _, scn := range scns {
+		u := unimplementedOf(scn)
+		for _, feature := range u {
+			fmt.Fprintf(g.stderr, "firedrill: %s: not supported by this build: %s\n", scn.Name, feature)
+		}
+		if len(u) > 0 {
+			refused++
+		}
+	}
+	if refused > 0 {
+		return withCode(firedrill.ExitUsage, fmt.Errorf("%d scenario(s) use features this build cannot run; nothing was started", refused))
+	}
+
+	seed := f.seed
+	if !seedSet {
+		seed = randomSeed()
+	}
+	outs := outputDirs(f.out, scns)
 
 	docker, images, err := openImages(ctx, g, true)
 	if err != nil {
@@ -77,16 +175,202 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, name string) (retErr
 	}
 	defer docker.Close()
 
+	var done []drillOutcome
+	worst := firedrill.ExitPass
+	for i, scn := range scns {
+		if i > 0 {
+			fmt.Fprintln(g.stderr)
+		}
+		o := drillOutcome{name: scn.Name, code: firedrill.ExitPass}
+		res, out, err := runDrill(ctx, g, f, scn, outs[i], seedFor(scn, seed, seedSet), docker, images)
+		o.out, o.res = out, res
+		if res != nil {
+			o.verdict = string(res.Verdict)
+			o.code = res.Verdict.ExitCode()
+		}
+		if err != nil {
+			o.code = firedrill.ExitInconclusive
+			var ee *exitError
+			if errors.As(err, &ee) {
+				o.code = ee.code
+			}
+			if len(scns) == 1 {
+				return err
+			}
+			if ee == nil || ee.err != nil {
+				fmt.Fprintf(g.stderr, "firedrill: %s: %v\n", scn.Name, err)
+			}
+			if o.verdict == "" {
+				o.verdict = "error"
+			}
+		}
+		worst = worseExit(worst, o.code)
+		done = append(done, o)
+		if o.code == firedrill.ExitInterrupted || ctx.Err() != nil {
+			worst = firedrill.ExitInterrupted
+			break
+		}
+	}
+
+	if f.json {
+		if len(scns) == 1 {
+			if done[0].res != nil {
+				if err := reports.WriteJSON(g.stdout, *done[0].res); err != nil {
+					return withCode(firedrill.ExitInconclusive, err)
+				}
+			}
+		} else if err := writeResultsJSON(g.stdout, done); err != nil {
+			return withCode(firedrill.ExitInconclusive, err)
+		}
+	}
+	if len(scns) > 1 {
+		w := g.stdout
+		if f.json {
+			w = g.stderr
+		}
+		writeSuiteSummary(w, done, len(scns), worst)
+	}
+	if worst != firedrill.ExitPass {
+		return withCode(worst, nil)
+	}
+	return nil
+}
+
+// unimplementedOf lists what of a scenario this build cannot run; a
+// variable so that tests can refuse a scenario on purpose.
+var unimplementedOf = unimplemented
+
+// randomSeed picks a seed small enough to type back and to survive JSON
+// readers that hold numbers as doubles.
+func randomSeed() int64 { return rand.Int64N(1 << 31) }
+
+// seedFor is the seed one drill uses: --seed when given, else the
+// scenario's monkey.seed, else the run command's random seed.
+func seedFor(_ *scenarios.Scenario, seed int64, _ bool) int64 {
+	// TODO(monkey): when scenarios.Monkey.Seed is committed: if !seedSet
+	// and the scenario's monkey has a seed, use it; with --seed, override it.
+	return seed
+}
+
+// outputDirs chooses each drill's output directory: "" (the default,
+// firedrill-out/<name>-<run id>, chosen when the run id is known), out
+// itself for a single drill, out/<name> (-2, -3... for repeats) for several.
+func outputDirs(out string, scns []*scenarios.Scenario) []string {
+	dirs := make([]string, len(scns))
+	if out == "" {
+		return dirs
+	}
+	if len(scns) == 1 {
+		dirs[0] = out
+		return dirs
+	}
+	seen := map[string]int{}
+	for i, scn := range scns {
+		seen[scn.Name]++
+		name := scn.Name
+		if n := seen[scn.Name]; n > 1 {
+			name = fmt.Sprintf("%s-%d", scn.Name, n)
+		}
+		dirs[i] = filepath.Join(out, name)
+	}
+	return dirs
+}
+
+func writeResultsJSON(w io.Writer, done []drillOutcome) error {
+	var b bytes.Buffer
+	b.WriteString("[")
+	n := 0
+	for _, o := range done {
+		if o.res == nil {
+			continue
+		}
+		var one bytes.Buffer
+		if err := reports.WriteJSON(&one, *o.res); err != nil {
+			return err
+		}
+		if n > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+		b.Write(bytes.TrimRight(one.Bytes(), "\n"))
+		n++
+	}
+	if n > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("]\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writeSuiteSummary(w io.Writer, done []drillOutcome, total, worst int) {
+	fmt.Fprintf(w, "\n%d of %d drills run\n", len(done), total)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, o := range done {
+		fmt.Fprintf(tw, "  %s\t%s\texit %d\t%s\n", o.name, o.verdict, o.code, o.out)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "exit %d (the worst: 130 interrupted > 3 inconclusive > 2 invalid > 1 objective missed > 0 met)\n", worst)
+}
+
+// runInfo is run.json: what identifies a drill's run, written before it
+// starts so that an interrupted run has it too.
+type runInfo struct {
+	Scenario string `json:"scenario"`
+	File     string `json:"file"`
+	RunID    string `json:"run_id"`
+	Seed     int64  `json:"seed"`
+	Version  string `json:"firedrill_version"`
+	// Replay is the command that runs the same drill with the same seed.
+	Replay string `json:"replay"`
+}
+
+func writeRunInfo(path string, info runInfo) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write run.json: %w", err)
+	}
+	if err := writeJSON(fh, info); err != nil {
+		fh.Close()
+		return fmt.Errorf("write run.json: %w", err)
+	}
+	return fh.Close()
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// runDrill runs one drill and returns its scored result (nil when it
+// could not be scored) and its output directory. An error carries its exit
+// code; a scored drill's verdict gives the code otherwise.
+func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scenario, out string, seed int64,
+	docker *client.Client, images *testenv.Images) (result *firedrill.Result, outDir string, retErr error) {
+	if f.noFailover {
+		off := false
+		scn.DR.Failover.Enabled = &off
+	}
+
 	runID := testenv.NewRunID()
-	out := f.out
 	if out == "" {
 		out = filepath.Join("firedrill-out", scn.Name+"-"+runID)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return withCode(firedrill.ExitInconclusive, fmt.Errorf("create output directory: %w", err))
+		return nil, out, withCode(firedrill.ExitInconclusive, fmt.Errorf("create output directory: %w", err))
+	}
+	src := scn.File
+	if name, ok := strings.CutPrefix(src, "builtin:"); ok {
+		src = name
+	}
+	if err := writeRunInfo(filepath.Join(out, "run.json"), runInfo{Scenario: scn.Name, File: scn.File, RunID: runID,
+		Seed: seed, Version: version(), Replay: fmt.Sprintf("firedrill run --seed %d %s", seed, src)}); err != nil {
+		return nil, out, withCode(firedrill.ExitInconclusive, err)
 	}
 
-	fmt.Fprintf(g.stderr, "firedrill: drill %s (run %s)\n", scn.Name, runID)
+	fmt.Fprintf(g.stderr, "firedrill: drill %s (run %s, seed %d)\n", scn.Name, runID, seed)
 	var env *testenv.Env
 	// Teardown runs on every exit path: success, failure, Ctrl-C, panic.
 	defer func() {
@@ -106,19 +390,19 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, name string) (retErr
 	}()
 
 	fmt.Fprintf(g.stderr, "firedrill: starting environment\n")
-	env, err = testenv.Up(ctx, docker, images, scn, testenv.WithRunID(runID),
+	env, err := testenv.Up(ctx, docker, images, scn, testenv.WithRunID(runID),
 		testenv.WithRunLogger(g.log), testenv.WithRunProgress(g.stderr))
 	if err != nil {
 		env = nil // Up already removed what it created
 		if ctx.Err() != nil {
-			return withCode(firedrill.ExitInterrupted, errors.New("interrupted while starting the environment; everything removed"))
+			return nil, out, withCode(firedrill.ExitInterrupted, errors.New("interrupted while starting the environment; everything removed"))
 		}
-		return withCode(firedrill.ExitInconclusive, fmt.Errorf("start environment: %w", err))
+		return nil, out, withCode(firedrill.ExitInconclusive, fmt.Errorf("start environment: %w", err))
 	}
 
 	appURL, err := env.AppURL(ctx)
 	if err != nil {
-		return withCode(firedrill.ExitInconclusive, err)
+		return nil, out, withCode(firedrill.ExitInconclusive, err)
 	}
 	tl := firedrill.NewTimeline()
 	ledger := &firedrill.Ledger{}
@@ -158,13 +442,13 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, name string) (retErr
 
 	ops := ledger.Ops()
 	if err := writeLedger(filepath.Join(out, "ledger.jsonl"), ops); err != nil {
-		return withCode(firedrill.ExitInconclusive, err)
+		return nil, out, withCode(firedrill.ExitInconclusive, err)
 	}
 	if runErr != nil {
 		if ctx.Err() != nil {
-			return withCode(firedrill.ExitInterrupted, fmt.Errorf("interrupted; ledger so far in %s", out))
+			return nil, out, withCode(firedrill.ExitInterrupted, fmt.Errorf("interrupted; ledger so far in %s", out))
 		}
-		return withCode(firedrill.ExitInconclusive, runErr)
+		return nil, out, withCode(firedrill.ExitInconclusive, runErr)
 	}
 
 	res := reports.Score(reports.Input{
@@ -173,17 +457,13 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, name string) (retErr
 		FailoverEnabled: scn.DR.Failover.IsEnabled(),
 	})
 	if err := writeResult(filepath.Join(out, "result.json"), res); err != nil {
-		return withCode(firedrill.ExitInconclusive, err)
+		return nil, out, withCode(firedrill.ExitInconclusive, err)
 	}
-	if f.json {
-		if err := reports.WriteJSON(g.stdout, res); err != nil {
-			return withCode(firedrill.ExitInconclusive, err)
-		}
-	} else {
+	if !f.json {
 		if err := reports.WriteTerminal(g.stdout, res, reports.TerminalOptions{Color: useColor(f.color, g.stdout)}); err != nil {
-			return withCode(firedrill.ExitInconclusive, err)
+			return &res, out, withCode(firedrill.ExitInconclusive, err)
 		}
-		fmt.Fprintf(g.stdout, "\nresult.json and ledger.jsonl in %s\n", out)
+		fmt.Fprintf(g.stdout, "\nresult.json, ledger.jsonl and run.json in %s\n", out)
 	}
 	if f.keep {
 		cred := filepath.Join(out, "credentials.env")
@@ -193,10 +473,7 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, name string) (retErr
 		}
 		fmt.Fprintf(g.stderr, "\n%s", env.KeepInstructions(ctx, cred))
 	}
-	if code := res.Verdict.ExitCode(); code != 0 {
-		return withCode(code, nil)
-	}
-	return nil
+	return &res, out, nil
 }
 
 func dockerClient(ctx context.Context) (*client.Client, error) {

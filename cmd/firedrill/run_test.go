@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// noDocker points the Docker client at a socket that does not exist: a
+// command that reaches for Docker then fails with exit 3 and says so.
+func noDocker(t *testing.T) {
+	t.Helper()
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+}
+
+func TestRunRefusesUnimplementedBeforeTouchingDocker(t *testing.T) {
+	noDocker(t)
+	old := unimplementedOf
+	t.Cleanup(func() { unimplementedOf = old })
+	unimplementedOf = func(s *scenarios.Scenario) []string {
+		if s.Name != "primary-kill-no-failover" {
+			return nil
+		}
+		return []string{
+			"builtin:primary-kill-no-failover:40:5: monkey: random faults are not implemented yet",
+			"builtin:primary-kill-no-failover:52:7: dr.backups[0]: physical backups are not implemented yet",
+		}
+	}
+	code, out, errOut := run(t, "run", "primary-kill", "primary-kill-no-failover")
+	if code != firedrill.ExitUsage {
+		t.Fatalf("exit %d, want 2\n%s", code, errOut)
+	}
+	if out != "" {
+		t.Errorf("stdout: %q", out)
+	}
+	want := `firedrill: primary-kill-no-failover: not supported by this build: builtin:primary-kill-no-failover:40:5: monkey: random faults are not implemented yet
+firedrill: primary-kill-no-failover: not supported by this build: builtin:primary-kill-no-failover:52:7: dr.backups[0]: physical backups are not implemented yet
+firedrill: 1 scenario(s) use features this build cannot run; nothing was started
+`
+	if errOut != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
+	}
+}
+
+// The real Scenario.Unimplemented, once the scenarios package has it: a
+// scenario with a monkey is refused by this build's engine.
+func TestRunRefusesRealUnimplementedScenario(t *testing.T) {
+	if _, ok := any(&scenarios.Scenario{}).(unimplementer); !ok {
+		t.Skip("scenarios.Scenario has no Unimplemented method yet")
+	}
+	noDocker(t)
+	file := "testdata/run/unimplemented.yaml"
+	scn, err := scenarios.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	features := unimplemented(scn)
+	if len(features) == 0 {
+		t.Skipf("this build runs everything %s uses", file)
+	}
+	code, _, errOut := run(t, "run", file)
+	if code != firedrill.ExitUsage || strings.Contains(errOut, "Docker") {
+		t.Fatalf("exit %d, want 2 without reaching Docker:\n%s", code, errOut)
+	}
+	if n := strings.Count(errOut, "not supported by this build: "); n != len(features) {
+		t.Errorf("%d refusal lines for %d features:\n%s", n, len(features), errOut)
+	}
+}
+
+func TestRunChecksEveryScenarioBeforeStarting(t *testing.T) {
+	noDocker(t)
+	code, out, errOut := run(t, "run", "primary-kill", "testdata/validate/typos.yaml", "testdata/validate/refs.yaml")
+	if code != firedrill.ExitUsage || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	for _, want := range []string{
+		"testdata/validate/typos.yaml:13:12: workload.timeout: a duration needs a unit",
+		"testdata/validate/refs.yaml:7:15: environment.postgres.primary.region: unknown region",
+		"firedrill: 2 of 3 scenarios invalid; nothing was started",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "Docker") {
+		t.Errorf("Docker was reached:\n%s", errOut)
+	}
+}
+
+func TestRunSeveralWithoutDockerIsInfrastructureError(t *testing.T) {
+	noDocker(t)
+	code, out, errOut := run(t, "run", "--json", "--seed", "7", "primary-kill", "primary-kill-no-failover")
+	if code != firedrill.ExitInconclusive || !strings.Contains(errOut, "Docker is not reachable") {
+		t.Fatalf("exit %d, want 3:\n%s", code, errOut)
+	}
+	if out != "" {
+		t.Errorf("--json stdout is not empty: %q", out)
+	}
+}
+
+func TestWorseExit(t *testing.T) {
+	order := []int{firedrill.ExitPass, firedrill.ExitFail, firedrill.ExitUsage, firedrill.ExitInconclusive, firedrill.ExitInterrupted}
+	for i, a := range order {
+		for j, b := range order {
+			want := a
+			if j > i {
+				want = b
+			}
+			if got := worseExit(a, b); got != want {
+				t.Errorf("worseExit(%d, %d) = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}
+
+func TestOutputDirs(t *testing.T) {
+	a := &scenarios.Scenario{Name: "a"}
+	b := &scenarios.Scenario{Name: "b"}
+	if got := outputDirs("", []*scenarios.Scenario{a, b}); got[0] != "" || got[1] != "" {
+		t.Errorf("default dirs = %q", got)
+	}
+	if got := outputDirs("res", []*scenarios.Scenario{a}); got[0] != "res" {
+		t.Errorf("one scenario: %q", got)
+	}
+	got := outputDirs("res", []*scenarios.Scenario{a, b, a})
+	want := []string{filepath.Join("res", "a"), filepath.Join("res", "b"), filepath.Join("res", "a-2")}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("dirs = %q, want %q", got, want)
+			break
+		}
+	}
+}
+
+func TestWriteResultsJSON(t *testing.T) {
+	var b strings.Builder
+	done := []drillOutcome{
+		{name: "a", res: &firedrill.Result{Scenario: "a", Verdict: firedrill.VerdictPass}},
+		{name: "b", code: 3},
+		{name: "c", res: &firedrill.Result{Scenario: "c", Verdict: firedrill.VerdictFail}},
+	}
+	if err := writeResultsJSON(&b, done); err != nil {
+		t.Fatal(err)
+	}
+	var got []firedrill.Result
+	if err := json.Unmarshal([]byte(b.String()), &got); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if len(got) != 2 || got[0].Scenario != "a" || got[1].Scenario != "c" {
+		t.Errorf("results = %+v", got)
+	}
+	b.Reset()
+	if err := writeResultsJSON(&b, done[1:2]); err != nil || b.String() != "[]\n" {
+		t.Errorf("no results: %q %v", b.String(), err)
+	}
+}
+
+// Every --json output is JSON alone on stdout, also with debug logs on.
+func TestJSONStdoutIsPure(t *testing.T) {
+	fixedImages(t)
+	noDocker(t)
+	for _, args := range [][]string{
+		{"list", "--json"},
+		{"-v", "plan", "--json", "primary-kill"},
+		{"-v", "validate", "--format", "json", "primary-kill", "testdata/validate/refs.yaml"},
+	} {
+		_, out, _ := run(t, args...)
+		if !json.Valid([]byte(out)) {
+			t.Errorf("%s: stdout is not JSON:\n%s", strings.Join(args, " "), out)
+		}
+	}
+}
+
+func TestEveryCommandHasExamples(t *testing.T) {
+	var check func(c *cobra.Command)
+	check = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden || sub.Name() == "help" || sub.Name() == "completion" {
+				continue
+			}
+			if sub.Example == "" {
+				t.Errorf("%q has no examples", sub.CommandPath())
+			}
+			check(sub)
+		}
+	}
+	check(newRoot(&globals{}))
+}
