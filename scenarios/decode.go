@@ -51,6 +51,7 @@ type source struct {
 	present   map[string]bool // fields written with a non-null value
 	bad       map[string]bool // fields that failed to decode
 	defaulted map[string]bool // fields filled by ApplyDefaults
+	keys      map[string]pos  // map entry path → position of its key
 }
 
 func newSource() *source {
@@ -59,6 +60,7 @@ func newSource() *source {
 		present:   map[string]bool{},
 		bad:       map[string]bool{},
 		defaulted: map[string]bool{},
+		keys:      map[string]pos{},
 	}
 }
 
@@ -110,6 +112,17 @@ func parentPath(path string) string {
 	}
 	return ""
 }
+
+// mapPath is the path of a map entry: env.DEBUG, or labels["a.b"] for a
+// key that is not a plain word (so that parentPath still finds the map).
+func mapPath(parent, key string) string {
+	if plainKeyRE.MatchString(key) {
+		return joinPath(parent, key)
+	}
+	return parent + "[" + strconv.Quote(key) + "]"
+}
+
+var plainKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 func joinPath(parent, name string) string {
 	if parent == "" {
@@ -292,8 +305,8 @@ func (d *decoder) decodeStruct(t *yaml.Node, v reflect.Value, path string) {
 	fields := structFields(v.Type())
 	if t.Kind != yaml.MappingNode {
 		hint := ""
-		if len(fields.names) == 1 && t.Kind == yaml.ScalarNode {
-			hint = fmt.Sprintf("write {%s: %s}", fields.names[0], clip(t.Value))
+		if len(fields.required) == 1 && t.Kind == yaml.ScalarNode {
+			hint = fmt.Sprintf("write {%s: %s}", fields.required[0], clip(t.Value))
 		} else if len(fields.names) > 0 {
 			hint = "its fields are " + strings.Join(fields.names, ", ")
 		}
@@ -337,7 +350,8 @@ func (d *decoder) decodeMap(t *yaml.Node, v reflect.Value, path string) {
 		if !ok {
 			continue
 		}
-		kpath := joinPath(path, name)
+		kpath := mapPath(path, name)
+		d.src.keys[kpath] = posOf(p.key)
 		if first, dup := seen[name]; dup {
 			d.fail(p.key, kpath, fmt.Sprintf("%s is set twice (first on line %d)", clip(name), first.Line), "remove one of them")
 			continue
@@ -449,8 +463,9 @@ type fieldInfo struct {
 }
 
 type fieldTable struct {
-	byName map[string]fieldInfo
-	names  []string // in declaration order, for hints
+	byName   map[string]fieldInfo
+	names    []string // in declaration order, for hints
+	required []string // the fields tagged schema:"required"
 }
 
 var fieldTables sync.Map // reflect.Type → *fieldTable
@@ -489,6 +504,9 @@ func collectFields(t reflect.Type, prefix []int, ft *fieldTable) {
 		}
 		ft.byName[name] = fieldInfo{index: index, nullWord: f.Tag.Get("null")}
 		ft.names = append(ft.names, name)
+		if tagOptions(f).required {
+			ft.required = append(ft.required, name)
+		}
 	}
 }
 

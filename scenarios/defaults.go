@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -19,16 +22,30 @@ const (
 	DefaultCheckTimeout         = time.Second // capped to the check interval
 	DefaultFailuresBeforeAction = 2
 	DefaultFencing              = FenceStop
+	DefaultAppInstances         = 1
+	DefaultBackupKeep           = 7
+	DefaultSelectorMode         = ModeAll
+	DefaultMonkeyMeanInterval   = 30 * time.Second
+	DefaultMonkeyMaxAtOnce      = 1
+	DefaultMonkeyFaultDuration  = 10 * time.Second
 )
 
+// DefaultMonkeyActions are the actions of a monkey that lists none.
+var DefaultMonkeyActions = []string{ActionKill}
+
 // ApplyDefaults fills every unset field with its default:
-// environment.postgres.image postgres:15; environment.storage.image
-// minio/minio, .bucket firedrill, .region the first region;
-// environment.app.region the primary's region; workload 50 writes/s,
-// timeout 1s, stability_window 5s; dr.failover enabled, check_interval 1s,
-// check_timeout 1s capped to the interval, failures_before_action 2,
-// fencing stop. Regions, names, the timeline and the objectives have no
-// defaults. Load and friends call it; it is idempotent.
+// environment.postgres.image postgres:15; environment.storage enabled,
+// image minio/minio, bucket firedrill, region the first region;
+// environment.app region the primary's, instances 1; workload 50 writes/s,
+// 0 reads/s, timeout 1s, stability_window 5s; each dr.backups entry keep 7;
+// dr.failover enabled, check_interval 1s, check_timeout 1s capped to the
+// interval, failures_before_action 2, fencing stop; each fault's selector
+// mode all and the defaults of its action's params (see the action table);
+// monkey enabled, mean_interval 30s, actions [kill], targets the primary
+// and any replica, max_at_once 1, fault_duration 10s when an action is
+// reversible, between the whole timeline. Regions, names, the timeline,
+// the objectives and abort have no defaults. Load and friends call it; it
+// is idempotent.
 func (s *Scenario) ApplyDefaults() {
 	d := s.applyDefaults()
 	if s.src != nil {
@@ -61,8 +78,14 @@ func (s *Scenario) applyDefaults() map[string]bool {
 	if unset("environment.storage.region", env.Storage.Region == "") && len(env.Regions) > 0 {
 		env.Storage.Region = env.Regions[0]
 	}
+	if unset("environment.storage.enabled", env.Storage.Enabled == nil) {
+		env.Storage.Enabled = new(true)
+	}
 	if unset("environment.app.region", env.App.Region == "") {
 		env.App.Region = env.Postgres.Primary.Region
+	}
+	if unset("environment.app.instances", env.App.Instances == 0) {
+		env.App.Instances = DefaultAppInstances
 	}
 
 	w := &s.Workload
@@ -74,6 +97,13 @@ func (s *Scenario) applyDefaults() map[string]bool {
 	}
 	if unset("workload.stability_window", w.StabilityWindow.Duration == 0) {
 		w.StabilityWindow.Duration = DefaultStabilityWindow
+	}
+
+	for i := range s.DR.Backups {
+		b := &s.DR.Backups[i]
+		if unset(fmt.Sprintf("dr.backups[%d].keep", i), b.Keep == 0) {
+			b.Keep = DefaultBackupKeep
+		}
 	}
 
 	f := &s.DR.Failover
@@ -95,26 +125,160 @@ func (s *Scenario) applyDefaults() map[string]bool {
 	if unset("dr.failover.fencing", f.Fencing == "") {
 		f.Fencing = DefaultFencing
 	}
+
+	for i := range s.Timeline.Faults {
+		fault := &s.Timeline.Faults[i]
+		path := fmt.Sprintf("timeline.faults[%d]", i)
+		if sel := fault.Selector; sel != nil && unset(path+".selector.mode", sel.Mode == "") {
+			sel.Mode = DefaultSelectorMode
+		}
+		if a, ok := actions[fault.Action]; ok {
+			for _, p := range a.params {
+				if p.def == "" {
+					continue
+				}
+				if fault.Action == ActionDiskFill && p.name == "percent" &&
+					(fault.Params.Size != "" || s.src.isPresent(path+".params.size")) {
+					continue // disk-fill takes percent or size, and size is given
+				}
+				if unset(path+".params."+p.name, paramUnset(&fault.Params, p.name)) {
+					setParam(&fault.Params, p.name, p.def)
+				}
+			}
+		}
+	}
+
+	if m := s.Monkey; m != nil {
+		if unset("monkey.enabled", m.Enabled == nil) {
+			m.Enabled = new(true)
+		}
+		if unset("monkey.mean_interval", m.MeanInterval.Duration == 0) {
+			m.MeanInterval.Duration = DefaultMonkeyMeanInterval
+		}
+		if unset("monkey.actions", m.Actions == nil) {
+			m.Actions = slices.Clone(DefaultMonkeyActions)
+		}
+		if unset("monkey.targets", m.Targets == nil && m.Selectors == nil) {
+			m.Targets = []string{TargetPrimary}
+			if len(env.Postgres.Replicas) > 0 {
+				m.Targets = append(m.Targets, TargetAnyReplica)
+			}
+		}
+		if unset("monkey.max_at_once", m.MaxAtOnce == 0) {
+			m.MaxAtOnce = DefaultMonkeyMaxAtOnce
+		}
+		reversible := slices.ContainsFunc(m.Actions, func(name string) bool { return actions[name].reversible })
+		if reversible && unset("monkey.fault_duration", m.FaultDuration.Duration == 0) {
+			m.FaultDuration.Duration = DefaultMonkeyFaultDuration
+		}
+		if unset("monkey.between.end", m.Between.End.Duration == 0) {
+			m.Between.End = s.Timeline.Duration
+		}
+	}
 	return filled
 }
 
-// clone returns a deep copy of s (sharing the read-only source positions).
+// paramUnset reports whether the parameter name of p holds no value.
+func paramUnset(p *Params, name string) bool {
+	switch name {
+	case "grace":
+		return p.Grace == nil
+	case "to":
+		return p.To == nil
+	case "one_way":
+		return p.OneWay == nil
+	case "delay":
+		return p.Delay == nil
+	case "jitter":
+		return p.Jitter == nil
+	case "percent":
+		return p.Percent == nil
+	case "rate":
+		return p.Rate == ""
+	case "size":
+		return p.Size == ""
+	}
+	panic("scenarios: unknown parameter " + name) // the action table names a parameter Params lacks
+}
+
+// setParam sets the parameter name of p from def, a default of the action
+// table (TestActionTable checks that each parses).
+func setParam(p *Params, name, def string) {
+	dur := func() *Duration {
+		d, err := ParseDuration(def)
+		if err != nil {
+			panic("scenarios: bad default " + def + " for " + name)
+		}
+		return &d
+	}
+	switch name {
+	case "grace":
+		p.Grace = dur()
+	case "delay":
+		p.Delay = dur()
+	case "jitter":
+		p.Jitter = dur()
+	case "one_way":
+		p.OneWay = new(def == "true")
+	case "percent":
+		f, err := strconv.ParseFloat(def, 64)
+		if err != nil {
+			panic("scenarios: bad default " + def + " for " + name)
+		}
+		p.Percent = &f
+	case "rate":
+		p.Rate = def
+	case "size":
+		p.Size = def
+	default:
+		panic("scenarios: no default for parameter " + name)
+	}
+}
+
+// clone returns a deep copy of s (sharing the read-only source positions),
+// so that applying defaults to it never writes through to s.
 func (s *Scenario) clone() *Scenario {
-	c := *s
-	c.Environment.Regions = slices.Clone(s.Environment.Regions)
-	c.Environment.Postgres.Replicas = slices.Clone(s.Environment.Postgres.Replicas)
-	c.Timeline.Faults = slices.Clone(s.Timeline.Faults)
-	if p := s.Objectives.RTO; p != nil {
-		c.Objectives.RTO = new(*p)
+	return deepCopy(reflect.ValueOf(s)).Interface().(*Scenario)
+}
+
+// deepCopy copies pointers, slices, maps and the exported fields of
+// structs; unexported fields (the source positions) are shared.
+func deepCopy(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.New(v.Type().Elem())
+		n.Elem().Set(deepCopy(v.Elem()))
+		return n
+	case reflect.Struct:
+		n := reflect.New(v.Type()).Elem()
+		n.Set(v)
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				n.Field(i).Set(deepCopy(v.Field(i)))
+			}
+		}
+		return n
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			n.Index(i).Set(deepCopy(v.Index(i)))
+		}
+		return n
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			n.SetMapIndex(it.Key(), deepCopy(it.Value()))
+		}
+		return n
 	}
-	if p := s.Objectives.RPO; p != nil {
-		c.Objectives.RPO = new(*p)
-	}
-	if p := s.Objectives.LostWrites; p != nil {
-		c.Objectives.LostWrites = new(*p)
-	}
-	if p := s.DR.Failover.Enabled; p != nil {
-		c.DR.Failover.Enabled = new(*p)
-	}
-	return &c
+	return v
 }

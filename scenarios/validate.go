@@ -25,10 +25,31 @@ func (s *Scenario) Validate() error {
 
 const maxWritesPerSecond = 2000
 
+const maxAppInstances = 16
+
+// The patterns of names; schema.go publishes them too, so an editor and the
+// loader agree.
 var (
-	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	nameRE     = regexp.MustCompile(namePattern)
+	bucketRE   = regexp.MustCompile(bucketPattern)
+	labelKeyRE = regexp.MustCompile(labelKeyPattern)
+	envNameRE  = regexp.MustCompile(envNamePattern)
+	rateRE     = regexp.MustCompile(ratePattern)
+	sizeRE     = regexp.MustCompile(sizePattern)
 )
+
+const (
+	namePattern     = `^[a-z0-9][a-z0-9-]*$`
+	bucketPattern   = `^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`
+	labelKeyPattern = `^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`
+	envNamePattern  = `^[A-Za-z_][A-Za-z0-9_]*$`
+	ratePattern     = `^[0-9]+(\.[0-9]+)?(bit|kbit|mbit|gbit)$`
+	sizePattern     = `^[0-9]+(\.[0-9]+)?(B|KB|MB|GB|KiB|MiB|GiB)$`
+)
+
+// reservedEnvPrefix starts the environment variables firedrill sets for
+// the app itself.
+const reservedEnvPrefix = "FIREDRILL_"
 
 // reservedRegions are network names the environment uses itself.
 var reservedRegions = map[string]string{
@@ -55,9 +76,14 @@ func (s *Scenario) validate(filled map[string]bool) Errors {
 	v.placement(v.regions())
 	v.postgres()
 	v.storage()
+	v.app()
 	v.workload()
+	v.backups()
 	v.failover()
+	v.recovery()
 	v.timeline()
+	v.monkey()
+	v.abort()
 	v.objectives()
 	return v.errs
 }
@@ -69,6 +95,21 @@ func (v *validator) add(path, msg, hint string) {
 		return
 	}
 	p := v.s.src.at(path)
+	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.line, Col: p.col, Path: path, Msg: msg, Hint: hint})
+}
+
+// addKey records a problem with the key of a map entry, placed at the key.
+func (v *validator) addKey(path, msg, hint string) {
+	if v.s.src.isBad(path) {
+		return
+	}
+	p, ok := pos{}, false
+	if v.s.src != nil {
+		p, ok = v.s.src.keys[path]
+	}
+	if !ok {
+		p = v.s.src.at(path)
+	}
 	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.line, Col: p.col, Path: path, Msg: msg, Hint: hint})
 }
 
@@ -190,7 +231,9 @@ func (v *validator) placement(regions []string) {
 	for i, r := range env.Postgres.Replicas {
 		ref(fmt.Sprintf("environment.postgres.replicas[%d].region", i), r.Region, "the replica's")
 	}
-	ref("environment.storage.region", env.Storage.Region, "the storage's")
+	if env.Storage.IsEnabled() {
+		ref("environment.storage.region", env.Storage.Region, "the storage's")
+	}
 	ref("environment.app.region", env.App.Region, "the app's")
 	for _, r := range regions {
 		if !used[r] {
@@ -222,9 +265,12 @@ func (v *validator) postgres() {
 			v.checkName(path+".name", "replica name", r.Name)
 		}
 		if r.Synchronous {
-			v.add(path+".synchronous", "synchronous replicas are not supported yet", "remove synchronous: true; replicas are asynchronous")
+			v.add(path+".synchronous", "synchronous replicas are not supported yet: this build streams to every replica asynchronously",
+				"remove synchronous: true; an asynchronous replica may miss the last acknowledged writes, which lost_writes measures")
 		}
+		v.labels(path+".labels", r.Labels)
 	}
+	v.labels("environment.postgres.primary.labels", pg.Primary.Labels)
 	if len(pg.Replicas) == 0 && v.s.DR.Failover.IsEnabled() {
 		v.add("environment.postgres.replicas", "failover needs a replica",
 			"add a replica under environment.postgres.replicas, or set dr.failover.enabled: false")
@@ -240,6 +286,46 @@ func (v *validator) storage() {
 		v.add("environment.storage.bucket", fmt.Sprintf("invalid bucket name %s", quoteValue(st.Bucket)),
 			"3 to 63 lowercase letters, digits, dots and dashes, starting and ending with a letter or digit")
 	}
+	v.labels("environment.storage.labels", st.Labels)
+}
+
+func (v *validator) app() {
+	app := &v.s.Environment.App
+	const p = "environment.app."
+	if app.Instances < 1 || app.Instances > maxAppInstances {
+		v.add(p+"instances", fmt.Sprintf("instances must be >= 1 and <= %d, got %d", maxAppInstances, app.Instances), "")
+	}
+	for _, name := range sortedKeys(app.Env) {
+		path := mapPath(p+"env", name)
+		switch {
+		case !envNameRE.MatchString(name):
+			v.addKey(path, fmt.Sprintf("invalid environment variable name %s", quoteValue(name)),
+				"letters, digits and underscores, not starting with a digit")
+		case strings.HasPrefix(strings.ToUpper(name), reservedEnvPrefix):
+			v.addKey(path, fmt.Sprintf("environment variable %s is reserved: firedrill sets the FIREDRILL_* variables of the app itself", quoteValue(name)),
+				"choose another name")
+		}
+	}
+	v.labels(p+"labels", app.Labels)
+}
+
+// labels checks the keys of a labels map.
+func (v *validator) labels(path string, labels map[string]string) {
+	for _, k := range sortedKeys(labels) {
+		if !labelKeyRE.MatchString(k) {
+			v.addKey(mapPath(path, k), fmt.Sprintf("invalid label key %s", quoteValue(k)),
+				"up to 63 lowercase letters, digits, dots, dashes and underscores, starting and ending with a letter or digit")
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func (v *validator) workload() {
@@ -247,6 +333,10 @@ func (v *validator) workload() {
 	if !(w.WritesPerSecond > 0 && w.WritesPerSecond <= maxWritesPerSecond) {
 		v.add("workload.writes_per_second", fmt.Sprintf("writes_per_second must be > 0 and <= %d, got %s", maxWritesPerSecond, formatFloat(w.WritesPerSecond)),
 			fmt.Sprintf("leave it out for the default of %s", formatFloat(DefaultWritesPerSecond)))
+	}
+	if !(w.ReadsPerSecond >= 0 && w.ReadsPerSecond <= maxWritesPerSecond) {
+		v.add("workload.reads_per_second", fmt.Sprintf("reads_per_second must be >= 0 and <= %d, got %s", maxWritesPerSecond, formatFloat(w.ReadsPerSecond)),
+			"0 sends no reads")
 	}
 	if w.Timeout.Duration <= 0 {
 		v.add("workload.timeout", "timeout must be > 0, got "+w.Timeout.String(), "for example 1s")
@@ -278,57 +368,6 @@ func (v *validator) failover() {
 	if !slices.Contains(fencings, f.Fencing) {
 		v.add(p+"fencing", fmt.Sprintf("unknown fencing %s", quoteValue(f.Fencing)), didYouMean(f.Fencing, fencings, "one of"))
 	}
-}
-
-func (v *validator) timeline() {
-	tl := &v.s.Timeline
-	end := tl.Duration.Duration
-	switch {
-	case end == 0 && !v.present("timeline.duration"):
-		v.add("timeline.duration", "timeline.duration is required", "for example duration: 60s")
-	case end <= 0:
-		v.add("timeline.duration", "duration must be > 0, got "+end.String(), "for example 60s")
-	}
-	targets := v.s.validTargets()
-	for i, f := range tl.Faults {
-		path := fmt.Sprintf("timeline.faults[%d]", i)
-		switch {
-		case v.s.src != nil && !v.present(path+".at"):
-			v.add(path+".at", "a fault needs at", "at: 0s injects it at the start")
-		case f.At.Duration < 0:
-			v.add(path+".at", "at must be >= 0, got "+f.At.String(), "")
-		case end > 0 && f.At.Duration >= end:
-			v.add(path+".at", fmt.Sprintf("the fault at %s is not before the end of the timeline (%s)", f.At, tl.Duration),
-				fmt.Sprintf("make timeline.duration longer than %s or inject the fault earlier", f.At))
-		}
-		a, known := actions[f.Action]
-		switch {
-		case f.Action == "":
-			v.add(path+".action", "a fault needs an action", "one of "+strings.Join(ActionNames(), ", "))
-		case !known:
-			v.add(path+".action", fmt.Sprintf("unknown action %s", quoteValue(f.Action)), didYouMean(f.Action, ActionNames(), "actions are"))
-		}
-		if !v.checkTarget(path+".target", f.Target, targets) {
-			continue
-		}
-		if known && len(a.kinds) > 0 && !slices.Contains(a.kinds, targetKind(f.Target)) {
-			v.add(path+".target", fmt.Sprintf("action %s cannot target %s", f.Action, f.Target), "it applies to "+strings.Join(a.kinds, ", "))
-		}
-	}
-}
-
-func (v *validator) checkTarget(path, target string, targets []string) bool {
-	switch {
-	case target == "":
-		v.add(path, "a fault needs a target", "one of "+strings.Join(targets, ", "))
-	case target == TargetAnyReplica && len(v.s.Environment.Postgres.Replicas) == 0:
-		v.add(path, "there is no replica to target", "add one under environment.postgres.replicas")
-	case slices.Contains(targets, target):
-		return true
-	default:
-		v.add(path, fmt.Sprintf("unknown target %s", quoteValue(target)), didYouMean(target, targets, "targets are"))
-	}
-	return false
 }
 
 func (v *validator) objectives() {
