@@ -109,7 +109,9 @@ func (v *validator) targetsFor(a action) []string {
 func (v *validator) target(path, target, actionName string) bool {
 	a, known := actions[actionName]
 	all := v.s.validTargets(true)
-	candidates := all
+	// Hints list what fits the action; for no action, the services (the
+	// region targets serve a few network actions only).
+	candidates := v.s.validTargets(false)
 	if known {
 		candidates = v.targetsFor(a)
 	}
