@@ -124,13 +124,24 @@ func assertNothingLeft(t *testing.T, runID string) {
 // the objectives are met. With --keep, the lost-write count is then checked
 // independently against the surviving primary.
 func TestIntegrationPrimaryKillDrill(t *testing.T) {
-	d := runFiredrill(t, "run", "--keep", "primary-kill")
+	d := runFiredrill(t, "run", "--keep", "--seed", "4242", "primary-kill")
 	res := readResult(t, d.out)
 	if res.RunID != "" {
 		defer func() {
 			exec.Command(bin, "clean", "--run", res.RunID).Run()
 			assertNothingLeft(t, res.RunID)
 		}()
+	}
+	// The seed is in the first progress line and in run.json.
+	if want := "firedrill: drill primary-kill (run " + res.RunID + ", seed 4242)"; !strings.Contains(d.stderr.String(), want) {
+		t.Errorf("stderr lacks %q", want)
+	}
+	var info struct {
+		RunID string `json:"run_id"`
+		Seed  int64  `json:"seed"`
+	}
+	if b, err := os.ReadFile(filepath.Join(d.out, "run.json")); err != nil || json.Unmarshal(b, &info) != nil || info.Seed != 4242 || info.RunID != res.RunID {
+		t.Errorf("run.json = %+v (%v)", info, err)
 	}
 	if d.code != 0 || res.Verdict != firedrill.VerdictPass {
 		t.Fatalf("exit %d verdict %s, want 0 pass (reasons %v)", d.code, res.Verdict, res.Reasons)
