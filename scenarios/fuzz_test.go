@@ -13,7 +13,7 @@ import (
 // on any input: a scenario or Errors, never both; errors in file order; a
 // loaded scenario validates again and survives a YAML round trip.
 //
-//	go test ./scenarios -run '^$' -fuzz FuzzLoadBytes -fuzztime 30s
+//	go test ./scenarios -run '^$' -fuzz FuzzLoadBytes -fuzztime 2m
 func FuzzLoadBytes(f *testing.F) {
 	for _, name := range BuiltinNames() {
 		data, err := library.ReadFile("library/" + name + ".yaml")
@@ -23,6 +23,7 @@ func FuzzLoadBytes(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(base))
+	f.Add([]byte(fullScenario))
 	for _, tc := range brokenCases {
 		f.Add([]byte(tc.yaml))
 	}

@@ -220,6 +220,190 @@ var brokenCases = []struct {
 	{"invalid UTF-8", edit(map[int]string{2: "name: \xff"}), []wantErr{
 		{"2:7", "", "not valid UTF-8", ""},
 	}},
+	// The faults' for, target/selector and params.
+	{"kill takes no for", edit(map[int]string{23: "      target: postgres.primary\n      for: 10s"}), []wantErr{
+		{"24:12", "timeline.faults[0].for", "kill cannot be reverted, so it takes no for", "remove for"},
+	}},
+	{"reversible fault without for", edit(map[int]string{22: "      action: stop"}), []wantErr{
+		{"22:15", "timeline.faults[0].action", "stop is reversible: the fault needs for, how long it lasts", "for: 30s"},
+	}},
+	{"for past the end of the timeline", edit(map[int]string{21: "    - at: 50s", 22: "      action: pause", 23: "      target: app\n      for: 20s"}), []wantErr{
+		{"24:12", "timeline.faults[0].for", "the fault lasts until 1m10s, past the end of the timeline (1m0s)", "make for at most 10s, or timeline.duration at least 1m10s"},
+	}},
+	{"for not positive", edit(map[int]string{22: "      action: pause", 23: "      target: app\n      for: 0s"}), []wantErr{
+		{"24:12", "timeline.faults[0].for", "for must be > 0, got 0s", ""},
+	}},
+	{"target and selector", edit(map[int]string{23: "      target: postgres.primary\n      selector: {role: replica}"}), []wantErr{
+		{"24:17", "timeline.faults[0].selector", "a fault names a target or a selector, not both", "remove target or selector"},
+	}},
+	{"neither target nor selector", edit(map[int]string{23: "      # target forgotten"}), []wantErr{
+		{"21:7", "timeline.faults[0].target", "a fault needs a target or a selector", "postgres.primary, postgres.replica, postgres.r1, storage, app"},
+	}},
+	{"selector matching nothing", edit(map[int]string{23: "      selector: {role: replica, region: east}"}), []wantErr{
+		{"23:17", "timeline.faults[0].selector", "the selector matches no service", "postgres.r1 (west)"},
+	}},
+	{"selector with an unknown role", edit(map[int]string{23: "      selector: {role: replicas}"}), []wantErr{
+		{"23:24", "timeline.faults[0].selector.role", `unknown role "replicas"`, "did you mean replica?"},
+	}},
+	{"empty selector", edit(map[int]string{23: "      selector: {}"}), []wantErr{
+		{"23:17", "timeline.faults[0].selector", "a selector needs role, region or labels", ""},
+	}},
+	{"selector with an unknown label", edit(map[int]string{23: "      selector: {labels: {tier: gold}}"}), []wantErr{
+		{"23:17", "timeline.faults[0].selector", "the selector matches no service", ""},
+	}},
+	{"selector picking a region-only action", edit(map[int]string{22: "      action: region-drop", 23: "      selector: {region: west}\n      for: 5s"}), []wantErr{
+		{"23:17", "timeline.faults[0].selector", "region-drop applies to a region, which a selector cannot pick", "target: region.<name>"},
+	}},
+	{"param of another action", edit(map[int]string{22: "      action: loss", 23: "      target: app\n      for: 5s\n      params: {delay: 1s}"}), []wantErr{
+		{"25:23", "timeline.faults[0].params.delay", "loss does not take delay", "loss takes percent"},
+	}},
+	{"params for kill", edit(map[int]string{23: "      target: app\n      params: {percent: 50}"}), []wantErr{
+		{"24:25", "timeline.faults[0].params.percent", "kill takes no params", "remove it"},
+	}},
+	{"misspelt param", edit(map[int]string{22: "      action: latency", 23: "      target: app\n      for: 5s\n      params: {delays: 1s}"}), []wantErr{
+		{"25:15", "timeline.faults[0].params", "latency needs params.delay", "params: {delay: 200ms}"},
+		{"25:16", "timeline.faults[0].params.delays", `unknown field "delays"`, "did you mean delay?"},
+	}},
+	{"required param missing", edit(map[int]string{22: "      action: bandwidth", 23: "      target: app\n      for: 5s"}), []wantErr{
+		{"22:15", "timeline.faults[0].action", "bandwidth needs params.rate", "params: {rate: 1mbit}"},
+	}},
+	{"percent out of range", edit(map[int]string{22: "      action: loss", 23: "      target: app\n      for: 5s\n      params: {percent: 150}"}), []wantErr{
+		{"25:25", "timeline.faults[0].params.percent", "percent must be > 0 and <= 100, got 150", ""},
+	}},
+	{"jitter larger than delay", edit(map[int]string{22: "      action: latency", 23: "      target: app\n      for: 5s\n      params: {delay: 10ms, jitter: 50ms}"}), []wantErr{
+		{"25:37", "timeline.faults[0].params.jitter", "jitter 50ms is larger than delay 10ms", "make jitter <= delay"},
+	}},
+	{"rate in bytes", edit(map[int]string{22: "      action: bandwidth", 23: "      target: app\n      for: 5s\n      params: {rate: 1mbps}"}), []wantErr{
+		{"25:22", "timeline.faults[0].params.rate", `invalid rate "1mbps"`, "write 1mbit"},
+	}},
+	{"disk-fill with percent and size", edit(map[int]string{22: "      action: disk-fill", 23: "      target: postgres.r1\n      for: 5s\n      params: {percent: 50, size: 1GiB}"}), []wantErr{
+		{"25:35", "timeline.faults[0].params.size", "disk-fill takes percent or size, not both", ""},
+	}},
+	{"action on the wrong kind of target", edit(map[int]string{22: "      action: region-drop", 23: "      target: postgres.primary\n      for: 5s"}), []wantErr{
+		{"23:15", "timeline.faults[0].target", "action region-drop cannot target postgres.primary", "it applies to region.east, region.west"},
+	}},
+	{"unknown region target", edit(map[int]string{22: "      action: region-drop", 23: "      target: region.esat\n      for: 5s"}), []wantErr{
+		{"23:15", "timeline.faults[0].target", `unknown target "region.esat"`, "did you mean region.east?"},
+	}},
+	{"partition to itself", edit(map[int]string{22: "      action: partition", 23: "      target: region.east\n      for: 5s\n      params: {to: [region.west, region.east]}"}), []wantErr{
+		{"25:34", "timeline.faults[0].params.to[1]", "region.east is the fault's target: a partition needs two sides", ""},
+	}},
+	{"s3-outage without storage", edit(map[int]string{9: "        region: west\n  storage: {enabled: false}", 22: "      action: s3-outage", 23: "      target: storage\n      for: 5s"}), []wantErr{
+		{"24:15", "timeline.faults[0].target", "the storage is disabled (environment.storage.enabled: false)", ""},
+	}},
+	{"fault objective not positive", edit(map[int]string{23: "      target: app\n      objectives: {rto: 0s}"}), []wantErr{
+		{"24:25", "timeline.faults[0].objectives.rto", "rto must be > 0, got 0s", ""},
+	}},
+	{"lost_writes per fault", edit(map[int]string{23: "      target: app\n      objectives: {lost_writes: 0}"}), []wantErr{
+		{"24:20", "timeline.faults[0].objectives.lost_writes", `unknown field "lost_writes"`, "did you mean objectives.lost_writes?"},
+	}},
+
+	// The environment's new fields.
+	{"reserved app environment variable", edit(map[int]string{9: "        region: west\n  app:\n    env: {DEBUG: 1, FIREDRILL_APP_LISTEN: x}"}), []wantErr{
+		{"11:21", "environment.app.env.FIREDRILL_APP_LISTEN", `environment variable "FIREDRILL_APP_LISTEN" is reserved`, "choose another name"},
+	}},
+	{"bad environment variable name", edit(map[int]string{9: "        region: west\n  app:\n    env: {1X: y}"}), []wantErr{
+		{"11:11", "environment.app.env.1X", `invalid environment variable name "1X"`, ""},
+	}},
+	{"app instances out of range", edit(map[int]string{9: "        region: west\n  app: {instances: 0}"}), []wantErr{
+		{"10:20", "environment.app.instances", "instances must be >= 1 and <= 16, got 0", ""},
+	}},
+	{"bad label key", edit(map[int]string{6: "    primary: {region: east, labels: {Tier: hot}}"}), []wantErr{
+		{"6:38", "environment.postgres.primary.labels.Tier", `invalid label key "Tier"`, ""},
+	}},
+	{"region only the disabled storage was in", edit(map[int]string{4: "  regions: [east, west, south]", 9: "        region: west\n  storage: {enabled: false, region: south}"}), []wantErr{
+		{"4:25", "environment.regions[2]", `region "south" has nothing in it`, ""},
+	}},
+	{"negative reads", edit(map[int]string{12: "  timeout: 1s\n  reads_per_second: -5"}), []wantErr{
+		{"13:21", "workload.reads_per_second", "reads_per_second must be >= 0 and <= 2000, got -5", ""},
+	}},
+
+	// Backups and recovery plans.
+	{"unknown backup kind", edit(map[int]string{13: "dr:\n  backups: [{kind: logicl, every: 1h}]"}), []wantErr{
+		{"14:20", "dr.backups[0].kind", `unknown backup kind "logicl"`, "did you mean logical?"},
+	}},
+	{"backup without every", edit(map[int]string{13: "dr:\n  backups: [{kind: logical}]"}), []wantErr{
+		{"14:13", "dr.backups[0].every", "a backup needs every, the time between two backups", "every: 15m"},
+	}},
+	{"retention written as in other tools", edit(map[int]string{13: "dr:\n  backups: [{kind: logical, every: 1h, retention: 7}]"}), []wantErr{
+		{"14:40", "dr.backups[0].retention", `unknown field "retention"`, "known fields in dr.backups[]: kind, every, keep"},
+	}},
+	{"duplicate backup schedule", edit(map[int]string{13: "dr:\n  backups: [{kind: files, every: 1h}, {kind: files, every: 60m}]"}), []wantErr{
+		{"14:39", "dr.backups[1]", "the same schedule as backups[0] (files every 1h0m0s)", ""},
+	}},
+	{"physical backups without storage", edit(map[int]string{9: "        region: west\n  storage: {enabled: false}", 13: "dr:\n  backups: [{kind: physical, every: 1h}]"}), []wantErr{
+		{"15:20", "dr.backups[0].kind", "physical backups go to the storage, which is disabled", "enable the storage"},
+	}},
+	{"unknown recovery step", edit(map[int]string{17: "    fencing: stop\n  recovery: {complete: [promote-replica, healthcheck]}"}), []wantErr{
+		{"18:42", "dr.recovery.complete[1]", `unknown recovery step "healthcheck"`, "did you mean health-check?"},
+	}},
+	{"restore without a backup", edit(map[int]string{17: "    fencing: stop\n  recovery:\n    database: [restore-latest-backup]\n    complete: [restore-files]"}), []wantErr{
+		{"19:16", "dr.recovery.database[0]", "restore-latest-backup needs a logical or physical backup to restore", "dr.backups"},
+		{"20:16", "dr.recovery.complete[0]", "restore-files needs a files backup to restore", "{kind: files, every: 1h}"},
+	}},
+	{"promote without a replica", edit(map[int]string{7: "    # no replicas", 8: "", 9: "", 14: "  failover: {enabled: false}\n  recovery: {database: [promote-replica]}", 15: "", 16: "", 17: ""}), []wantErr{
+		{"4:19", "environment.regions[1]", `region "west" has nothing in it`, ""},
+		{"15:25", "dr.recovery.database[0]", "promote-replica needs a replica", ""},
+	}},
+
+	// The monkey.
+	{"monkey window past the end", base + "monkey:\n  between: {start: 10s, end: 2m}\n", []wantErr{
+		{"28:30", "monkey.between.end", "the monkey's window ends at 2m0s, after the end of the timeline (1m0s)", "make end at most 1m0s"},
+	}},
+	{"monkey window starting after the end", base + "monkey:\n  between: {start: 90s}\n", []wantErr{
+		{"28:20", "monkey.between.start", "the monkey's window starts at 1m30s, not before the end of the timeline (1m0s)", ""},
+	}},
+	{"monkey action needing params", base + "monkey:\n  actions: [kill, latency, kil]\n", []wantErr{
+		{"28:19", "monkey.actions[1]", "the monkey cannot use latency: it needs params.delay", "timeline.faults"},
+		{"28:28", "monkey.actions[2]", `unknown action "kil"`, "did you mean kill?"},
+	}},
+	{"monkey target unknown", base + "monkey:\n  targets: [postgres.r2]\n", []wantErr{
+		{"28:13", "monkey.targets[0]", `unknown target "postgres.r2"`, "did you mean postgres.r1?"},
+	}},
+	{"monkey action fitting no target", base + "monkey:\n  actions: [s3-outage]\n  targets: [app]\n", []wantErr{
+		{"28:13", "monkey.actions[0]", "no monkey target fits s3-outage: it applies to storage", ""},
+		{"29:13", "monkey.targets[0]", "none of the monkey's actions applies to app", ""},
+	}},
+	{"monkey selector with mode", base + "monkey:\n  selectors: [{role: replica, mode: one}]\n", []wantErr{
+		{"28:37", "monkey.selectors[0].mode", "the monkey always picks one target at random: mode is not allowed here", "remove mode"},
+	}},
+	{"monkey fault_duration without a reversible action", base + "monkey:\n  fault_duration: 5s\n", []wantErr{
+		{"28:19", "monkey.fault_duration", "fault_duration applies to reversible actions, and the monkey has none", ""},
+	}},
+	{"monkey seed not a number", base + "monkey:\n  seed: lucky\n", []wantErr{
+		{"28:9", "monkey.seed", `expected a whole number, got the string "lucky"`, ""},
+	}},
+
+	// Abort conditions.
+	{"abort metric misspelt", base + "abort:\n  - {metric: write_sucess_rate, below: 0.5}\n", []wantErr{
+		{"28:14", "abort[0].metric", `unknown metric "write_sucess_rate"`, "did you mean write_success_rate?"},
+	}},
+	{"abort with below and above", base + "abort:\n  - {metric: write_success_rate, below: 0.5, above: 0.1}\n", []wantErr{
+		{"28:53", "abort[0].above", "an abort condition takes below or above, not both", ""},
+	}},
+	{"abort without a threshold", base + "abort:\n  - {metric: failed_writes}\n", []wantErr{
+		{"28:5", "abort[0]", "an abort condition needs below or above, the threshold of failed_writes", ""},
+	}},
+	{"abort below on a count", base + "abort:\n  - {metric: failed_writes, below: 10, for: 5s}\n", []wantErr{
+		{"28:36", "abort[0].below", "failed_writes only grows, so below would abort at once", "use above"},
+		{"28:45", "abort[0].for", "failed_writes never goes down, so for changes nothing", "remove for"},
+	}},
+	{"abort on reads without reads", base + "abort:\n  - {metric: read_success_rate, below: 0.9}\n", []wantErr{
+		{"28:14", "abort[0].metric", "read_success_rate needs reads, and the workload sends none", "workload.reads_per_second"},
+	}},
+	{"abort rate out of range", base + "abort:\n  - {metric: write_success_rate, below: 50}\n", []wantErr{
+		{"28:41", "abort[0].below", "below must be > 0 and <= 1, got 50", "0.5 means half"},
+	}},
+	{"several errors in the new sections at once", base + `monkey:
+  actions: [kil]
+  between: {end: 2m}
+abort:
+  - {metric: failed_writes, below: 1}
+`, []wantErr{
+		{"28:13", "monkey.actions[0]", `unknown action "kil"`, "did you mean kill?"},
+		{"29:18", "monkey.between.end", "after the end of the timeline", ""},
+		{"31:36", "abort[0].below", "failed_writes only grows", ""},
+	}},
 	{"several errors at once", edit(map[int]string{
 		1:  "# apiVersion forgotten",
 		6:  "    primary: {region: esat}",

@@ -330,7 +330,7 @@ func rateHint(rate string) string {
 	lower := strings.ToLower(rate)
 	for _, b := range []string{"kbps", "mbps", "gbps"} {
 		if n, ok := strings.CutSuffix(lower, b); ok && n != "" {
-			return "rates are in bits: write " + n + b[:1] + "bit for bits per second (a byte is 8 bits)"
+			return "rates are in bits per second: write " + n + b[:1] + "bit"
 		}
 	}
 	if rate != lower && rateRE.MatchString(lower) {
@@ -399,6 +399,7 @@ func (v *validator) monkey() {
 		v.add(p+"actions", "the monkey has no action", "leave actions out for [kill]")
 	}
 	reversible := false
+	var usable []string // the actions without a problem of their own
 	seenAction := map[string]int{}
 	for i, name := range m.Actions {
 		path := fmt.Sprintf("%sactions[%d]", p, i)
@@ -418,16 +419,19 @@ func (v *validator) monkey() {
 				"schedule it in timeline.faults")
 			continue
 		}
+		usable = append(usable, name)
 		if len(pool) > 0 && !slices.ContainsFunc(pool, func(t string) bool { return slices.Contains(a.kinds, targetKind(t)) }) {
 			v.add(path, fmt.Sprintf("no monkey target fits %s: it applies to %s", name, strings.Join(a.kinds, ", ")),
 				"add such a target to monkey.targets, or remove the action")
 		}
 	}
 	for i, t := range m.Targets {
-		if len(m.Actions) == 0 || !slices.Contains(pool, t) {
+		// Only against actions that are known and usable: a misspelt
+		// action is reported once, not again at every target.
+		if len(usable) == 0 || len(usable) < len(m.Actions) || !slices.Contains(pool, t) || v.filled[p+"targets"] {
 			continue
 		}
-		if !slices.ContainsFunc(m.Actions, func(name string) bool { return slices.Contains(actions[name].kinds, targetKind(t)) }) {
+		if !slices.ContainsFunc(usable, func(name string) bool { return slices.Contains(actions[name].kinds, targetKind(t)) }) {
 			v.add(fmt.Sprintf("%stargets[%d]", p, i), fmt.Sprintf("none of the monkey's actions applies to %s", t), "remove the target, or add an action that fits it")
 		}
 	}
