@@ -149,18 +149,20 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 		}
 		return withCode(firedrill.ExitUsage, fmt.Errorf("%d of %d scenarios invalid; nothing was started", len(loadErrs), len(args)))
 	}
-	refused := 0
+	var refused []string
 	for _, scn := range scns {
+		// Each line already names file:line:col and the field.
 		u := unimplementedOf(scn)
 		for _, feature := range u {
-			fmt.Fprintf(g.stderr, "firedrill: %s: not supported by this build: %s\n", scn.Name, feature)
+			fmt.Fprintln(g.stderr, feature)
 		}
 		if len(u) > 0 {
-			refused++
+			refused = append(refused, scn.Name)
 		}
 	}
-	if refused > 0 {
-		return withCode(firedrill.ExitUsage, fmt.Errorf("%d scenario(s) use features this build cannot run; nothing was started", refused))
+	if len(refused) > 0 {
+		return withCode(firedrill.ExitUsage, fmt.Errorf("this build cannot run %s yet (features above); nothing was started",
+			strings.Join(refused, ", ")))
 	}
 
 	seed := f.seed

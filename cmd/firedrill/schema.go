@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 func newSchemaCmd(g *globals) *cobra.Command {
@@ -29,7 +30,7 @@ The schema checks shape and types; 'firedrill validate' checks everything else
   firedrill schema | jq '.properties | keys'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			data, err := scenarioSchema()
+			data, err := scenarios.Schema()
 			if err != nil {
 				return withCode(firedrill.ExitInconclusive, fmt.Errorf("generate the schema: %w", err))
 			}

@@ -7,9 +7,6 @@ import (
 )
 
 func TestSchemaPrintsValidJSON(t *testing.T) {
-	if _, err := scenarioSchema(); err == errSchemaMissing {
-		t.Skip("scenarios.Schema not available yet (schema_adapter.go)")
-	}
 	code, out, errOut := run(t, "schema")
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d\n%s", code, errOut)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -183,7 +184,7 @@ func writeValidateText(stdout, stderr io.Writer, results []validateResult) {
 		if r.Valid {
 			fmt.Fprintf(stdout, "%s: ok\n", r.Input)
 			for _, u := range r.Unimplemented {
-				fmt.Fprintf(stderr, "%s: warning: this build cannot run it yet: %s\n", r.Input, u)
+				fmt.Fprintf(stderr, "warning: %s ('firedrill run' refuses it)\n", u)
 			}
 			continue
 		}
@@ -191,6 +192,26 @@ func writeValidateText(stdout, stderr io.Writer, results []validateResult) {
 			fmt.Fprintln(stderr, e.Error)
 		}
 	}
+}
+
+// positionRE matches the "line:col: " that follows the file name in an
+// Error's text.
+var positionRE = regexp.MustCompile(`^(\d+):(\d+): `)
+
+// splitPosition takes apart a line formatted like scenarios.Error
+// ("file:line:col: path: msg", or "file: path: msg") into its position and
+// the rest.
+func splitPosition(file, s string) (line, col int, rest string) {
+	after, ok := strings.CutPrefix(s, file+":")
+	if !ok {
+		return 0, 0, s
+	}
+	if m := positionRE.FindStringSubmatch(after); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		col, _ = strconv.Atoi(m[2])
+		return line, col, after[len(m[0]):]
+	}
+	return 0, 0, strings.TrimPrefix(after, " ")
 }
 
 // annotationTitle is the title of every GitHub annotation validate prints.
@@ -201,7 +222,8 @@ func writeValidateGitHub(w io.Writer, results []validateResult) {
 		if r.Valid {
 			fmt.Fprintf(w, "%s: ok\n", ghEscapeData(r.Input))
 			for _, u := range r.Unimplemented {
-				fmt.Fprintln(w, ghAnnotation("warning", r.File, 0, 0, "this build cannot run it yet: "+u))
+				line, col, msg := splitPosition(r.File, u)
+				fmt.Fprintln(w, ghAnnotation("warning", r.File, line, col, msg+" ('firedrill run' refuses it)"))
 			}
 			continue
 		}

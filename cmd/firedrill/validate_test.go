@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // The three inputs every validate test uses: one good file, two broken ones
@@ -26,8 +28,8 @@ func TestValidateTextAllErrorsOfAllFiles(t *testing.T) {
 	}
 	want := `testdata/validate/refs.yaml:7:15: environment.postgres.primary.region: unknown region "north" (hint: regions are: east, west)
 testdata/validate/refs.yaml:14:11: timeline.faults[0].at: the fault at 45s is not before the end of the timeline (30s) (hint: make timeline.duration longer than 45s or inject the fault earlier)
-testdata/validate/refs.yaml:15:15: timeline.faults[0].action: unknown action "explode" (hint: actions are: kill)
-testdata/validate/refs.yaml:16:15: timeline.faults[0].target: unknown target "postgres.replica2, the second one" (hint: targets are: postgres.primary, postgres.replica, postgres.replica1, storage, app)
+testdata/validate/refs.yaml:16:12: timeline.faults[0].for: kill cannot be reverted, so it takes no for (hint: remove for: the fault happens once; the DR engine has to deal with it)
+testdata/validate/refs.yaml:17:15: timeline.faults[0].target: unknown target "postgres.replica2, the second one" (hint: targets are: postgres.primary, postgres.replica, postgres.replica1, storage, app)
 testdata/validate/typos.yaml:6:5: environment.postgres.replicas: failover needs a replica (hint: add a replica under environment.postgres.replicas, or set dr.failover.enabled: false)
 testdata/validate/typos.yaml:8:5: environment.postgres.replica: unknown field "replica" (hint: did you mean replicas?)
 testdata/validate/typos.yaml:13:12: workload.timeout: a duration needs a unit, got the bare number 5 (hint: write 5s)
@@ -56,8 +58,8 @@ func TestValidateGitHubAnnotations(t *testing.T) {
 	want := `testdata/validate/good.yaml: ok
 ::error file=testdata/validate/refs.yaml,line=7,col=15,title=firedrill validate::environment.postgres.primary.region: unknown region "north" (hint: regions are: east, west)
 ::error file=testdata/validate/refs.yaml,line=14,col=11,title=firedrill validate::timeline.faults[0].at: the fault at 45s is not before the end of the timeline (30s) (hint: make timeline.duration longer than 45s or inject the fault earlier)
-::error file=testdata/validate/refs.yaml,line=15,col=15,title=firedrill validate::timeline.faults[0].action: unknown action "explode" (hint: actions are: kill)
-::error file=testdata/validate/refs.yaml,line=16,col=15,title=firedrill validate::timeline.faults[0].target: unknown target "postgres.replica2, the second one" (hint: targets are: postgres.primary, postgres.replica, postgres.replica1, storage, app)
+::error file=testdata/validate/refs.yaml,line=16,col=12,title=firedrill validate::timeline.faults[0].for: kill cannot be reverted, so it takes no for (hint: remove for: the fault happens once; the DR engine has to deal with it)
+::error file=testdata/validate/refs.yaml,line=17,col=15,title=firedrill validate::timeline.faults[0].target: unknown target "postgres.replica2, the second one" (hint: targets are: postgres.primary, postgres.replica, postgres.replica1, storage, app)
 ::error file=testdata/validate/typos.yaml,line=6,col=5,title=firedrill validate::environment.postgres.replicas: failover needs a replica (hint: add a replica under environment.postgres.replicas, or set dr.failover.enabled: false)
 ::error file=testdata/validate/typos.yaml,line=8,col=5,title=firedrill validate::environment.postgres.replica: unknown field "replica" (hint: did you mean replicas?)
 ::error file=testdata/validate/typos.yaml,line=13,col=12,title=firedrill validate::workload.timeout: a duration needs a unit, got the bare number 5 (hint: write 5s)
@@ -156,5 +158,47 @@ func TestValidateUnknownFormat(t *testing.T) {
 	code, _, errOut := run(t, "validate", "--format", "xml", "primary-kill")
 	if code != 2 || !strings.Contains(errOut, "unknown --format") {
 		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+}
+
+// A valid scenario using a feature this build cannot run is valid, with a
+// warning (an annotation at the feature's position on GitHub).
+func TestValidateWarnsAboutUnimplemented(t *testing.T) {
+	file := "testdata/run/unimplemented.yaml"
+	scn, err := scenarios.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	features := unimplemented(scn)
+	if len(features) == 0 {
+		t.Skipf("this build runs everything %s uses", file)
+	}
+	code, out, errOut := run(t, "validate", file)
+	if code != 0 || out != file+": ok\n" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if !strings.HasPrefix(errOut, "warning: "+file+":16:3: monkey: ") || !strings.Contains(errOut, "('firedrill run' refuses it)") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	code, out, _ = run(t, "validate", "--format", "github", file)
+	if code != 0 || !strings.Contains(out, "\n::warning file="+file+",line=16,col=3,title=firedrill validate::monkey: ") {
+		t.Errorf("exit %d, stdout:\n%s", code, out)
+	}
+}
+
+func TestSplitPosition(t *testing.T) {
+	for _, c := range []struct {
+		in        string
+		line, col int
+		rest      string
+	}{
+		{"a.yaml:3:4: x.y: msg", 3, 4, "x.y: msg"},
+		{"a.yaml: x.y: msg", 0, 0, "x.y: msg"},
+		{"other: msg", 0, 0, "other: msg"},
+	} {
+		line, col, rest := splitPosition("a.yaml", c.in)
+		if line != c.line || col != c.col || rest != c.rest {
+			t.Errorf("splitPosition(%q) = %d %d %q", c.in, line, col, rest)
+		}
 	}
 }
