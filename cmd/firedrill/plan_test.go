@@ -63,15 +63,21 @@ func TestPlanGolden(t *testing.T) {
 	fixedImages(t)
 	// Docker must not matter: point it nowhere.
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-	for _, name := range scenarios.BuiltinNames() {
+	// Every built-in, and the scenarios in testdata/plan that use the rest
+	// of the language.
+	inputs := scenarios.BuiltinNames()
+	files, _ := filepath.Glob(filepath.Join("testdata", "plan", "*.yaml"))
+	inputs = append(inputs, files...)
+	for _, input := range inputs {
+		name := strings.TrimSuffix(filepath.Base(input), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := run(t, "plan", name)
+			code, out, errOut := run(t, "plan", input)
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit %d\n%s", code, errOut)
 			}
 			golden(t, filepath.Join("plan", name+".golden"), out)
 
-			code, out, errOut = run(t, "plan", "--json", name)
+			code, out, errOut = run(t, "plan", "--json", input)
 			if code != 0 || errOut != "" {
 				t.Fatalf("--json: exit %d\n%s", code, errOut)
 			}
@@ -125,7 +131,7 @@ func TestPlanFailoverBudget(t *testing.T) {
 	body := `apiVersion: firedrill/v1
 name: slow-detection
 objectives:
-  rto: 10s
+  rto: 20s
 environment:
   regions: [east, west]
   postgres:
@@ -139,7 +145,8 @@ dr:
 timeline:
   duration: 30s
   faults:
-    - {at: 5s, action: kill, target: postgres.r1}
+    - {at: 5s, action: kill, target: postgres.r1, objectives: {rto: 1s}}
+    - {at: 10s, action: kill, target: postgres.primary, objectives: {rto: 8s}}
 `
 	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
@@ -150,9 +157,11 @@ timeline:
 	}
 	for _, want := range []string{
 		"worst-case detection 10s = check_interval 4s x failures_before_action 2 + check_timeout 2s",
-		"rto 10s: detection alone uses it all",
-		"\nwarning: worst-case failure detection alone (10s) does not fit in the RTO objective (10s)",
-		"postgres.r1  - (permanent)  pg-r1, region west, whether primary or replica by then",
+		"  rto 20s leaves 10s for fencing, promotion, rerouting and the first write",
+		"  fault #0 rto 1s: no fault on the primary, failover not expected",
+		"  fault #1 rto 8s: detection alone uses it all",
+		"\nwarning: worst-case failure detection alone (10s) does not fit in fault #1's RTO objective (8s)",
+		"postgres.r1       - (permanent)  -       pg-r1, region west, whether primary or replica by then",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
@@ -163,8 +172,19 @@ timeline:
 	if err := json.Unmarshal([]byte(out), &p); err != nil || code != 0 {
 		t.Fatalf("exit %d: %v", code, err)
 	}
-	if b := p.Budget; !b.Exceeds || b.Detection != "10s" || b.Remaining != "0s" || len(p.Warnings) != 1 {
-		t.Errorf("budget %+v, warnings %q", b, p.Warnings)
+	b := p.Budget
+	if b.Detection != "10s" || len(b.Checks) != 3 || len(p.Warnings) != 1 {
+		t.Fatalf("budget %+v, warnings %q", b, p.Warnings)
+	}
+	want := []planBudgetCheck{
+		{Fault: -1, RTO: "20s", Remaining: "10s", HitsPrimary: true},
+		{Fault: 0, RTO: "1s", Remaining: "-9s", Exceeds: true},
+		{Fault: 1, RTO: "8s", Remaining: "-2s", Exceeds: true, HitsPrimary: true},
+	}
+	for i, c := range b.Checks {
+		if c != want[i] {
+			t.Errorf("check %d = %+v, want %+v", i, c, want[i])
+		}
 	}
 }
 

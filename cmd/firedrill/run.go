@@ -247,10 +247,17 @@ var unimplementedOf = unimplemented
 func randomSeed() int64 { return rand.Int64N(1 << 31) }
 
 // seedFor is the seed one drill uses: --seed when given, else the
-// scenario's monkey.seed, else the run command's random seed.
-func seedFor(_ *scenarios.Scenario, seed int64, _ bool) int64 {
-	// TODO(monkey): when scenarios.Monkey.Seed is committed: if !seedSet
-	// and the scenario's monkey has a seed, use it; with --seed, override it.
+// scenario's monkey.seed, else the run command's random seed. The monkey,
+// if any, is given that seed, so the scenario the engine runs says which
+// seed it used.
+func seedFor(scn *scenarios.Scenario, seed int64, seedSet bool) int64 {
+	m := scn.Monkey
+	if !seedSet && m != nil && m.Seed != nil {
+		seed = *m.Seed
+	}
+	if m != nil {
+		m.Seed = &seed
+	}
 	return seed
 }
 

@@ -196,3 +196,25 @@ func TestEveryCommandHasExamples(t *testing.T) {
 	}
 	check(newRoot(&globals{}))
 }
+
+func TestSeedFor(t *testing.T) {
+	plain := &scenarios.Scenario{}
+	if got := seedFor(plain, 5, false); got != 5 {
+		t.Errorf("no monkey: %d, want the run's 5", got)
+	}
+	seeded := func() *scenarios.Scenario {
+		s := int64(42)
+		return &scenarios.Scenario{Monkey: &scenarios.Monkey{Seed: &s}}
+	}
+	if got := seedFor(seeded(), 5, false); got != 42 {
+		t.Errorf("monkey.seed 42 without --seed: %d", got)
+	}
+	scn := seeded()
+	if got := seedFor(scn, 5, true); got != 5 || *scn.Monkey.Seed != 5 {
+		t.Errorf("--seed 5 over monkey.seed 42: %d, monkey seed %d", got, *scn.Monkey.Seed)
+	}
+	scn = &scenarios.Scenario{Monkey: &scenarios.Monkey{}}
+	if got := seedFor(scn, 9, false); got != 9 || scn.Monkey.Seed == nil || *scn.Monkey.Seed != 9 {
+		t.Errorf("monkey without a seed gets the run's: %d", got)
+	}
+}
