@@ -40,7 +40,8 @@ refuses it (exit 2).
 Formats (--format):
   text    "FILE: ok" lines on stdout, one problem per line on stderr
   github  GitHub Actions workflow commands on stdout, so each problem becomes an
-          annotation on the pull request: ::error file=F,line=L,col=C,title=...::msg
+          error annotation on the pull request, each feature this build cannot
+          run a warning: ::error file=F,line=L,col=C,title=firedrill validate::msg
   json    a JSON array on stdout, one object per scenario, and nothing else on
           either stream: [{"input","file","name","valid","errors":[{"file","line",
           "col","path","message","hint","error"}],"unimplemented":[...]}]`,
