@@ -853,8 +853,10 @@ func writePlanText(w io.Writer, p plan) error {
 		fmt.Fprintf(b, "  failover  disabled (check every %s, timeout %s, after %d failures, fencing %s: unused)\n",
 			fo.CheckInterval, fo.CheckTimeout, fo.FailuresBeforeAction, fo.Fencing)
 	}
-	if len(p.DR.Recovery) == 0 {
+	if len(p.DR.Recovery) == 0 && fo.Enabled {
 		fmt.Fprintf(b, "  recovery  no plans (failures are left to the failover manager)\n")
+	} else if len(p.DR.Recovery) == 0 {
+		fmt.Fprintf(b, "  recovery  no plans\n")
 	}
 	for i, r := range p.DR.Recovery {
 		label := "          "
