@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -498,7 +499,7 @@ func TestErrorFormat(t *testing.T) {
 
 func TestBuiltins(t *testing.T) {
 	names := BuiltinNames()
-	if !slices.Equal(names, []string{"primary-kill", "primary-kill-no-failover"}) {
+	if !slices.Equal(names, []string{"primary-kill", "primary-kill-no-failover", "primary-kill-strict", "replica-kill"}) {
 		t.Fatalf("built-ins: %v", names)
 	}
 	for _, name := range names {
@@ -517,6 +518,15 @@ func TestBuiltins(t *testing.T) {
 		}
 		if err := s.Validate(); err != nil {
 			t.Errorf("%s: Validate after load: %v", name, err)
+		}
+		// Editors find the schema through the first line.
+		data, _ := library.ReadFile("library/" + name + ".yaml")
+		if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema=../schema.json\n")) {
+			t.Errorf("%s: no yaml-language-server schema line at the top", name)
+		}
+		// Built-ins run on this build's engine.
+		if u := s.Unimplemented(); len(u) > 0 {
+			t.Errorf("%s: %v", name, u)
 		}
 	}
 
