@@ -182,6 +182,9 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	for i, scn := range scns {
 		if i > 0 {
 			fmt.Fprintln(g.stderr)
+			if !f.json {
+				fmt.Fprintln(g.stdout)
+			}
 		}
 		o := drillOutcome{name: scn.Name, code: firedrill.ExitPass}
 		res, out, err := runDrill(ctx, g, f, scn, outs[i], seedFor(scn, seed, seedSet), docker, images)
