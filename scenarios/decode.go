@@ -213,6 +213,10 @@ func (d *decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord strin
 			return
 		}
 		if msg, hint := sd.decodeScalar(t); msg != "" {
+			if n, ok := strings.CutPrefix(hint, "write "); ok && strings.HasSuffix(n, "s") && isLatencyPath(path) {
+				// A bare number of latency is most likely milliseconds.
+				hint = "write " + strings.TrimSuffix(n, "s") + "ms, or " + n
+			}
 			d.fail(t, path, msg, hint)
 		}
 		return
@@ -283,7 +287,7 @@ func (d *decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord strin
 		var f float64
 		tag := t.ShortTag()
 		if t.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") || t.Decode(&f) != nil {
-			d.typeError(t, path, "a number", "")
+			d.typeError(t, path, "a number", percentHint(path, t))
 			return
 		}
 		if v.OverflowFloat(f) {
@@ -295,6 +299,29 @@ func (d *decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord strin
 		// A schema type this decoder does not know: a bug, not a user error.
 		d.fail(t, path, fmt.Sprintf("internal error: cannot decode a field of type %s", v.Type()), "please report this")
 	}
+}
+
+// isLatencyPath reports whether path is a duration measured in
+// milliseconds more often than in seconds.
+func isLatencyPath(path string) bool {
+	return strings.HasSuffix(path, ".delay") || strings.HasSuffix(path, ".jitter")
+}
+
+// percentHint is the hint for a number written with a % sign: a share (an
+// abort threshold) is written from 0 to 1, a percent without the sign.
+func percentHint(path string, t *yaml.Node) string {
+	n, ok := strings.CutSuffix(strings.TrimSpace(t.Value), "%")
+	if !ok || t.Kind != yaml.ScalarNode {
+		return ""
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+	if err != nil {
+		return ""
+	}
+	if strings.HasPrefix(path, "abort[") {
+		return "a share is written from 0 to 1: write " + strconv.FormatFloat(x/100, 'g', -1, 64)
+	}
+	return "write " + strconv.FormatFloat(x, 'g', -1, 64) + ", without %"
 }
 
 func (d *decoder) typeError(t *yaml.Node, path, expected, hint string) {

@@ -27,12 +27,34 @@
 // Durations are Go durations ("500ms", "15s", "1m30s"); a bare number is an
 // error, since it has no unit. Anchors, aliases and merge keys (<<) work.
 //
+// # The language and the engine
+//
+// The language (docs/scenario.md is its reference) covers more than this
+// build's engine executes: fault actions beyond kill, selectors, backups,
+// recovery plans, the monkey, abort conditions. Validate and plan accept
+// all of it; Scenario.Unimplemented lists, with positions, what a given
+// scenario uses that the engine does not run yet, so that `firedrill run`
+// can refuse it up front instead of running part of the file.
+//
+// # The JSON Schema
+//
+// Schema generates a JSON Schema (draft 2020-12) from the Go types, for
+// editors (yaml-language-server). schema.json is the generated file,
+// embedded as SchemaJSON; schema_docs.go holds the field descriptions,
+// generated from the doc comments. `go test ./scenarios -update` refreshes
+// both, and the tests fail while either is stale.
+//
 // # Growing the language
 //
-// A new field needs only a struct field with a yaml tag (and, if it has
-// one, a default in ApplyDefaults and a check in validate.go): the decoder
-// finds it by reflection. A field type with its own scalar syntax
-// implements scalarDecoder, as Duration does. A new fault action is an
-// entry in the actions table (actions.go). A new built-in is a file in
-// library/, whose name must match the file name.
+// A new field needs only a struct field with a yaml tag, a doc comment
+// written for someone editing YAML, and where it applies a `schema` tag
+// (required, enum, bounds, pattern), a default in ApplyDefaults and a check
+// in validate*.go: the decoder and the schema find it by reflection. Then
+// run `go test ./scenarios -update`, document it in docs/scenario.md (a
+// test checks every field path is there), and add a broken case to
+// load_test.go. If the engine does not execute it yet, list it in
+// Unimplemented. A field type with its own scalar syntax implements
+// scalarDecoder, as Duration does. A new fault action is an entry in the
+// actions table (actions.go); flip implemented when its injector lands. A
+// new built-in is a file in library/, whose name must match the file name.
 package scenarios

@@ -395,6 +395,15 @@ var brokenCases = []struct {
 	{"abort rate out of range", base + "abort:\n  - {metric: write_success_rate, below: 50}\n", []wantErr{
 		{"28:41", "abort[0].below", "below must be > 0 and <= 1, got 50", "0.5 means half"},
 	}},
+	{"latency without a unit", edit(map[int]string{22: "      action: latency", 23: "      target: app\n      for: 5s\n      params: {delay: 100}"}), []wantErr{
+		{"25:23", "timeline.faults[0].params.delay", "a duration needs a unit, got the bare number 100", "write 100ms, or 100s"},
+	}},
+	{"percent with a % sign", edit(map[int]string{22: "      action: loss", 23: "      target: app\n      for: 5s\n      params: {percent: 30%}"}), []wantErr{
+		{"25:25", "timeline.faults[0].params.percent", `expected a number, got the string "30%"`, "write 30, without %"},
+	}},
+	{"abort share as a percentage", base + "abort:\n  - {metric: write_success_rate, below: 50%}\n", []wantErr{
+		{"28:41", "abort[0].below", `expected a number, got the string "50%"`, "a share is written from 0 to 1: write 0.5"},
+	}},
 	{"several errors in the new sections at once", base + `monkey:
   actions: [kil]
   between: {end: 2m}
