@@ -47,7 +47,7 @@ func (v *validator) fault(path string, f *Fault, end time.Duration) {
 	}
 
 	switch {
-	case f.Target != "" && f.Selector != nil:
+	case (f.Target != "" || v.present(path+".target")) && f.Selector != nil:
 		v.add(path+".selector", "a fault names a target or a selector, not both", "remove target or selector")
 	case f.Selector != nil:
 		v.selector(path+".selector", *f.Selector, f.Action, false)
