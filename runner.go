@@ -2,10 +2,10 @@ package firedrill
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -77,7 +77,12 @@ type Recording struct {
 // Run executes the drill. It returns the recording even when ctx is
 // cancelled part-way (with ctx's error), so an interrupted drill can still
 // leave its ledger behind.
-func (r *Runner) Run(ctx context.Context) (*Recording, error) {
+func (r *Runner) Run(parent context.Context) (*Recording, error) {
+	// A panic in a background part (workload, failover manager) ends the
+	// drill like an interrupt, with the panic as the cause, so the caller
+	// still tears the environment down instead of the process dying.
+	ctx, abort := context.WithCancelCause(parent)
+	defer abort(nil)
 	log := r.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -94,6 +99,7 @@ func (r *Runner) Run(ctx context.Context) (*Recording, error) {
 	defer stopFailover()
 	if r.Failover != nil {
 		bg.Go(func() {
+			defer recoverInto(abort, "failover manager")
 			if err := r.Failover.Run(fctx); err != nil {
 				log.Error("failover manager stopped", "err", err)
 			}
@@ -107,6 +113,7 @@ func (r *Runner) Run(ctx context.Context) (*Recording, error) {
 	tl.Record(EventDrillStart, -1, "", "")
 	go func() {
 		defer close(workloadDone)
+		defer recoverInto(abort, "workload")
 		workloadErr = r.Workload.Run(wctx)
 	}()
 
@@ -127,7 +134,7 @@ func (r *Runner) Run(ctx context.Context) (*Recording, error) {
 		bg.Wait()
 		rec.Duration = tl.Now()
 		rec.Events = tl.Events()
-		return rec, ctx.Err()
+		return rec, context.Cause(ctx)
 	}
 
 	for _, i := range order {
@@ -239,5 +246,10 @@ func sleepUntil(ctx context.Context, tl *Timeline, at time.Duration) bool {
 	}
 }
 
-// ErrInterrupted marks a drill stopped by the user.
-var ErrInterrupted = errors.New("drill interrupted")
+// recoverInto turns a panic of the goroutine it is deferred in into the
+// drill's cancellation cause.
+func recoverInto(abort context.CancelCauseFunc, part string) {
+	if p := recover(); p != nil {
+		abort(fmt.Errorf("%s panicked: %v\n%s", part, p, debug.Stack()))
+	}
+}

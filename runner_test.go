@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -187,4 +188,33 @@ func TestVerdictExitCodes(t *testing.T) {
 			t.Errorf("%q.ExitCode() = %d, want %d", v, got, want)
 		}
 	}
+}
+
+type panickingWorkload struct{}
+
+func (panickingWorkload) Run(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+	}
+	panic("probe exploded")
+}
+
+// A panic in the workload ends the drill with an error instead of killing
+// the process, so the caller can still tear the environment down.
+func TestRunnerSurvivesWorkloadPanic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tl := NewTimeline()
+		inj := &fakeInjector{tl: tl}
+		ver := &fakeVerifier{tl: tl}
+		r := &Runner{Scenario: scenarioWith(60*time.Second, fault(30*time.Second, "x")), Timeline: tl,
+			Workload: panickingWorkload{}, Injector: inj, Verifier: ver}
+		rec, err := r.Run(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "workload panicked: probe exploded") {
+			t.Fatalf("err = %v, want the workload's panic", err)
+		}
+		if rec == nil || len(inj.injected) != 0 || ver.at != 0 {
+			t.Fatalf("the drill went on after the panic: recording %+v, injected %v", rec, inj.injected)
+		}
+	})
 }
