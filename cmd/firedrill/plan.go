@@ -433,7 +433,7 @@ func buildPlan(scn *scenarios.Scenario, images []planImage) plan {
 		RunID: runPlaceholder, Images: images, Abort: []planAbort{},
 		Warnings: []string{}, Unimplemented: []string{},
 	}
-	if u := unimplemented(scn); len(u) > 0 {
+	if u := scn.Unimplemented(); len(u) > 0 {
 		p.Unimplemented = u
 	}
 	p.Topology = planTopo(scn)

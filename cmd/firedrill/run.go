@@ -152,7 +152,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	var refused []string
 	for _, scn := range scns {
 		// Each line already names file:line:col and the field.
-		u := unimplementedOf(scn)
+		u := scn.Unimplemented()
 		for _, feature := range u {
 			fmt.Fprintln(g.stderr, feature)
 		}
@@ -240,10 +240,6 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	}
 	return nil
 }
-
-// unimplementedOf lists what of a scenario this build cannot run; a
-// variable so that tests can refuse a scenario on purpose.
-var unimplementedOf = unimplemented
 
 // randomSeed picks a seed small enough to type back and to survive JSON
 // readers that hold numbers as doubles.

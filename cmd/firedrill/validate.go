@@ -133,7 +133,7 @@ func validateOne(input string) validateResult {
 	scn, err := scenarios.Resolve(input)
 	if err == nil {
 		r.scn, r.Valid, r.File, r.Name = scn, true, scn.File, scn.Name
-		if u := unimplemented(scn); len(u) > 0 {
+		if u := scn.Unimplemented(); len(u) > 0 {
 			r.Unimplemented = u
 		}
 		return r
@@ -165,19 +165,6 @@ func scenarioErrors(err error) []*scenarios.Error {
 		return []*scenarios.Error{e}
 	}
 	return []*scenarios.Error{{Msg: err.Error()}}
-}
-
-// unimplementer is implemented by a Scenario that can list the features
-// this build's engine cannot run yet.
-type unimplementer interface{ Unimplemented() []string }
-
-// unimplemented returns what of s this build cannot run (nil when all of it
-// can, or when the scenarios package cannot tell).
-func unimplemented(s *scenarios.Scenario) []string {
-	if u, ok := any(s).(unimplementer); ok {
-		return u.Unimplemented()
-	}
-	return nil
 }
 
 func writeValidateText(stdout, stderr io.Writer, results []validateResult) {
