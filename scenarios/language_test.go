@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // fullScenario uses every field of the language; it must load. Its line
@@ -253,25 +251,5 @@ func TestActionTable(t *testing.T) {
 		if st.summary == "" {
 			t.Errorf("step %s has no summary", name)
 		}
-	}
-}
-
-// A loaded full scenario survives a YAML round trip.
-func TestFullRoundTrip(t *testing.T) {
-	s, err := LoadBytes("full.yaml", []byte(fullScenario))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := yaml.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := LoadBytes("full.yaml", out)
-	if err != nil {
-		t.Fatalf("reload: %v\n%s", err, out)
-	}
-	back.src = s.src
-	if !reflect.DeepEqual(back, s) {
-		t.Errorf("round trip differs:\n%s", out)
 	}
 }

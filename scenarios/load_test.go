@@ -829,11 +829,20 @@ func TestDurationRoundTrip(t *testing.T) {
 }
 
 // A loaded scenario, marshalled back to YAML and loaded again, is the same.
+// The built-ins and the scenario using the whole language are checked.
 func TestScenarioRoundTrip(t *testing.T) {
-	for _, name := range BuiltinNames() {
-		s, err := Builtin(name)
-		if err != nil {
-			t.Fatal(err)
+	full, err := LoadBytes("full.yaml", []byte(fullScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := map[string]*Scenario{"full.yaml": full}
+	names := append(BuiltinNames(), "full.yaml")
+	for _, name := range names {
+		s, ok := loaded[name]
+		if !ok {
+			if s, err = Builtin(name); err != nil {
+				t.Fatal(err)
+			}
 		}
 		out, err := yaml.Marshal(s)
 		if err != nil {
