@@ -1,9 +1,9 @@
 // Package testenv builds and tears down the Docker environment a drill runs
 // in: one Docker network per region plus a "wan" network that joins them, a
 // Postgres primary with streaming replicas, MinIO as the S3 backup target and
-// the sample application. It also resolves the images those need (images.go),
-// building them locally from Debian packages and the Go module proxy when no
-// registry can be reached.
+// the sample application. The images those need come from package
+// testenv/images, which builds them locally from Debian packages and the Go
+// module proxy when no registry can be reached.
 //
 // Every container, network and volume it creates carries the label
 // firedrill.run=<run id>. Env.Down removes them; Clean sweeps whatever a

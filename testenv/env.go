@@ -22,6 +22,7 @@ import (
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/testenv/images"
 )
 
 // Node kinds.
@@ -100,7 +101,7 @@ func WithRunID(id string) Option { return func(e *Env) { e.RunID = id } }
 // primary and replicas, MinIO with its bucket, and the app. It returns once
 // every service is ready: the replicas stream from the primary and the app's
 // health check passes. On error everything already created is removed.
-func Up(ctx context.Context, docker *client.Client, images *Images, scn *scenarios.Scenario, opts ...Option) (env *Env, err error) {
+func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *scenarios.Scenario, opts ...Option) (env *Env, err error) {
 	e := &Env{
 		Scenario:   scn,
 		docker:     docker,
@@ -130,15 +131,15 @@ func Up(ctx context.Context, docker *client.Client, images *Images, scn *scenari
 	}()
 	start := time.Now()
 
-	pgImg, err := images.Resolve(ctx, RolePostgres, scn.Environment.Postgres.Image)
+	pgImg, err := imgs.Resolve(ctx, images.RolePostgres, scn.Environment.Postgres.Image)
 	if err != nil {
 		return e, fmt.Errorf("resolve postgres image: %w", err)
 	}
-	s3Img, err := images.Resolve(ctx, RoleMinIO, scn.Environment.Storage.Image)
+	s3Img, err := imgs.Resolve(ctx, images.RoleMinIO, scn.Environment.Storage.Image)
 	if err != nil {
 		return e, fmt.Errorf("resolve minio image: %w", err)
 	}
-	appImg, err := images.Resolve(ctx, RoleApp, scn.Environment.App.Image)
+	appImg, err := imgs.Resolve(ctx, images.RoleApp, scn.Environment.App.Image)
 	if err != nil {
 		return e, fmt.Errorf("resolve app image: %w", err)
 	}

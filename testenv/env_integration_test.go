@@ -20,6 +20,7 @@ import (
 	"github.com/firedrill/firedrill/internal/itest"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/testenv"
+	"github.com/firedrill/firedrill/testenv/images"
 )
 
 var (
@@ -35,8 +36,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func images() *testenv.Images {
-	return testenv.NewImages(docker, testenv.WithAppBinary(appBinary), testenv.WithProgress(os.Stderr))
+func newImages() *images.Images {
+	return images.NewImages(docker, images.WithAppBinary(appBinary), images.WithProgress(os.Stderr))
 }
 
 func upPrimaryKillEnv(t testing.TB) *testenv.Env {
@@ -47,7 +48,7 @@ func upPrimaryKillEnv(t testing.TB) *testenv.Env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	env, err := testenv.Up(ctx, docker, images(), scn, testenv.WithRunProgress(os.Stderr))
+	env, err := testenv.Up(ctx, docker, newImages(), scn, testenv.WithRunProgress(os.Stderr))
 	if env != nil {
 		t.Cleanup(func() {
 			if err := env.Down(context.Background()); err != nil {
@@ -246,10 +247,10 @@ func BenchmarkEnvUp(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	im := images()
+	im := newImages()
 	ctx := context.Background()
 	// Resolve images outside the timed part.
-	for _, r := range testenv.Roles() {
+	for _, r := range images.Roles() {
 		if _, err := im.Resolve(ctx, r, ""); err != nil {
 			b.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/scenarios"
-	"github.com/firedrill/firedrill/testenv"
+	"github.com/firedrill/firedrill/testenv/images"
 	"github.com/firedrill/firedrill/testenv/sampleapp"
 )
 
@@ -112,7 +112,7 @@ prune removes them. Current images and official images are kept.`,
 // openImages connects to Docker and returns the image resolver the image
 // commands and run share; with progress, builds report to stderr. The
 // caller closes the client. Errors carry their exit code.
-func openImages(ctx context.Context, g *globals, progress bool) (*client.Client, *testenv.Images, error) {
+func openImages(ctx context.Context, g *globals, progress bool) (*client.Client, *images.Images, error) {
 	docker, err := dockerClient(ctx)
 	if err != nil {
 		return nil, nil, withCode(firedrill.ExitInconclusive, err)
@@ -122,23 +122,23 @@ func openImages(ctx context.Context, g *globals, progress bool) (*client.Client,
 		docker.Close()
 		return nil, nil, withCode(firedrill.ExitInconclusive, err)
 	}
-	opts := []testenv.ImagesOption{testenv.WithAppBinary(exe), testenv.WithLogger(g.log)}
+	opts := []images.ImagesOption{images.WithAppBinary(exe), images.WithLogger(g.log)}
 	if progress {
-		opts = append(opts, testenv.WithProgress(g.stderr))
+		opts = append(opts, images.WithProgress(g.stderr))
 	} else {
-		opts = append(opts, testenv.WithProgress(io.Discard))
+		opts = append(opts, images.WithProgress(io.Discard))
 	}
-	return docker, testenv.NewImages(docker, opts...), nil
+	return docker, images.NewImages(docker, opts...), nil
 }
 
-func parseRoles(args []string) ([]testenv.Role, error) {
+func parseRoles(args []string) ([]images.Role, error) {
 	if len(args) == 0 {
-		return testenv.Roles(), nil
+		return images.Roles(), nil
 	}
-	var out []testenv.Role
+	var out []images.Role
 	for _, a := range args {
 		found := false
-		for _, r := range testenv.Roles() {
+		for _, r := range images.Roles() {
 			if string(r) == a {
 				out = append(out, r)
 				found = true
@@ -146,7 +146,7 @@ func parseRoles(args []string) ([]testenv.Role, error) {
 		}
 		if !found {
 			var names []string
-			for _, r := range testenv.Roles() {
+			for _, r := range images.Roles() {
 				names = append(names, string(r))
 			}
 			return nil, fmt.Errorf("unknown image role %q (roles: %s)", a, strings.Join(names, ", "))
@@ -232,7 +232,7 @@ environment: FIREDRILL_APP_LISTEN, FIREDRILL_APP_WRITE_DSN, FIREDRILL_APP_READ_D
 	}
 }
 
-func printImageStatus(g *globals, st []testenv.ImageStatus) error {
+func printImageStatus(g *globals, st []images.ImageStatus) error {
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROLE\tIMAGE\tPRESENT\tSIZE")
 	for _, s := range st {

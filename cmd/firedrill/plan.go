@@ -17,6 +17,7 @@ import (
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/testenv"
+	"github.com/firedrill/firedrill/testenv/images"
 )
 
 // runPlaceholder stands for the run id in a plan: each run chooses its own
@@ -145,7 +146,7 @@ type planPort struct {
 
 // planImage says which image a role would use and where it would come from.
 type planImage struct {
-	Role testenv.Role `json:"role"`
+	Role images.Role `json:"role"`
 	// Want is the image the scenario names ("" for the built-in app).
 	Want string `json:"want"`
 	// Ref is the image run would use, "" when unknown.
@@ -293,18 +294,18 @@ type planBudgetCheck struct {
 
 // imageWant is a role and the image the scenario names for it.
 type imageWant struct {
-	Role testenv.Role
+	Role images.Role
 	Want string
 }
 
 // imageWants lists the roles a drill of scn needs, in a stable order.
 func imageWants(scn *scenarios.Scenario) []imageWant {
 	env := scn.Environment
-	wants := []imageWant{{testenv.RolePostgres, env.Postgres.Image}}
+	wants := []imageWant{{images.RolePostgres, env.Postgres.Image}}
 	if env.Storage.IsEnabled() {
-		wants = append(wants, imageWant{testenv.RoleMinIO, env.Storage.Image})
+		wants = append(wants, imageWant{images.RoleMinIO, env.Storage.Image})
 	}
-	return append(wants, imageWant{testenv.RoleApp, env.App.Image})
+	return append(wants, imageWant{images.RoleApp, env.App.Image})
 }
 
 // planImages says, for each role, which image a run would use and where it
@@ -328,16 +329,16 @@ func dockerImagePlan(ctx context.Context, g *globals, wants []imageWant) []planI
 		return unknown("unknown (Docker unreachable)")
 	}
 	defer docker.Close()
-	opts := []testenv.ImagesOption{testenv.WithPull(false), testenv.WithProgress(io.Discard), testenv.WithLogger(g.log)}
+	opts := []images.ImagesOption{images.WithPull(false), images.WithProgress(io.Discard), images.WithLogger(g.log)}
 	if exe, err := appBinary(); err == nil {
-		opts = append(opts, testenv.WithAppBinary(exe))
+		opts = append(opts, images.WithAppBinary(exe))
 	}
-	statuses, err := testenv.NewImages(docker, opts...).List(ctx)
+	statuses, err := images.NewImages(docker, opts...).List(ctx)
 	if err != nil {
 		g.log.Debug("plan: list images", "err", err)
 		return unknown("unknown (" + firstLine(err.Error()) + ")")
 	}
-	byRole := map[testenv.Role]testenv.ImageStatus{}
+	byRole := map[images.Role]images.ImageStatus{}
 	for _, s := range statuses {
 		byRole[s.Role] = s
 	}
@@ -358,14 +359,14 @@ func dockerImagePlan(ctx context.Context, g *globals, wants []imageWant) []planI
 	return out
 }
 
-// resolveImagePlan follows testenv.Images.Resolve's order (the named image
+// resolveImagePlan follows images.Images.Resolve's order (the named image
 // present; the recipe image present; a pull of the named image; a build)
 // with lookups only.
-func resolveImagePlan(w imageWant, st testenv.ImageStatus, present func(string) (bool, error)) planImage {
+func resolveImagePlan(w imageWant, st images.ImageStatus, present func(string) (bool, error)) planImage {
 	p := planImage{Role: w.Role, Want: w.Want}
 	name := w.Want
 	if name == "" {
-		name = testenv.OfficialImage(w.Role)
+		name = images.OfficialImage(w.Role)
 	}
 	official := name != "" && officialImage(w.Role, name)
 	if name != "" {
@@ -405,15 +406,15 @@ func resolveImagePlan(w imageWant, st testenv.ImageStatus, present func(string) 
 
 // officialImage mirrors testenv's rule: any postgres 15 tag is the
 // official postgres image, any minio/minio tag the official MinIO.
-func officialImage(role testenv.Role, ref string) bool {
+func officialImage(role images.Role, ref string) bool {
 	name, tag, _ := strings.Cut(strings.TrimPrefix(ref, "docker.io/library/"), ":")
 	if strings.Contains(tag, "@") || strings.Contains(name, "@") {
 		return false
 	}
 	switch role {
-	case testenv.RolePostgres:
+	case images.RolePostgres:
 		return name == "postgres" && (tag == "15" || strings.HasPrefix(tag, "15.") || strings.HasPrefix(tag, "15-"))
-	case testenv.RoleMinIO:
+	case images.RoleMinIO:
 		name = strings.TrimPrefix(name, "docker.io/")
 		return name == "minio/minio" || name == "quay.io/minio/minio"
 	}
@@ -519,7 +520,7 @@ func planTopo(scn *scenarios.Scenario) planTopology {
 	// Nodes, in the order the environment starts them.
 	nodes := []planNode{{
 		Name: testenv.NodePrimary, Service: scenarios.TargetPrimary, Role: "postgres primary",
-		ImageRole: string(testenv.RolePostgres), Region: env.Postgres.Primary.Region, Ports: pgPorts,
+		ImageRole: string(images.RolePostgres), Region: env.Postgres.Primary.Region, Ports: pgPorts,
 		Volume: pgData, Labels: env.Postgres.Primary.Labels,
 	}}
 	for _, r := range env.Postgres.Replicas {
@@ -529,14 +530,14 @@ func planTopo(scn *scenarios.Scenario) planTopology {
 		}
 		nodes = append(nodes, planNode{
 			Name: testenv.ReplicaNode(r.Name), Service: "postgres." + r.Name, Role: role,
-			ImageRole: string(testenv.RolePostgres), Region: r.Region, Ports: pgPorts,
+			ImageRole: string(images.RolePostgres), Region: r.Region, Ports: pgPorts,
 			Volume: pgData, Labels: r.Labels,
 		})
 	}
 	if env.Storage.IsEnabled() {
 		nodes = append(nodes, planNode{
 			Name: testenv.NodeStorage, Service: scenarios.TargetStorage, Role: "storage (S3, bucket " + env.Storage.Bucket + ")",
-			ImageRole: string(testenv.RoleMinIO), Region: scn.RegionOf(scenarios.TargetStorage),
+			ImageRole: string(images.RoleMinIO), Region: scn.RegionOf(scenarios.TargetStorage),
 			Ports:  []planPort{{Container: "9000/tcp", Purpose: "S3"}, {Container: "9001/tcp", Purpose: "console"}},
 			Volume: "/data", Labels: env.Storage.Labels,
 		})
@@ -551,7 +552,7 @@ func planTopo(scn *scenarios.Scenario) planTopology {
 	}
 	nodes = append(nodes, planNode{
 		Name: testenv.NodeApp, Service: scenarios.TargetApp, Role: "app (" + app + ", " + instances + ")",
-		ImageRole: string(testenv.RoleApp), Region: scn.RegionOf(scenarios.TargetApp),
+		ImageRole: string(images.RoleApp), Region: scn.RegionOf(scenarios.TargetApp),
 		Ports:  []planPort{{Container: "8080/tcp", Purpose: "HTTP"}},
 		Labels: env.App.Labels, Instances: env.App.Instances,
 		EnvNames: slices.Sorted(maps.Keys(env.App.Env)),

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/firedrill/firedrill/scenarios"
-	"github.com/firedrill/firedrill/testenv"
+	"github.com/firedrill/firedrill/testenv/images"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -23,10 +23,10 @@ func fixedImages(t *testing.T) {
 	old := planImages
 	t.Cleanup(func() { planImages = old })
 	planImages = func(_ context.Context, _ *globals, wants []imageWant) []planImage {
-		status := map[testenv.Role]testenv.ImageStatus{
-			testenv.RolePostgres: {Role: testenv.RolePostgres, RecipeTag: "firedrill/postgres:15-0123456789ab", RecipePresent: true},
-			testenv.RoleMinIO:    {Role: testenv.RoleMinIO, RecipeTag: "firedrill/minio:20260212-0123456789ab"},
-			testenv.RoleApp:      {Role: testenv.RoleApp, RecipeTag: "firedrill/app:devel-0123456789ab"},
+		status := map[images.Role]images.ImageStatus{
+			images.RolePostgres: {Role: images.RolePostgres, RecipeTag: "firedrill/postgres:15-0123456789ab", RecipePresent: true},
+			images.RoleMinIO:    {Role: images.RoleMinIO, RecipeTag: "firedrill/minio:20260212-0123456789ab"},
+			images.RoleApp:      {Role: images.RoleApp, RecipeTag: "firedrill/app:devel-0123456789ab"},
 		}
 		absent := func(string) (bool, error) { return false, nil }
 		var out []planImage
@@ -189,7 +189,7 @@ timeline:
 }
 
 func TestResolveImagePlan(t *testing.T) {
-	st := testenv.ImageStatus{RecipeTag: "firedrill/postgres:15-x"}
+	st := images.ImageStatus{RecipeTag: "firedrill/postgres:15-x"}
 	has := func(refs ...string) func(string) (bool, error) {
 		return func(r string) (bool, error) {
 			for _, x := range refs {
@@ -216,16 +216,16 @@ func TestResolveImagePlan(t *testing.T) {
 	for _, c := range cases {
 		s := st
 		s.RecipePresent = c.recipe
-		got := resolveImagePlan(imageWant{testenv.RolePostgres, c.want}, s, has(c.present...))
+		got := resolveImagePlan(imageWant{images.RolePostgres, c.want}, s, has(c.present...))
 		if got.Source != c.source || got.Ref != c.ref {
 			t.Errorf("%s present=%v recipe=%v: %s %s, want %s %s", c.want, c.present, c.recipe, got.Source, got.Ref, c.source, c.ref)
 		}
 	}
-	app := resolveImagePlan(imageWant{testenv.RoleApp, ""}, testenv.ImageStatus{RecipeTag: "firedrill/app:x"}, has())
+	app := resolveImagePlan(imageWant{images.RoleApp, ""}, images.ImageStatus{RecipeTag: "firedrill/app:x"}, has())
 	if app.Source != planSourceBuild {
 		t.Errorf("app without a recipe image: %+v", app)
 	}
-	app = resolveImagePlan(imageWant{testenv.RoleApp, ""}, testenv.ImageStatus{RecipeError: "not static; rebuild"}, has())
+	app = resolveImagePlan(imageWant{images.RoleApp, ""}, images.ImageStatus{RecipeError: "not static; rebuild"}, has())
 	if app.Source != planSourceUnknown || app.Detail != "unknown (firedrill's app recipe: not static)" {
 		t.Errorf("app without a recipe: %+v", app)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/testenv"
+	"github.com/firedrill/firedrill/testenv/images"
 	"github.com/firedrill/firedrill/testenv/probe"
 )
 
@@ -356,7 +357,7 @@ func version() string {
 // could not be scored) and its output directory. An error carries its exit
 // code; a scored drill's verdict gives the code otherwise.
 func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scenario, out string, seed int64,
-	docker *client.Client, images *testenv.Images) (result *firedrill.Result, outDir string, retErr error) {
+	docker *client.Client, images *images.Images) (result *firedrill.Result, outDir string, retErr error) {
 	if f.noFailover {
 		off := false
 		scn.DR.Failover.Enabled = &off

@@ -1,20 +1,4 @@
-package testenv
-
-// The image layer: every container firedrill starts needs an image, and the
-// machines firedrill runs on may not reach any registry. Images resolves a role
-// (postgres, minio, app, nettools) to an image in this order:
-//
-//  1. the image the user named (by default the official one) already present;
-//  2. firedrill's recipe image for the current recipe hash already present;
-//  3. a pull of the named image (if pulling is allowed; a failure falls through);
-//  4. a build of the recipe from what is reachable: Debian's archive via
-//     debootstrap, the Go module proxy via `go install`, the firedrill binary.
-//
-// A user whose Docker can pull gets the official image unchanged; a user whose
-// Docker cannot gets an image honouring the same contract, built once and reused.
-// Recipe images are a cache: they carry the labels firedrill.image and
-// firedrill.recipe.hash but never firedrill.run, so `firedrill clean` (which
-// removes a run's objects) keeps them.
+package images
 
 import (
 	"context"

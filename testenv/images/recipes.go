@@ -1,4 +1,4 @@
-package testenv
+package images
 
 // The recipes: how each role's image is made from what a machine without a
 // registry can reach (Debian's archive, the Go module proxy, the firedrill

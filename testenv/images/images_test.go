@@ -1,4 +1,4 @@
-package testenv
+package images
 
 import (
 	"archive/tar"

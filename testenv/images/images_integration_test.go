@@ -1,6 +1,6 @@
 //go:build integration
 
-package testenv
+package images
 
 import (
 	"archive/tar"
@@ -83,9 +83,9 @@ func (w *imagesTestWriter) Write(p []byte) (int, error) {
 func imagesTestAppBinary(t *testing.T) (path string, tiny bool) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "firedrill")
-	if matches, _ := filepath.Glob("../cmd/firedrill/*.go"); len(matches) > 0 {
+	if matches, _ := filepath.Glob("../../cmd/firedrill/*.go"); len(matches) > 0 {
 		cmd := exec.Command("go", "build", "-o", out, "./cmd/firedrill")
-		cmd.Dir = ".."
+		cmd.Dir = "../.."
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 		b, err := cmd.CombinedOutput()
 		if err == nil {
@@ -551,7 +551,7 @@ func imagesTestApp(t *testing.T, cli *client.Client, img Image, tiny bool) {
 // BenchmarkImagesMinIOGoInstall measures the slowest step of a first build:
 // `go install` of the pinned MinIO into a fresh cache (2-5 minutes). It is a
 // benchmark, not a test, because the test tier may reuse a cached binary.
-// Run: go test -tags integration -run '^$' -bench MinIOGoInstall -benchtime 1x ./testenv/
+// Run: go test -tags integration -run '^$' -bench MinIOGoInstall -benchtime 1x ./testenv/images/
 func BenchmarkImagesMinIOGoInstall(b *testing.B) {
 	for b.Loop() {
 		dir := b.TempDir()
