@@ -4,34 +4,61 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 )
 
-// CleanReport lists what Clean removed.
+// CleanReport lists what Clean removed, and the live runs it left alone.
 type CleanReport struct {
 	Containers []string
 	Networks   []string
 	Volumes    []string
+	// Live are the runs whose harness is still running (their lease is
+	// alive): Clean left them alone. CleanForce removes them too.
+	Live []string
 }
 
-// Empty reports whether nothing was found.
+// Empty reports whether nothing was removed.
 func (r CleanReport) Empty() bool {
 	return len(r.Containers)+len(r.Networks)+len(r.Volumes) == 0
 }
 
-// Clean removes every container, network and volume labelled firedrill.run
-// (only those of runID when it is not empty). It only ever selects by that
-// label, so objects firedrill did not create are never touched. Containers
-// go first (a network in use cannot be removed), then networks, then volumes.
-// It keeps going after an error and returns all errors joined.
-func Clean(ctx context.Context, docker *client.Client, runID string) (CleanReport, error) {
+// CleanOption configures Clean.
+type CleanOption func(*cleanConfig)
+
+type cleanConfig struct {
+	runID string
+	force bool
+	now   func() time.Time
+}
+
+// CleanRun limits Clean to the objects of one run.
+func CleanRun(runID string) CleanOption { return func(c *cleanConfig) { c.runID = runID } }
+
+// CleanForce removes runs whose harness is still alive too.
+func CleanForce() CleanOption { return func(c *cleanConfig) { c.force = true } }
+
+// Clean removes the containers, networks and volumes labelled firedrill.run
+// of every run whose harness is gone (only of one run with CleanRun). A run's
+// harness is gone when its lease container is not running (see lease.go);
+// live runs are listed in the report and left alone unless CleanForce is
+// given. Clean only ever selects by the firedrill.run label, so objects
+// firedrill did not create are never touched. Containers go first (a network
+// in use cannot be removed), then networks, then volumes. It keeps going
+// after an error and returns all errors joined.
+func Clean(ctx context.Context, docker *client.Client, opts ...CleanOption) (CleanReport, error) {
+	cfg := cleanConfig{now: time.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	var rep CleanReport
 	var errs []error
 	label := LabelRun
-	if runID != "" {
-		label = LabelRun + "=" + runID
+	if cfg.runID != "" {
+		label = LabelRun + "=" + cfg.runID
 	}
 	filter := make(client.Filters).Add("label", label)
 
@@ -39,8 +66,27 @@ func Clean(ctx context.Context, docker *client.Client, runID string) (CleanRepor
 	if err != nil {
 		return rep, fmt.Errorf("list containers: %w", err)
 	}
+	// A run is live while its lease is: decide per run before removing
+	// anything, so that a run is never half removed by this call.
+	live := map[string]bool{}
+	if !cfg.force {
+		for _, c := range cs.Items {
+			if c.Labels[LabelNode] == NodeLease && leaseAlive(c, cfg.now()) {
+				live[c.Labels[LabelRun]] = true
+			}
+		}
+		for id := range live {
+			rep.Live = append(rep.Live, id)
+		}
+		slices.Sort(rep.Live)
+	}
+	ours := func(labels map[string]string) bool {
+		id, ok := labels[LabelRun] // belt and braces: never act on unlabelled objects
+		return ok && !live[id]
+	}
+
 	for _, c := range cs.Items {
-		if _, ok := c.Labels[LabelRun]; !ok { // belt and braces: never act on unlabelled objects
+		if !ours(c.Labels) {
 			continue
 		}
 		if _, err := docker.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
@@ -55,7 +101,7 @@ func Clean(ctx context.Context, docker *client.Client, runID string) (CleanRepor
 		errs = append(errs, fmt.Errorf("list networks: %w", err))
 	} else {
 		for _, n := range ns.Items {
-			if _, ok := n.Labels[LabelRun]; !ok {
+			if !ours(n.Labels) {
 				continue
 			}
 			if _, err := docker.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
@@ -71,7 +117,7 @@ func Clean(ctx context.Context, docker *client.Client, runID string) (CleanRepor
 		errs = append(errs, fmt.Errorf("list volumes: %w", err))
 	} else {
 		for _, v := range vs.Items {
-			if _, ok := v.Labels[LabelRun]; !ok {
+			if !ours(v.Labels) {
 				continue
 			}
 			if _, err := docker.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !isNotFound(err) {

@@ -78,6 +78,8 @@ type Env struct {
 	pgPassword string
 	s3Password string
 
+	lease *lease // held from before the first object is created to Down
+
 	mu      sync.Mutex
 	nodes   []*Node
 	byName  map[string]*Node
@@ -120,14 +122,18 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 		e.RunID = NewRunID()
 	}
 	defer func() {
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrRunIDTaken) {
 			// Nothing half-created is left behind, even when ctx was cancelled.
+			// Once the lease is ours every object labelled with the run id is
+			// ours too; without it (ErrRunIDTaken) nothing may be removed.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 			defer cancel()
 			if derr := e.Down(cctx); derr != nil {
 				err = errors.Join(err, fmt.Errorf("tear down after failed start: %w", derr))
 			}
 		}
+		// Log tails quoted in errors may carry what a container printed.
+		err = e.redactErr(err)
 	}()
 	start := time.Now()
 
@@ -142,6 +148,20 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	appImg, err := imgs.Resolve(ctx, images.RoleApp, scn.Environment.App.Image)
 	if err != nil {
 		return e, fmt.Errorf("resolve app image: %w", err)
+	}
+
+	// The lease runs firedrill's own binary: the app image the scenario
+	// names, if any, may be anything.
+	leaseImg := appImg
+	if scn.Environment.App.Image != "" {
+		if leaseImg, err = imgs.Resolve(ctx, images.RoleApp, ""); err != nil {
+			return e, fmt.Errorf("resolve firedrill's app image for the run's lease: %w", err)
+		}
+	}
+	lease, err := acquireLease(ctx, docker, e.RunID, leaseImg.Ref)
+	e.lease = lease
+	if err != nil {
+		return e, err
 	}
 
 	for _, region := range append(append([]string(nil), scn.Environment.Regions...), wanRegion) {
@@ -188,7 +208,7 @@ func (e *Env) labels(node, kind string) map[string]string {
 }
 
 // NetworkName is the Docker network of a region in this run.
-func (e *Env) NetworkName(region string) string { return "firedrill-" + e.RunID + "-" + region }
+func (e *Env) NetworkName(region string) string { return ObjectPrefix(e.RunID) + region }
 
 func (e *Env) createNetwork(ctx context.Context, region string) error {
 	name := e.NetworkName(region)
@@ -203,7 +223,7 @@ func (e *Env) createNetwork(ctx context.Context, region string) error {
 }
 
 func (e *Env) createVolume(ctx context.Context, node string) (string, error) {
-	name := "firedrill-" + e.RunID + "-" + node
+	name := ObjectPrefix(e.RunID) + node
 	if _, err := e.docker.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: e.labels(node, "")}); err != nil {
 		return "", fmt.Errorf("create volume for %s: %w", node, err)
 	}
@@ -224,7 +244,7 @@ type service struct {
 
 func (e *Env) run(ctx context.Context, s service) (*Node, error) {
 	n := &Node{Name: s.node, Kind: s.kind, Region: s.region, Image: s.image,
-		ContainerName: "firedrill-" + e.RunID + "-" + s.node}
+		ContainerName: ContainerName(e.RunID, s.node)}
 	var mounts []mount.Mount
 	if s.volumeAt != "" {
 		vol, err := e.createVolume(ctx, s.node)
@@ -296,7 +316,7 @@ func (e *Env) logTail(ctx context.Context, n *Node) string {
 	}
 	defer rc.Close()
 	b, _ := io.ReadAll(io.LimitReader(rc, 1<<20))
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	lines := strings.Split(strings.TrimSpace(e.redact(string(b))), "\n")
 	if len(lines) > 15 {
 		lines = lines[len(lines)-15:]
 	}
@@ -548,7 +568,9 @@ func (e *Env) Database() string { return pgDatabase }
 // Down removes every object of this run: containers (with their volumes),
 // networks and volumes. It is safe to call more than once.
 func (e *Env) Down(ctx context.Context) error {
-	_, err := Clean(ctx, e.docker, e.RunID)
+	// The run's own lease is alive: this is its harness, so force.
+	_, err := Clean(ctx, e.docker, CleanRun(e.RunID), CleanForce())
+	e.lease.release()
 	return err
 }
 

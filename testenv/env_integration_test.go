@@ -228,7 +228,7 @@ func TestIntegrationCleanSparesUnlabelled(t *testing.T) {
 		Labels: map[string]string{testenv.LabelRun: "itest-clean"}}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := testenv.Clean(ctx, docker, "itest-clean")
+	rep, err := testenv.Clean(ctx, docker, testenv.CleanRun("itest-clean"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,13 +24,26 @@ func init() {
 	_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 }
 
-// NewRunID returns a run id that sorts by time and is unique enough to share
-// one Docker host with other runs: 20261121-230501-3fa9.
+// runIDRandomBytes is the random part of a run id: 40 bits, so that two runs
+// started in the same second on one Docker host (two CI jobs, a developer and
+// a game day) pick the same id with a chance of one in 10^12. Even then they
+// cannot collide: the run's lease container is claimed by name before
+// anything else is created (see lease.go), and the second run stops there.
+const runIDRandomBytes = 5
+
+// NewRunID returns a run id that sorts by time: 20261121-230501-3fa9c2b1d0.
 func NewRunID() string {
-	var b [2]byte
+	var b [runIDRandomBytes]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
+
+// ObjectPrefix starts the name of every container, network and volume of a
+// run: firedrill-<run id>-.
+func ObjectPrefix(runID string) string { return "firedrill-" + runID + "-" }
+
+// ContainerName is the container of a node in a run.
+func ContainerName(runID, node string) string { return ObjectPrefix(runID) + node }
 
 // newSecret returns a random password. Secrets are generated per run and
 // never logged.

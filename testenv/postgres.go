@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,27 +28,10 @@ func (e *Env) connect(ctx context.Context, node string) (*pgx.Conn, error) {
 	}
 	c, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", node, redact(err, e.pgPassword))
+		return nil, fmt.Errorf("connect to %s: %w", node, e.redactErr(err))
 	}
 	return c, nil
 }
-
-// redact removes the password from an error message, in case a driver ever
-// echoes a connection string.
-func redact(err error, secret string) error {
-	if err == nil || secret == "" {
-		return err
-	}
-	return redactedError{err: err, secret: secret}
-}
-
-type redactedError struct {
-	err    error
-	secret string
-}
-
-func (r redactedError) Error() string { return strings.ReplaceAll(r.err.Error(), r.secret, "********") }
-func (r redactedError) Unwrap() error { return r.err }
 
 // waitPostgres waits until node accepts connections; a standby must also be
 // in recovery and be streaming from the primary.
