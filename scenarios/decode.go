@@ -36,8 +36,10 @@ type scalarDecoder interface {
 
 var scalarDecoderType = reflect.TypeFor[scalarDecoder]()
 
-// maxVisits bounds the nodes one document may expand to through aliases
-// and merge keys (a "billion laughs" document is an error, not a hang).
+// maxVisits bounds the work of decoding one document: the nodes it expands
+// to through aliases, plus every key/value pair merge keys copy in (a
+// "billion laughs" document, or merges of merges of merges, is an error at
+// the place the budget ran out, not a hang).
 const maxVisits = 100_000
 
 type pos struct{ line, col int }
@@ -135,6 +137,7 @@ type decoder struct {
 	file   string
 	src    *source
 	errs   Errors
+	more   int                 // problems past MaxErrors, counted only
 	active map[*yaml.Node]bool // aliases being expanded, against cycles
 	visits int
 }
@@ -143,10 +146,33 @@ func newDecoder(file string) *decoder {
 	return &decoder{file: file, src: newSource(), active: map[*yaml.Node]bool{}}
 }
 
-// fail records a problem at node n for the field path.
+// fail records a problem at node n for the field path; past MaxErrors it
+// only counts it.
 func (d *decoder) fail(n *yaml.Node, path, msg, hint string) {
 	d.src.bad[path] = true
+	if d.full() {
+		d.more++
+		return
+	}
 	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Col: n.Column, Path: path, Msg: msg, Hint: hint})
+}
+
+// full reports whether MaxErrors problems are recorded: further ones are
+// counted, and their hints need not be computed.
+func (d *decoder) full() bool { return len(d.errs) >= MaxErrors }
+
+// spend charges n units of work to the budget and reports whether it is
+// exhausted; the first time it is, the problem is reported at node n.
+func (d *decoder) spend(units int, at *yaml.Node, path string) bool {
+	if d.visits > maxVisits {
+		return true
+	}
+	if d.visits += units; d.visits > maxVisits {
+		d.fail(at, path, "the document is too large once its aliases and merge keys are expanded",
+			"use fewer aliases and merge keys (<<), or write the values out")
+		return true
+	}
+	return false
 }
 
 // deref follows an alias to the node it names. It returns nil (after
@@ -175,10 +201,7 @@ func (d *decoder) deref(n *yaml.Node, path string) (target *yaml.Node, done func
 
 // decode sets v from node n; path names the field.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path, nullWord string) {
-	if d.visits++; d.visits > maxVisits {
-		if d.visits == maxVisits+1 {
-			d.fail(n, path, "the document is too large once its aliases are expanded", "use fewer aliases")
-		}
+	if d.spend(1, n, path) {
 		return
 	}
 	d.src.pos[path] = posOf(n)
@@ -346,7 +369,7 @@ func (d *decoder) decodeStruct(t *yaml.Node, v reflect.Value, path string) {
 		if !ok {
 			continue
 		}
-		fpath := joinPath(path, name)
+		fpath := mapPath(path, name) // a field name that is not a plain word is quoted
 		if first, dup := seen[name]; dup {
 			d.fail(p.key, fpath, fmt.Sprintf("%s is set twice (first on line %d)", clip(name), first.Line), "remove one of them")
 			continue
@@ -405,7 +428,9 @@ func (d *decoder) keyName(k *yaml.Node, path string) (string, bool) {
 
 func (d *decoder) unknownField(k *yaml.Node, fpath, name, parent string, known []string) {
 	hint := ""
-	if c := suggest(name, known); c != "" {
+	if d.full() {
+		// Counted, not shown: spare the hint.
+	} else if c := suggest(name, known); c != "" {
 		hint = "did you mean " + c + "?"
 	} else if elsewhere := fieldElsewhere(name, schemaPath(parent)); elsewhere != "" {
 		hint = "did you mean " + elsewhere + "?"
@@ -430,7 +455,11 @@ func (d *decoder) pairs(m *yaml.Node, path string) []pair {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, val := m.Content[i], m.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			merged = append(merged, d.mergePairs(val, path)...)
+			more := d.mergePairs(val, path)
+			if d.spend(len(more), k, path) {
+				return out
+			}
+			merged = append(merged, more...)
 			continue
 		}
 		out = append(out, pair{k, val})
@@ -454,7 +483,7 @@ func (d *decoder) pairs(m *yaml.Node, path string) []pair {
 }
 
 func (d *decoder) mergePairs(n *yaml.Node, path string) []pair {
-	if d.visits++; d.visits > maxVisits {
+	if d.spend(1, n, path) {
 		return nil
 	}
 	t, done := d.deref(n, path)
@@ -468,6 +497,9 @@ func (d *decoder) mergePairs(n *yaml.Node, path string) []pair {
 	case yaml.SequenceNode:
 		var out []pair
 		for _, el := range t.Content {
+			if d.spend(1, el, path) {
+				return out
+			}
 			e, done := d.deref(el, path)
 			if e != nil && e.Kind == yaml.MappingNode {
 				out = append(out, d.pairs(e, path)...)
@@ -576,7 +608,7 @@ func expectedOf(t reflect.Type, nullWord string) string {
 
 var (
 	schemaOnce  sync.Once
-	schemaIndex map[string][]string // field name → schema paths ("timeline.faults[].at")
+	schemaIndex map[string][]string // normalized field name → schema paths ("timeline.faults[].at")
 	indexRE     = regexp.MustCompile(`\[\d+\]`)
 )
 
@@ -589,19 +621,14 @@ func fieldElsewhere(name, parent string) string {
 		indexSchema(reflect.TypeFor[Scenario](), "", 0)
 	})
 	var found string
-	for n, paths := range schemaIndex {
-		if normalizeName(n) != normalizeName(name) {
+	for _, p := range schemaIndex[normalizeName(name)] {
+		if parentPath(p) == parent {
 			continue
 		}
-		for _, p := range paths {
-			if parentPath(p) == parent {
-				continue
-			}
-			if found != "" {
-				return "" // ambiguous: several places have it
-			}
-			found = p
+		if found != "" {
+			return "" // ambiguous: several places have it
 		}
+		found = p
 	}
 	return found
 }
@@ -621,7 +648,7 @@ func indexSchema(t reflect.Type, path string, depth int) {
 		ft := structFields(t)
 		for _, name := range ft.names {
 			p := joinPath(path, name)
-			schemaIndex[name] = append(schemaIndex[name], p)
+			schemaIndex[normalizeName(name)] = append(schemaIndex[normalizeName(name)], p)
 			indexSchema(t.FieldByIndex(ft.byName[name].index).Type, p, depth+1)
 		}
 	case reflect.Slice:

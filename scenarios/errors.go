@@ -80,14 +80,32 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
-// err returns es sorted by position as an error, or nil when empty.
-func (es Errors) err() error {
+// MaxErrors is how many problems a scenario reports at most; the rest are
+// counted in one last entry ("… and N more problems"). A file of fifty
+// thousand mistakes gets a readable answer, and quickly: past the cap the
+// decoder stops computing hints.
+const MaxErrors = 100
+
+// err returns es sorted by position as an error, or nil when empty. more
+// counts the problems already dropped for the cap; past MaxErrors the last
+// ones (in file order) are dropped too and counted in a final entry.
+func (es Errors) err(more int) error {
 	if len(es) == 0 {
 		return nil
 	}
 	slices.SortStableFunc(es, func(a, b *Error) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
+	if len(es) > MaxErrors {
+		more += len(es) - MaxErrors
+		es = es[:MaxErrors]
+	}
+	if more > 0 {
+		last := es[len(es)-1]
+		es = append(es, &Error{File: last.File, Line: last.Line, Col: last.Col,
+			Msg:  fmt.Sprintf("… and %d more problems", more),
+			Hint: "fix the ones above and run validate again"})
+	}
 	return es
 }
 

@@ -63,7 +63,7 @@ func readError(file string, err error) error {
 func LoadBytes(name string, data []byte) (*Scenario, error) {
 	root, errs := parse(name, data)
 	if errs != nil {
-		return nil, errs.err()
+		return nil, errs.err(0)
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, Errors{{File: name, Line: root.Line, Col: root.Column,
@@ -76,7 +76,7 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 	s.src = d.src
 	s.ApplyDefaults()
 	errs = append(d.errs, s.validate(s.src.defaulted)...)
-	if err := errs.err(); err != nil {
+	if err := errs.err(d.more); err != nil {
 		return nil, err
 	}
 	return s, nil

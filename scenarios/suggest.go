@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -12,7 +13,7 @@ func suggest(s string, candidates []string) string {
 	if s == "" || utf8.RuneCountInString(s) > 64 {
 		return ""
 	}
-	norm := normalizeName(s)
+	norm, n := normalizeName(s), utf8.RuneCountInString(s)
 	best, bestDist := "", -1
 	for _, c := range candidates {
 		if c == s {
@@ -20,6 +21,9 @@ func suggest(s string, candidates []string) string {
 		}
 		if normalizeName(c) == norm {
 			return c
+		}
+		if m := utf8.RuneCountInString(c); m-n > max(1, n/3) || n-m > max(1, m/3) {
+			continue // too different in length to be within the allowed edits
 		}
 		d := editDistance(strings.ToLower(s), strings.ToLower(c))
 		if bestDist < 0 || d < bestDist {
@@ -47,8 +51,15 @@ func didYouMean(s string, candidates []string, what string) string {
 	return what + ": " + strings.Join(candidates, ", ")
 }
 
+// normalizeName lowercases s and drops '_' and '-'. It runs once per
+// candidate of every hint, so it allocates at most once.
 func normalizeName(s string) string {
-	return strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(s))
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
 }
 
 // editDistance is the Damerau–Levenshtein (optimal string alignment)

@@ -20,7 +20,7 @@ func (s *Scenario) Validate() error {
 			filled[p] = true
 		}
 	}
-	return c.validate(filled).err()
+	return c.validate(filled).err(0)
 }
 
 const maxWritesPerSecond = 2000
