@@ -253,44 +253,47 @@ func TestIntegrationNoFailoverNeverRecovers(t *testing.T) {
 	}
 }
 
-// Ctrl-C at any moment tears everything down and exits 130: here during
-// the environment's start and in the middle of the drill.
+// Ctrl-C (or SIGTERM) at any phase tears everything down and exits 130:
+// while an image builds, while the environment starts, while a fault is in
+// effect, and during the read-back.
 func TestIntegrationInterrupt(t *testing.T) {
+	// A copy of the binary with a byte appended is another app image: the
+	// run must build it, which gives the image-build phase to interrupt.
+	rebuilt := filepath.Join(t.TempDir(), "firedrill")
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rebuilt, append(exe, byte(time.Now().UnixNano())), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name, waitFor string
 		after         time.Duration
+		sig           syscall.Signal
+		env           []string
 	}{
-		{"during start", "starting environment", 2 * time.Second},
-		{"during drill", "drill running", 8 * time.Second},
+		{"image build", "building image app", 0, syscall.SIGINT, []string{"FIREDRILL_APP_BINARY=" + rebuilt}},
+		{"environment start", "starting environment", 2 * time.Second, syscall.SIGINT, nil},
+		{"fault active", "fault kill", 300 * time.Millisecond, syscall.SIGTERM, nil},
+		{"read-back", "settling", 0, syscall.SIGINT, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			out := t.TempDir()
-			cmd := exec.Command(bin, "run", "--out", out, "primary-kill")
-			var stderr syncBuffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
+			d := &liveDrill{out: t.TempDir()}
+			d.cmd = exec.Command(bin, "run", "--out", d.out, shortDrill)
+			d.cmd.Env = append(os.Environ(), c.env...)
+			d.cmd.Stdout, d.cmd.Stderr = &d.stdout, &d.stderr
+			if err := d.cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(5 * time.Minute)
-			for !strings.Contains(stderr.String(), c.waitFor) {
-				if time.Now().After(deadline) {
-					cmd.Process.Kill()
-					t.Fatalf("never saw %q:\n%s", c.waitFor, stderr.String())
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
+			d.waitFor(t, c.waitFor)
 			time.Sleep(c.after)
-			runID := runIDFrom(stderr.String())
-			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			runID := d.runID(t)
+			if err := d.cmd.Process.Signal(c.sig); err != nil {
 				t.Fatal(err)
 			}
-			code := exitCode(t, cmd.Wait())
-			t.Logf("stderr:\n%s", tail(stderr.String(), 20))
-			if code != 130 {
+			if code := d.wait(t); code != 130 {
 				t.Fatalf("exit %d, want 130", code)
-			}
-			if runID == "" {
-				t.Fatal("no run id in the output")
 			}
 			assertNothingLeft(t, runID)
 		})

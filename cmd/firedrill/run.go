@@ -131,6 +131,9 @@ type drillOutcome struct {
 // runDrills loads and checks every scenario, then runs them one after
 // another.
 func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args []string) error {
+	if err := checkRunFlags(f); err != nil {
+		return withCode(firedrill.ExitUsage, err)
+	}
 	var scns []*scenarios.Scenario
 	var loadErrs []error
 	for _, a := range args {
@@ -335,15 +338,7 @@ type runInfo struct {
 }
 
 func writeRunInfo(path string, info runInfo) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write run.json: %w", err)
-	}
-	if err := writeJSON(fh, info); err != nil {
-		fh.Close()
-		return fmt.Errorf("write run.json: %w", err)
-	}
-	return fh.Close()
+	return writeOutputFile(path, modeOutput, func(w io.Writer) error { return writeJSON(w, info) })
 }
 
 func version() string {
@@ -386,11 +381,9 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 		p := recover()
 		if env != nil && !(f.keep && p == nil) {
 			fmt.Fprintf(g.stderr, "firedrill: tearing down environment %s\n", runID)
-			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-			if err := env.Down(tctx); err != nil {
+			if err := tearDown(context.WithoutCancel(ctx), env); err != nil {
 				fmt.Fprintf(g.stderr, "firedrill: teardown incomplete (run 'firedrill clean --run %s'): %v\n", runID, err)
 			}
-			cancel()
 		}
 		if p != nil {
 			fmt.Fprintf(g.stderr, "firedrill: panic: %v\n%s", p, debug.Stack())
@@ -447,7 +440,24 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	}
 
 	fmt.Fprintf(g.stderr, "firedrill: drill running for %s (%g writes/s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond)
-	rec, runErr := runner.Run(ctx)
+	// Docker trouble (an object of the run removed from outside, the daemon
+	// gone) ends the drill as an infrastructure error, not as a failed
+	// objective: the drill's context is cancelled with the trouble as cause.
+	drillCtx, endDrill := context.WithCancelCause(ctx)
+	watchCtx, stopWatch := context.WithCancel(drillCtx)
+	trouble := env.Watch(watchCtx)
+	go func() {
+		if t, ok := <-trouble; ok {
+			endDrill(t)
+		}
+	}()
+	rec, runErr := runner.Run(drillCtx)
+	stopWatch()
+	var troubleErr *testenv.TroubleError
+	if errors.As(context.Cause(drillCtx), &troubleErr) && ctx.Err() == nil {
+		runErr = troubleErr
+	}
+	endDrill(nil)
 
 	ops := ledger.Ops()
 	if err := writeLedger(filepath.Join(out, "ledger.jsonl"), ops); err != nil {
@@ -456,6 +466,9 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	if runErr != nil {
 		if ctx.Err() != nil {
 			return nil, out, withCode(firedrill.ExitInterrupted, fmt.Errorf("interrupted; ledger so far in %s", out))
+		}
+		if troubleErr != nil {
+			return nil, out, withCode(firedrill.ExitInconclusive, fmt.Errorf("Docker trouble, drill abandoned: %w; ledger so far in %s", troubleErr, out))
 		}
 		return nil, out, withCode(firedrill.ExitInconclusive, runErr)
 	}
@@ -483,6 +496,27 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 		fmt.Fprintf(g.stderr, "\n%s", env.KeepInstructions(ctx, cred))
 	}
 	return &res, out, nil
+}
+
+// teardownTimeout bounds the teardown of one environment, retries included.
+const teardownTimeout = 2 * time.Minute
+
+// tearDown removes the environment, retrying while Docker is unavailable (a
+// daemon restarting comes back within seconds), until teardownTimeout.
+func tearDown(ctx context.Context, env *testenv.Env) error {
+	ctx, cancel := context.WithTimeout(ctx, teardownTimeout)
+	defer cancel()
+	for {
+		err := env.Down(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 func dockerClient(ctx context.Context) (*client.Client, error) {
@@ -513,27 +547,11 @@ func appBinary() (string, error) {
 }
 
 func writeLedger(path string, ops []firedrill.Op) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write ledger: %w", err)
-	}
-	if err := firedrill.WriteJSONL(fh, ops); err != nil {
-		fh.Close()
-		return fmt.Errorf("write ledger: %w", err)
-	}
-	return fh.Close()
+	return writeOutputFile(path, modeOutput, func(w io.Writer) error { return firedrill.WriteJSONL(w, ops) })
 }
 
 func writeResult(path string, res firedrill.Result) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write result: %w", err)
-	}
-	if err := reports.WriteJSON(fh, res); err != nil {
-		fh.Close()
-		return fmt.Errorf("write result: %w", err)
-	}
-	return fh.Close()
+	return writeOutputFile(path, modeOutput, func(w io.Writer) error { return reports.WriteJSON(w, res) })
 }
 
 // writeCredentials stores the run's passwords for a person inspecting a
@@ -542,10 +560,10 @@ func writeCredentials(path string, env *testenv.Env) error {
 	user, pgPass, s3User, s3Pass := env.Secrets()
 	body := fmt.Sprintf("PGUSER=%s\nPGPASSWORD=%s\nPGDATABASE=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n",
 		user, pgPass, env.Database(), s3User, s3Pass)
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		return fmt.Errorf("write credentials: %w", err)
-	}
-	return nil
+	return writeOutputFile(path, modeCredentials, func(w io.Writer) error {
+		_, err := io.WriteString(w, body)
+		return err
+	})
 }
 
 func useColor(mode string, w any) bool {

@@ -1,0 +1,105 @@
+package testenv
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+)
+
+func TestLeaseAlive(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	for _, c := range []struct {
+		state   container.ContainerState
+		created time.Duration // before now
+		want    bool
+	}{
+		{container.StateRunning, time.Hour, true},
+		{container.StatePaused, time.Hour, true},
+		{container.StateExited, time.Second, false},
+		{container.StateDead, time.Second, false},
+		// Created but not started yet: a harness between its create and start.
+		{container.StateCreated, 10 * time.Second, true},
+		{container.StateCreated, leaseStartGrace, false},
+		{container.StateCreated, time.Hour, false},
+	} {
+		got := leaseAlive(container.Summary{State: c.state, Created: now.Add(-c.created).Unix()}, now)
+		if got != c.want {
+			t.Errorf("%s, created %s ago: alive %v, want %v", c.state, c.created, got, c.want)
+		}
+	}
+}
+
+func TestNewRunIDsDiffer(t *testing.T) {
+	seen := map[string]bool{}
+	for range 10000 {
+		id := NewRunID()
+		if seen[id] {
+			t.Fatalf("run id %s twice", id)
+		}
+		seen[id] = true
+		if len(id) != len("20261121-230501-")+2*runIDRandomBytes {
+			t.Fatalf("run id %q has the wrong length", id)
+		}
+	}
+}
+
+func TestTroubleIn(t *testing.T) {
+	e := &Env{RunID: "20261201-120000-0123456789"}
+	other := "20261201-120000-abcdefabcd"
+	msg := func(typ events.Type, action events.Action, id, name string) events.Message {
+		m := events.Message{Type: typ, Action: action, Actor: events.Actor{ID: id, Attributes: map[string]string{}}}
+		if name != "" {
+			m.Actor.Attributes["name"] = name
+		}
+		return m
+	}
+	for _, c := range []struct {
+		m    events.Message
+		want string // "" means no trouble
+	}{
+		{msg(events.ContainerEventType, events.ActionDestroy, "c1", ContainerName(e.RunID, "app")),
+			"container firedrill-20261201-120000-0123456789-app was removed from outside the run"},
+		{msg(events.NetworkEventType, events.ActionDestroy, "n1", ObjectPrefix(e.RunID)+"east"),
+			"network firedrill-20261201-120000-0123456789-east was removed"},
+		{msg(events.VolumeEventType, events.ActionDestroy, ObjectPrefix(e.RunID)+"pg-primary", ""),
+			"volume firedrill-20261201-120000-0123456789-pg-primary was removed"},
+		// A kill or a stop is a fault, not trouble.
+		{msg(events.ContainerEventType, events.ActionDie, "c1", ContainerName(e.RunID, "pg-primary")), ""},
+		{msg(events.ContainerEventType, events.ActionKill, "c1", ContainerName(e.RunID, "pg-primary")), ""},
+		// Another run's objects are none of this run's business.
+		{msg(events.ContainerEventType, events.ActionDestroy, "c2", ContainerName(other, "app")), ""},
+	} {
+		got := e.troubleIn(c.m)
+		switch {
+		case c.want == "" && got != nil:
+			t.Errorf("%s %s %v: trouble %q, want none", c.m.Type, c.m.Action, c.m.Actor.Attributes, got)
+		case c.want != "" && (got == nil || !strings.Contains(got.Error(), c.want)):
+			t.Errorf("%s %s: trouble %v, want %q", c.m.Type, c.m.Action, got, c.want)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	e := &Env{pgPassword: "pgsecret123", s3Password: "s3secret456"}
+	inner := errors.New("start app: exit 1\n    last log lines of app:\n      dial postgres://firedrill:pgsecret123@pg-primary; minio key s3secret456")
+	err := e.redactErr(inner)
+	if strings.Contains(err.Error(), "pgsecret123") || strings.Contains(err.Error(), "s3secret456") {
+		t.Fatalf("secret in %q", err)
+	}
+	if !strings.Contains(err.Error(), "firedrill:[redacted]@pg-primary") {
+		t.Errorf("redacted message %q lost its context", err)
+	}
+	if !errors.Is(err, inner) {
+		t.Error("the redacted error no longer wraps the original")
+	}
+	if plain := errors.New("nothing secret"); e.redactErr(plain) != plain {
+		t.Error("an error without secrets was rewrapped")
+	}
+	if (&Env{}).redact("abc") != "abc" {
+		t.Error("empty secrets must not redact anything")
+	}
+}
