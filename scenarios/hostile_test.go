@@ -3,6 +3,8 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -155,3 +157,30 @@ func BenchmarkMergeBomb(b *testing.B) {
 }
 
 func reflectValue(s *Scenario) reflect.Value { return reflect.ValueOf(s).Elem() }
+
+func TestLoadRefusesDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load(dir)
+	wantFileError(t, err, dir, "the scenario is a directory, not a regular file")
+}
+
+// The size is checked before the file is read: a 1 GiB (sparse) file is
+// refused from its Stat alone.
+func TestLoadRefusesLargeFileBeforeReading(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = Load(big)
+	wantFileError(t, err, big, "the scenario is larger than 1024 KiB (1073741824 bytes)")
+	// And the same limit in memory.
+	errs := loadErrors(t, "mem.yaml", strings.Repeat("#", MaxFileSize+1))
+	if !strings.Contains(errs[0].Msg, "larger than 1024 KiB") {
+		t.Errorf("in memory: %v", errs)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -31,18 +32,65 @@ const MaxFileSize = 1 << 20
 // in the file at path. A scenario with problems returns Errors listing all
 // of them; a file that cannot be read returns Errors with one entry that
 // wraps the cause (errors.Is(err, fs.ErrNotExist) works).
+//
+// Only a regular file of at most MaxFileSize bytes is read: a FIFO, a
+// device or a directory is refused without reading from it (a FIFO would
+// block until someone writes), and the size is checked before reading.
 func Load(path string) (*Scenario, error) {
-	f, err := os.Open(path)
+	if err := checkRegular(path, os.Stat); err != nil {
+		return nil, err
+	}
+	// O_NONBLOCK: should the path have become a FIFO since the Stat, the
+	// open returns at once instead of waiting for a writer; the Stat of
+	// the open file below then refuses it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, readError(path, err)
 	}
 	defer f.Close()
+	if err := checkRegular(path, func(string) (fs.FileInfo, error) { return f.Stat() }); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, readError(path, err)
 	}
 	return LoadBytes(path, data)
 }
+
+// checkRegular refuses what is not a regular file of at most MaxFileSize
+// bytes, going by stat.
+func checkRegular(path string, stat func(string) (fs.FileInfo, error)) error {
+	fi, err := stat(path)
+	if err != nil {
+		return readError(path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		what := "not a regular file"
+		switch {
+		case fi.IsDir():
+			what = "a directory"
+		case fi.Mode()&fs.ModeNamedPipe != 0:
+			what = "a named pipe (FIFO)"
+		case fi.Mode()&fs.ModeDevice != 0:
+			what = "a device"
+		case fi.Mode()&fs.ModeSocket != 0:
+			what = "a socket"
+		}
+		return Errors{{File: path, Msg: "the scenario is " + what + ", not a regular file",
+			Hint: "name a .yaml file; firedrill validate also takes a directory"}}
+	}
+	if fi.Size() > MaxFileSize {
+		return Errors{{File: path, Msg: sizeMessage(fi.Size()), Hint: sizeHint}}
+	}
+	return nil
+}
+
+func sizeMessage(size int64) string {
+	return fmt.Sprintf("the scenario is larger than %d KiB (%d bytes)", MaxFileSize>>10, size)
+}
+
+const sizeHint = "a scenario is a page or two of YAML: split it into several drills"
 
 func readError(file string, err error) error {
 	msg := err.Error()
@@ -88,7 +136,7 @@ func parse(file string, data []byte) (*yaml.Node, Errors) {
 		return Errors{{File: file, Line: line, Col: col, Msg: msg, Hint: hint}}
 	}
 	if len(data) > MaxFileSize {
-		return nil, one(0, 0, fmt.Sprintf("the scenario is larger than %d KiB", MaxFileSize>>10), "")
+		return nil, one(0, 0, sizeMessage(int64(len(data))), sizeHint)
 	}
 	if off, msg, hint := badText(data); msg != "" {
 		line, col := lineCol(data, off)

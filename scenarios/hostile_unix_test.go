@@ -1,0 +1,48 @@
+//go:build unix
+
+package scenarios
+
+import (
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A FIFO blocks whoever opens it for reading until a writer comes: Load
+// refuses it without waiting. The test gives up after 10s (a hang), far
+// above the microseconds it takes.
+func TestLoadRefusesFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "drill.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Load(fifo)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		wantFileError(t, err, fifo, "the scenario is a named pipe (FIFO), not a regular file")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Load blocked on a FIFO")
+	}
+}
+
+func TestLoadRefusesDevice(t *testing.T) {
+	_, err := Load("/dev/null")
+	wantFileError(t, err, "/dev/null", "the scenario is a device, not a regular file")
+}
+
+func wantFileError(t *testing.T, err error, file, msg string) {
+	t.Helper()
+	errs, ok := err.(Errors)
+	if !ok || len(errs) != 1 {
+		t.Fatalf("want one error, got %v", err)
+	}
+	if errs[0].File != file || !strings.Contains(errs[0].Msg, msg) {
+		t.Errorf("got %v, want %s: %s", errs[0], file, msg)
+	}
+}
