@@ -2,13 +2,16 @@
 # `make drill` builds what is missing and runs the default scenario end to end.
 # `make test` runs the unit tier and the integration tier (real containers).
 
-GO       ?= go
+# Go where a fresh machine keeps it, also when it is not on PATH yet; the
+# tests run `go build` themselves, so its directory goes on PATH.
+GO       ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+export PATH := $(dir $(GO)):$(PATH)
 BIN      := bin/firedrill
 SCENARIO ?= primary-kill
 # Integration tests start real environments: one package at a time on 2 cores.
 ITEST_FLAGS ?= -p 1 -count=1 -timeout 45m
 
-.PHONY: all build drill test unit integration docker-check images clean bench fuzz vet
+.PHONY: all build setup setup-test drill test unit integration docker-check images clean bench fuzz vet soak
 
 all: build
 
@@ -17,14 +20,28 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/firedrill
 
-drill: build docker-check
+# The set-up step of a fresh machine (also run by .ci/run): it installs what
+# the image recipes and the tests need, or says in one line what to run.
+setup: docker-check build
+	@scripts/setup.sh drill $(BIN)
+
+setup-test: docker-check build
+	@scripts/setup.sh test $(BIN)
+
+drill: setup
 	./$(BIN) run $(SCENARIO)
 
-test: docker-check vet
+test: setup-test vet
 	$(GO) test -tags integration $(ITEST_FLAGS) ./...
 
 unit:
 	$(GO) test ./...
+
+# The soak of docs/reliability.md: SOAK_RUNS drills, each interrupted at a
+# random moment with SIGINT, SIGTERM or SIGKILL, then checked for leftovers.
+SOAK_RUNS ?= 100
+soak: setup-test
+	$(GO) test -tags 'integration soak' -run '^TestSoak$$' -count=1 -timeout 6h -v ./cmd/firedrill/ -soak.runs $(SOAK_RUNS)
 
 integration: docker-check
 	$(GO) test -tags integration $(ITEST_FLAGS) ./...
@@ -32,6 +49,7 @@ integration: docker-check
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags 'integration soak' ./cmd/firedrill/
 
 docker-check:
 	@docker info >/dev/null 2>&1 || { \
