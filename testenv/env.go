@@ -137,18 +137,17 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	}()
 	start := time.Now()
 
-	pgImg, err := imgs.Resolve(ctx, images.RolePostgres, scn.Environment.Postgres.Image)
+	// All at once: on a fresh machine the builds are independent and run
+	// concurrently, after one check of what they need (docs/benchmarks.md).
+	resolved, err := imgs.ResolveAll(ctx, []images.Request{
+		{Role: images.RolePostgres, Want: scn.Environment.Postgres.Image},
+		{Role: images.RoleMinIO, Want: scn.Environment.Storage.Image},
+		{Role: images.RoleApp, Want: scn.Environment.App.Image},
+	})
 	if err != nil {
-		return e, fmt.Errorf("resolve postgres image: %w", err)
+		return e, fmt.Errorf("resolve images: %w", err)
 	}
-	s3Img, err := imgs.Resolve(ctx, images.RoleMinIO, scn.Environment.Storage.Image)
-	if err != nil {
-		return e, fmt.Errorf("resolve minio image: %w", err)
-	}
-	appImg, err := imgs.Resolve(ctx, images.RoleApp, scn.Environment.App.Image)
-	if err != nil {
-		return e, fmt.Errorf("resolve app image: %w", err)
-	}
+	pgImg, s3Img, appImg := resolved[images.RolePostgres], resolved[images.RoleMinIO], resolved[images.RoleApp]
 
 	// The lease runs firedrill's own binary: the app image the scenario
 	// names, if any, may be anything.

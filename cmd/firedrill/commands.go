@@ -27,13 +27,19 @@ unchanged; otherwise firedrill builds its own from Debian packages and the Go
 module proxy. Built images are tagged firedrill/<role>:<version>-<hash>; a
 changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 		Example: `  firedrill images list
+  firedrill images needs
   firedrill images build
   firedrill images prune`,
 	}
 	var force bool
 	build := &cobra.Command{
 		Use:   "build [ROLE...]",
-		Short: "Build the local recipe images (all roles by default)",
+		Short: "Build the local recipe images (all roles by default), concurrently",
+		Long: `Build firedrill's recipe image of each role given (all by default) unless an
+image for the current recipe exists. Before anything starts, the machine is
+checked for what the builds need (debootstrap, root, the Go toolchain): every
+missing thing is reported at once, with the command that installs it. The builds
+then run at the same time; each progress line names its role.`,
 		Example: `  firedrill images build
   firedrill images build postgres --force`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,15 +52,17 @@ changed recipe gets a new hash and is rebuilt, an unchanged one is reused.`,
 				return err
 			}
 			defer docker.Close()
+			built, err := im.BuildAll(cmd.Context(), roles, force)
 			for _, r := range roles {
-				img, err := im.Build(cmd.Context(), r, force)
-				if err != nil {
-					if cmd.Context().Err() != nil {
-						return withCode(firedrill.ExitInterrupted, err)
-					}
-					return withCode(firedrill.ExitInconclusive, err)
+				if img, ok := built[r]; ok {
+					fmt.Fprintf(g.stdout, "%-9s %s (%s)\n", r, img.Ref, img.Source)
 				}
-				fmt.Fprintf(g.stdout, "%-9s %s (%s)\n", r, img.Ref, img.Source)
+			}
+			if err != nil {
+				if cmd.Context().Err() != nil {
+					return withCode(firedrill.ExitInterrupted, err)
+				}
+				return withCode(firedrill.ExitInconclusive, err)
 			}
 			return nil
 		},
@@ -105,7 +113,64 @@ prune removes them. Current images and official images are kept.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(build, list, prune)
+	cmd.AddCommand(build, newImagesNeedsCmd(g), list, prune)
+	return cmd
+}
+
+func newImagesNeedsCmd(g *globals) *cobra.Command {
+	var packages bool
+	cmd := &cobra.Command{
+		Use:   "needs [ROLE...]",
+		Short: "Show what building the missing images needs and this machine lacks",
+		Long: `For each role given (all by default) whose image is not present, show what its
+recipe needs on this machine and is missing (debootstrap, root, the Go toolchain),
+with the command that installs it. Images already present, and steps whose output
+is cached (a debootstrap base image, the MinIO binary), need nothing. An official
+image that can be pulled needs nothing either, which this command cannot know.
+With --packages, print only the system packages to install, one a line (nothing
+when none is missing); what no package provides goes to stderr. Exit code 0
+either way.`,
+		Example: `  firedrill images needs
+  pkgs=$(firedrill images needs --packages postgres minio app nettools)
+  [ -z "$pkgs" ] || sudo apt-get install -y $pkgs`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			roles, err := parseRoles(args)
+			if err != nil {
+				return withCode(firedrill.ExitUsage, err)
+			}
+			docker, im, err := openImages(cmd.Context(), g, false)
+			if err != nil {
+				return err
+			}
+			defer docker.Close()
+			missing, err := im.Needs(cmd.Context(), roles, false)
+			if err != nil {
+				return withCode(firedrill.ExitInconclusive, err)
+			}
+			if packages {
+				for _, p := range (&images.MissingError{Missing: missing}).Packages() {
+					fmt.Fprintln(g.stdout, p)
+				}
+				for _, m := range missing {
+					if m.Need.Package == "" {
+						fmt.Fprintf(g.stderr, "firedrill: also needed, not a package: %s (for %s): %s\n", m.Need.Name, m.For(), m.Fix)
+					}
+				}
+				return nil
+			}
+			if len(missing) == 0 {
+				fmt.Fprintln(g.stdout, "nothing missing: the images present need nothing, the others can be built here")
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NEED\tFOR\tWHY\tTO DO")
+			for _, m := range missing {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Need.Name, m.For(), m.Need.Why, m.Fix)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&packages, "packages", false, "print only the missing system packages, one a line")
 	return cmd
 }
 

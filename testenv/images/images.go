@@ -176,6 +176,7 @@ type Images struct {
 	logger    *slog.Logger
 	pull      bool
 	mirror    string
+	host      imgHost // what the recipes' needs are checked against
 
 	mu      sync.Mutex
 	recipes map[Role]*imgRecipe // computed once: the app binary's hash is not free
@@ -191,6 +192,7 @@ func NewImages(docker *client.Client, opts ...ImagesOption) *Images {
 		docker:   docker,
 		progress: os.Stderr,
 		pull:     true,
+		host:     imgRealHost,
 		recipes:  map[Role]*imgRecipe{},
 	}
 	for _, o := range opts {
@@ -251,11 +253,25 @@ func (im *Images) log() *slog.Logger {
 	return slog.Default()
 }
 
-// progressf writes one human line; builds of several roles may run at once.
-func (im *Images) progressf(format string, args ...any) {
+// imgRoleKey carries the role whose build or pull a context belongs to.
+type imgRoleKey struct{}
+
+func imgWithRole(ctx context.Context, role Role) context.Context {
+	return context.WithValue(ctx, imgRoleKey{}, role)
+}
+
+// progressf writes one human line. Builds of several roles run at once, so a
+// line about one is prefixed with its role, after the indentation: "  [minio]
+// go install: still running (1m30s)".
+func (im *Images) progressf(ctx context.Context, format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if role, ok := ctx.Value(imgRoleKey{}).(Role); ok {
+		rest := strings.TrimLeft(line, " ")
+		line = line[:len(line)-len(rest)] + "[" + string(role) + "] " + rest
+	}
 	im.progressMu.Lock()
 	defer im.progressMu.Unlock()
-	fmt.Fprintf(im.progress, format+"\n", args...)
+	fmt.Fprintln(im.progress, line)
 }
 
 // Resolve returns an image for role. want is the image the user named; "" means
@@ -264,11 +280,22 @@ func (im *Images) progressf(format string, args ...any) {
 // current recipe hash present locally, a pull of the named image (if allowed; a
 // failure falls through), a build of the recipe. When want names an image other
 // than the official one, the recipe cannot stand in for it: it is used if present
-// or pullable, else Resolve fails.
+// or pullable, else Resolve fails. ResolveAll resolves several roles at once.
 func (im *Images) Resolve(ctx context.Context, role Role, want string) (Image, error) {
-	if !slices.Contains(Roles(), role) {
-		return Image{}, fmt.Errorf("resolve image: unknown role %q", role)
+	img, r, err := im.resolveExisting(ctx, role, want)
+	if err != nil || r == nil {
+		return img, err
 	}
+	return im.build(ctx, r, false)
+}
+
+// resolveExisting is Resolve without the build: it returns the image, or the
+// recipe to build when no image is present or pullable.
+func (im *Images) resolveExisting(ctx context.Context, role Role, want string) (Image, *imgRecipe, error) {
+	if !slices.Contains(Roles(), role) {
+		return Image{}, nil, fmt.Errorf("resolve image: unknown role %q", role)
+	}
+	ctx = imgWithRole(ctx, role)
 	name := want
 	if name == "" {
 		name = imgOfficial[role]
@@ -277,43 +304,46 @@ func (im *Images) Resolve(ctx context.Context, role Role, want string) (Image, e
 	if name != "" {
 		id, found, err := im.inspect(ctx, name)
 		if err != nil {
-			return Image{}, fmt.Errorf("resolve %s image: %w", role, err)
+			return Image{}, nil, fmt.Errorf("resolve %s image: %w", role, err)
 		}
 		if found {
 			im.log().Debug("image present", "role", role, "ref", name)
-			return Image{Role: role, Ref: name, ID: id, Source: SourceLocal, Official: official}, nil
+			return Image{Role: role, Ref: name, ID: id, Source: SourceLocal, Official: official}, nil, nil
 		}
 	}
 	if want != "" && !official {
 		if im.pull {
 			if img, ok := im.tryPull(ctx, role, name, false); ok {
-				return img, nil
+				return img, nil, nil
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			return Image{}, fmt.Errorf("resolve %s image: %w", role, err)
+			return Image{}, nil, fmt.Errorf("resolve %s image: %w", role, err)
 		}
-		return Image{}, fmt.Errorf("resolve %s image: %s is not present and could not be pulled; "+
+		return Image{}, nil, fmt.Errorf("resolve %s image: %s is not present and could not be pulled; "+
 			"leave the image unset to use firedrill's built-in %s recipe", role, name, role)
 	}
 
 	r, err := im.recipe(role)
 	if err != nil {
-		return Image{}, fmt.Errorf("resolve %s image: %w", role, err)
+		return Image{}, nil, fmt.Errorf("resolve %s image: %w", role, err)
 	}
 	img, found, err := im.recipeImage(ctx, r)
 	if err != nil {
-		return Image{}, fmt.Errorf("resolve %s image: %w", role, err)
+		return Image{}, nil, fmt.Errorf("resolve %s image: %w", role, err)
 	}
 	if found {
-		return img, nil
+		return img, nil, nil
 	}
 	if name != "" && im.pull {
 		if img, ok := im.tryPull(ctx, role, name, official); ok {
-			return img, nil
+			return img, nil, nil
 		}
 	}
-	return im.build(ctx, r, false)
+	if err := ctx.Err(); err != nil {
+		return Image{}, nil, fmt.Errorf("resolve %s image: %w", role, err)
+	}
+	return Image{}, r, nil
 }
 
 // Build builds the recipe of role unless an image for the current recipe hash
@@ -471,11 +501,11 @@ func (im *Images) recipeImage(ctx context.Context, r *imgRecipe) (Image, bool, e
 const imgPullStall = 60 * time.Second
 
 func (im *Images) tryPull(ctx context.Context, role Role, ref string, official bool) (Image, bool) {
-	im.progressf("pulling %s...", ref)
+	im.progressf(ctx, "pulling %s...", ref)
 	start := time.Now()
 	if err := im.pullImage(ctx, ref); err != nil {
 		im.log().Debug("pull failed", "role", role, "ref", ref, "err", err)
-		im.progressf("  cannot pull %s (%s); using firedrill's %s recipe", ref, imgFirstLine(err.Error()), role)
+		im.progressf(ctx, "  cannot pull %s (%s); using firedrill's %s recipe", ref, imgFirstLine(err.Error()), role)
 		return Image{}, false
 	}
 	id, found, err := im.inspect(ctx, ref)
@@ -483,7 +513,7 @@ func (im *Images) tryPull(ctx context.Context, role Role, ref string, official b
 		im.log().Debug("pulled image not found", "role", role, "ref", ref, "err", err)
 		return Image{}, false
 	}
-	im.progressf("pulled %s in %s", ref, imgDur(time.Since(start)))
+	im.progressf(ctx, "pulled %s in %s", ref, imgDur(time.Since(start)))
 	return Image{Role: role, Ref: ref, ID: id, Source: SourcePulled, Official: official}, true
 }
 
@@ -510,6 +540,7 @@ func (im *Images) pullImage(ctx context.Context, ref string) error {
 // build builds r under the role's lock, unless (without force) an image with the
 // current hash exists or appears while waiting for the lock.
 func (im *Images) build(ctx context.Context, r *imgRecipe, force bool) (Image, error) {
+	ctx = imgWithRole(ctx, r.role)
 	if !force {
 		if img, found, err := im.recipeImage(ctx, r); err != nil || found {
 			return img, err
@@ -531,7 +562,7 @@ func (im *Images) build(ctx context.Context, r *imgRecipe, force bool) (Image, e
 	}
 
 	start := time.Now()
-	im.progressf("building image %s (%s)...", r.role, r.about)
+	im.progressf(ctx, "building image (%s)...", r.about)
 	tmpRoot := filepath.Join(im.cacheDir, "tmp")
 	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
 		return Image{}, fmt.Errorf("build %s image: %w", r.role, err)
@@ -569,6 +600,10 @@ func (im *Images) build(ctx context.Context, r *imgRecipe, force bool) (Image, e
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 		}
+		if full := imgDiskFull(r.role, err, im.cacheDir); full != nil {
+			im.log().Debug("disk full", "role", r.role, "err", err)
+			return Image{}, full
+		}
 		return Image{}, fmt.Errorf("build %s image: %w", r.role, err)
 	}
 	id, found, err := im.inspect(ctx, r.tag)
@@ -584,7 +619,7 @@ func (im *Images) build(ctx context.Context, r *imgRecipe, force bool) (Image, e
 			im.log().Debug("cannot remove replaced image", "id", oldID, "err", err)
 		}
 	}
-	im.progressf("built %s in %s", r.tag, imgDur(time.Since(start)))
+	im.progressf(ctx, "built %s in %s", r.tag, imgDur(time.Since(start)))
 	return Image{Role: r.role, Ref: r.tag, ID: id, Source: SourceBuilt}, nil
 }
 
@@ -616,7 +651,7 @@ func (im *Images) lock(ctx context.Context, name, what string) (unlock func(), e
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		if !said {
-			im.progressf("waiting for %s to finish (lock %s)...", what, path)
+			im.progressf(ctx, "waiting for %s to finish (lock %s)...", what, path)
 			said = true
 		}
 		select {
@@ -630,7 +665,7 @@ func (im *Images) lock(ctx context.Context, name, what string) (unlock func(), e
 
 // step runs fn, printing a line every 30 seconds while it runs and its duration
 // when it succeeds: the long steps (debootstrap, go install) must not look hung.
-func (im *Images) step(label string, fn func() error) error {
+func (im *Images) step(ctx context.Context, label string, fn func() error) error {
 	start := time.Now()
 	done := make(chan struct{})
 	go func() {
@@ -641,14 +676,14 @@ func (im *Images) step(label string, fn func() error) error {
 			case <-done:
 				return
 			case <-t.C:
-				im.progressf("  %s: still running (%s)", label, imgDur(time.Since(start)))
+				im.progressf(ctx, "  %s: still running (%s)", label, imgDur(time.Since(start)))
 			}
 		}
 	}()
 	err := fn()
 	close(done)
 	if err == nil {
-		im.progressf("  %s: %s", label, imgDur(time.Since(start)))
+		im.progressf(ctx, "  %s: %s", label, imgDur(time.Since(start)))
 	}
 	return err
 }

@@ -8,7 +8,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
@@ -39,7 +38,7 @@ var imgRecipeFS embed.FS
 const (
 	// imgRecipeFormat is part of every recipe hash: bump it when the way images
 	// are assembled changes (this file, the rootfs filter) so they are rebuilt.
-	imgRecipeFormat = "1"
+	imgRecipeFormat = "2"
 	// imgDebianSuite is the Debian release of the debootstrap recipes.
 	imgDebianSuite = "bookworm"
 	// imgDefaultMirror is used when the host's apt sources name no bookworm mirror.
@@ -66,6 +65,11 @@ type imgRecipe struct {
 
 	// files are the build context (the Dockerfile and what it copies).
 	files []imgContextFile
+
+	// minioBinary is where the MinIO recipe caches its binary.
+	minioBinary string
+	// binarySum is the app binary's sha256 when the hash was taken.
+	binarySum string
 }
 
 // imgContextFile is one entry of a build context: embedded data, a file on disk
@@ -180,28 +184,45 @@ func (im *Images) debootstrapRecipe(role Role, version string, packages []string
 	return r, nil
 }
 
+// How the MinIO binary is built: part of the recipe hash and of the cached
+// binary's directory, so that a change rebuilds it. -trimpath and
+// -buildvcs=false make the binary depend only on the module version and the
+// toolchain; -s -w leave out the symbol table and DWARF, which no container
+// uses and whose generation is a good part of linking a 100 MB binary (see
+// docs/benchmarks.md). GOFLAGS replaces the user's: -mod=vendor and the like
+// would break the install.
+const (
+	imgMinIOGoFlags = "-trimpath -buildvcs=false"
+	imgMinIOLDFlags = "-s -w"
+)
+
+func imgMinIOBuildID() string {
+	return "CGO_ENABLED=0 GOFLAGS=" + imgMinIOGoFlags + " -ldflags=" + imgMinIOLDFlags + " linux/" + runtime.GOARCH
+}
+
 func imgMinIORecipe(cacheDir string) (*imgRecipe, error) {
 	dockerfile, err := imgEmbedded("minio/Dockerfile")
 	if err != nil {
 		return nil, err
 	}
 	r := &imgRecipe{
-		role:    RoleMinIO,
-		version: imgMinIOTagVersion(imgMinIOVersion),
-		about:   "go install " + imgMinIOModule + "@" + imgMinIOVersion + ", usually 2-5 min the first time",
+		role:        RoleMinIO,
+		version:     imgMinIOTagVersion(imgMinIOVersion),
+		about:       "go install " + imgMinIOModule + "@" + imgMinIOVersion + ", usually 3-6 min the first time",
+		minioBinary: imgMinIOBinaryPath(cacheDir),
 	}
-	// The module version pins the binary: its hash is not needed (and -trimpath
-	// makes it reproducible for a given toolchain).
+	// The module version and the build flags pin the binary: its hash is not
+	// needed.
 	r.hash = imgRecipeHash(
 		imgHashInput{"role", string(RoleMinIO)},
 		imgHashInput{"module", imgMinIOModule + "@" + imgMinIOVersion},
-		imgHashInput{"build", "CGO_ENABLED=0 -trimpath linux/" + runtime.GOARCH},
+		imgHashInput{"build", imgMinIOBuildID()},
 		imgHashInput{"file Dockerfile", string(dockerfile)},
 	)
 	r.tag = imgRecipeTag(RoleMinIO, r.version, r.hash)
 	r.files = []imgContextFile{
 		{name: "Dockerfile", mode: 0o644, data: dockerfile},
-		{name: "rootfs/usr/bin/minio", mode: 0o755, src: imgMinIOBinaryPath(cacheDir)},
+		{name: "rootfs/usr/bin/minio", mode: 0o755, src: r.minioBinary},
 		{name: "rootfs/data", mode: 0o755, dir: true},
 		{name: "rootfs/tmp", mode: 0o1777, dir: true},
 	}
@@ -217,16 +238,21 @@ func imgMinIOTagVersion(v string) string {
 	return imgTagSafe(v)
 }
 
+// imgMinIOBinaryPath is the cached binary, keyed by version and build flags.
 func imgMinIOBinaryPath(cacheDir string) string {
-	return filepath.Join(cacheDir, "minio-"+imgMinIOVersion, "minio")
+	return filepath.Join(cacheDir, "minio-"+imgMinIOVersion+"-"+imgRecipeHash(imgHashInput{"build", imgMinIOBuildID()})[:8], "minio")
 }
 
 func imgAppRecipe(binary string) (*imgRecipe, error) {
 	if binary == "" {
 		return nil, errors.New("no firedrill binary for the app image (WithAppBinary)")
 	}
-	if err := StaticBinary(binary); err != nil {
+	if err := imgCheckELF(binary, runtime.GOARCH, imgAppHint); err != nil {
 		return nil, err
+	}
+	deps, err := imgResolveDeps(binary, imgLibSearchDirs("/", runtime.GOARCH))
+	if err != nil {
+		return nil, fmt.Errorf("app image: the shared libraries of %s: %w", binary, err)
 	}
 	sum, err := imgFileSHA256(binary)
 	if err != nil {
@@ -237,21 +263,33 @@ func imgAppRecipe(binary string) (*imgRecipe, error) {
 		return nil, err
 	}
 	r := &imgRecipe{
-		role:    RoleApp,
-		version: imgAppVersion(binary),
-		about:   "the static firedrill binary FROM scratch, seconds",
+		role:      RoleApp,
+		version:   imgAppVersion(binary),
+		about:     "the firedrill binary FROM scratch, seconds",
+		binarySum: sum,
 	}
-	r.hash = imgRecipeHash(
-		imgHashInput{"role", string(RoleApp)},
-		imgHashInput{"binary sha256", sum},
-		imgHashInput{"file Dockerfile", string(dockerfile)},
-	)
+	inputs := []imgHashInput{{"role", string(RoleApp)}, {"binary sha256", sum}}
+	files := []imgContextFile{{name: "rootfs/firedrill", mode: 0o755, src: binary}}
+	if libs := deps.Files(); len(libs) > 0 {
+		r.about = fmt.Sprintf("the dynamically linked firedrill binary with %d shared libraries FROM scratch, seconds", len(libs))
+		// The loader has no ld.so.cache in the image.
+		dockerfile = fmt.Appendf(slices.Clone(dockerfile), "ENV LD_LIBRARY_PATH=%s\n", strings.Join(deps.LibDirs(), ":"))
+		for _, lib := range libs {
+			// os.Open follows the symlinks (libc.so.6 -> libc-2.36.so, /lib64 ->
+			// usr/lib64): the image holds the content at the path the loader asks for.
+			libSum, err := imgFileSHA256(lib)
+			if err != nil {
+				return nil, err
+			}
+			inputs = append(inputs, imgHashInput{"lib " + lib, libSum})
+			files = append(files, imgContextFile{name: "rootfs" + lib, mode: 0o755, src: lib})
+		}
+	}
+	inputs = append(inputs, imgHashInput{"file Dockerfile", string(dockerfile)})
+	r.hash = imgRecipeHash(inputs...)
 	r.tag = imgRecipeTag(RoleApp, r.version, r.hash)
-	r.files = []imgContextFile{
-		{name: "Dockerfile", mode: 0o644, data: dockerfile},
-		{name: "rootfs/firedrill", mode: 0o755, src: binary},
-		{name: "rootfs/tmp", mode: 0o1777, dir: true},
-	}
+	r.files = append([]imgContextFile{{name: "Dockerfile", mode: 0o644, data: dockerfile}}, files...)
+	r.files = append(r.files, imgContextFile{name: "rootfs/tmp", mode: 0o1777, dir: true})
 	return r, nil
 }
 
@@ -396,24 +434,40 @@ var imgELFMachine = map[string]elf.Machine{
 	"s390x":   elf.EM_S390,
 }
 
-const imgStaticHint = "build it with CGO_ENABLED=0 (e.g. `make build`, or `CGO_ENABLED=0 go build ./cmd/firedrill`)"
+const (
+	imgStaticHint = "build it with CGO_ENABLED=0 (e.g. `make build`, or `CGO_ENABLED=0 go build ./cmd/firedrill`)"
+	imgAppHint    = "build it for this machine (e.g. `make build`, or `go build ./cmd/firedrill`)"
+)
 
-func imgStaticBinary(path, goarch string) error {
+// imgCheckELF returns nil if path is a linux ELF executable for goarch.
+func imgCheckELF(path, goarch, hint string) error {
 	f, err := elf.Open(path)
 	if err != nil {
-		return fmt.Errorf("%s is not a linux executable (%v); %s", path, err, imgStaticHint)
+		return fmt.Errorf("%s is not a linux executable (%v); %s", path, err, hint)
 	}
 	defer f.Close()
 	if want, ok := imgELFMachine[goarch]; ok && f.Machine != want {
 		return fmt.Errorf("%s is built for %s, not linux/%s; %s with GOOS=linux GOARCH=%s",
-			path, f.Machine, goarch, imgStaticHint, goarch)
+			path, f.Machine, goarch, hint, goarch)
 	}
 	if f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX {
-		return fmt.Errorf("%s is built for %s, not linux; %s with GOOS=linux", path, f.OSABI, imgStaticHint)
+		return fmt.Errorf("%s is built for %s, not linux; %s with GOOS=linux", path, f.OSABI, hint)
 	}
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		return fmt.Errorf("%s is not an executable (%s)", path, f.Type)
 	}
+	return nil
+}
+
+func imgStaticBinary(path, goarch string) error {
+	if err := imgCheckELF(path, goarch, imgStaticHint); err != nil {
+		return err
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
 			interp, _ := io.ReadAll(io.LimitReader(p.Open(), 256))
@@ -440,7 +494,7 @@ func (im *Images) buildDebootstrapRecipe(ctx context.Context, r *imgRecipe, tmp 
 			return err
 		}
 	} else {
-		im.progressf("  reusing base image %s", r.baseTag)
+		im.progressf(ctx, "  reusing base image %s", r.baseTag)
 	}
 	files := append([]imgContextFile(nil), r.files...)
 	for i := range files {
@@ -454,18 +508,10 @@ func (im *Images) buildDebootstrapRecipe(ctx context.Context, r *imgRecipe, tmp 
 
 // debootstrapBase makes the Debian root filesystem and imports it as r.baseTag.
 func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string) error {
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("the %s image is built with debootstrap, which needs root: run `firedrill images build %s` once as root, "+
-			"or use a Docker that can pull %s", r.role, r.role, cmp.Or(imgOfficial[r.role], "its official image"))
+	if err := im.require(r.role); err != nil {
+		return err
 	}
-	bin, err := exec.LookPath("debootstrap")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/debootstrap"); serr == nil {
-			bin = "/usr/sbin/debootstrap"
-		} else {
-			return fmt.Errorf("debootstrap not found (apt-get install debootstrap): %w", err)
-		}
-	}
+	bin := im.host.find(needDebootstrap)
 	rootfs := filepath.Join(tmp, "rootfs")
 	args := []string{"--variant=minbase", "--include=" + strings.Join(r.packages, ",")}
 	debs := filepath.Join(im.cacheDir, "debs")
@@ -483,8 +529,9 @@ func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string)
 	if err != nil {
 		return err
 	}
-	err = im.step("debootstrap", func() error {
-		return im.run(ctx, "debootstrap", tmp, nil, bin, args...)
+	cmdline := imgLowPriority(bin, args)
+	err = im.step(ctx, "debootstrap", func() error {
+		return im.run(ctx, "debootstrap", tmp, nil, cmdline[0], cmdline[1:]...)
 	})
 	unlock()
 	if err != nil {
@@ -495,7 +542,7 @@ func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string)
 	if err := imgUnmountUnder(rootfs); err != nil {
 		return err
 	}
-	return im.step("import root filesystem", func() error {
+	return im.step(ctx, "import root filesystem", func() error {
 		return im.importRootfs(ctx, r, rootfs)
 	})
 }
@@ -527,7 +574,7 @@ func (im *Images) importRootfs(ctx context.Context, r *imgRecipe, rootfs string)
 	if err != nil {
 		pr.CloseWithError(err)
 		<-tarErr
-		return fmt.Errorf("import root filesystem: %w", err)
+		return imgDaemon(fmt.Errorf("import root filesystem: %w", err))
 	}
 	defer res.Close()
 	err = imgReadStream(res, func(m imgStreamMsg) {
@@ -535,10 +582,11 @@ func (im *Images) importRootfs(ctx context.Context, r *imgRecipe, rootfs string)
 	})
 	pr.CloseWithError(errors.New("import finished"))
 	if terr := <-tarErr; terr != nil && err == nil {
-		err = terr
+		// Reading the root filesystem failed: a host-side error.
+		return fmt.Errorf("import root filesystem: %w", terr)
 	}
 	if err != nil {
-		return fmt.Errorf("import root filesystem: %w", err)
+		return imgDaemon(fmt.Errorf("import root filesystem: %w", err))
 	}
 	return nil
 }
@@ -668,27 +716,29 @@ func (im *Images) buildMinIO(ctx context.Context, r *imgRecipe, tmp string, forc
 func (im *Images) minioBinary(ctx context.Context, tmp string) error {
 	final := imgMinIOBinaryPath(im.cacheDir)
 	if err := StaticBinary(final); err == nil {
-		im.progressf("  reusing %s", final)
+		im.progressf(ctx, "  reusing %s", final)
 		return nil
 	}
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("building the MinIO binary for a linux container needs a linux host (go install cannot cross-compile into GOBIN); use a Docker that can pull minio/minio")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return fmt.Errorf("building the MinIO image needs the Go toolchain (go install %s@%s): %w", imgMinIOModule, imgMinIOVersion, err)
+	if err := im.require(RoleMinIO); err != nil {
+		return err
 	}
+	goBin := im.host.find(needGo)
 	gobin := filepath.Join(tmp, "gobin")
+	// The user's GOCACHE and GOMODCACHE are used as they are: a second build
+	// (another cache directory, a forced rebuild) reuses both.
 	env := []string{
 		"CGO_ENABLED=0",
-		"GOFLAGS=-trimpath", // replaces the user's GOFLAGS: -mod=vendor and the like would break the install
+		"GOFLAGS=" + imgMinIOGoFlags,
 		"GOBIN=" + gobin,
 		"GOWORK=off",
 	}
 	pkg := imgMinIOModule + "@" + imgMinIOVersion
-	im.progressf("  go install %s (CGO_ENABLED=0; downloads modules and compiles, usually 2-5 min)...", pkg)
-	err = im.step("go install minio", func() error {
-		return im.run(ctx, "go install", tmp, env, goBin, "install", pkg)
+	im.progressf(ctx, "  go install %s (%s; downloads modules and compiles, usually 3-6 min)...", pkg, imgMinIOBuildID())
+	err := im.step(ctx, "go install", func() error {
+		return im.run(ctx, "go install", tmp, env, goBin, "install", "-ldflags="+imgMinIOLDFlags, pkg)
 	})
 	if err != nil {
 		return err
@@ -713,26 +763,12 @@ func (im *Images) buildApp(ctx context.Context, r *imgRecipe, force bool) error 
 			if err != nil {
 				return err
 			}
-			if imgAppRecipeHashFor(sum, r) != r.hash {
+			if sum != r.binarySum {
 				return fmt.Errorf("%s changed while firedrill was running; start again", f.src)
 			}
 		}
 	}
 	return im.dockerBuild(ctx, r, r.files, nil, force)
-}
-
-func imgAppRecipeHashFor(sum string, r *imgRecipe) string {
-	var dockerfile []byte
-	for _, f := range r.files {
-		if f.name == "Dockerfile" {
-			dockerfile = f.data
-		}
-	}
-	return imgRecipeHash(
-		imgHashInput{"role", string(RoleApp)},
-		imgHashInput{"binary sha256", sum},
-		imgHashInput{"file Dockerfile", string(dockerfile)},
-	)
 }
 
 // ---- shared build machinery ----
@@ -750,7 +786,7 @@ func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgCont
 	tail := newImgTail(30, func(line string) {
 		im.log().Debug("docker build", "role", r.role, "line", line)
 	})
-	err := im.step("docker build", func() error {
+	err := im.step(ctx, "docker build", func() error {
 		res, err := im.docker.ImageBuild(ctx, pr, client.ImageBuildOptions{
 			Tags:        []string{r.tag},
 			Version:     build.BuilderV1,
@@ -778,7 +814,7 @@ func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgCont
 		err = fmt.Errorf("build context: %w", terr)
 	}
 	if err != nil {
-		return imgWithTail(fmt.Errorf("docker build: %w", err), tail)
+		return imgDaemon(imgWithTail(fmt.Errorf("docker build: %w", err), tail))
 	}
 	return nil
 }
@@ -867,9 +903,20 @@ func (im *Images) run(ctx context.Context, label, dir string, env []string, name
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", label, ctx.Err())
 		}
-		return imgWithTail(fmt.Errorf("%s: %w", label, err), tail)
+		return &imgToolError{label, imgWithTail(fmt.Errorf("%s: %w", label, err), tail)}
 	}
 	return nil
+}
+
+// imgLowPriority wraps a command line in nice(1), so that debootstrap (dpkg
+// unpacking, gzip) yields the CPU to a MinIO compile running at the same time,
+// the longest step of a first build. Without nice it runs as it is.
+func imgLowPriority(name string, args []string) []string {
+	nice, err := exec.LookPath("nice")
+	if err != nil {
+		return append([]string{name}, args...)
+	}
+	return append([]string{nice, "-n", "10", name}, args...)
 }
 
 // imgMountsUnder lists the mount points at or below dir (deepest first).
