@@ -158,6 +158,17 @@ func BenchmarkMergeBomb(b *testing.B) {
 
 func reflectValue(s *Scenario) reflect.Value { return reflect.ValueOf(s).Elem() }
 
+func wantFileError(t *testing.T, err error, file, msg string) {
+	t.Helper()
+	errs, ok := err.(Errors)
+	if !ok || len(errs) != 1 {
+		t.Fatalf("want one error, got %v", err)
+	}
+	if errs[0].File != file || !strings.Contains(errs[0].Msg, msg) {
+		t.Errorf("got %v, want %s: %s", errs[0], file, msg)
+	}
+}
+
 func TestLoadRefusesDirectory(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Load(dir)
@@ -183,4 +194,149 @@ func TestLoadRefusesLargeFileBeforeReading(t *testing.T) {
 	if !strings.Contains(errs[0].Msg, "larger than 1024 KiB") {
 		t.Errorf("in memory: %v", errs)
 	}
+}
+
+// Values each field accepts but a run could not survive, or would measure
+// nothing with.
+var absurdCases = []struct {
+	name string
+	yaml string
+	want []wantErr
+}{
+	{"write rate below the minimum", edit(map[int]string{11: "  writes_per_second: 1e-300"}), []wantErr{
+		{"11:22", "workload.writes_per_second", "writes_per_second must be >= 0.001 and <= 2000, got 1e-300", "default of 50"},
+	}},
+	{"write rate too low for the timeline", edit(map[int]string{11: "  writes_per_second: 0.1"}), []wantErr{
+		{"11:22", "workload.writes_per_second", "at 0.1 writes/s the timeline (1m0s) holds 6 writes, too few to measure a recovery (at least 10)", "at least 0.167 writes/s"},
+	}},
+	{"timeline too short", edit(map[int]string{19: "  duration: 10ms", 21: "    - at: 0s"}), []wantErr{
+		{"19:13", "timeline.duration", "duration must be at least 1s, got 10ms", "for example 60s"},
+	}},
+	{"timeline too long", edit(map[int]string{19: "  duration: 2000000h"}), []wantErr{
+		{"19:13", "timeline.duration", "duration must be at most 168h0m0s, got 2000000h0m0s", "several drills"},
+	}},
+	{"stability window longer than the timeline", edit(map[int]string{12: "  timeout: 1s\n  stability_window: 2m"}), []wantErr{
+		{"13:21", "workload.stability_window", "stability_window 2m0s is not shorter than the timeline (1m0s)", "shorter than timeline.duration"},
+	}},
+	{"default stability window in a short timeline", edit(map[int]string{19: "  duration: 3s", 21: "    - at: 1s"}), []wantErr{
+		{"11:3", "workload.stability_window", "stability_window 5s is not shorter than the timeline (3s)", ""},
+	}},
+	{"failover detection overflows", edit(map[int]string{17: "    fencing: stop\n    failures_before_action: 9223372036854775807"}), []wantErr{
+		{"18:29", "dr.failover.failures_before_action", "the failover manager could not act within the timeline (1m0s): its worst-case detection, check_interval 1s × failures_before_action 9223372036854775807 + check_timeout 1s, overflows", "dr.failover.enabled: false"},
+	}},
+	{"failover detection longer than the timeline", edit(map[int]string{15: "    check_interval: 30s"}), []wantErr{
+		{"15:21", "dr.failover.check_interval", "failures_before_action 2 + check_timeout 1s, is 1m1s", "lower check_interval"},
+	}},
+	{"health checks in a tight loop", edit(map[int]string{15: "    check_interval: 1ns", 16: "    check_timeout: 1ns"}), []wantErr{
+		{"15:21", "dr.failover.check_interval", "check_interval must be at least 10ms, got 1ns", ""},
+	}},
+	{"fault for that overflows at + for", edit(map[int]string{22: "      action: stop", 23: "      target: postgres.r1\n      for: 2562047h"}), []wantErr{
+		{"24:12", "timeline.faults[0].for", "the fault lasts until 2562047h0m15s, past the end of the timeline (1m0s)", "make for at most 45s"},
+	}},
+	{"fault for at the very limit of a duration", edit(map[int]string{21: "    - at: 59s", 22: "      action: stop", 23: "      target: postgres.r1\n      for: 2562047h47m16s"}), []wantErr{
+		{"24:12", "timeline.faults[0].for", "the fault lasts until the end of time, past the end of the timeline (1m0s)", "make for at most 1s"},
+	}},
+	{"too many replicas", edit(map[int]string{9: "        region: west" + replicaLines(2, MaxReplicas+1)}), []wantErr{
+		{"8:7", "environment.postgres.replicas", "10 replicas, but the Postgres servers are configured for at most 9 (max_wal_senders 10, max_replication_slots 10)", "one sender stays free"},
+	}},
+	{"too many regions", edit(map[int]string{4: "  regions: [east, west" + strings.Repeat(", r", maxRegions-1) + "]"}), []wantErr{
+		{"4:12", "environment.regions", "13 regions, but a drill runs at most 12 services", ""},
+	}},
+	{"replica name too long once prefixed", edit(map[int]string{8: "      - name: " + strings.Repeat("r", MaxReplicaNameLength+1), 23: "      target: postgres.primary"}), []wantErr{
+		{"8:15", "environment.postgres.replicas[0].name", "replica name \"rrrrrrrrrrrrrrrrrr\" is longer than 17 characters: it becomes the container firedrill-<run id>-pg-rrrrrrrrrrrrrrrrrr, a DNS name of at most 63", "for example rrrrrrrrrrrrrrrrr"},
+	}},
+	{"image that is not a reference", edit(map[int]string{5: "  postgres:\n    image: 'postgres:15 latest'"}), []wantErr{
+		{"6:12", "environment.postgres.image", `invalid image reference "postgres:15 latest": invalid reference format`, "name:tag"},
+	}},
+	{"image in uppercase", edit(map[int]string{9: "        region: west\n  storage: {image: Minio}\n  app: {image: 'app::1'}"}), []wantErr{
+		{"10:20", "environment.storage.image", "repository name (library/Minio) must be lowercase", ""},
+		{"11:16", "environment.app.image", `invalid image reference "app::1"`, ""},
+	}},
+	{"backups in a tight loop", edit(map[int]string{13: "dr:\n  backups: [{kind: logical, every: 1ms}]"}), []wantErr{
+		{"14:36", "dr.backups[0].every", "every must be at least 1s, got 1ms", ""},
+	}},
+	{"monkey in a tight loop", base + "monkey: {mean_interval: 1ns}\n", []wantErr{
+		{"27:25", "monkey.mean_interval", "mean_interval must be at least 1s, got 1ns", ""},
+	}},
+}
+
+// replicaLines are YAML list entries for replicas r<from>..r<to>.
+func replicaLines(from, to int) string {
+	var b strings.Builder
+	for i := from; i <= to; i++ {
+		fmt.Fprintf(&b, "\n      - {name: r%d, region: west}", i)
+	}
+	return b.String()
+}
+
+func TestAbsurdValues(t *testing.T) {
+	checkCases(t, absurdCases)
+}
+
+// Every S3 naming rule, each with its own reason.
+func TestBucketNames(t *testing.T) {
+	for _, tc := range []struct{ bucket, why string }{
+		{"ab", "it has 2 characters"},
+		{strings.Repeat("b", 64), "it has 64 characters"},
+		{"My-Bucket", "S3 bucket names are 3 to 63 lowercase letters"},
+		{"-bucket", "S3 bucket names are"},
+		{"bucket-", "S3 bucket names are"},
+		{"bu_cket", "S3 bucket names are"},
+		{"a..b", "two dots in a row"},
+		{"192.168.5.4", "formatted as an IP address"},
+		{"xn--bucket", "the prefix xn-- is reserved"},
+		{"sthree-bucket", "the prefix sthree- is reserved"},
+		{"amzn-s3-demo-bucket", "the prefix amzn-s3-demo- is reserved"},
+		{"bucket-s3alias", "the suffix -s3alias is reserved"},
+		{"bucket--ol-s3", "the suffix --ol-s3 is reserved"},
+		{"bucket.mrap", "the suffix .mrap is reserved"},
+		{"bucket--x-s3", "the suffix --x-s3 is reserved"},
+		{"bucket--table-s3", "the suffix --table-s3 is reserved"},
+	} {
+		t.Run(tc.bucket, func(t *testing.T) {
+			yaml := edit(map[int]string{9: "        region: west\n  storage: {bucket: '" + tc.bucket + "'}"})
+			errs := loadErrors(t, "b.yaml", yaml)
+			if len(errs) != 1 || errs[0].Path != "environment.storage.bucket" || !strings.Contains(errs[0].Msg, tc.why) || errs[0].Line != 10 {
+				t.Errorf("want %q at line 10, got\n%v", tc.why, errs)
+			}
+		})
+	}
+	for _, ok := range []string{"firedrill", "my.drills-2", "a1b", "192.168.5.4a"} {
+		if why, _ := bucketProblem(ok); why != "" {
+			t.Errorf("%s refused: %s", ok, why)
+		}
+	}
+}
+
+// The limits in the field descriptions (the schema's and docs') are the
+// ones the loader checks.
+func TestLimitsInDescriptions(t *testing.T) {
+	for field, want := range map[string]string{
+		"Postgres.Replicas":        fmt.Sprintf("at most %d", MaxReplicas),
+		"Environment.Regions":      fmt.Sprintf("at most %d", maxRegions),
+		"Replica.Name":             fmt.Sprintf("at most %d", MaxReplicaNameLength),
+		"Workload.WritesPerSecond": fmt.Sprintf("from %s to %d, and the timeline must hold at least %d writes", formatFloat(minWritesPerSecond), maxWritesPerSecond, minTimelineWrites),
+		"Timeline.Duration":        fmt.Sprintf("from %s to %dh", MinTimelineDuration, int(MaxTimelineDuration.Hours())),
+		"Failover.CheckInterval":   "at least " + minCheckInterval.String(),
+		"Backup.Every":             "at least " + minRepeat.String(),
+		"Monkey.MeanInterval":      "at least " + minRepeat.String(),
+	} {
+		if !strings.Contains(fieldDocs[field], want) {
+			t.Errorf("%s: %q does not say %q", field, fieldDocs[field], want)
+		}
+	}
+}
+
+// Every bound in a schema tag is 0, 1 or a named limit: tagOptions panics
+// on any other number, and the generator runs over every field.
+func TestSchemaBoundsAreNamed(t *testing.T) {
+	if _, err := Schema(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a literal bound of 2000 in a schema tag was accepted")
+		}
+	}()
+	tagOptions(reflect.StructField{Name: "X", Tag: `schema:"max=2000"`})
 }

@@ -77,11 +77,12 @@ func checkRegular(path string, stat func(string) (fs.FileInfo, error)) error {
 		case fi.Mode()&fs.ModeSocket != 0:
 			what = "a socket"
 		}
-		return Errors{{File: path, Msg: "the scenario is " + what + ", not a regular file",
+		// 1:1: the file as a whole is wrong, and tools want a line.
+		return Errors{{File: path, Line: 1, Col: 1, Msg: "the scenario is " + what + ", not a regular file",
 			Hint: "name a .yaml file; firedrill validate also takes a directory"}}
 	}
 	if fi.Size() > MaxFileSize {
-		return Errors{{File: path, Msg: sizeMessage(fi.Size()), Hint: sizeHint}}
+		return Errors{{File: path, Line: 1, Col: 1, Msg: sizeMessage(fi.Size()), Hint: sizeHint}}
 	}
 	return nil
 }
@@ -136,7 +137,7 @@ func parse(file string, data []byte) (*yaml.Node, Errors) {
 		return Errors{{File: file, Line: line, Col: col, Msg: msg, Hint: hint}}
 	}
 	if len(data) > MaxFileSize {
-		return nil, one(0, 0, sizeMessage(int64(len(data))), sizeHint)
+		return nil, one(1, 1, sizeMessage(int64(len(data))), sizeHint)
 	}
 	if off, msg, hint := badText(data); msg != "" {
 		line, col := lineCol(data, off)

@@ -178,7 +178,7 @@ var brokenCases = []struct {
 		{"18:29", "dr.failover.failures_before_action", "failures_before_action must be >= 1, got 0", ""},
 	}},
 	{"writes_per_second 0", edit(map[int]string{11: "  writes_per_second: 0"}), []wantErr{
-		{"11:22", "workload.writes_per_second", "writes_per_second must be > 0 and <= 2000, got 0", ""},
+		{"11:22", "workload.writes_per_second", "writes_per_second must be >= 0.001 and <= 2000, got 0", ""},
 	}},
 	{"writes_per_second too high", edit(map[int]string{11: "  writes_per_second: 5000"}), []wantErr{
 		{"11:22", "workload.writes_per_second", "got 5000", ""},
@@ -440,7 +440,18 @@ func TestBaseIsValid(t *testing.T) {
 }
 
 func TestBroken(t *testing.T) {
-	for _, tc := range brokenCases {
+	checkCases(t, brokenCases)
+}
+
+// checkCases loads each case and compares its errors with the wanted ones,
+// in order.
+func checkCases(t *testing.T, cases []struct {
+	name string
+	yaml string
+	want []wantErr
+}) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := LoadBytes("t.yaml", []byte(tc.yaml))
 			if err == nil {

@@ -30,7 +30,7 @@ type Scenario struct {
 	// Name identifies the drill in reports and output directories:
 	// required, lowercase letters, digits and dashes, at most 63
 	// characters. A built-in's name is its file name.
-	Name string `yaml:"name" schema:"required,pattern=name"`
+	Name string `yaml:"name" schema:"required,pattern=name,maxLength=maxNameLength"`
 	// Description says in a sentence or two what the drill shows and which
 	// verdict it is expected to reach; shown by firedrill list.
 	Description string `yaml:"description,omitempty"`
@@ -101,9 +101,10 @@ type FaultObjectives struct {
 // Environment is the topology built for the drill.
 type Environment struct {
 	// Regions are the failure domains, one Docker network each: required,
-	// distinct names (lowercase letters, digits and dashes; "wan" is
-	// reserved). Every region must hold at least one service.
-	Regions []string `yaml:"regions" schema:"required,pattern=name,minItems=1"`
+	// distinct names (lowercase letters, digits and dashes, at most 63;
+	// "wan" is reserved). Every region must hold at least one service, so
+	// there are at most 12.
+	Regions []string `yaml:"regions" schema:"required,pattern=name,maxLength=maxNameLength,minItems=1,maxItems=maxRegions"`
 	// Postgres is the database cluster: one primary and its streaming
 	// replicas.
 	Postgres Postgres `yaml:"postgres" schema:"required"`
@@ -121,9 +122,10 @@ type Postgres struct {
 	Image string `yaml:"image"`
 	// Primary is the server that takes writes at the start of the drill.
 	Primary Node `yaml:"primary" schema:"required"`
-	// Replicas are the streaming replicas, asynchronous. Failover promotes
-	// one of them, so failover needs at least one.
-	Replicas []Replica `yaml:"replicas"`
+	// Replicas are the streaming replicas, asynchronous, at most 9 (the
+	// servers' max_wal_senders and max_replication_slots). Failover
+	// promotes one of them, so failover needs at least one.
+	Replicas []Replica `yaml:"replicas" schema:"maxItems=maxReplicas"`
 }
 
 // Node places the primary in a region.
@@ -137,10 +139,11 @@ type Node struct {
 
 // Replica is a streaming replica.
 type Replica struct {
-	// Name is unique among replicas: lowercase letters, digits and dashes;
-	// "primary" and "replica" are reserved. The replica is targeted as
-	// postgres.<name>.
-	Name string `yaml:"name" schema:"required,pattern=name"`
+	// Name is unique among replicas: lowercase letters, digits and dashes,
+	// at most 17 (the container firedrill-<run id>-pg-<name> is a DNS
+	// name); "primary" and "replica" are reserved. The replica is targeted
+	// as postgres.<name>.
+	Name string `yaml:"name" schema:"required,pattern=name,maxLength=maxReplicaNameLength"`
 	// Region is one of environment.regions; required.
 	Region string `yaml:"region" schema:"required"`
 	// Synchronous would make the primary wait for this replica before
@@ -162,8 +165,11 @@ type Storage struct {
 	Image string `yaml:"image"`
 	// Region is one of environment.regions; default the first region.
 	Region string `yaml:"region"`
-	// Bucket is the S3 bucket backups go to; default "firedrill". 3 to 63
-	// lowercase letters, digits, dots and dashes.
+	// Bucket is the S3 bucket backups go to; default "firedrill". S3's
+	// naming rules: 3 to 63 lowercase letters, digits, dots and dashes,
+	// starting and ending with a letter or digit, no two dots in a row, not
+	// an IP address, none of S3's reserved prefixes (xn--, sthree-) and
+	// suffixes (-s3alias, --ol-s3, .mrap).
 	Bucket string `yaml:"bucket" schema:"pattern=bucket"`
 	// Labels are free key/value tags that fault selectors match on.
 	Labels map[string]string `yaml:"labels,omitempty" schema:"keyPattern=labelKey"`
@@ -181,7 +187,7 @@ type App struct {
 	Region string `yaml:"region"`
 	// Instances is how many copies of the app run, behind one address;
 	// default 1, at most 16. This build runs 1.
-	Instances int `yaml:"instances" schema:"min=1,max=16"`
+	Instances int `yaml:"instances" schema:"min=1,max=maxAppInstances"`
 	// Env are extra environment variables for the app's containers. Names
 	// are letters, digits and underscores; FIREDRILL_* names are reserved
 	// for the ones firedrill sets itself.
@@ -195,18 +201,18 @@ type App struct {
 // reduces the number of samples.
 type Workload struct {
 	// WritesPerSecond is the constant arrival rate of writes; default 50,
-	// must be > 0 and <= 2000.
-	WritesPerSecond float64 `yaml:"writes_per_second" schema:"exclusiveMin=0,max=2000"`
+	// from 0.001 to 2000, and the timeline must hold at least 10 writes.
+	WritesPerSecond float64 `yaml:"writes_per_second" schema:"min=minWritesPerSecond,max=maxWritesPerSecond"`
 	// ReadsPerSecond is the constant arrival rate of reads; default 0 (no
 	// reads), must be >= 0 and <= 2000.
-	ReadsPerSecond float64 `yaml:"reads_per_second" schema:"min=0,max=2000"`
+	ReadsPerSecond float64 `yaml:"reads_per_second" schema:"min=0,max=maxWritesPerSecond"`
 	// Timeout bounds one operation; past it the outcome is indeterminate
 	// (it may have happened) and never counted as lost. Default 1s, must be
 	// > 0.
 	Timeout Duration `yaml:"timeout" schema:"exclusiveMin=0"`
 	// StabilityWindow is how long writes must keep succeeding after the
 	// first successful one for the recovery to count. Default 5s, must be
-	// >= 0.
+	// >= 0 and shorter than timeline.duration.
 	StabilityWindow Duration `yaml:"stability_window" schema:"min=0"`
 }
 
@@ -229,7 +235,7 @@ type Backup struct {
 	// files). Required.
 	Kind string `yaml:"kind" schema:"required,enum=backupKinds"`
 	// Every is the time between two backups, the first one taken when the
-	// workload starts; required, > 0.
+	// workload starts; required, at least 1s.
 	Every Duration `yaml:"every" schema:"required,exclusiveMin=0"`
 	// Keep is the retention, as a count: how many of the newest backups of
 	// this schedule are kept in the bucket, older ones being deleted.
@@ -269,7 +275,9 @@ type Failover struct {
 	// Enabled runs the failover manager; default true.
 	Enabled *bool `yaml:"enabled"`
 	// CheckInterval is the time between two health checks (SELECT 1) of
-	// the primary; default 1s, must be > 0.
+	// the primary; default 1s, at least 10ms. The worst-case detection,
+	// check_interval × failures_before_action + check_timeout, must fit in
+	// the timeline.
 	CheckInterval Duration `yaml:"check_interval" schema:"exclusiveMin=0"`
 	// CheckTimeout bounds one health check; default 1s capped to
 	// check_interval, must be > 0 and <= check_interval.
@@ -299,8 +307,8 @@ var fencings = []string{FenceStop, FenceDisconnect}
 // Timeline is the drill's schedule.
 type Timeline struct {
 	// Duration is how long faults may be injected, from the start of the
-	// workload; required, > 0. Reverting, settling and verification come
-	// after it.
+	// workload; required, from 1s to 168h (a week). Reverting, settling and
+	// verification come after it.
 	Duration Duration `yaml:"duration" schema:"required,exclusiveMin=0"`
 	// Faults are injected at their at offsets; may be empty (a baseline
 	// drill).
@@ -396,7 +404,7 @@ type Params struct {
 	// Percent is the share of packets dropped (loss, default 100) or of
 	// the disk filled (disk-fill, default 100 unless size is given); > 0
 	// and <= 100.
-	Percent *float64 `yaml:"percent,omitempty" schema:"exclusiveMin=0,max=100"`
+	Percent *float64 `yaml:"percent,omitempty" schema:"exclusiveMin=0,max=maxPercent"`
 	// Rate is the bandwidth cap, for bandwidth: a number and a unit, bit,
 	// kbit, mbit or gbit (per second), such as 1mbit; required.
 	Rate string `yaml:"rate,omitempty" schema:"pattern=rate"`
@@ -418,7 +426,7 @@ type Monkey struct {
 	// one and records it in the report (firedrill run --seed replays it).
 	Seed *int64 `yaml:"seed,omitempty"`
 	// MeanInterval is the mean time between two random faults; default
-	// 30s, must be > 0.
+	// 30s, at least 1s.
 	MeanInterval Duration `yaml:"mean_interval" schema:"exclusiveMin=0"`
 	// Actions the monkey picks from; default [kill]. Only actions whose
 	// params all have defaults can be used (not partition to a side,

@@ -122,14 +122,17 @@ var enums = map[string]func() (values []string, docs map[string]string){
 // fieldOptions are the options of a `schema:"..."` struct tag:
 // required, enum=<table>, pattern=<name>, keyPattern=<name> (map keys),
 // min=, max=, exclusiveMin= (numbers; for durations min=0 and
-// exclusiveMin=0 mean not negative), minItems=.
+// exclusiveMin=0 mean not negative), maxLength= (strings), minItems=,
+// maxItems= (lists). A bound is 0, 1 or the name of a limit in
+// schemaLimits, which the validator checks too.
 type fieldOptions struct {
-	required          bool
-	enum              string
-	pattern           string
-	keyPattern        string
-	min, max, exclMin *float64
-	minItems          int
+	required           bool
+	enum               string
+	pattern            string
+	keyPattern         string
+	min, max, exclMin  *float64
+	maxLength          int
+	minItems, maxItems int
 }
 
 // tagOptions parses the schema tag of f. A malformed tag is a bug in this
@@ -143,9 +146,12 @@ func tagOptions(f reflect.StructField) fieldOptions {
 	for opt := range strings.SplitSeq(tag, ",") {
 		key, val, _ := strings.Cut(opt, "=")
 		num := func() *float64 {
+			if x, ok := schemaLimits[val]; ok {
+				return &x
+			}
 			x, err := strconv.ParseFloat(val, 64)
-			if err != nil {
-				panic(fmt.Sprintf("scenarios: field %s: bad schema tag option %q", f.Name, opt))
+			if err != nil || (x != 0 && x != 1) {
+				panic(fmt.Sprintf("scenarios: field %s: schema tag option %q: a bound is 0, 1 or a name in schemaLimits", f.Name, opt))
 			}
 			return &x
 		}
@@ -166,6 +172,10 @@ func tagOptions(f reflect.StructField) fieldOptions {
 			o.exclMin = num()
 		case "minItems":
 			o.minItems = int(*num())
+		case "maxItems":
+			o.maxItems = int(*num())
+		case "maxLength":
+			o.maxLength = int(*num())
 		default:
 			panic(fmt.Sprintf("scenarios: field %s: unknown schema tag option %q", f.Name, opt))
 		}
@@ -298,10 +308,13 @@ func (g *schemaGen) typeSchema(t reflect.Type, opts fieldOptions, nullWord strin
 		return map[string]any{"$ref": "#/$defs/" + t.Name()}
 	case reflect.Slice:
 		item := opts
-		item.minItems = 0
+		item.minItems, item.maxItems = 0, 0
 		s = map[string]any{"type": "array", "items": g.typeSchema(t.Elem(), item, "")}
 		if opts.minItems > 0 {
 			s["minItems"] = opts.minItems
+		}
+		if opts.maxItems > 0 {
+			s["maxItems"] = opts.maxItems
 		}
 		return s
 	case reflect.Map:
@@ -327,6 +340,12 @@ func (g *schemaGen) typeSchema(t reflect.Type, opts fieldOptions, nullWord strin
 		}
 		if opts.pattern != "" {
 			s["pattern"] = g.pattern(opts.pattern)
+		}
+		if opts.maxLength > 0 {
+			s["maxLength"] = opts.maxLength
+		}
+		if opts.pattern == "bucket" {
+			s["not"] = map[string]any{"pattern": reservedBucketPattern}
 		}
 	case reflect.Bool:
 		s = map[string]any{"type": "boolean"}

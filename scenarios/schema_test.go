@@ -315,7 +315,14 @@ func TestSchemaRejects(t *testing.T) {
 		{"target and selector", edit(map[int]string{23: "      target: postgres.primary\n      selector: {role: replica}"}), "timeline.faults[0]: matches 2 of oneOf"},
 		{"region target for kill", edit(map[int]string{23: "      target: region.east"}), "timeline.faults[0].target: does not match"},
 		{"reserved env", edit(map[int]string{9: "        region: west\n  app:\n    env: {FIREDRILL_X: y}"}), "environment.app.env: property name FIREDRILL_X"},
-		{"negative writes", edit(map[int]string{11: "  writes_per_second: -1"}), "workload.writes_per_second: not > 0"},
+		{"negative writes", edit(map[int]string{11: "  writes_per_second: -1"}), "workload.writes_per_second: not >= 0.001"},
+		{"too many replicas", edit(map[int]string{9: "        region: west" + strings.Repeat("\n      - {name: rx, region: west}", MaxReplicas)}), "environment.postgres.replicas: more than 9 items"},
+		{"long replica name", edit(map[int]string{8: "      - name: " + strings.Repeat("r", MaxReplicaNameLength+1)}), "environment.postgres.replicas[0].name: longer than 17 characters"},
+		{"too many regions", edit(map[int]string{4: "  regions: [" + strings.Repeat("a, ", maxRegions) + "east, west]"}), "environment.regions: more than 12 items"},
+		{"long region", edit(map[int]string{4: "  regions: [east, west, " + strings.Repeat("r", maxNameLength+1) + "]"}), "environment.regions[2]: longer than 63 characters"},
+		{"reserved bucket suffix", edit(map[int]string{9: "        region: west\n  storage: {bucket: my-s3alias}"}), "environment.storage.bucket: matches not"},
+		{"bucket as an IP address", edit(map[int]string{9: "        region: west\n  storage: {bucket: 10.0.0.1}"}), "environment.storage.bucket: matches not"},
+		{"too many instances", edit(map[int]string{9: "        region: west\n  app: {instances: 17}"}), "environment.app.instances: not <= 16"},
 		{"unknown step", edit(map[int]string{17: "    fencing: stop\n  recovery: {database: [restore-latest]}"}), "dr.recovery.database[0]: not one of"},
 		{"missing name", edit(map[int]string{2: "# no name"}), `(root): missing "name"`},
 	} {
@@ -351,7 +358,7 @@ var knownKeywords = map[string]bool{
 	"$schema": true, "$id": true, "$defs": true, "title": true, "description": true, "default": true,
 	"$ref": true, "type": true, "properties": true, "additionalProperties": true, "required": true,
 	"enum": true, "const": true, "pattern": true, "minimum": true, "maximum": true, "exclusiveMinimum": true,
-	"items": true, "minItems": true, "propertyNames": true, "maxProperties": true, "anyOf": true,
+	"items": true, "minItems": true, "maxItems": true, "maxLength": true, "propertyNames": true, "maxProperties": true, "anyOf": true,
 	"oneOf": true, "allOf": true, "if": true, "then": true, "not": true,
 }
 
@@ -396,6 +403,11 @@ func (c *schemaChecker) validate(schema any, v any, at string) []string {
 		}
 		if cst, ok := s["const"]; ok && !reflect.DeepEqual(cst, v) {
 			errs = append(errs, fail("not %v", cst)...)
+		}
+		if m, ok := s["maxLength"].(float64); ok {
+			if str, ok := v.(string); ok && float64(utf8.RuneCountInString(str)) > m {
+				errs = append(errs, fail("longer than %v characters", m)...)
+			}
 		}
 		if p, ok := s["pattern"].(string); ok {
 			if str, ok := v.(string); ok && !regexp.MustCompile(p).MatchString(str) {
@@ -442,6 +454,9 @@ func (c *schemaChecker) validate(schema any, v any, at string) []string {
 		if arr, ok := v.([]any); ok {
 			if m, ok := s["minItems"].(float64); ok && float64(len(arr)) < m {
 				errs = append(errs, fail("fewer than %v items", m)...)
+			}
+			if m, ok := s["maxItems"].(float64); ok && float64(len(arr)) > m {
+				errs = append(errs, fail("more than %v items", m)...)
 			}
 			if items, ok := s["items"]; ok {
 				for i, el := range arr {

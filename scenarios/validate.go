@@ -23,10 +23,6 @@ func (s *Scenario) Validate() error {
 	return c.validate(filled).err(0)
 }
 
-const maxWritesPerSecond = 2000
-
-const maxAppInstances = 16
-
 // The patterns of names; schema.go publishes them too, so an editor and the
 // loader agree.
 var (
@@ -73,6 +69,11 @@ type validator struct {
 func (s *Scenario) validate(filled map[string]bool) Errors {
 	v := &validator{s: s, filled: filled}
 	v.header()
+	if !v.sizes() {
+		// The other checks compare every reference with every name: on
+		// thousands of them that is slow, and says little more.
+		return v.errs
+	}
 	v.placement(v.regions())
 	v.postgres()
 	v.storage()
@@ -85,6 +86,7 @@ func (s *Scenario) validate(filled map[string]bool) Errors {
 	v.monkey()
 	v.abort()
 	v.objectives()
+	v.runnable()
 	return v.errs
 }
 
@@ -127,31 +129,31 @@ func (v *validator) header() {
 	if s.Name == "" {
 		v.add("name", "name is required", "a short id such as primary-kill")
 	} else {
-		v.checkName("name", "name", s.Name)
+		v.checkName("name", "name", s.Name, maxNameLength, "")
 	}
 }
 
 // checkName checks an identifier that ends up in container and network
-// names.
-func (v *validator) checkName(path, what, name string) bool {
-	if len(name) <= 63 && nameRE.MatchString(name) {
+// names, of at most maxLen characters; why says where the limit comes from.
+func (v *validator) checkName(path, what, name string, maxLen int, why string) bool {
+	if len(name) <= maxLen && nameRE.MatchString(name) {
 		return true
 	}
 	hint := ""
-	if slug := slugify(name); slug != "" && slug != name {
+	if slug := slugify(name, maxLen); slug != "" && slug != name {
 		hint = "for example " + slug
 	}
 	msg := fmt.Sprintf("%s %s must be lowercase letters, digits and dashes, starting with a letter or digit", what, quoteValue(name))
-	if len(name) > 63 && nameRE.MatchString(name) {
-		msg = fmt.Sprintf("%s %s is longer than 63 characters", what, quoteValue(name))
-		hint = ""
+	if len(name) > maxLen && nameRE.MatchString(name) {
+		msg = fmt.Sprintf("%s %s is longer than %d characters%s", what, quoteValue(name), maxLen, why)
 	}
 	v.add(path, msg, hint)
 	return false
 }
 
-// slugify turns s into a valid name, if it can.
-func slugify(s string) string {
+// slugify turns s into a valid name of at most maxLen characters, if it
+// can.
+func slugify(s string, maxLen int) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(s) {
@@ -164,11 +166,11 @@ func slugify(s string) string {
 		} else {
 			dash = true
 		}
-		if b.Len() >= 63 {
+		if b.Len() >= maxLen {
 			break
 		}
 	}
-	return strings.TrimRight(b.String(), "-")
+	return strings.TrimRight(b.String()[:min(b.Len(), maxLen)], "-")
 }
 
 // regions checks the region list. It returns the well-formed, distinct
@@ -197,7 +199,7 @@ func (v *validator) regions() []string {
 			v.add(path, fmt.Sprintf("region name %s is reserved: %s", quoteValue(r), why), "choose another name")
 			continue
 		}
-		if v.checkName(path, "region", r) {
+		if v.checkName(path, "region", r, maxNameLength, "") {
 			good = append(good, r)
 		}
 	}
@@ -248,6 +250,8 @@ func (v *validator) postgres() {
 	pg := &v.s.Environment.Postgres
 	if pg.Image == "" {
 		v.add("environment.postgres.image", "image is empty", "leave it out to use "+DefaultPostgresImage)
+	} else {
+		v.image("environment.postgres.image", pg.Image)
 	}
 	first := map[string]int{}
 	for i, r := range pg.Replicas {
@@ -262,7 +266,8 @@ func (v *validator) postgres() {
 			v.add(path+".name", fmt.Sprintf("replica name %s is reserved: %s", quoteValue(r.Name), reservedReplicas[r.Name]), "choose another name")
 		default:
 			first[r.Name] = i + 1
-			v.checkName(path+".name", "replica name", r.Name)
+			v.checkName(path+".name", "replica name", r.Name, MaxReplicaNameLength,
+				fmt.Sprintf(": it becomes the container firedrill-<run id>-pg-%s, a DNS name of at most %d", r.Name, maxIdentifier))
 		}
 		if r.Synchronous {
 			v.add(path+".synchronous", "synchronous replicas are not supported yet: this build streams to every replica asynchronously",
@@ -281,10 +286,11 @@ func (v *validator) storage() {
 	st := &v.s.Environment.Storage
 	if st.Image == "" {
 		v.add("environment.storage.image", "image is empty", "leave it out to use "+DefaultStorageImage)
+	} else {
+		v.image("environment.storage.image", st.Image)
 	}
-	if !bucketRE.MatchString(st.Bucket) || strings.Contains(st.Bucket, "..") {
-		v.add("environment.storage.bucket", fmt.Sprintf("invalid bucket name %s", quoteValue(st.Bucket)),
-			"3 to 63 lowercase letters, digits, dots and dashes, starting and ending with a letter or digit")
+	if why, hint := bucketProblem(st.Bucket); why != "" {
+		v.add("environment.storage.bucket", fmt.Sprintf("invalid bucket name %s: %s", quoteValue(st.Bucket), why), hint)
 	}
 	v.labels("environment.storage.labels", st.Labels)
 }
@@ -292,6 +298,9 @@ func (v *validator) storage() {
 func (v *validator) app() {
 	app := &v.s.Environment.App
 	const p = "environment.app."
+	if app.Image != "" {
+		v.image(p+"image", app.Image)
+	}
 	if app.Instances < 1 || app.Instances > maxAppInstances {
 		v.add(p+"instances", fmt.Sprintf("instances must be >= 1 and <= %d, got %d", maxAppInstances, app.Instances), "")
 	}
@@ -330,8 +339,8 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func (v *validator) workload() {
 	w := &v.s.Workload
-	if !(w.WritesPerSecond > 0 && w.WritesPerSecond <= maxWritesPerSecond) {
-		v.add("workload.writes_per_second", fmt.Sprintf("writes_per_second must be > 0 and <= %d, got %s", maxWritesPerSecond, formatFloat(w.WritesPerSecond)),
+	if !(w.WritesPerSecond >= minWritesPerSecond && w.WritesPerSecond <= maxWritesPerSecond) {
+		v.add("workload.writes_per_second", fmt.Sprintf("writes_per_second must be >= %s and <= %d, got %s", formatFloat(minWritesPerSecond), maxWritesPerSecond, formatFloat(w.WritesPerSecond)),
 			fmt.Sprintf("leave it out for the default of %s", formatFloat(DefaultWritesPerSecond)))
 	}
 	if !(w.ReadsPerSecond >= 0 && w.ReadsPerSecond <= maxWritesPerSecond) {
@@ -352,8 +361,8 @@ func (v *validator) failover() {
 	f := &v.s.DR.Failover
 	const p = "dr.failover."
 	iv, to := f.CheckInterval.Duration, f.CheckTimeout.Duration
-	if iv <= 0 {
-		v.add(p+"check_interval", "check_interval must be > 0, got "+iv.String(), "for example 1s")
+	if iv < minCheckInterval {
+		v.add(p+"check_interval", fmt.Sprintf("check_interval must be at least %s, got %s", minCheckInterval, iv), "for example 1s")
 	}
 	switch {
 	case to <= 0:

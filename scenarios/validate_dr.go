@@ -31,8 +31,8 @@ func (v *validator) backups() {
 		switch {
 		case v.s.src != nil && !v.present(path+".every"):
 			v.add(path+".every", "a backup needs every, the time between two backups", "for example every: 15m")
-		case b.Every.Duration <= 0:
-			v.add(path+".every", "every must be > 0, got "+b.Every.String(), "for example 15m")
+		case b.Every.Duration < minRepeat:
+			v.add(path+".every", fmt.Sprintf("every must be at least %s, got %s", minRepeat, b.Every), "for example 15m")
 		}
 		if b.Keep < 1 {
 			v.add(path+".keep", fmt.Sprintf("keep must be >= 1, got %d", b.Keep), "the number of backups kept; leave it out for 7")

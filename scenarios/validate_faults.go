@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -16,8 +17,12 @@ func (v *validator) timeline() {
 	switch {
 	case end == 0 && !v.present("timeline.duration"):
 		v.add("timeline.duration", "timeline.duration is required", "for example duration: 60s")
-	case end <= 0:
-		v.add("timeline.duration", "duration must be > 0, got "+end.String(), "for example 60s")
+	case end < MinTimelineDuration:
+		v.add("timeline.duration", fmt.Sprintf("duration must be at least %s, got %s", MinTimelineDuration, end),
+			"a drill needs the time to inject a fault and see the recovery: for example 60s")
+	case end > MaxTimelineDuration:
+		v.add("timeline.duration", fmt.Sprintf("duration must be at most %s, got %s", MaxTimelineDuration, end),
+			"split a longer game day into several drills")
 	}
 	for i := range tl.Faults {
 		v.fault(fmt.Sprintf("timeline.faults[%d]", i), &tl.Faults[i], end)
@@ -87,9 +92,13 @@ func (v *validator) faultFor(path string, f *Fault, a action, end time.Duration,
 			"add for: 30s, for example")
 	case f.For.Duration <= 0:
 		v.add(path+".for", "for must be > 0, got "+f.For.String(), "")
-	case atOK && end > 0 && f.At.Duration+f.For.Duration > end:
-		v.add(path+".for", fmt.Sprintf("the fault lasts until %s, past the end of the timeline (%s)", f.At.Duration+f.For.Duration, v.s.Timeline.Duration),
-			fmt.Sprintf("make for at most %s, or timeline.duration at least %s", end-f.At.Duration, f.At.Duration+f.For.Duration))
+	case atOK && end > 0 && f.For.Duration > end-f.At.Duration: // at + for may overflow
+		until := "the end of time"
+		if f.For.Duration <= math.MaxInt64-f.At.Duration {
+			until = (f.At.Duration + f.For.Duration).String()
+		}
+		v.add(path+".for", fmt.Sprintf("the fault lasts until %s, past the end of the timeline (%s)", until, v.s.Timeline.Duration),
+			fmt.Sprintf("make for at most %s, or timeline.duration at least %s", end-f.At.Duration, until))
 	}
 }
 
@@ -295,8 +304,8 @@ func (v *validator) params(path string, f *Fault, a action) {
 				"a packet cannot arrive before it was sent: make jitter <= delay")
 		}
 	}
-	if p.Percent != nil && a.takes("percent") && !(*p.Percent > 0 && *p.Percent <= 100) {
-		v.add(path+".percent", fmt.Sprintf("percent must be > 0 and <= 100, got %s", formatFloat(*p.Percent)), "")
+	if p.Percent != nil && a.takes("percent") && !(*p.Percent > 0 && *p.Percent <= maxPercent) {
+		v.add(path+".percent", fmt.Sprintf("percent must be > 0 and <= %d, got %s", maxPercent, formatFloat(*p.Percent)), "")
 	}
 	if a.takes("rate") && (p.Rate != "" || v.present(path+".rate")) && !rateRE.MatchString(p.Rate) {
 		v.add(path+".rate", fmt.Sprintf("invalid rate %s", quoteValue(p.Rate)), rateHint(p.Rate))
@@ -364,8 +373,8 @@ func (v *validator) monkey() {
 		return
 	}
 	const p = "monkey."
-	if m.MeanInterval.Duration <= 0 {
-		v.add(p+"mean_interval", "mean_interval must be > 0, got "+m.MeanInterval.String(), "for example 30s")
+	if m.MeanInterval.Duration < minRepeat {
+		v.add(p+"mean_interval", fmt.Sprintf("mean_interval must be at least %s, got %s", minRepeat, m.MeanInterval), "for example 30s")
 	}
 	if m.MaxAtOnce < 1 {
 		v.add(p+"max_at_once", fmt.Sprintf("max_at_once must be >= 1, got %d", m.MaxAtOnce), "")

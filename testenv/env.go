@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -333,8 +334,9 @@ func postgresArgs(node string) []string {
 	return []string{
 		"-c", "cluster_name=" + node, // the app records which server acknowledged a write
 		"-c", "wal_level=replica",
-		"-c", "max_wal_senders=10",
-		"-c", "max_replication_slots=10",
+		// The scenario loader caps the replicas to what these carry.
+		"-c", "max_wal_senders=" + strconv.Itoa(scenarios.MaxWALSenders),
+		"-c", "max_replication_slots=" + strconv.Itoa(scenarios.MaxReplicationSlots),
 		"-c", "wal_keep_size=256MB",
 		"-c", "hot_standby=on",
 	}

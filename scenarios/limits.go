@@ -1,0 +1,94 @@
+package scenarios
+
+import (
+	"math"
+	"time"
+)
+
+// The limits of the language. The validator checks them and the JSON
+// Schema publishes them: schema tags name them (schema:"max=maxAppInstances",
+// see schemaLimits), so each number is written here and nowhere else.
+
+// The Postgres servers of a drill run with these settings (testenv reads
+// them): each replica holds one replication slot and one WAL sender, and
+// the replica being cloned holds a second sender for pg_basebackup -X
+// stream while the ones before it stream.
+const (
+	MaxWALSenders       = 10
+	MaxReplicationSlots = 10
+)
+
+// MaxReplicas is how many replicas those settings carry.
+const MaxReplicas = min(MaxReplicationSlots, MaxWALSenders-1)
+
+// maxRegions: every region holds a service, and there are at most the
+// primary, the replicas, the storage and the app.
+const maxRegions = 1 + MaxReplicas + 2
+
+// MaxRunIDLength is the longest run id the name limits leave room for;
+// testenv's run ids must not be longer.
+const MaxRunIDLength = 32
+
+// maxIdentifier is both Postgres's identifier limit (NAMEDATALEN-1 bytes:
+// cluster_name, replication slot names) and a DNS label's (a container is
+// reachable by its name on its networks).
+const maxIdentifier = 63
+
+// maxNameLength bounds the scenario's name and region names.
+const maxNameLength = maxIdentifier
+
+// MaxReplicaNameLength bounds a replica's name: replica r runs as node
+// pg-r (its cluster_name; its replication slot is pg_r) in the container
+// firedrill-<run id>-pg-r, and the container name is the longest of them.
+const MaxReplicaNameLength = maxIdentifier - len("firedrill-") - MaxRunIDLength - len("-") - len("pg-")
+
+// Rates and counts.
+const (
+	maxWritesPerSecond = 2000
+	// minWritesPerSecond is one write every 1000s. The probe schedules
+	// write i at i/rate: below this the gap between two writes leaves a
+	// drill nothing to measure, and far below it overflows a
+	// time.Duration.
+	minWritesPerSecond = 0.001
+	// minTimelineWrites is how many writes the timeline must hold for an
+	// RTO to be measured at all.
+	minTimelineWrites = 10
+	maxAppInstances   = 16
+	maxPercent        = 100
+)
+
+// Durations.
+const (
+	MinTimelineDuration = time.Second
+	MaxTimelineDuration = 7 * 24 * time.Hour // a week-long game day
+	// minCheckInterval keeps the failover manager's health checks from
+	// running in a tight loop.
+	minCheckInterval = 10 * time.Millisecond
+	// minRepeat bounds what repeats through the drill (backups, monkey
+	// faults), so that a typo in a unit does not fire it in a tight loop.
+	minRepeat = time.Second
+)
+
+// schemaLimits are the limits schema tags may name.
+var schemaLimits = map[string]float64{
+	"maxWritesPerSecond":   maxWritesPerSecond,
+	"minWritesPerSecond":   minWritesPerSecond,
+	"maxAppInstances":      maxAppInstances,
+	"maxPercent":           maxPercent,
+	"maxNameLength":        maxNameLength,
+	"maxReplicaNameLength": float64(MaxReplicaNameLength),
+	"maxReplicas":          MaxReplicas,
+	"maxRegions":           maxRegions,
+}
+
+// WorstCaseDetection is the longest a dead primary can go unnoticed by the
+// failover manager: check_interval × failures_before_action +
+// check_timeout. ok is false when that overflows a time.Duration (the
+// validator refuses such settings).
+func (f Failover) WorstCaseDetection() (d time.Duration, ok bool) {
+	iv, n, to := f.CheckInterval.Duration, int64(f.FailuresBeforeAction), f.CheckTimeout.Duration
+	if iv < 0 || n < 0 || to < 0 || (n > 0 && int64(iv) > (math.MaxInt64-int64(to))/n) {
+		return 0, false
+	}
+	return iv*time.Duration(n) + to, true
+}
