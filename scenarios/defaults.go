@@ -238,26 +238,38 @@ func setParam(p *Params, name, def string) {
 // clone returns a deep copy of s (sharing the read-only source positions),
 // so that applying defaults to it never writes through to s.
 func (s *Scenario) clone() *Scenario {
-	return deepCopy(reflect.ValueOf(s)).Interface().(*Scenario)
+	return deepCopy(reflect.ValueOf(s), nil).Interface().(*Scenario)
+}
+
+// MapStrings returns a deep copy of s with f applied to every string in
+// it, map keys included: the CLI escapes a scenario for the terminal this
+// way before printing from it.
+func (s *Scenario) MapStrings(f func(string) string) *Scenario {
+	return deepCopy(reflect.ValueOf(s), f).Interface().(*Scenario)
 }
 
 // deepCopy copies pointers, slices, maps and the exported fields of
-// structs; unexported fields (the source positions) are shared.
-func deepCopy(v reflect.Value) reflect.Value {
+// structs, passing strings through str unless it is nil; unexported fields
+// (the source positions) are shared.
+func deepCopy(v reflect.Value, str func(string) string) reflect.Value {
 	switch v.Kind() {
+	case reflect.String:
+		if str != nil {
+			return reflect.ValueOf(str(v.String())).Convert(v.Type())
+		}
 	case reflect.Pointer:
 		if v.IsNil() {
 			return v
 		}
 		n := reflect.New(v.Type().Elem())
-		n.Elem().Set(deepCopy(v.Elem()))
+		n.Elem().Set(deepCopy(v.Elem(), str))
 		return n
 	case reflect.Struct:
 		n := reflect.New(v.Type()).Elem()
 		n.Set(v)
 		for i := range v.NumField() {
 			if v.Type().Field(i).IsExported() {
-				n.Field(i).Set(deepCopy(v.Field(i)))
+				n.Field(i).Set(deepCopy(v.Field(i), str))
 			}
 		}
 		return n
@@ -267,7 +279,7 @@ func deepCopy(v reflect.Value) reflect.Value {
 		}
 		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 		for i := range v.Len() {
-			n.Index(i).Set(deepCopy(v.Index(i)))
+			n.Index(i).Set(deepCopy(v.Index(i), str))
 		}
 		return n
 	case reflect.Map:
@@ -276,7 +288,7 @@ func deepCopy(v reflect.Value) reflect.Value {
 		}
 		n := reflect.MakeMapWithSize(v.Type(), v.Len())
 		for it := v.MapRange(); it.Next(); {
-			n.SetMapIndex(it.Key(), deepCopy(it.Value()))
+			n.SetMapIndex(deepCopy(it.Key(), str), deepCopy(it.Value(), str))
 		}
 		return n
 	}

@@ -340,3 +340,17 @@ func TestSchemaBoundsAreNamed(t *testing.T) {
 	}()
 	tagOptions(reflect.StructField{Name: "X", Tag: `schema:"max=2000"`})
 }
+
+func TestMapStrings(t *testing.T) {
+	s, err := LoadBytes("m.yaml", []byte(edit(map[int]string{2: "name: t\ndescription: \"a\\e[2Jb\"", 9: "        region: west\n        labels: {tier: hot}"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := s.MapStrings(strings.ToUpper)
+	if up.Description != "A\x1b[2JB" || up.Environment.Postgres.Replicas[0].Labels["TIER"] != "HOT" || up.File != "M.YAML" {
+		t.Errorf("mapped: %q %v %q", up.Description, up.Environment.Postgres.Replicas[0].Labels, up.File)
+	}
+	if s.Description != "a\x1b[2Jb" || s.Environment.Postgres.Replicas[0].Labels["tier"] != "hot" {
+		t.Errorf("the original changed: %q %v", s.Description, s.Environment.Postgres.Replicas[0].Labels)
+	}
+}

@@ -208,7 +208,7 @@ func TestValidateDoesNotChangeTheScenario(t *testing.T) {
 	s.Timeline.Faults[3].Selector.Mode = ""
 	s.Timeline.Faults[2].Params.Grace = nil
 	s.Monkey.Actions, s.Monkey.FaultDuration = nil, Duration{}
-	before := deepCopy(reflect.ValueOf(s)).Interface().(*Scenario)
+	before := deepCopy(reflect.ValueOf(s), nil).Interface().(*Scenario)
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}

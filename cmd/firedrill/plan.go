@@ -62,16 +62,18 @@ is printed as one JSON object on stdout, and nothing else is.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			scn, err := scenarios.Resolve(args[0])
 			if err != nil {
-				return withCode(firedrill.ExitUsage, err)
+				return withCode(firedrill.ExitUsage, terminalError{err})
 			}
-			p := buildPlan(scn, planImages(cmd.Context(), g, imageWants(scn)))
+			images := planImages(cmd.Context(), g, imageWants(scn))
 			if asJSON {
-				if err := writeJSON(g.stdout, p); err != nil {
+				if err := writeJSON(g.stdout, buildPlan(scn, images)); err != nil {
 					return withCode(firedrill.ExitInconclusive, err)
 				}
 				return nil
 			}
-			return writePlanText(g.stdout, p)
+			// Scenario text (a description, a label value) may hold control
+			// characters: escaped before they reach the terminal.
+			return writePlanText(g.stdout, buildPlan(scn.MapStrings(termSafe), images))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON on stdout")
@@ -629,7 +631,7 @@ func planFailoverBudget(scn *scenarios.Scenario, warnings []string) (planBudget,
 		}
 		return b, warnings
 	}
-	detect := fo.CheckInterval.Duration*time.Duration(fo.FailuresBeforeAction) + fo.CheckTimeout.Duration
+	detect, _ := fo.WorstCaseDetection() // the loader refuses settings that overflow
 	b.Detection = dur(detect)
 	b.Formula = fmt.Sprintf("check_interval %s x failures_before_action %d + check_timeout %s",
 		fo.CheckInterval.Duration, fo.FailuresBeforeAction, fo.CheckTimeout.Duration)
@@ -788,7 +790,8 @@ func nodeName(service string) string {
 	return service
 }
 
-// writePlanText prints the plan for a person.
+// writePlanText prints the plan for a person; the plan is built from a
+// scenario escaped for the terminal (see the command).
 func writePlanText(w io.Writer, p plan) error {
 	b := &strings.Builder{}
 	var tw *tabwriter.Writer

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/testenv"
 	"github.com/firedrill/firedrill/testenv/images"
 )
 
@@ -228,5 +229,76 @@ func TestResolveImagePlan(t *testing.T) {
 	app = resolveImagePlan(imageWant{images.RoleApp, ""}, images.ImageStatus{RecipeError: "not static; rebuild"}, has())
 	if app.Source != planSourceUnknown || app.Detail != "unknown (firedrill's app recipe: not static)" {
 		t.Errorf("app without a recipe: %+v", app)
+	}
+}
+
+// Scenario text that reaches the terminal is escaped: a description or a
+// label value cannot clear the screen, set the title or reorder the line.
+func TestPlanEscapesControlCharacters(t *testing.T) {
+	fixedImages(t)
+	good, err := os.ReadFile("testdata/validate/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "ctl.yaml")
+	text := strings.Replace(string(good), "name: good\n", "name: good\ndescription: \"clear\\e[2J title\\e]0;owned\\a cr\\r bidi\\u202e\"\n", 1)
+	text = strings.Replace(text, "        region: west\n", "        region: west\n        labels: {tier: \"\\e[31mred\"}\n", 1)
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "plan", file)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if strings.ContainsAny(out, "\x1b\a\r\u202e") {
+		t.Errorf("raw control characters in the plan:\n%q", out)
+	}
+	for _, want := range []string{`clear\x1b[2J title\x1b]0;owned\a cr\r bidi\u202e`, `labels tier=\x1b[31mred`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not show %s:\n%s", want, out)
+		}
+	}
+	// JSON carries the value itself, encoded.
+	code, out, _ = run(t, "plan", "--json", file)
+	var p plan
+	if err := json.Unmarshal([]byte(out), &p); code != 0 || err != nil {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	if p.Description != "clear\x1b[2J title\x1b]0;owned\a cr\r bidi\u202e" {
+		t.Errorf("JSON description %q", p.Description)
+	}
+}
+
+// The longest replica name the loader accepts still makes identifiers that
+// fit: the container (a DNS name) with the longest run id, the node (its
+// cluster_name) and the replication slot (Postgres names), 63 bytes each;
+// and testenv's run ids are within that length.
+func TestPlanNamesFitTheirLimits(t *testing.T) {
+	if n := len(testenv.NewRunID()); n > scenarios.MaxRunIDLength {
+		t.Errorf("testenv's run ids have %d characters, the name limits assume at most %d", n, scenarios.MaxRunIDLength)
+	}
+	good, err := os.ReadFile("testdata/validate/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("r", scenarios.MaxReplicaNameLength-2) + "-x"
+	scn, err := scenarios.LoadBytes("long.yaml", []byte(strings.Replace(string(good), "replica1", name, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := buildPlan(scn, nil)
+	runID := strings.Repeat("9", scenarios.MaxRunIDLength)
+	for _, n := range p.Topology.Nodes {
+		container := strings.ReplaceAll(n.Container, runPlaceholder, runID)
+		if len(container) > 63 || len(n.Name) > 63 {
+			t.Errorf("container %s (%d) or node %s too long", container, len(container), n.Name)
+		}
+	}
+	if slot := strings.ReplaceAll(testenv.ReplicaNode(name), "-", "_"); len(slot) > 63 {
+		t.Errorf("slot %s too long", slot)
+	}
+	// One character more is refused.
+	if _, err := scenarios.LoadBytes("longer.yaml", []byte(strings.Replace(string(good), "replica1", name+"y", 1))); err == nil {
+		t.Error("a replica name one character too long loaded")
 	}
 }

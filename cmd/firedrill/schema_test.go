@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 func TestSchemaPrintsValidJSON(t *testing.T) {
@@ -22,6 +24,31 @@ func TestSchemaPrintsValidJSON(t *testing.T) {
 	for _, field := range []string{"apiVersion", "name", "environment", "timeline"} {
 		if _, ok := props[field]; !ok {
 			t.Errorf("schema has no property %s", field)
+		}
+	}
+}
+
+// The printed schema carries the loader's limits.
+func TestSchemaCarriesTheLoadersLimits(t *testing.T) {
+	_, out, _ := run(t, "schema")
+	var schema struct {
+		Defs map[string]struct {
+			Properties map[string]map[string]any `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal([]byte(out), &schema); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		def, prop, key string
+		want           float64
+	}{
+		{"Postgres", "replicas", "maxItems", scenarios.MaxReplicas},
+		{"Replica", "name", "maxLength", float64(scenarios.MaxReplicaNameLength)},
+		{"Workload", "writes_per_second", "minimum", 0.001},
+	} {
+		if got := schema.Defs[c.def].Properties[c.prop][c.key]; got != c.want {
+			t.Errorf("%s.%s %s = %v, want %v", c.def, c.prop, c.key, got, c.want)
 		}
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,13 +122,53 @@ type validateError struct {
 	Error string `json:"error"`
 }
 
-// validateAll loads every input and collects all of its problems.
+// validateAll loads every input and collects all of its problems. A
+// directory stands for the *.yaml and *.yml files in it (not in its
+// subdirectories), in name order.
 func validateAll(inputs []string) []validateResult {
 	out := make([]validateResult, 0, len(inputs))
 	for _, in := range inputs {
-		out = append(out, validateOne(in))
+		files, err := expandDir(in)
+		switch {
+		case err != nil:
+			out = append(out, validateResult{Input: in, File: in, Unimplemented: []string{}, Errs: []validateError{{
+				File: in, Message: err.Error(), Error: (&scenarios.Error{File: in, Msg: err.Error()}).Error()}}})
+		case files == nil:
+			out = append(out, validateOne(in))
+		default:
+			for _, f := range files {
+				out = append(out, validateOne(f))
+			}
+		}
 	}
 	return out
+}
+
+// expandDir lists the scenario files of the directory in, or returns nil
+// when in is not a directory. A bare name that is also a built-in's is the
+// built-in, as in scenarios.Resolve (write ./name for the directory).
+func expandDir(in string) ([]string, error) {
+	fi, err := os.Stat(in)
+	if err != nil || !fi.IsDir() {
+		return nil, nil
+	}
+	if !strings.ContainsAny(in, `/\`) && slices.Contains(scenarios.BuiltinNames(), in) {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(in) // sorted by name
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the directory: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			files = append(files, filepath.Join(in, e.Name()))
+		}
+	}
+	if len(files) == 0 {
+		return nil, errors.New("the directory holds no .yaml or .yml file")
+	}
+	return files, nil
 }
 
 func validateOne(input string) validateResult {
@@ -170,16 +213,56 @@ func scenarioErrors(err error) []*scenarios.Error {
 func writeValidateText(stdout, stderr io.Writer, results []validateResult) {
 	for _, r := range results {
 		if r.Valid {
-			fmt.Fprintf(stdout, "%s: ok\n", r.Input)
+			fmt.Fprintf(stdout, "%s: ok\n", termSafe(r.Input))
 			for _, u := range r.Unimplemented {
-				fmt.Fprintf(stderr, "warning: %s ('firedrill run' refuses it)\n", u)
+				fmt.Fprintf(stderr, "warning: %s ('firedrill run' refuses it)\n", termSafe(u))
 			}
 			continue
 		}
 		for _, e := range r.Errs {
-			fmt.Fprintln(stderr, e.Error)
+			fmt.Fprintln(stderr, termSafe(e.Error))
 		}
 	}
+}
+
+// termSafe escapes what a terminal would act on rather than show: control
+// characters (C0, DEL, C1: escape sequences, carriage returns) and the
+// bidirectional overrides that reorder a line. Scenario text and file
+// names go through it before they reach a terminal.
+func termSafe(s string) string {
+	if !strings.ContainsFunc(s, unsafeForTerminal) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafeForTerminal(r) {
+			q := strconv.QuoteRune(r) // '\x1b', '\n', '\u202e'
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// terminalError prints err one termSafe line per line (scenarios.Errors
+// puts one problem on each line), keeping err for errors.As.
+type terminalError struct{ err error }
+
+func (e terminalError) Error() string {
+	lines := strings.Split(e.err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = termSafe(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e terminalError) Unwrap() error { return e.err }
+
+func unsafeForTerminal(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || // C0, DEL, C1
+		r == 0x061c || r == 0x200e || r == 0x200f || // bidi marks
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) // bidi embeddings, overrides, isolates
 }
 
 // positionRE matches the "line:col: " that follows the file name in an
@@ -208,7 +291,7 @@ const annotationTitle = "firedrill validate"
 func writeValidateGitHub(w io.Writer, results []validateResult) {
 	for _, r := range results {
 		if r.Valid {
-			fmt.Fprintf(w, "%s: ok\n", ghEscapeData(r.Input))
+			fmt.Fprintf(w, "%s: ok\n", ghEscapeText(r.Input))
 			for _, u := range r.Unimplemented {
 				line, col, msg := splitPosition(r.File, u)
 				fmt.Fprintln(w, ghAnnotation("warning", r.File, line, col, msg+" ('firedrill run' refuses it)"))
@@ -247,6 +330,17 @@ func ghAnnotation(level, file string, line, col int, msg string) string {
 // actions/toolkit escapeData): %, CR and LF.
 func ghEscapeData(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghEscapeText escapes text printed on a line of its own, which must not
+// become a workflow command: as data, plus a leading ':' (a line starting
+// with :: is a command) and the ##[ of the old command syntax.
+func ghEscapeText(s string) string {
+	s = strings.ReplaceAll(ghEscapeData(s), "##[", "##%5B")
+	if rest := strings.TrimLeft(s, " \t"); strings.HasPrefix(rest, ":") {
+		s = s[:len(s)-len(rest)] + "%3A" + rest[1:]
+	}
+	return s
 }
 
 // ghEscapeProperty escapes a workflow command's property value (GitHub's

@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -85,7 +89,7 @@ func TestValidateGitHubEscaping(t *testing.T) {
 		t.Fatalf("exit %d, want 2", code)
 	}
 	escapedFile := strings.NewReplacer(":", "%3A", ",", "%2C").Replace(bad)
-	prefix := "::error file=" + escapedFile + ",line=3,col=1,title=firedrill validate::100%25%0D%0Asure: unknown field \"100%25\\r\\nsure\""
+	prefix := "::error file=" + escapedFile + ",line=3,col=1,title=firedrill validate::[\"100%25\\r\\nsure\"]: unknown field \"100%25\\r\\nsure\""
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	found := false
 	for _, l := range lines {
@@ -200,5 +204,198 @@ func TestSplitPosition(t *testing.T) {
 		if line != c.line || col != c.col || rest != c.rest {
 			t.Errorf("splitPosition(%q) = %d %d %q", c.in, line, col, rest)
 		}
+	}
+}
+
+// A directory stands for its *.yaml and *.yml files, sorted, and nothing
+// else in it.
+func TestValidateDirectory(t *testing.T) {
+	code, out, errOut := run(t, "validate", "testdata/validate")
+	wantCode, wantOut, wantErr := run(t, append([]string{"validate"}, validateInputs...)...)
+	if code != wantCode || out != wantOut || errOut != wantErr {
+		t.Errorf("validate DIR differs from validate FILES:\nexit %d\n%s%s\nwant exit %d\n%s%s", code, out, errOut, wantCode, wantOut, wantErr)
+	}
+
+	dir := t.TempDir()
+	good, err := os.ReadFile("testdata/validate/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"b.yml", "a.yaml", "notes.txt", "sub/c.yaml"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), good, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, _ = run(t, "validate", dir)
+	if want := filepath.Join(dir, "a.yaml") + ": ok\n" + filepath.Join(dir, "b.yml") + ": ok\n"; code != 0 || out != want {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s", code, out, want)
+	}
+
+	empty := t.TempDir()
+	code, _, errOut = run(t, "validate", empty)
+	if code != 2 || !strings.Contains(errOut, empty+": the directory holds no .yaml or .yml file") {
+		t.Errorf("empty directory: exit %d\n%s", code, errOut)
+	}
+}
+
+// hostileInputs writes the hostile scenarios into dir, one file each, and
+// returns their paths.
+func hostileInputs(t *testing.T, dir string) []string {
+	t.Helper()
+	good, err := os.ReadFile("testdata/validate/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := string(good)
+	var bomb strings.Builder
+	bomb.WriteString("x:\n  a0: &a0 {k: v}\n")
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&bomb, "  a%d: &a%d {<<: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
+	bomb.WriteString(strings.Replace(g, "  postgres:\n", "  app: {env: {<<: *a30}}\n  postgres:\n", 1))
+	var unknown strings.Builder
+	unknown.WriteString(g)
+	for i := range 50_000 {
+		fmt.Fprintf(&unknown, "f%d: 1\n", i)
+	}
+	files := map[string]string{
+		"bomb.yaml":      bomb.String(),
+		"unknown.yaml":   unknown.String(),
+		"rate.yaml":      g + "workload: {writes_per_second: 1e-300}\n",
+		"replicas.yaml":  strings.Replace(g, "      - name: replica1\n", strings.Repeat("      - {name: rx, region: west}\n", 10)+"      - name: replica1\n", 1),
+		"name.yaml":      strings.Replace(g, "name: replica1", "name: "+strings.Repeat("r", 60), 1),
+		"failover.yaml":  g + "dr: {failover: {check_interval: 1h, failures_before_action: 9223372036854775807}}\n",
+		"stability.yaml": g + "workload: {stability_window: 1h}\n",
+		"timeline.yaml":  strings.Replace(strings.Replace(g, "duration: 30s", "duration: 1ns", 1), "at: 10s", "at: 0s", 1),
+		"image.yaml":     strings.Replace(g, "  postgres:\n", "  postgres:\n    image: 'postgres:15 latest'\n", 1),
+		"bucket.yaml":    strings.Replace(g, "  postgres:\n", "  storage: {bucket: 192.168.5.4}\n  postgres:\n", 1),
+	}
+	var paths []string
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	if fifo := filepath.Join(dir, "fifo.yaml"); exec.Command("mkfifo", fifo).Run() == nil {
+		paths = append(paths, fifo)
+	}
+	return paths
+}
+
+// Every hostile input is refused with exit 2 and a file:line:col message,
+// all in one run of validate over their directory; a hang fails the test
+// after a minute (it takes well under a second).
+func TestValidateHostileInputs(t *testing.T) {
+	dir := t.TempDir()
+	paths := hostileInputs(t, dir)
+	type result struct {
+		code        int
+		out, errOut string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errOut := run(t, "validate", dir)
+		done <- result{code, out, errOut}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("validate did not finish")
+	}
+	if r.code != 2 || r.out != "" {
+		t.Fatalf("exit %d, stdout:\n%s", r.code, r.out)
+	}
+	for _, p := range paths {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(p) + `:\d+:\d+: `).MatchString(r.errOut) {
+			t.Errorf("no file:line:col error for %s", filepath.Base(p))
+		}
+	}
+	if !strings.Contains(r.errOut, "… and 49900 more problems") {
+		t.Errorf("the 50,000 unknown fields are not capped")
+	}
+	if t.Failed() {
+		t.Logf("stderr:\n%.5000s", r.errOut)
+	}
+}
+
+// File names cannot forge workflow commands: a line that is not one of
+// validate's annotations never starts with :: nor holds the old ##[ syntax.
+func TestValidateGitHubFileNamesCannotForgeCommands(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("testdata/validate/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"::error file=x.yaml::forged.yaml", "##[error]forged.yaml", "  ::warning::x.yaml", "new\n::error::line.yaml"}
+	for _, name := range names {
+		if err := os.WriteFile(filepath.Join(dir, name), good, 0o644); err != nil {
+			t.Skipf("file name %q: %v", name, err)
+		}
+		// The same name, broken, to get annotations too.
+		if err := os.WriteFile(filepath.Join(dir, "bad"+name), []byte("apiVersion: firedrill/v1\nname: x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, _ := run(t, "validate", "--format", "github", dir)
+	if code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	oks := 0
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "::error file="+ghEscapeProperty(filepath.Join(dir, "bad"))):
+			if strings.Count(l, "::") != 2 {
+				t.Errorf("annotation with a forged command: %q", l)
+			}
+		case strings.HasPrefix(strings.TrimLeft(l, " "), ":") || strings.Contains(l, "##["):
+			t.Errorf("forged command: %q", l)
+		case strings.HasSuffix(l, ": ok"):
+			oks++
+		default:
+			t.Errorf("unexpected line %q", l)
+		}
+	}
+	if oks != len(names) {
+		t.Errorf("%d ok lines, want %d:\n%s", oks, len(names), out)
+	}
+	if got := ghEscapeText(" ::x ##[y] 1%\n"); got != " %3A:x ##%5By] 1%25%0A" {
+		t.Errorf("ghEscapeText = %q", got)
+	}
+}
+
+// The text format escapes control characters of file names and messages.
+func TestValidateTextEscapesControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("testdata/validate/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "\x1b[2J\x1b]0;owned\a.yaml")
+	if err := os.WriteFile(name, good, 0o644); err != nil {
+		t.Skipf("file name: %v", err)
+	}
+	bad := filepath.Join(dir, "bad\x1b[31m.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: firedrill/v1\nname: x\n\"\\e[5m\": 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "validate", name, bad)
+	if code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	if strings.ContainsAny(out+errOut, "\x1b\a") {
+		t.Errorf("raw control characters:\n%q\n%q", out, errOut)
+	}
+	if !strings.Contains(out, `\x1b[2J\x1b]0;owned\a.yaml: ok`) || !strings.Contains(errOut, `bad\x1b[31m.yaml:3:1: ["\x1b[5m"]: unknown field`) {
+		t.Errorf("stdout %q\nstderr %q", out, errOut)
+	}
+	if got := termSafe("a\u202eb\tc\u0085d"); got != `a\u202eb\tc\u0085d` {
+		t.Errorf("termSafe = %q", got)
 	}
 }
