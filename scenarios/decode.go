@@ -36,10 +36,11 @@ type scalarDecoder interface {
 
 var scalarDecoderType = reflect.TypeFor[scalarDecoder]()
 
-// maxVisits bounds the work of decoding one document: the nodes it expands
-// to through aliases, plus every key/value pair merge keys copy in (a
-// "billion laughs" document, or merges of merges of merges, is an error at
-// the place the budget ran out, not a hang).
+// maxVisits bounds the work of decoding one document beyond the nodes
+// written in it: the nodes it expands to through aliases, plus every
+// key/value pair merge keys copy in (a "billion laughs" document, or
+// merges of merges of merges, is an error at the place the budget ran
+// out, not a hang).
 const maxVisits = 100_000
 
 type pos struct{ line, col int }
@@ -161,10 +162,14 @@ func (d *decoder) fail(n *yaml.Node, path, msg, hint string) {
 // counted, and their hints need not be computed.
 func (d *decoder) full() bool { return len(d.errs) >= MaxErrors }
 
+// exhausted reports whether the budget ran out: the scenario is then only
+// partly decoded.
+func (d *decoder) exhausted() bool { return d.visits > maxVisits }
+
 // spend charges n units of work to the budget and reports whether it is
 // exhausted; the first time it is, the problem is reported at node n.
 func (d *decoder) spend(units int, at *yaml.Node, path string) bool {
-	if d.visits > maxVisits {
+	if d.exhausted() {
 		return true
 	}
 	if d.visits += units; d.visits > maxVisits {
@@ -201,7 +206,9 @@ func (d *decoder) deref(n *yaml.Node, path string) (target *yaml.Node, done func
 
 // decode sets v from node n; path names the field.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path, nullWord string) {
-	if d.spend(1, n, path) {
+	// Only the nodes reached through an alias are charged: the others are
+	// bounded by the size of the file.
+	if (n.Kind == yaml.AliasNode || len(d.active) > 0) && d.spend(1, n, path) {
 		return
 	}
 	d.src.pos[path] = posOf(n)

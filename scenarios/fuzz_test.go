@@ -5,15 +5,23 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // FuzzLoadBytes checks that the loader never panics and keeps its contract
-// on any input: a scenario or Errors, never both; errors in file order; a
-// loaded scenario validates again and survives a YAML round trip.
+// on any input: a scenario or Errors, never both; errors in file order and
+// capped; a loaded scenario validates again and survives a YAML round
+// trip. An input that takes longer than maxLoadTime to load is a finding
+// too: the loader's work is meant to be bounded, whatever the input.
 //
 //	go test ./scenarios -run '^$' -fuzz FuzzLoadBytes -fuzztime 2m
+//
+// maxLoadTime is far above what any input under the size limit takes (well
+// under a second), so that a slow machine does not make it a finding.
+const maxLoadTime = 2 * time.Second
+
 func FuzzLoadBytes(f *testing.F) {
 	for _, name := range BuiltinNames() {
 		data, err := library.ReadFile("library/" + name + ".yaml")
@@ -30,16 +38,25 @@ func FuzzLoadBytes(f *testing.F) {
 	f.Add([]byte("a: &a [*a]\nb: *a\n"))
 	f.Add([]byte("environment: &e {postgres: *e, regions: [x]}\n"))
 	f.Add([]byte("timeline: {faults: [&f {<<: *f}]}\n"))
+	f.Add([]byte(mergeBomb(8, 4)))
+	f.Add([]byte(unknownFields(MaxErrors + 5)))
+	for _, tc := range absurdCases {
+		f.Add([]byte(tc.yaml))
+	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
+		start := time.Now()
 		s, err := LoadBytes("fuzz", data)
+		if took := time.Since(start); took > maxLoadTime {
+			t.Fatalf("loading %d bytes took %s, more than %s", len(data), took, maxLoadTime)
+		}
 		if (s == nil) == (err == nil) {
 			t.Fatalf("scenario %v and error %v", s, err)
 		}
 		if err != nil {
 			var errs Errors
-			if !errors.As(err, &errs) || len(errs) == 0 {
-				t.Fatalf("error %T %v is not a non-empty Errors", err, err)
+			if !errors.As(err, &errs) || len(errs) == 0 || len(errs) > MaxErrors+1 {
+				t.Fatalf("error %T %v is not a non-empty, capped Errors", err, err)
 			}
 			if !slices.IsSortedFunc(errs, func(a, b *Error) int {
 				if a.Line != b.Line {

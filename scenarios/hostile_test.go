@@ -354,3 +354,13 @@ func TestMapStrings(t *testing.T) {
 		t.Errorf("the original changed: %q %v", s.Description, s.Environment.Postgres.Replicas[0].Labels)
 	}
 }
+
+// Only aliases and merges draw on the budget: a large document written out
+// in full is not a bomb, and its problems are reported, not "too large".
+func TestLargePlainDocumentIsNotABomb(t *testing.T) {
+	regions := strings.Repeat("r, ", maxVisits)
+	errs := loadErrors(t, "big.yaml", strings.Replace(base, "[east, west]", "["+regions+"east, west]", 1))
+	if len(errs) != 1 || !strings.Contains(errs[0].Msg, fmt.Sprintf("%d regions, but", maxVisits+2)) {
+		t.Errorf("want the count of regions only, got\n%.500v", errs)
+	}
+}

@@ -122,6 +122,10 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 	s := &Scenario{File: name}
 	d := newDecoder(name)
 	d.decode(root, reflect.ValueOf(s).Elem(), "", "")
+	if d.exhausted() {
+		// Half a scenario: checking it would report what was not read.
+		return nil, d.errs.err(d.more)
+	}
 	s.src = d.src
 	s.ApplyDefaults()
 	errs = append(d.errs, s.validate(s.src.defaulted)...)
