@@ -28,11 +28,13 @@ const (
 func newValidateCmd(g *globals) *cobra.Command {
 	format := formatText
 	cmd := &cobra.Command{
-		Use:   "validate SCENARIO...",
+		Use:   "validate SCENARIO|DIR...",
 		Short: "Check scenario files without running anything",
 		Long: `Load every scenario (a file, or the name of a built-in) strictly and report
 every problem of every file at once, each as file:line:col: field.path: message
-(hint: ...). Nothing is started and Docker is not needed.
+(hint: ...); past 100 problems in a file, the rest are counted. A directory
+stands for the *.yaml and *.yml files in it, in name order. Only regular files
+of at most 1 MiB are read. Nothing is started and Docker is not needed.
 
 The exit code is 0 when every scenario is valid and 2 when any is not.
 
@@ -50,6 +52,7 @@ Formats (--format):
           "col","path","message","hint","error"}],"unimplemented":[...]}]`,
 		Example: `  firedrill validate my-drill.yaml
   firedrill validate primary-kill scenarios/*.yaml
+  firedrill validate drills/                           # every *.yaml and *.yml in drills
   firedrill validate --format github scenarios/*.yaml    # in a GitHub Actions step
   firedrill validate --format json drills/*.yaml | jq '.[] | select(.valid | not)'`,
 		Args: cobra.MinimumNArgs(1),
