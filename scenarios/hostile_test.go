@@ -109,9 +109,6 @@ func TestManyUnknownFieldsAreCapped(t *testing.T) {
 // in one run, 50,000 fields may not cost more than 5x per field what 500
 // do. (Without the cap and the cheap hints it was 20x and more.)
 func TestManyUnknownFieldsCostPerField(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing ratio")
-	}
 	perField := func(n int) time.Duration {
 		yaml := []byte(unknownFields(n))
 		best := time.Duration(1 << 62)

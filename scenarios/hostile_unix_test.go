@@ -15,7 +15,7 @@ import (
 func TestLoadRefusesFIFO(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "drill.yaml")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
+		t.Fatalf("mkfifo: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() {

@@ -335,7 +335,7 @@ func TestValidateGitHubFileNamesCannotForgeCommands(t *testing.T) {
 	names := []string{"::error file=x.yaml::forged.yaml", "##[error]forged.yaml", "  ::warning::x.yaml", "new\n::error::line.yaml"}
 	for _, name := range names {
 		if err := os.WriteFile(filepath.Join(dir, name), good, 0o644); err != nil {
-			t.Skipf("file name %q: %v", name, err)
+			t.Fatalf("file name %q: %v", name, err)
 		}
 		// The same name, broken, to get annotations too.
 		if err := os.WriteFile(filepath.Join(dir, "bad"+name), []byte("apiVersion: firedrill/v1\nname: x\n"), 0o644); err != nil {
@@ -379,7 +379,7 @@ func TestValidateTextEscapesControlCharacters(t *testing.T) {
 	}
 	name := filepath.Join(dir, "\x1b[2J\x1b]0;owned\a.yaml")
 	if err := os.WriteFile(name, good, 0o644); err != nil {
-		t.Skipf("file name: %v", err)
+		t.Fatalf("file name: %v", err)
 	}
 	bad := filepath.Join(dir, "bad\x1b[31m.yaml")
 	if err := os.WriteFile(bad, []byte("apiVersion: firedrill/v1\nname: x\n\"\\e[5m\": 1\n"), 0o644); err != nil {
