@@ -15,8 +15,10 @@ ITEST_FLAGS ?= -p 1 -count=1 -timeout 45m
 
 all: build
 
-# The binary is static (CGO_ENABLED=0) because it is also the app image,
-# which is FROM scratch.
+# The binary is also the app image (FROM scratch). CGO_ENABLED=0 makes it
+# static, so the image is the binary alone; a dynamically linked one (plain
+# `go build` or `go install`) works too: its image then carries the loader and
+# the shared libraries the binary needs (testenv/images/elfdeps.go).
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/firedrill
 

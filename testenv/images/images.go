@@ -651,7 +651,7 @@ func (im *Images) lock(ctx context.Context, name, what string) (unlock func(), e
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		if !said {
-			im.progressf(ctx, "waiting for %s to finish (lock %s)...", what, path)
+			im.progressf(ctx, "  waiting for %s to finish (lock %s)...", what, path)
 			said = true
 		}
 		select {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +79,26 @@ func (w *imagesTestWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// imagesTestCapture keeps the progress lines and passes them on.
+type imagesTestCapture struct {
+	mu  sync.Mutex
+	buf strings.Builder
+	w   io.Writer
+}
+
+func (c *imagesTestCapture) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.buf.Write(p)
+	c.mu.Unlock()
+	return c.w.Write(p)
+}
+
+func (c *imagesTestCapture) lines() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Split(strings.TrimSpace(c.buf.String()), "\n")
+}
+
 // imagesTestAppBinary builds ./cmd/firedrill statically, or a tiny static program
 // printing its arguments when the CLI does not exist or does not build (yet).
 func imagesTestAppBinary(t *testing.T) (path string, tiny bool) {
@@ -106,35 +127,45 @@ func TestImagesIntegration(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	im := NewImages(cli, WithAppBinary(app), WithProgress(progress), WithLogger(logger))
 
-	// Resolve every role at once, nettools twice: the per-role lock must make the
-	// second wait for the first's build and then reuse it.
-	type result struct {
-		img Image
-		err error
-		dur time.Duration
+	// Resolve every role at once, as Up does, and nettools once more from
+	// another goroutine: the per-role lock must make one wait for the other's
+	// build and then reuse it.
+	var reqs []Request
+	for _, role := range Roles() {
+		reqs = append(reqs, Request{Role: role})
 	}
-	roles := append(Roles(), RoleNetTools)
-	results := make([]result, len(roles))
-	var wg sync.WaitGroup
-	for i, role := range roles {
-		wg.Go(func() {
-			start := time.Now()
-			img, err := im.Resolve(ctx, role, "")
-			results[i] = result{img, err, time.Since(start)}
-		})
-	}
+	var (
+		wg         sync.WaitGroup
+		resolved   map[Role]Image
+		allErr     error
+		extra      Image
+		extraErr   error
+		start      = time.Now()
+		progressed = &imagesTestCapture{w: progress}
+	)
+	im.progress = progressed
+	wg.Go(func() { resolved, allErr = im.ResolveAll(ctx, reqs) })
+	wg.Go(func() { extra, extraErr = im.Resolve(ctx, RoleNetTools, "") })
 	wg.Wait()
-	resolved := map[Role]Image{}
-	for i, role := range roles {
-		r := results[i]
-		if r.err != nil {
-			t.Fatalf("resolve %s: %v", role, r.err)
+	if allErr != nil || extraErr != nil {
+		t.Fatalf("resolve all: %v; resolve nettools: %v", allErr, extraErr)
+	}
+	t.Logf("resolved every role in %s", imgDur(time.Since(start)))
+	for _, role := range Roles() {
+		img, ok := resolved[role]
+		if !ok || img.Role != role || img.ID == "" {
+			t.Fatalf("resolve all: %s gave %+v", role, img)
 		}
-		t.Logf("resolved %s: %s %s (%s) in %s", role, r.img.Ref, r.img.Source, r.img.ID, imgDur(r.dur))
-		if prev, ok := resolved[role]; ok && prev.ID != r.img.ID {
-			t.Fatalf("concurrent resolves of %s gave two images: %s and %s", role, prev.ID, r.img.ID)
+		t.Logf("resolved %s: %s %s (%s)", role, img.Ref, img.Source, img.ID)
+	}
+	if extra.ID != resolved[RoleNetTools].ID {
+		t.Fatalf("concurrent resolves of nettools gave two images: %s and %s", extra.ID, resolved[RoleNetTools].ID)
+	}
+	// Every progress line of a build or pull names its role.
+	for _, line := range progressed.lines() {
+		if !regexp.MustCompile(`^ *\[(postgres|minio|app|nettools)\] `).MatchString(line) {
+			t.Errorf("progress line without its role: %q", line)
 		}
-		resolved[role] = r.img
 	}
 
 	// Recipe images carry their labels and not the per-run label.
@@ -548,6 +579,43 @@ func imagesTestApp(t *testing.T, cli *client.Client, img Image, tiny bool) {
 	}
 }
 
+// An app image made from a dynamically linked firedrill (cgo on, as plain
+// go build makes it) runs: the loader and the libraries are in the image.
+func TestImagesAppFromCgoBinary(t *testing.T) {
+	cli := imagesTestDocker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "firedrill")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/firedrill")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=1 go build ./cmd/firedrill: %v\n%s", err, b)
+	}
+	if StaticBinary(bin) == nil {
+		t.Fatal("CGO_ENABLED=1 gave a static binary: this test would prove nothing")
+	}
+	im := NewImages(cli, WithAppBinary(bin), WithProgress(&imagesTestWriter{t: t}))
+	img, err := im.Build(ctx, RoleApp, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := cli.ImageRemove(context.Background(), img.Ref, client.ImageRemoveOptions{}); err != nil {
+			t.Logf("remove %s: %v", img.Ref, err)
+		}
+	})
+	for _, args := range [][]string{{"version"}, {"app", "--help"}} {
+		id := imagesTestRun(t, cli, &container.Config{Image: img.Ref, Cmd: args}, nil, nil)
+		code := imagesTestWait(t, cli, id)
+		logs := imagesTestLogs(t, cli, id)
+		if code != 0 || !strings.Contains(logs, "firedrill") {
+			t.Fatalf("firedrill %s in the image of a cgo binary: exit %d\n%s", strings.Join(args, " "), code, logs)
+		}
+		t.Logf("firedrill %s: %s", strings.Join(args, " "), imgFirstLine(logs))
+	}
+}
+
 // BenchmarkImagesMinIOGoInstall measures the slowest step of a first build:
 // `go install` of the pinned MinIO into a fresh cache (2-5 minutes). It is a
 // benchmark, not a test, because the test tier may reuse a cached binary.
@@ -566,7 +634,7 @@ func BenchmarkImagesMinIOGoInstall(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := StaticBinary(imgMinIOBinaryPath(dir)); err != nil {
+		if err := StaticBinary(imgMinIOBinaryPath(dir)); err != nil { // the path keyed by the build flags
 			b.Fatal(err)
 		}
 	}

@@ -48,8 +48,8 @@ var (
 	}
 	needGo = Need{
 		Name: "go toolchain", Why: "go install of " + imgMinIOModule,
-		Executable: "go",
-		Hint:       "install Go 1.24 or later from https://go.dev/dl and put its bin directory on PATH",
+		Executable: "go", Dirs: []string{"/usr/local/go/bin"},
+		Hint: "install Go 1.24 or later from https://go.dev/dl and put its bin directory on PATH",
 	}
 	imgRecipeNeeds = map[Role][]Need{
 		RolePostgres: {needDebootstrap, needRoot},
