@@ -122,6 +122,9 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	if e.RunID == "" {
 		e.RunID = NewRunID()
 	}
+	if err := checkRunID(e.RunID); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil && !errors.Is(err, ErrRunIDTaken) {
 			// Nothing half-created is left behind, even when ctx was cancelled.

@@ -3,8 +3,11 @@ package testenv
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"time"
+
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // Labels put on every object a run creates.
@@ -36,6 +39,23 @@ func NewRunID() string {
 	var b [runIDRandomBytes]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// checkRunID refuses a run id (given with WithRunID) that would make names
+// Docker or Postgres refuse: the name limits of the scenario language leave
+// room for scenarios.MaxRunIDLength characters of a run id, and the id is
+// part of every container, network and volume name.
+func checkRunID(id string) error {
+	if id == "" || len(id) > scenarios.MaxRunIDLength {
+		return fmt.Errorf("run id %q: want 1 to %d characters", id, scenarios.MaxRunIDLength)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || (c >= 'A' && c <= 'Z') || c == '_' || c == '.') {
+			return fmt.Errorf("run id %q: only letters, digits, '-', '_' and '.' may appear in Docker names", id)
+		}
+	}
+	return nil
 }
 
 // ObjectPrefix starts the name of every container, network and volume of a

@@ -103,3 +103,20 @@ func TestRedact(t *testing.T) {
 		t.Error("empty secrets must not redact anything")
 	}
 }
+
+func TestCheckRunID(t *testing.T) {
+	for id, ok := range map[string]bool{
+		NewRunID():                 true,
+		"itest-clean":              true,
+		"":                         false,
+		strings.Repeat("a", 32):    true,
+		strings.Repeat("a", 33):    false,
+		"20261201-120000-ab/../x":  false,
+		"run with spaces":          false,
+		"20261201-120000-\x1b[31m": false,
+	} {
+		if err := checkRunID(id); (err == nil) != ok {
+			t.Errorf("checkRunID(%q) = %v, want ok=%v", id, err, ok)
+		}
+	}
+}

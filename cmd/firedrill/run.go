@@ -139,7 +139,8 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	for _, a := range args {
 		scn, err := scenarios.Resolve(a)
 		if err != nil {
-			loadErrs = append(loadErrs, err)
+			// File names and scenario text reach the terminal escaped.
+			loadErrs = append(loadErrs, terminalError{err})
 			continue
 		}
 		scns = append(scns, scn)
@@ -158,7 +159,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 		// Each line already names file:line:col and the field.
 		u := scn.Unimplemented()
 		for _, feature := range u {
-			fmt.Fprintln(g.stderr, feature)
+			fmt.Fprintln(g.stderr, termSafe(feature))
 		}
 		if len(u) > 0 {
 			refused = append(refused, scn.Name)
