@@ -90,6 +90,13 @@ func (im *Images) BuildAll(ctx context.Context, roles []Role, force bool) (map[R
 // path, so it starts before debootstrap takes the other core.
 var imgBuildCost = map[Role]int{RoleMinIO: 0, RolePostgres: 1, RoleNetTools: 2, RoleApp: 3}
 
+// imgLongestFirst returns the recipes in the order their builds start.
+func imgLongestFirst(recipes []*imgRecipe) []*imgRecipe {
+	out := slices.Clone(recipes)
+	slices.SortStableFunc(out, func(a, b *imgRecipe) int { return cmp.Compare(imgBuildCost[a.role], imgBuildCost[b.role]) })
+	return out
+}
+
 // errImgSiblingFailed is the cause of the cancellation of the builds still
 // running when one fails.
 var errImgSiblingFailed = errors.New("another image build failed")
@@ -105,8 +112,7 @@ func (im *Images) buildAll(ctx context.Context, recipes []*imgRecipe, force bool
 	if err := im.preflight(ctx, roles, force); err != nil {
 		return nil, err
 	}
-	recipes = slices.Clone(recipes)
-	slices.SortStableFunc(recipes, func(a, b *imgRecipe) int { return cmp.Compare(imgBuildCost[a.role], imgBuildCost[b.role]) })
+	recipes = imgLongestFirst(recipes)
 
 	bctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -115,7 +121,7 @@ func (im *Images) buildAll(ctx context.Context, recipes []*imgRecipe, force bool
 	var wg sync.WaitGroup
 	for i, r := range recipes {
 		wg.Go(func() {
-			imgs[i], errs[i] = im.build(bctx, r, force)
+			imgs[i], errs[i] = im.buildOne(bctx, r, force)
 			if errs[i] != nil {
 				cancel(errImgSiblingFailed)
 			}

@@ -177,6 +177,8 @@ type Images struct {
 	pull      bool
 	mirror    string
 	host      imgHost // what the recipes' needs are checked against
+	// buildOne builds one recipe (im.build); tests replace it.
+	buildOne func(ctx context.Context, r *imgRecipe, force bool) (Image, error)
 
 	mu      sync.Mutex
 	recipes map[Role]*imgRecipe // computed once: the app binary's hash is not free
@@ -195,6 +197,7 @@ func NewImages(docker *client.Client, opts ...ImagesOption) *Images {
 		host:     imgRealHost,
 		recipes:  map[Role]*imgRecipe{},
 	}
+	im.buildOne = im.build
 	for _, o := range opts {
 		o(im)
 	}

@@ -89,6 +89,15 @@ func TestImagesRecipesHashEveryInput(t *testing.T) {
 	if !regexp.MustCompile(`^firedrill/minio:20260212-[0-9a-f]{12}$`).MatchString(mi.tag) {
 		t.Fatalf("minio tag %q", mi.tag)
 	}
+	// The cached binary is keyed by version and build flags: another flag set
+	// never reuses it.
+	if !regexp.MustCompile(`/minio-` + regexp.QuoteMeta(imgMinIOVersion) + `-[0-9a-f]{8}/minio$`).MatchString(mi.minioBinary) ||
+		!strings.HasPrefix(mi.minioBinary, dir) {
+		t.Fatalf("minio binary cached at %q", mi.minioBinary)
+	}
+	if id := imgMinIOBuildID(); !strings.Contains(id, "-ldflags=-s -w") || !strings.Contains(id, "-trimpath") || !strings.Contains(id, "CGO_ENABLED=0") {
+		t.Fatalf("minio build %q", id)
+	}
 
 	// The app recipe needs a binary, and hashes its content.
 	if _, err := im.recipe(RoleApp); err == nil {

@@ -3,9 +3,11 @@ package images
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -139,5 +141,63 @@ func TestImagesProgressPrefix(t *testing.T) {
 	want := "plain 1\n  [minio] go install: still running (1m30s)\n[postgres] building image (x)...\n"
 	if b.String() != want {
 		t.Fatalf("progress %q, want %q", b.String(), want)
+	}
+}
+
+// The builds run at once; the first failure cancels the others, and the error
+// names the failure and the builds it stopped.
+func TestImagesBuildAllConcurrentCancelsTheRest(t *testing.T) {
+	im := NewImages(nil, WithCacheDir(t.TempDir()), WithProgress(io.Discard), WithDebianMirror("http://deb.debian.org/debian"))
+	im.host = fakeHost(0, map[string]string{"debootstrap": "/usr/sbin/debootstrap", "go": "/usr/bin/go"})
+	running := make(chan Role, 4)
+	im.buildOne = func(ctx context.Context, r *imgRecipe, force bool) (Image, error) {
+		if r.role != RoleNetTools {
+			running <- r.role
+			<-ctx.Done()
+			return Image{}, fmt.Errorf("build %s image: %w", r.role, ctx.Err())
+		}
+		// Fail only once both others run: they must run at the same time.
+		for range 2 {
+			select {
+			case <-running:
+			case <-ctx.Done():
+				return Image{}, errors.New("the other builds never ran alongside")
+			}
+		}
+		return Image{}, errors.New("build nettools image: boom")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got, err := im.BuildAll(ctx, []Role{RoleNetTools, RolePostgres, RoleMinIO}, true)
+	if err == nil || len(got) != 0 {
+		t.Fatalf("images %v, err %v", got, err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "build nettools image: boom") || !strings.Contains(msg, "build of minio, postgres stopped because another failed") {
+		t.Fatalf("error:\n%s", msg)
+	}
+	if strings.Contains(msg, "context canceled") {
+		t.Fatalf("the cancelled builds are reported as failures:\n%s", msg)
+	}
+}
+
+func TestImagesLongestFirst(t *testing.T) {
+	var in []*imgRecipe
+	for _, role := range []Role{RoleApp, RoleNetTools, RolePostgres, RoleMinIO} {
+		in = append(in, &imgRecipe{role: role})
+	}
+	var order []Role
+	for _, r := range imgLongestFirst(in) {
+		order = append(order, r.role)
+	}
+	if !slices.Equal(order, []Role{RoleMinIO, RolePostgres, RoleNetTools, RoleApp}) {
+		t.Fatalf("order %v", order)
+	}
+}
+
+func TestImagesLowPriority(t *testing.T) {
+	got := imgLowPriority("/usr/sbin/debootstrap", []string{"--variant=minbase"})
+	if len(got) != 5 || path.Base(got[0]) != "nice" || got[1] != "-n" || got[2] != "10" || got[3] != "/usr/sbin/debootstrap" {
+		t.Fatalf("command line %v", got)
 	}
 }

@@ -38,7 +38,7 @@ var imgRecipeFS embed.FS
 const (
 	// imgRecipeFormat is part of every recipe hash: bump it when the way images
 	// are assembled changes (this file, the rootfs filter) so they are rebuilt.
-	imgRecipeFormat = "2"
+	imgRecipeFormat = "1"
 	// imgDebianSuite is the Debian release of the debootstrap recipes.
 	imgDebianSuite = "bookworm"
 	// imgDefaultMirror is used when the host's apt sources name no bookworm mirror.
@@ -240,7 +240,8 @@ func imgMinIOTagVersion(v string) string {
 
 // imgMinIOBinaryPath is the cached binary, keyed by version and build flags.
 func imgMinIOBinaryPath(cacheDir string) string {
-	return filepath.Join(cacheDir, "minio-"+imgMinIOVersion+"-"+imgRecipeHash(imgHashInput{"build", imgMinIOBuildID()})[:8], "minio")
+	flags := sha256.Sum256([]byte(imgMinIOBuildID()))
+	return filepath.Join(cacheDir, "minio-"+imgMinIOVersion+"-"+hex.EncodeToString(flags[:4]), "minio")
 }
 
 func imgAppRecipe(binary string) (*imgRecipe, error) {
