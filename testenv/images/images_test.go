@@ -91,7 +91,7 @@ func TestImagesRecipesHashEveryInput(t *testing.T) {
 	}
 	// The cached binary is keyed by version and build flags: another flag set
 	// never reuses it.
-	if !regexp.MustCompile(`/minio-` + regexp.QuoteMeta(imgMinIOVersion) + `-[0-9a-f]{8}/minio$`).MatchString(mi.minioBinary) ||
+	if !regexp.MustCompile(`/minio-`+regexp.QuoteMeta(imgMinIOVersion)+`-[0-9a-f]{8}/minio$`).MatchString(mi.minioBinary) ||
 		!strings.HasPrefix(mi.minioBinary, dir) {
 		t.Fatalf("minio binary cached at %q", mi.minioBinary)
 	}
