@@ -7,6 +7,7 @@ package images
 import (
 	"context"
 	"fmt"
+	"go/version"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,9 @@ type Need struct {
 	Package string
 	// Root is set for the need to run as root.
 	Root bool
+	// MinGo is the oldest Go toolchain that will do ("1.21"), for the go need:
+	// older ones cannot fetch the newer toolchain MinIO's go.mod asks for.
+	MinGo string
 	// Hint is how to satisfy a need that no package satisfies.
 	Hint string
 }
@@ -48,7 +52,7 @@ var (
 	}
 	needGo = Need{
 		Name: "go toolchain", Why: "go install of " + imgMinIOModule,
-		Executable: "go", Dirs: []string{"/usr/local/go/bin"},
+		Executable: "go", Dirs: []string{"/usr/local/go/bin"}, MinGo: "1.21",
 		Hint: "install Go 1.24 or later from https://go.dev/dl and put its bin directory on PATH",
 	}
 	imgRecipeNeeds = map[Role][]Need{
@@ -108,12 +112,18 @@ func imgJoinRoles(roles []Role) string {
 
 // imgHost is what the needs are checked against; tests fake it.
 type imgHost struct {
-	lookPath func(string) (string, error)
-	stat     func(string) (os.FileInfo, error)
-	euid     func() int
+	lookPath  func(string) (string, error)
+	stat      func(string) (os.FileInfo, error)
+	euid      func() int
+	goVersion func(goBin string) (string, error) // "go1.26.8"
 }
 
-var imgRealHost = imgHost{lookPath: exec.LookPath, stat: os.Stat, euid: os.Geteuid}
+var imgRealHost = imgHost{lookPath: exec.LookPath, stat: os.Stat, euid: os.Geteuid, goVersion: imgGoVersion}
+
+func imgGoVersion(goBin string) (string, error) {
+	out, err := exec.Command(goBin, "env", "GOVERSION").Output()
+	return strings.TrimSpace(string(out)), err
+}
 
 // find returns the path of n's executable, or "" when there is none.
 func (h imgHost) find(n Need) string {
@@ -129,11 +139,26 @@ func (h imgHost) find(n Need) string {
 	return ""
 }
 
-func (h imgHost) met(n Need) bool {
+// check returns whether n is met and, when its executable is there but will
+// not do, why.
+func (h imgHost) check(n Need) (ok bool, why string) {
 	if n.Root {
-		return h.euid() == 0
+		return h.euid() == 0, ""
 	}
-	return h.find(n) != ""
+	p := h.find(n)
+	if p == "" {
+		return false, ""
+	}
+	if n.MinGo != "" {
+		v, err := h.goVersion(p)
+		if err != nil || !version.IsValid(v) {
+			return false, fmt.Sprintf("%s does not say its version: %v", p, err)
+		}
+		if version.Compare(v, "go"+n.MinGo) < 0 {
+			return false, fmt.Sprintf("%s is %s, older than %s", p, v, n.MinGo)
+		}
+	}
+	return true, ""
 }
 
 // imgPackageManagers in order of preference, with how each installs a package.
@@ -166,11 +191,14 @@ func (h imgHost) installCommand(pkg string) string {
 func (h imgHost) missing(needs map[Role][]Need, roles []Role) []Missing {
 	var out []Missing
 	index := map[string]int{}
+	whys := map[string]string{}
 	for _, role := range roles {
 		for _, n := range needs[role] {
-			if h.met(n) {
+			ok, why := h.check(n)
+			if ok {
 				continue
 			}
+			whys[n.Name] = why
 			if i, ok := index[n.Name]; ok {
 				out[i].Roles = append(out[i].Roles, role)
 				continue
@@ -189,6 +217,9 @@ func (h imgHost) missing(needs map[Role][]Need, roles []Role) []Missing {
 			m.Fix = h.installCommand(m.Need.Package)
 		default:
 			m.Fix = m.Need.Hint
+		}
+		if why := whys[m.Need.Name]; why != "" {
+			m.Fix += " (" + why + ")"
 		}
 	}
 	return out

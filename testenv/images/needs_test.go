@@ -31,7 +31,8 @@ func fakeHost(uid int, exe map[string]string) imgHost {
 			}
 			return nil, fs.ErrNotExist
 		},
-		euid: func() int { return uid },
+		euid:      func() int { return uid },
+		goVersion: func(string) (string, error) { return "go1.26.8", nil },
 	}
 }
 
@@ -199,5 +200,30 @@ func TestImagesLowPriority(t *testing.T) {
 	got := imgLowPriority("/usr/sbin/debootstrap", []string{"--variant=minbase"})
 	if len(got) != 5 || path.Base(got[0]) != "nice" || got[1] != "-n" || got[2] != "10" || got[3] != "/usr/sbin/debootstrap" {
 		t.Fatalf("command line %v", got)
+	}
+}
+
+// A go too old to fetch the toolchain MinIO asks for is as good as none, and
+// the message says what was found.
+func TestImagesNeedsOldGo(t *testing.T) {
+	h := fakeHost(0, map[string]string{"go": "/usr/bin/go"})
+	for _, c := range []struct {
+		v    string
+		ok   bool
+		says string
+	}{
+		{"go1.19.8", false, "/usr/bin/go is go1.19.8, older than 1.21"},
+		{"go1.21.0", true, ""},
+		{"go1.24.8", true, ""},
+		{"", false, "does not say its version"},
+	} {
+		h.goVersion = func(string) (string, error) { return c.v, nil }
+		m := h.missing(imgRecipeNeeds, []Role{RoleMinIO})
+		if c.ok != (len(m) == 0) {
+			t.Fatalf("go %q: missing %+v", c.v, m)
+		}
+		if !c.ok && (!strings.Contains(m[0].Fix, c.says) || !strings.Contains(m[0].Fix, "go.dev/dl")) {
+			t.Fatalf("go %q: fix %q", c.v, m[0].Fix)
+		}
 	}
 }
