@@ -18,7 +18,7 @@ all: build
 # The binary is also the app image (FROM scratch). CGO_ENABLED=0 makes it
 # static, so the image is the binary alone; a dynamically linked one (plain
 # `go build` or `go install`) works too: its image then carries the loader and
-# the shared libraries the binary needs (testenv/images/elfdeps.go).
+# the shared libraries the binary needs (testenv/images/elfdeps).
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/firedrill
 

@@ -17,5 +17,9 @@
 //
 // The recipes themselves (Dockerfiles, the Postgres entrypoint) are embedded
 // from recipes/; recipes.go turns them and their inputs into a hash that names
-// the image.
+// the image. needs.go declares what each recipe needs on the host and checks it
+// before any build starts; concurrent.go runs the builds at once. Subpackages:
+// rootfs (the Debian root filesystems of the debootstrap recipes) and elfdeps
+// (whether a binary runs FROM scratch, and the loader and libraries it needs
+// when it is dynamically linked).
 package images

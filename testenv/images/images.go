@@ -18,6 +18,8 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
+
+	"github.com/firedrill/firedrill/testenv/images/rootfs"
 )
 
 // Role is the part an image plays in a drill environment.
@@ -574,7 +576,7 @@ func (im *Images) build(ctx context.Context, r *imgRecipe, force bool) (Image, e
 	// uses <role>-* directories, so they are ours to remove.
 	if old, _ := filepath.Glob(filepath.Join(tmpRoot, string(r.role)+"-*")); len(old) > 0 {
 		for _, dir := range old {
-			if err := imgRemoveBuildDir(dir); err != nil {
+			if err := rootfs.RemoveDir(dir); err != nil {
 				im.log().Warn("cannot remove old build directory", "dir", dir, "err", err)
 			}
 		}
@@ -584,7 +586,7 @@ func (im *Images) build(ctx context.Context, r *imgRecipe, force bool) (Image, e
 		return Image{}, fmt.Errorf("build %s image: %w", r.role, err)
 	}
 	defer func() {
-		if err := imgRemoveBuildDir(tmp); err != nil {
+		if err := rootfs.RemoveDir(tmp); err != nil {
 			im.log().Warn("cannot remove build directory", "dir", tmp, "err", err)
 		}
 	}()

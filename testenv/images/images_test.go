@@ -13,9 +13,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/firedrill/firedrill/testenv/images/elfdeps"
+	"github.com/firedrill/firedrill/testenv/images/internal/tinybin"
 )
 
 func TestImagesRecipeHashStableAndSensitive(t *testing.T) {
@@ -186,44 +188,6 @@ func TestImagesOfficial(t *testing.T) {
 	}
 }
 
-func TestImagesDebianMirror(t *testing.T) {
-	root := t.TempDir()
-	if got := imgDebianMirrorFrom(root, "bookworm"); got != imgDefaultMirror {
-		t.Fatalf("no sources: %q", got)
-	}
-	d := filepath.Join(root, "etc/apt/sources.list.d")
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(d, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("debian.sources", `Types: deb
-URIs: http://security.example/debian-security
-Suites: bookworm-security
-Components: main
-
-Types: deb
-# a comment
-URIs: http://mirror.example/debian/
-Suites: bookworm bookworm-updates
-Components: main
-`)
-	write("other.list", "deb [arch=amd64] https://packages.example/apt stable main\n")
-	if got := imgDebianMirrorFrom(root, "bookworm"); got != "http://mirror.example/debian" {
-		t.Fatalf("deb822: %q", got)
-	}
-	if err := os.WriteFile(filepath.Join(root, "etc/apt/sources.list"),
-		[]byte("# deb http://old.example/debian bookworm main\ndeb [signed-by=/x.gpg] http://list.example/debian bookworm main\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got := imgDebianMirrorFrom(root, "bookworm"); got != "http://list.example/debian" {
-		t.Fatalf("one-line: %q", got)
-	}
-}
-
 // buildStaticTestBinary compiles a tiny static program printing msg.
 func buildStaticTestBinary(t *testing.T, msg string) string {
 	t.Helper()
@@ -235,26 +199,11 @@ func buildTestBinary(t *testing.T, msg, cgo string) string {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go toolchain")
 	}
-	dir := t.TempDir()
-	src := "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() { fmt.Println(\"" + msg + "\", os.Args[1:]) }\n"
-	if cgo == "1" {
-		// os/user with cgo links libc dynamically.
-		src = "package main\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc main() { C.puts(C.CString(\"" + msg + "\")) }\n"
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+	bin, err := tinybin.Build(t.TempDir(), msg, cgo == "1")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module tiny\n\ngo 1.22\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "tiny")
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo, "GOOS=linux", "GOFLAGS=", "GOWORK=off")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build (CGO_ENABLED=%s): %v\n%s", cgo, err, b)
-	}
-	return out
+	return bin
 }
 
 func TestImagesStaticBinary(t *testing.T) {
@@ -280,104 +229,12 @@ func TestImagesStaticBinary(t *testing.T) {
 	if err := StaticBinary(script); err == nil {
 		t.Fatal("a shell script passed as a static binary")
 	}
-	if err := imgStaticBinary(static, "arm64"); err == nil || !strings.Contains(err.Error(), "GOARCH=arm64") {
+	if err := elfdeps.Static(static, "arm64", imgStaticHint); err == nil || !strings.Contains(err.Error(), "GOARCH=arm64") {
 		t.Fatalf("wrong architecture: %v", err)
 	}
 	if err := StaticBinary(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Fatal("missing file passed")
 	}
-}
-
-func TestImagesRootfsSkip(t *testing.T) {
-	cases := []struct {
-		rel   string
-		dir   bool
-		wants bool
-	}{
-		{"dev/null", false, true},
-		{"dev", true, false},
-		{"proc/self", true, true},
-		{"var/cache/apt/archives/bash_5.2_amd64.deb", false, true},
-		{"var/cache/apt/archives/partial", true, false},
-		{"var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease", false, true},
-		{"usr/share/doc/bash/README", false, true},
-		{"usr/share/doc/bash/copyright", false, false},
-		{"usr/share/doc/bash", true, false},
-		{"usr/share/man/man1/ls.1.gz", false, true},
-		{"usr/lib/postgresql/15/bin/postgres", false, false},
-		{"etc/passwd", false, false},
-	}
-	for _, c := range cases {
-		if got := imgRootfsSkip(c.rel, c.dir); got != c.wants {
-			t.Errorf("imgRootfsSkip(%q, %v) = %v", c.rel, c.dir, got)
-		}
-	}
-}
-
-func TestImagesRootfsTar(t *testing.T) {
-	root := t.TempDir()
-	mk := func(p, data string) {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mk("etc/passwd", "root:x:0:0::/root:/bin/bash\n")
-	mk("usr/bin/a", "binary")
-	mk("usr/share/doc/x/README", "skip me")
-	mk("dev/null", "not a device here")
-	if err := os.Link(filepath.Join(root, "usr/bin/a"), filepath.Join(root, "usr/bin/b")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("usr/bin", filepath.Join(root, "bin")); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := imgWriteRootfsTar(&buf, root); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]*tar.Header{}
-	tr := tar.NewReader(&buf)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[h.Name] = h
-	}
-	for _, want := range []string{"etc/passwd", "usr/bin/a", "usr/bin/b", "bin", "dev/", "usr/share/doc/x/"} {
-		if got[want] == nil {
-			t.Errorf("missing %s in %v", want, keys(got))
-		}
-	}
-	for _, not := range []string{"usr/share/doc/x/README", "dev/null"} {
-		if got[not] != nil {
-			t.Errorf("%s should be skipped", not)
-		}
-	}
-	if h := got["usr/bin/b"]; h != nil && h.Typeflag != tar.TypeLink && got["usr/bin/a"].Typeflag != tar.TypeLink {
-		t.Errorf("hard link not kept")
-	}
-	if h := got["bin"]; h != nil && (h.Typeflag != tar.TypeSymlink || h.Linkname != "usr/bin") {
-		t.Errorf("symlink: %+v", h)
-	}
-	if h := got["etc/passwd"]; h != nil && (h.Uname != "" || h.Uid != os.Getuid()) {
-		t.Errorf("owner: uid %d uname %q", h.Uid, h.Uname)
-	}
-}
-
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 func TestImagesContextTar(t *testing.T) {
@@ -481,15 +338,6 @@ func TestImagesLockExcludesAndHonoursContext(t *testing.T) {
 	}
 }
 
-func TestImagesUnescapeMount(t *testing.T) {
-	if got := imgUnescapeMount(`/tmp/a\040b/c`); got != "/tmp/a b/c" {
-		t.Fatalf("%q", got)
-	}
-	if got := imgUnescapeMount(`/x\`); got != `/x\` {
-		t.Fatalf("%q", got)
-	}
-}
-
 func TestImagesResolveUnknownRole(t *testing.T) {
 	im := NewImages(nil, WithProgress(io.Discard))
 	if _, err := im.Resolve(context.Background(), Role("redis"), ""); err == nil {
@@ -500,39 +348,5 @@ func TestImagesResolveUnknownRole(t *testing.T) {
 	}
 	if got := Roles(); len(got) != 4 || got[0] != RolePostgres {
 		t.Fatalf("roles %v", got)
-	}
-}
-
-// A build directory with a mount inside (debootstrap killed mid-way leaves the
-// host's devices bind-mounted there) is removed without touching what is mounted.
-func TestImagesRemoveBuildDirUnmounts(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		t.Skip("needs root on linux")
-	}
-	host := t.TempDir()
-	sentinel := filepath.Join(host, "keep-me")
-	if err := os.WriteFile(sentinel, []byte("host data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	build := filepath.Join(t.TempDir(), "build dir") // a space: mountinfo escapes it
-	target := filepath.Join(build, "rootfs", "dev")
-	if err := os.MkdirAll(target, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount(host, target, "", syscall.MS_BIND, ""); err != nil {
-		t.Skipf("cannot bind mount here: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(target, syscall.MNT_DETACH) })
-	if m, err := imgMountsUnder(build); err != nil || len(m) != 1 || m[0] != target {
-		t.Fatalf("mounts under %s: %v %v", build, m, err)
-	}
-	if err := imgRemoveBuildDir(build); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(sentinel); err != nil {
-		t.Fatalf("the mounted directory's content was removed: %v", err)
-	}
-	if _, err := os.Stat(build); !os.IsNotExist(err) {
-		t.Fatalf("build dir still there: %v", err)
 	}
 }

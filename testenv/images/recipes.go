@@ -6,18 +6,15 @@ package images
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
-	"debug/elf"
 	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -30,6 +27,9 @@ import (
 
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/client"
+
+	"github.com/firedrill/firedrill/testenv/images/elfdeps"
+	"github.com/firedrill/firedrill/testenv/images/rootfs"
 )
 
 //go:embed recipes
@@ -41,8 +41,6 @@ const (
 	imgRecipeFormat = "1"
 	// imgDebianSuite is the Debian release of the debootstrap recipes.
 	imgDebianSuite = "bookworm"
-	// imgDefaultMirror is used when the host's apt sources name no bookworm mirror.
-	imgDefaultMirror = "http://deb.debian.org/debian"
 	// imgMinIOModule and imgMinIOVersion pin MinIO: the last published module
 	// version, whose go.mod has no replace directives, so `go install` works.
 	imgMinIOModule  = "github.com/minio/minio"
@@ -156,7 +154,7 @@ func (im *Images) recipe(role Role) (*imgRecipe, error) {
 func (im *Images) debootstrapRecipe(role Role, version string, packages []string, about string, files ...string) (*imgRecipe, error) {
 	mirror := im.mirror
 	if mirror == "" {
-		mirror = imgDebianMirrorFrom("/", imgDebianSuite)
+		mirror = rootfs.DebianMirror("/", imgDebianSuite)
 	}
 	r := &imgRecipe{role: role, version: version, about: about, packages: packages, mirror: mirror}
 	r.baseHash = imgRecipeHash(
@@ -167,7 +165,7 @@ func (im *Images) debootstrapRecipe(role Role, version string, packages []string
 		imgHashInput{"mirror", mirror},
 		imgHashInput{"arch", runtime.GOARCH},
 		imgHashInput{"packages", strings.Join(packages, ",")},
-		imgHashInput{"rootfs-filter", imgRootfsFilterVersion},
+		imgHashInput{"rootfs-filter", rootfs.FilterVersion},
 	)
 	r.baseTag = imgBaseTag(role, r.baseHash)
 	inputs := []imgHashInput{{"role", string(role)}, {"base", r.baseHash}}
@@ -248,10 +246,10 @@ func imgAppRecipe(binary string) (*imgRecipe, error) {
 	if binary == "" {
 		return nil, errors.New("no firedrill binary for the app image (WithAppBinary)")
 	}
-	if err := imgCheckELF(binary, runtime.GOARCH, imgAppHint); err != nil {
+	if err := elfdeps.Check(binary, runtime.GOARCH, imgAppHint); err != nil {
 		return nil, err
 	}
-	deps, err := imgResolveDeps(binary, imgLibSearchDirs("/", runtime.GOARCH))
+	deps, err := elfdeps.Resolve(binary, elfdeps.SearchDirs("/", runtime.GOARCH))
 	if err != nil {
 		return nil, fmt.Errorf("app image: the shared libraries of %s: %w", binary, err)
 	}
@@ -335,153 +333,18 @@ func imgFileSHA256(name string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// imgDebianMirrorFrom returns the first http(s) mirror the apt sources under
-// root list for suite itself (not suite-updates or suite-security), in either
-// format (one-line .list or deb822 .sources), or the default mirror. Using the
-// host's mirror respects a local proxy or mirror the machine is set up with.
-func imgDebianMirrorFrom(root, suite string) string {
-	files := []string{filepath.Join(root, "etc/apt/sources.list")}
-	for _, pattern := range []string{"*.list", "*.sources"} {
-		m, _ := filepath.Glob(filepath.Join(root, "etc/apt/sources.list.d", pattern))
-		files = append(files, m...)
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		var uri string
-		if strings.HasSuffix(f, ".sources") {
-			uri = imgMirrorDeb822(string(data), suite)
-		} else {
-			uri = imgMirrorOneLine(string(data), suite)
-		}
-		if uri != "" {
-			return strings.TrimRight(uri, "/")
-		}
-	}
-	return imgDefaultMirror
-}
-
-func imgIsHTTP(uri string) bool {
-	return strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://")
-}
-
-func imgMirrorOneLine(data, suite string) string {
-	for line := range strings.Lines(data) {
-		line, _, _ = strings.Cut(line, "#")
-		fields := strings.Fields(line)
-		if len(fields) < 3 || fields[0] != "deb" {
-			continue
-		}
-		fields = fields[1:]
-		if strings.HasPrefix(fields[0], "[") { // [ option=value ... ]
-			for len(fields) > 0 && !strings.HasSuffix(fields[0], "]") {
-				fields = fields[1:]
-			}
-			if len(fields) > 0 {
-				fields = fields[1:]
-			}
-		}
-		if len(fields) >= 2 && imgIsHTTP(fields[0]) && fields[1] == suite {
-			return fields[0]
-		}
-	}
-	return ""
-}
-
-func imgMirrorDeb822(data, suite string) string {
-	for _, stanza := range strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n\n") {
-		fields := map[string]string{}
-		for line := range strings.Lines(stanza) {
-			line = strings.TrimSpace(line)
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			k, v, ok := strings.Cut(line, ":")
-			if ok {
-				fields[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-			}
-		}
-		if !slices.Contains(strings.Fields(fields["types"]), "deb") ||
-			!slices.Contains(strings.Fields(fields["suites"]), suite) ||
-			strings.EqualFold(fields["enabled"], "no") {
-			continue
-		}
-		for _, uri := range strings.Fields(fields["uris"]) {
-			if imgIsHTTP(uri) {
-				return uri
-			}
-		}
-	}
-	return ""
-}
-
 // StaticBinary returns nil if path is a statically linked linux ELF executable for
 // the architecture firedrill runs on (amd64 here), which a FROM scratch image can
 // run: no program interpreter (PT_INTERP) and no shared libraries. Otherwise it
 // says what is wrong and how to build one.
 func StaticBinary(path string) error {
-	return imgStaticBinary(path, runtime.GOARCH)
-}
-
-var imgELFMachine = map[string]elf.Machine{
-	"amd64":   elf.EM_X86_64,
-	"arm64":   elf.EM_AARCH64,
-	"386":     elf.EM_386,
-	"arm":     elf.EM_ARM,
-	"riscv64": elf.EM_RISCV,
-	"ppc64le": elf.EM_PPC64,
-	"s390x":   elf.EM_S390,
+	return elfdeps.Static(path, runtime.GOARCH, imgStaticHint)
 }
 
 const (
 	imgStaticHint = "build it with CGO_ENABLED=0 (e.g. `make build`, or `CGO_ENABLED=0 go build ./cmd/firedrill`)"
 	imgAppHint    = "build it for this machine (e.g. `make build`, or `go build ./cmd/firedrill`)"
 )
-
-// imgCheckELF returns nil if path is a linux ELF executable for goarch.
-func imgCheckELF(path, goarch, hint string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return fmt.Errorf("%s is not a linux executable (%v); %s", path, err, hint)
-	}
-	defer f.Close()
-	if want, ok := imgELFMachine[goarch]; ok && f.Machine != want {
-		return fmt.Errorf("%s is built for %s, not linux/%s; %s with GOOS=linux GOARCH=%s",
-			path, f.Machine, goarch, hint, goarch)
-	}
-	if f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX {
-		return fmt.Errorf("%s is built for %s, not linux; %s with GOOS=linux", path, f.OSABI, hint)
-	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return fmt.Errorf("%s is not an executable (%s)", path, f.Type)
-	}
-	return nil
-}
-
-func imgStaticBinary(path, goarch string) error {
-	if err := imgCheckELF(path, goarch, imgStaticHint); err != nil {
-		return err
-	}
-	f, err := elf.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			interp, _ := io.ReadAll(io.LimitReader(p.Open(), 256))
-			return fmt.Errorf("%s is dynamically linked (interpreter %s) and cannot run in a FROM scratch image; %s",
-				path, strings.TrimRight(string(interp), "\x00"), imgStaticHint)
-		}
-	}
-	if libs, err := f.ImportedLibraries(); err == nil && len(libs) > 0 {
-		return fmt.Errorf("%s needs shared libraries (%s) and cannot run in a FROM scratch image; %s",
-			path, strings.Join(libs, ", "), imgStaticHint)
-	}
-	return nil
-}
 
 // ---- debootstrap recipes (postgres, nettools) ----
 
@@ -513,7 +376,7 @@ func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string)
 		return err
 	}
 	bin := im.host.find(needDebootstrap)
-	rootfs := filepath.Join(tmp, "rootfs")
+	rootDir := filepath.Join(tmp, "rootfs")
 	args := []string{"--variant=minbase", "--include=" + strings.Join(r.packages, ",")}
 	debs := filepath.Join(im.cacheDir, "debs")
 	if imgDebootstrapHasCacheDir(ctx, bin) {
@@ -523,7 +386,7 @@ func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string)
 		// The postgres and nettools recipes share downloaded packages.
 		args = append(args, "--cache-dir="+debs)
 	}
-	args = append(args, imgDebianSuite, rootfs, r.mirror)
+	args = append(args, imgDebianSuite, rootDir, r.mirror)
 
 	// debootstrap writes into the shared .deb cache without locking: one at a time.
 	unlock, err := im.lock(ctx, "debootstrap", "another debootstrap")
@@ -540,11 +403,11 @@ func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string)
 	}
 	// debootstrap unmounts what it mounted in the target; make sure, because the
 	// tar below must not descend into the host's /proc, /sys or /dev.
-	if err := imgUnmountUnder(rootfs); err != nil {
+	if err := rootfs.UnmountUnder(rootDir); err != nil {
 		return err
 	}
 	return im.step(ctx, "import root filesystem", func() error {
-		return im.importRootfs(ctx, r, rootfs)
+		return im.importRootfs(ctx, r, rootDir)
 	})
 }
 
@@ -553,12 +416,12 @@ func imgDebootstrapHasCacheDir(ctx context.Context, bin string) bool {
 	return bytes.Contains(out, []byte("--cache-dir"))
 }
 
-// importRootfs streams rootfs as a tar to the daemon's image import.
-func (im *Images) importRootfs(ctx context.Context, r *imgRecipe, rootfs string) error {
+// importRootfs streams rootDir as a tar to the daemon's image import.
+func (im *Images) importRootfs(ctx context.Context, r *imgRecipe, rootDir string) error {
 	pr, pw := io.Pipe()
 	tarErr := make(chan error, 1)
 	go func() {
-		err := imgWriteRootfsTar(pw, rootfs)
+		err := rootfs.WriteTar(pw, rootDir)
 		pw.CloseWithError(err)
 		tarErr <- err
 	}()
@@ -590,116 +453,6 @@ func (im *Images) importRootfs(ctx context.Context, r *imgRecipe, rootfs string)
 		return imgDaemon(fmt.Errorf("import root filesystem: %w", err))
 	}
 	return nil
-}
-
-// imgRootfsFilterVersion is part of the base hash: change it with imgRootfsSkip.
-const imgRootfsFilterVersion = "1"
-
-// imgRootfsSkip reports whether the rootfs entry rel (slash-separated, relative)
-// stays out of the image: what debootstrap leaves behind for its own use (the
-// downloaded packages and index files, about 150 MB), documentation (keeping
-// copyright notices), the contents of the pseudo-filesystems Docker provides at
-// run time, and temporary files.
-func imgRootfsSkip(rel string, isDir bool) bool {
-	dir, base := path.Split(rel)
-	dir = strings.TrimSuffix(dir, "/")
-	switch dir {
-	case "dev", "proc", "sys", "tmp", "var/tmp":
-		return true
-	case "var/cache/apt/archives":
-		return !isDir && strings.HasSuffix(base, ".deb")
-	case "var/cache/apt":
-		return !isDir && strings.HasSuffix(base, ".bin")
-	case "var/lib/apt/lists":
-		return !isDir
-	}
-	for _, docs := range []string{"usr/share/doc/", "usr/share/man/", "usr/share/info/"} {
-		if strings.HasPrefix(rel, docs) && !isDir {
-			return base != "copyright"
-		}
-	}
-	return false
-}
-
-// imgWriteRootfsTar writes root as a tar with numeric owners, keeping hard links,
-// symlinks and special files (sockets aside). Extended attributes (file
-// capabilities) are not carried over: none of the recipes' packages relies on
-// them (iputils' ping, which does, is not installed).
-func imgWriteRootfsTar(w io.Writer, root string) error {
-	tw := tar.NewWriter(w)
-	links := map[[2]uint64]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if imgRootfsSkip(rel, d.IsDir()) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if info.Mode()&fs.ModeSocket != 0 {
-			return nil
-		}
-		link := ""
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		hdr.Name = rel
-		if d.IsDir() {
-			hdr.Name += "/"
-		}
-		// Owners are numeric ids of the rootfs, not names of the host's users.
-		hdr.Uname, hdr.Gname = "", ""
-		hdr.AccessTime, hdr.ChangeTime = time.Time{}, time.Time{}
-		if st, ok := info.Sys().(*syscall.Stat_t); ok {
-			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-			if info.Mode().IsRegular() && st.Nlink > 1 {
-				key := [2]uint64{uint64(st.Dev), uint64(st.Ino)}
-				if first, ok := links[key]; ok {
-					hdr.Typeflag = tar.TypeLink
-					hdr.Linkname = first
-					hdr.Size = 0
-				} else {
-					links[key] = rel
-				}
-			}
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if hdr.Typeflag == tar.TypeReg {
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, f)
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("%s: %w", rel, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
 }
 
 // ---- minio ----
@@ -918,103 +671,4 @@ func imgLowPriority(name string, args []string) []string {
 		return append([]string{name}, args...)
 	}
 	return append([]string{nice, "-n", "10", name}, args...)
-}
-
-// imgMountsUnder lists the mount points at or below dir (deepest first).
-func imgMountsUnder(dir string) ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil // not linux: nothing mounts under our directories
-		}
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := imgUnescapeMount(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
-		}
-	}
-	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out, sc.Err()
-}
-
-// imgUnescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func imgUnescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, ok := imgOctal(s[i+1 : i+4]); ok {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func imgOctal(s string) (byte, bool) {
-	if len(s) != 3 {
-		return 0, false
-	}
-	v := 0
-	for _, c := range s {
-		if c < '0' || c > '7' {
-			return 0, false
-		}
-		v = v*8 + int(c-'0')
-	}
-	return byte(v), v < 256
-}
-
-// imgUnmountUnder detaches every mount at or below dir. debootstrap bind-mounts
-// host devices into its target when it runs in a container, and a debootstrap
-// killed by Ctrl-C leaves them mounted: removing the directory would then delete
-// the host's /dev entries.
-func imgUnmountUnder(dir string) error {
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real
-	} else if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
-	mounts, err := imgMountsUnder(dir)
-	if err != nil {
-		return err
-	}
-	for _, m := range mounts {
-		_ = imgUnmount(m)
-	}
-	left, err := imgMountsUnder(dir)
-	if err != nil {
-		return err
-	}
-	if len(left) > 0 {
-		return fmt.Errorf("%s is still mounted", left[0])
-	}
-	return nil
-}
-
-// imgRemoveBuildDir removes a build directory, but never through a mount point.
-func imgRemoveBuildDir(dir string) error {
-	if err := imgUnmountUnder(dir); err != nil {
-		return fmt.Errorf("not removing %s: %w", dir, err)
-	}
-	return os.RemoveAll(dir)
 }

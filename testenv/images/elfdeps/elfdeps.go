@@ -1,10 +1,9 @@
-package images
-
-// A dynamically linked firedrill (go build with cgo on, the default) still
-// makes an app image: the image gets the binary's program interpreter and every
-// shared library it needs, as the host's dynamic loader would find them, at the
-// same paths. The image's loader has no ld.so.cache, so LD_LIBRARY_PATH names
-// their directories.
+// Package elfdeps finds what a dynamically linked linux executable needs at run
+// time: its program interpreter and, recursively, every shared library, as the
+// host's dynamic loader would find them. Package images copies them into the app
+// image, so that a firedrill built with cgo on (plain go build, the default)
+// runs FROM scratch too.
+package elfdeps
 
 import (
 	"bufio"
@@ -19,9 +18,9 @@ import (
 	"strings"
 )
 
-// imgMultiarch is Debian's multiarch triplet per GOARCH: the first place its
+// multiarch is Debian's multiarch triplet per GOARCH: the first place its
 // loader looks.
-var imgMultiarch = map[string]string{
+var multiarch = map[string]string{
 	"amd64":   "x86_64-linux-gnu",
 	"arm64":   "aarch64-linux-gnu",
 	"386":     "i386-linux-gnu",
@@ -31,12 +30,12 @@ var imgMultiarch = map[string]string{
 	"s390x":   "s390x-linux-gnu",
 }
 
-// imgLibSearchDirs returns where the host's loader finds libraries by default:
+// SearchDirs returns where the host's loader finds libraries by default:
 // the directories ld.so.conf lists (what ld.so.cache is made from), then the
 // standard ones. root is "/" except in tests.
-func imgLibSearchDirs(root, goarch string) []string {
-	dirs := imgLDSoConf(filepath.Join(root, "etc/ld.so.conf"), root, 0)
-	if t := imgMultiarch[goarch]; t != "" {
+func SearchDirs(root, goarch string) []string {
+	dirs := ldSoConf(filepath.Join(root, "etc/ld.so.conf"), root, 0)
+	if t := multiarch[goarch]; t != "" {
 		dirs = append(dirs, "/lib/"+t, "/usr/lib/"+t)
 	}
 	dirs = append(dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib")
@@ -49,10 +48,10 @@ func imgLibSearchDirs(root, goarch string) []string {
 	return out
 }
 
-// imgLDSoConf reads an ld.so.conf: one directory a line, `include GLOB` for
+// ldSoConf reads an ld.so.conf: one directory a line, `include GLOB` for
 // more files, comments with #. Anything fancier (hwcap lines) is ignored: the
 // standard directories follow anyway.
-func imgLDSoConf(file, root string, depth int) []string {
+func ldSoConf(file, root string, depth int) []string {
 	f, err := os.Open(file)
 	if err != nil || depth > 4 {
 		return nil
@@ -73,7 +72,7 @@ func imgLDSoConf(file, root string, depth int) []string {
 			matches, _ := filepath.Glob(filepath.Join(root, pattern))
 			slices.Sort(matches)
 			for _, m := range matches {
-				dirs = append(dirs, imgLDSoConf(m, root, depth+1)...)
+				dirs = append(dirs, ldSoConf(m, root, depth+1)...)
 			}
 		case path.IsAbs(line) && !strings.ContainsAny(line, " \t"):
 			dirs = append(dirs, path.Clean(line))
@@ -82,8 +81,8 @@ func imgLDSoConf(file, root string, depth int) []string {
 	return dirs
 }
 
-// imgDynDeps is what a dynamically linked executable needs at run time.
-type imgDynDeps struct {
+// Deps is what a dynamically linked executable needs at run time.
+type Deps struct {
 	// Interp is the program interpreter (PT_INTERP), "" for a static binary.
 	Interp string
 	// Libs are the shared libraries, as paths the loader finds them at, in the
@@ -92,7 +91,7 @@ type imgDynDeps struct {
 }
 
 // Files returns the interpreter and the libraries: what the image must hold.
-func (d imgDynDeps) Files() []string {
+func (d Deps) Files() []string {
 	if d.Interp == "" {
 		return slices.Clone(d.Libs)
 	}
@@ -106,7 +105,7 @@ func (d imgDynDeps) Files() []string {
 }
 
 // LibDirs returns the directories of the libraries, each once, for LD_LIBRARY_PATH.
-func (d imgDynDeps) LibDirs() []string {
+func (d Deps) LibDirs() []string {
 	var out []string
 	for _, l := range d.Libs {
 		if dir := path.Dir(l); !slices.Contains(out, dir) {
@@ -116,30 +115,30 @@ func (d imgDynDeps) LibDirs() []string {
 	return out
 }
 
-// imgResolveDeps finds the interpreter and, recursively, every DT_NEEDED
+// Resolve finds the interpreter and, recursively, every DT_NEEDED
 // library of binary, searching as the loader does: the requesting object's
 // DT_RPATH (when it has no DT_RUNPATH), its DT_RUNPATH, then dirs. A library of
 // another class or machine in a search directory (a 32-bit one in /usr/lib) is
 // passed over, as the loader does.
-func imgResolveDeps(binary string, dirs []string) (imgDynDeps, error) {
+func Resolve(binary string, dirs []string) (Deps, error) {
 	f, err := elf.Open(binary)
 	if err != nil {
-		return imgDynDeps{}, err
+		return Deps{}, err
 	}
 	defer f.Close()
-	var deps imgDynDeps
+	var deps Deps
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
 			b, err := io.ReadAll(io.LimitReader(p.Open(), 4096))
 			if err != nil {
-				return imgDynDeps{}, fmt.Errorf("%s: read interpreter: %w", binary, err)
+				return Deps{}, fmt.Errorf("%s: read interpreter: %w", binary, err)
 			}
 			deps.Interp = strings.TrimRight(string(b), "\x00")
 		}
 	}
 	if deps.Interp != "" {
 		if _, err := os.Stat(deps.Interp); err != nil {
-			return imgDynDeps{}, fmt.Errorf("%s needs the interpreter %s: %w", binary, deps.Interp, err)
+			return Deps{}, fmt.Errorf("%s needs the interpreter %s: %w", binary, deps.Interp, err)
 		}
 	}
 
@@ -160,14 +159,14 @@ func imgResolveDeps(binary string, dirs []string) (imgDynDeps, error) {
 		obj := queue[i]
 		needed, err := obj.file.DynString(elf.DT_NEEDED)
 		if err != nil {
-			return imgDynDeps{}, fmt.Errorf("%s: %w", obj.path, err)
+			return Deps{}, fmt.Errorf("%s: %w", obj.path, err)
 		}
-		search := imgObjectSearchPath(obj.file, obj.path)
+		search := objectSearchPath(obj.file, obj.path)
 		search = append(search, dirs...)
 		for _, name := range needed {
-			found, lib, err := imgFindLib(name, search, f)
+			found, lib, err := findLib(name, search, f)
 			if err != nil {
-				return imgDynDeps{}, fmt.Errorf("%s needs %s: %w", obj.path, name, err)
+				return Deps{}, fmt.Errorf("%s needs %s: %w", obj.path, name, err)
 			}
 			if seen[found] {
 				lib.Close()
@@ -181,9 +180,9 @@ func imgResolveDeps(binary string, dirs []string) (imgDynDeps, error) {
 	return deps, nil
 }
 
-// imgObjectSearchPath is an object's own DT_RPATH or DT_RUNPATH, $ORIGIN
+// objectSearchPath is an object's own DT_RPATH or DT_RUNPATH, $ORIGIN
 // expanded.
-func imgObjectSearchPath(f *elf.File, file string) []string {
+func objectSearchPath(f *elf.File, file string) []string {
 	runpath, _ := f.DynString(elf.DT_RUNPATH)
 	list := runpath
 	if len(runpath) == 0 {
@@ -205,9 +204,9 @@ func imgObjectSearchPath(f *elf.File, file string) []string {
 	return out
 }
 
-// imgFindLib looks name up in dirs (or takes it as a path when it has a slash)
+// findLib looks name up in dirs (or takes it as a path when it has a slash)
 // and returns the first file of want's class and machine.
-func imgFindLib(name string, dirs []string, want *elf.File) (string, *elf.File, error) {
+func findLib(name string, dirs []string, want *elf.File) (string, *elf.File, error) {
 	candidates := []string{name}
 	if !strings.Contains(name, "/") {
 		candidates = candidates[:0]

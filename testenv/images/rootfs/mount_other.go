@@ -1,11 +1,11 @@
 //go:build !linux
 
-package images
+package rootfs
 
 import "errors"
 
-// imgUnmount: only linux builds root filesystems (debootstrap), so nothing else
+// unmount: only linux builds root filesystems (debootstrap), so nothing else
 // mounts under the build directories.
-func imgUnmount(path string) error {
+func unmount(path string) error {
 	return errors.New("unmount " + path + ": not supported on this system")
 }
