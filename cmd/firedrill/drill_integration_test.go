@@ -273,19 +273,13 @@ func TestIntegrationInterrupt(t *testing.T) {
 		sig           syscall.Signal
 		env           []string
 	}{
-		{"image build", "building image app", 0, syscall.SIGINT, []string{"FIREDRILL_APP_BINARY=" + rebuilt}},
+		{"image build", "[app] building image", 0, syscall.SIGINT, []string{"FIREDRILL_APP_BINARY=" + rebuilt}},
 		{"environment start", "starting environment", 2 * time.Second, syscall.SIGINT, nil},
 		{"fault active", "fault kill", 300 * time.Millisecond, syscall.SIGTERM, nil},
 		{"read-back", "settling", 0, syscall.SIGINT, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			d := &liveDrill{out: t.TempDir()}
-			d.cmd = exec.Command(bin, "run", "--out", d.out, shortDrill)
-			d.cmd.Env = append(os.Environ(), c.env...)
-			d.cmd.Stdout, d.cmd.Stderr = &d.stdout, &d.stderr
-			if err := d.cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			d := startDrillEnv(t, c.env, shortDrill)
 			d.waitFor(t, c.waitFor)
 			time.Sleep(c.after)
 			runID := d.runID(t)
@@ -305,7 +299,9 @@ func runIDFrom(s string) string {
 	if !ok {
 		return ""
 	}
+	// "(run <id>, seed <n>)"
 	id, _, _ := strings.Cut(after, ")")
+	id, _, _ = strings.Cut(id, ",")
 	return id
 }
 

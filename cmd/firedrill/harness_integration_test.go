@@ -33,31 +33,53 @@ type liveDrill struct {
 	out    string
 	stdout syncBuffer
 	stderr syncBuffer
+	done   chan struct{} // closed when the process has exited
+	err    error         // what Wait returned
 }
 
 func startDrill(t *testing.T, args ...string) *liveDrill {
 	t.Helper()
-	d := &liveDrill{out: t.TempDir()}
+	return startDrillEnv(t, nil, args...)
+}
+
+// startDrillEnv starts `firedrill run --out <temp> args...` with env added
+// to the environment.
+func startDrillEnv(t *testing.T, env []string, args ...string) *liveDrill {
+	t.Helper()
+	d := &liveDrill{out: t.TempDir(), done: make(chan struct{})}
 	d.cmd = exec.Command(bin, append([]string{"run", "--out", d.out}, args...)...)
+	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = &d.stdout, &d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() {
+		d.err = d.cmd.Wait()
+		close(d.done)
+	}()
 	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
+		select {
+		case <-d.done:
+		default:
 			d.cmd.Process.Kill()
-			d.cmd.Wait()
+			<-d.done
 		}
 	})
 	return d
 }
 
-// waitFor waits until stderr contains s.
+// waitFor waits until stderr contains s; it fails when the drill ends
+// first.
 func (d *liveDrill) waitFor(t *testing.T, s string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for !strings.Contains(d.stderr.String(), s) {
-		if time.Now().After(deadline) || d.cmd.ProcessState != nil {
+		select {
+		case <-d.done:
+			t.Fatalf("the drill ended without %q:\n%s", s, d.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
 			t.Fatalf("never saw %q:\n%s", s, d.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -66,7 +88,8 @@ func (d *liveDrill) waitFor(t *testing.T, s string) {
 
 func (d *liveDrill) wait(t *testing.T) int {
 	t.Helper()
-	code := exitCode(t, d.cmd.Wait())
+	<-d.done
+	code := exitCode(t, d.err)
 	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, tail(d.stdout.String(), 30), tail(d.stderr.String(), 30))
 	return code
 }
