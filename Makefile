@@ -66,7 +66,7 @@ clean: build
 
 # Benchmarks: see docs/benchmarks.md for what they measure and the results.
 bench: docker-check
-	$(GO) test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./testenv/
+	$(GO) test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./testenv/...
 	$(GO) test -tags integration -run '^$$' -bench Drill -benchtime 5x -timeout 60m ./cmd/firedrill/
 
 fuzz:

@@ -535,7 +535,8 @@ func dockerClient(ctx context.Context) (*client.Client, error) {
 }
 
 // appBinary is the firedrill binary that becomes the app image: this very
-// executable, which must be static (make build does that).
+// executable, however it was linked (the app recipe carries the loader and
+// libraries of a dynamically linked one).
 func appBinary() (string, error) {
 	if p := os.Getenv("FIREDRILL_APP_BINARY"); p != "" {
 		return p, nil

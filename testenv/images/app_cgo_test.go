@@ -15,7 +15,7 @@ import (
 // hashes their content.
 func TestImagesAppRecipeOfCgoBinary(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("linux only")
+		t.Fatalf("firedrill's image recipes are for linux; this is %s", runtime.GOOS)
 	}
 	bin := buildTestBinary(t, "hello-cgo", "1")
 	r, err := imgAppRecipe(bin)

@@ -197,7 +197,7 @@ func buildStaticTestBinary(t *testing.T, msg string) string {
 func buildTestBinary(t *testing.T, msg, cgo string) string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go toolchain")
+		t.Fatalf("the test builds a tiny binary and needs the go toolchain: %v", err)
 	}
 	bin, err := tinybin.Build(t.TempDir(), msg, cgo == "1")
 	if err != nil {
@@ -208,7 +208,7 @@ func buildTestBinary(t *testing.T, msg, cgo string) string {
 
 func TestImagesStaticBinary(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("linux only")
+		t.Fatalf("firedrill's image recipes are for linux; this is %s", runtime.GOOS)
 	}
 	static := buildStaticTestBinary(t, "hello")
 	if err := StaticBinary(static); err != nil {

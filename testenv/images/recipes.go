@@ -647,7 +647,7 @@ func (im *Images) run(ctx context.Context, label, dir string, env []string, name
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = tail
 	cmd.Stderr = tail
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = toolProcAttr()
 	cmd.Cancel = func() error {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
