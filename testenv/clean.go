@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -89,7 +90,7 @@ func Clean(ctx context.Context, docker *client.Client, opts ...CleanOption) (Cle
 		if !ours(c.Labels) {
 			continue
 		}
-		if _, err := docker.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+		if err := removeContainer(ctx, docker, c.ID); err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", shortName(c.Names), err))
 			continue
 		}
@@ -128,6 +129,35 @@ func Clean(ctx context.Context, docker *client.Client, opts ...CleanOption) (Cle
 		}
 	}
 	return rep, errors.Join(errs...)
+}
+
+// removalWait bounds the wait for a removal someone else started.
+const removalWait = 30 * time.Second
+
+// removeContainer force-removes a container with its anonymous volumes. A
+// removal already under way is waited for rather than reported: the daemon
+// finishes a removal whose client died (a harness killed in its teardown),
+// and two cleans may meet on one container.
+func removeContainer(ctx context.Context, docker *client.Client, id string) error {
+	_, err := docker.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	if err == nil || isNotFound(err) {
+		return nil
+	}
+	if !strings.Contains(err.Error(), "already in progress") {
+		return err
+	}
+	deadline := time.Now().Add(removalWait)
+	for time.Now().Before(deadline) {
+		if _, ierr := docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); isNotFound(ierr) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%w (still there after %s)", err, removalWait)
 }
 
 func shortName(names []string) string {
