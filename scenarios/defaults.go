@@ -50,7 +50,7 @@ func (s *Scenario) ApplyDefaults() {
 	d := s.applyDefaults()
 	if s.src != nil {
 		for p := range d {
-			s.src.defaulted[p] = true
+			s.src.Defaulted[p] = true
 		}
 	}
 }
@@ -59,7 +59,7 @@ func (s *Scenario) ApplyDefaults() {
 func (s *Scenario) applyDefaults() map[string]bool {
 	filled := map[string]bool{}
 	unset := func(path string, zero bool) bool {
-		if !zero || s.src.isPresent(path) {
+		if !zero || s.src.IsPresent(path) {
 			return false
 		}
 		filled[path] = true
@@ -138,7 +138,7 @@ func (s *Scenario) applyDefaults() map[string]bool {
 					continue
 				}
 				if fault.Action == ActionDiskFill && p.name == "percent" &&
-					(fault.Params.Size != "" || s.src.isPresent(path+".params.size")) {
+					(fault.Params.Size != "" || s.src.IsPresent(path+".params.size")) {
 					continue // disk-fill takes percent or size, and size is given
 				}
 				if unset(path+".params."+p.name, paramUnset(&fault.Params, p.name)) {

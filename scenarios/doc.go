@@ -54,7 +54,7 @@
 // test checks every field path is there), and add a broken case to
 // load_test.go. If the engine does not execute it yet, list it in
 // Unimplemented. A field type with its own scalar syntax implements
-// scalarDecoder, as Duration does. A new fault action is an entry in the
+// yamlpos.ScalarDecoder, as Duration does. A new fault action is an entry in the
 // actions table (actions.go); flip implemented when its injector lands. A
 // new built-in is a file in library/, whose name must match the file name.
 package scenarios

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // ParseDuration parses a scenario duration: a Go duration string such as
@@ -30,7 +32,7 @@ func parseDuration(value, tag string) (d Duration, msg, hint string) {
 		_, err := strconv.ParseFloat(v, 64)
 		bare = err == nil
 	} else if !bare {
-		return d, fmt.Sprintf("expected a duration such as 15s, got %s", describeTag(tag, value)), ""
+		return d, fmt.Sprintf("expected a duration such as 15s, got %s", yamlpos.DescribeTag(tag, value)), ""
 	}
 	if bare {
 		hint = "write a Go duration such as 15s, 1m30s or 500ms"
@@ -50,7 +52,7 @@ func parseDuration(value, tag string) (d Duration, msg, hint string) {
 				hint = fmt.Sprintf("days are not a unit: write %dh", 24*days)
 			}
 		}
-		return d, fmt.Sprintf("invalid duration %s", quoteValue(value)), hint
+		return d, fmt.Sprintf("invalid duration %s", yamlpos.QuoteValue(value)), hint
 	}
 	return Duration{Duration: x}, "", ""
 }
@@ -62,7 +64,7 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 // Duration with yaml directly; the scenario loader does not go through it.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a duration such as 15s, got %s", n.Line, describeNode(n))
+		return fmt.Errorf("line %d: expected a duration such as 15s, got %s", n.Line, yamlpos.DescribeNode(n))
 	}
 	x, msg, hint := parseDuration(n.Value, n.ShortTag())
 	if msg != "" {
@@ -85,8 +87,8 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// decodeScalar implements scalarDecoder for the scenario loader.
-func (d *Duration) decodeScalar(n *yaml.Node) (msg, hint string) {
+// DecodeScalar implements yamlpos.ScalarDecoder for the scenario loader.
+func (d *Duration) DecodeScalar(n *yaml.Node) (msg, hint string) {
 	x, msg, hint := parseDuration(n.Value, n.ShortTag())
 	if msg == "" {
 		*d = x
@@ -94,4 +96,6 @@ func (d *Duration) decodeScalar(n *yaml.Node) (msg, hint string) {
 	return msg, hint
 }
 
-func (Duration) expected() string { return "a duration such as 15s" }
+// Expected implements yamlpos.ScalarDecoder: the syntax, for "expected X"
+// messages.
+func (Duration) Expected() string { return "a duration such as 15s" }

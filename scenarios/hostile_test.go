@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // Hostile and absurd input: every case is refused with positions, and the
@@ -45,15 +47,15 @@ func loadErrors(t *testing.T, name, yaml string) Errors {
 
 func TestMergeKeyBombIsRefused(t *testing.T) {
 	yaml := mergeBomb(30, 10)
-	d := newDecoder("bomb.yaml")
+	d := yamlpos.NewDecoder("bomb.yaml", reflect.TypeFor[Scenario]())
 	root, perrs := parse("bomb.yaml", []byte(yaml))
 	if perrs != nil {
 		t.Fatal(perrs)
 	}
 	var s Scenario
-	d.decode(root, reflectValue(&s), "", "")
-	if d.visits > maxVisits+len(yaml) {
-		t.Errorf("decoding did %d units of work, the budget is %d", d.visits, maxVisits)
+	d.Decode(root, reflectValue(&s))
+	if d.Visits() > yamlpos.MaxVisits+len(yaml) {
+		t.Errorf("decoding did %d units of work, the budget is %d", d.Visits(), yamlpos.MaxVisits)
 	}
 	errs := loadErrors(t, "bomb.yaml", yaml)
 	found := false
@@ -355,9 +357,9 @@ func TestMapStrings(t *testing.T) {
 // Only aliases and merges draw on the budget: a large document written out
 // in full is not a bomb, and its problems are reported, not "too large".
 func TestLargePlainDocumentIsNotABomb(t *testing.T) {
-	regions := strings.Repeat("r, ", maxVisits)
+	regions := strings.Repeat("r, ", yamlpos.MaxVisits)
 	errs := loadErrors(t, "big.yaml", strings.Replace(base, "[east, west]", "["+regions+"east, west]", 1))
-	if len(errs) != 1 || !strings.Contains(errs[0].Msg, fmt.Sprintf("%d regions, but", maxVisits+2)) {
+	if len(errs) != 1 || !strings.Contains(errs[0].Msg, fmt.Sprintf("%d regions, but", yamlpos.MaxVisits+2)) {
 		t.Errorf("want the count of regions only, got\n%.500v", errs)
 	}
 }

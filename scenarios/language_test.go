@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // fullScenario uses every field of the language; it must load. Its line
@@ -218,7 +220,7 @@ func TestValidateDoesNotChangeTheScenario(t *testing.T) {
 }
 
 func TestActionTable(t *testing.T) {
-	params := structFields(reflect.TypeFor[Params]()).names
+	params := yamlpos.Fields(reflect.TypeFor[Params]()).Names
 	if !slices.Equal(params, paramNames) {
 		t.Errorf("paramNames %v, Params fields %v", paramNames, params)
 	}

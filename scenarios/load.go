@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // library holds the built-in scenarios, one per file, named by file name.
@@ -98,7 +100,7 @@ func readError(file string, err error) error {
 	if pe, ok := errors.AsType[*fs.PathError](err); ok {
 		msg = pe.Err.Error() // the path is already in File
 	}
-	return Errors{{File: file, Msg: "cannot read the scenario: " + msg, err: err}}
+	return Errors{yamlpos.WithCause(&Error{File: file, Msg: "cannot read the scenario: " + msg}, err)}
 }
 
 // LoadBytes is Load for a scenario already in memory; name stands for the
@@ -112,24 +114,24 @@ func readError(file string, err error) error {
 func LoadBytes(name string, data []byte) (*Scenario, error) {
 	root, errs := parse(name, data)
 	if errs != nil {
-		return nil, errs.err(0)
+		return nil, errs.Err(0)
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, Errors{{File: name, Line: root.Line, Col: root.Column,
-			Msg:  "a scenario is a mapping of fields, got " + describeNode(root),
+			Msg:  "a scenario is a mapping of fields, got " + yamlpos.DescribeNode(root),
 			Hint: "start with apiVersion: " + APIVersion}}
 	}
 	s := &Scenario{File: name}
-	d := newDecoder(name)
-	d.decode(root, reflect.ValueOf(s).Elem(), "", "")
-	if d.exhausted() {
+	d := yamlpos.NewDecoder(name, reflect.TypeFor[Scenario]())
+	d.Decode(root, reflect.ValueOf(s).Elem())
+	if d.Exhausted() {
 		// Half a scenario: checking it would report what was not read.
-		return nil, d.errs.err(d.more)
+		return nil, d.Errs.Err(d.More)
 	}
-	s.src = d.src
+	s.src = d.Src
 	s.ApplyDefaults()
-	errs = append(d.errs, s.validate(s.src.defaulted)...)
-	if err := errs.err(d.more); err != nil {
+	errs = append(d.Errs, s.validate(s.src.Defaulted)...)
+	if err := errs.Err(d.More); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -353,8 +355,8 @@ func BuiltinNames() []string {
 func Builtin(name string) (*Scenario, error) {
 	names := BuiltinNames()
 	if !slices.Contains(names, name) {
-		return nil, Errors{{Msg: fmt.Sprintf("no built-in scenario %s", quoteValue(name)),
-			Hint: didYouMean(name, names, "built-ins are"), err: fs.ErrNotExist}}
+		return nil, Errors{yamlpos.WithCause(&Error{Msg: fmt.Sprintf("no built-in scenario %s", yamlpos.QuoteValue(name)),
+			Hint: yamlpos.DidYouMean(name, names, "built-ins are")}, fs.ErrNotExist)}
 	}
 	data, err := library.ReadFile("library/" + name + ".yaml")
 	if err != nil {
@@ -378,6 +380,6 @@ func Resolve(nameOrPath string) (*Scenario, error) {
 	if _, err := os.Stat(nameOrPath); err == nil {
 		return Load(nameOrPath)
 	}
-	return nil, Errors{{Msg: fmt.Sprintf("%s is neither a built-in scenario nor a file", quoteValue(nameOrPath)),
-		Hint: didYouMean(nameOrPath, names, "built-ins are"), err: fs.ErrNotExist}}
+	return nil, Errors{yamlpos.WithCause(&Error{Msg: fmt.Sprintf("%s is neither a built-in scenario nor a file", yamlpos.QuoteValue(nameOrPath)),
+		Hint: yamlpos.DidYouMean(nameOrPath, names, "built-ins are")}, fs.ErrNotExist)}
 }

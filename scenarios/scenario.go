@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // APIVersion is the only scenario language version this build reads.
@@ -64,7 +66,7 @@ type Scenario struct {
 
 	// src remembers where each field was written, for error positions; nil
 	// for a scenario built in code.
-	src *source
+	src *yamlpos.Source
 }
 
 // Objectives are the limits a drill is scored against. A nil limit is not

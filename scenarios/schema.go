@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // The JSON Schema of the scenario language, for editors: with the line
@@ -222,9 +224,9 @@ var durationType = reflect.TypeFor[Duration]()
 func (g *schemaGen) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	var required []string
-	ft := structFields(t)
-	for _, name := range ft.names {
-		f := t.FieldByIndex(ft.byName[name].index)
+	ft := yamlpos.Fields(t)
+	for _, name := range ft.Names {
+		f := t.FieldByIndex(ft.ByName[name].Index)
 		opts := tagOptions(f)
 		p := g.field(t, f, opts)
 		if opts.required {
@@ -504,12 +506,12 @@ func walkPath(v reflect.Value, path string) (reflect.Type, reflect.StructField, 
 			v = v.Index(i)
 			continue
 		}
-		info, ok := structFields(v.Type()).byName[el]
+		info, ok := yamlpos.Fields(v.Type()).ByName[el]
 		if !ok {
 			panic("scenarios: defaults path " + path + " does not name a field")
 		}
-		owner, field = v.Type(), v.Type().FieldByIndex(info.index)
-		v = v.FieldByIndex(info.index)
+		owner, field = v.Type(), v.Type().FieldByIndex(info.Index)
+		v = v.FieldByIndex(info.Index)
 	}
 	return owner, field, v
 }
@@ -546,11 +548,11 @@ func schemaPaths() []string {
 		switch {
 		case t == durationType:
 		case t.Kind() == reflect.Struct:
-			ft := structFields(t)
-			for _, name := range ft.names {
-				p := joinPath(path, name)
+			ft := yamlpos.Fields(t)
+			for _, name := range ft.Names {
+				p := yamlpos.JoinPath(path, name)
 				out = append(out, p)
-				walk(t.FieldByIndex(ft.byName[name].index).Type, p)
+				walk(t.FieldByIndex(ft.ByName[name].Index).Type, p)
 			}
 		case t.Kind() == reflect.Slice:
 			walk(t.Elem(), path+"[]")

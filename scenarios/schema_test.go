@@ -20,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 var update = flag.Bool("update", false, "rewrite schema_docs.go and schema.json from the source")
@@ -433,7 +435,7 @@ func (c *schemaChecker) validate(schema any, v any, at string) []string {
 				}
 			}
 			for _, k := range sortedKeys(obj) {
-				sub := joinPath(at, k)
+				sub := yamlpos.JoinPath(at, k)
 				if ps, ok := props[k]; ok {
 					errs = append(errs, c.validate(ps, obj[k], sub)...)
 				} else if ap, ok := s["additionalProperties"]; ok {

@@ -19,8 +19,8 @@ func (s *Scenario) Unimplemented() []string {
 	add := func(path, what string) {
 		e := &Error{File: s.File, Path: path, Msg: what + " is not executed by this build's engine yet"}
 		if s.src != nil {
-			if p := s.src.at(path); p.line > 0 {
-				e.Line, e.Col = p.line, p.col
+			if p := s.src.At(path); p.Line > 0 {
+				e.Line, e.Col = p.Line, p.Col
 			}
 		}
 		out = append(out, e.Error())

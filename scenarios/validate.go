@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // Validate checks the scenario as it will run, that is with its defaults
@@ -16,11 +18,11 @@ func (s *Scenario) Validate() error {
 	c := s.clone()
 	filled := c.applyDefaults()
 	if s.src != nil {
-		for p := range s.src.defaulted {
+		for p := range s.src.Defaulted {
 			filled[p] = true
 		}
 	}
-	return c.validate(filled).err(0)
+	return c.validate(filled).Err(0)
 }
 
 // The patterns of names; schema.go publishes them too, so an editor and the
@@ -93,29 +95,29 @@ func (s *Scenario) validate(filled map[string]bool) Errors {
 // add records a problem with the field at path, unless the decoder has
 // already reported that field.
 func (v *validator) add(path, msg, hint string) {
-	if v.s.src.isBad(path) {
+	if v.s.src.IsBad(path) {
 		return
 	}
-	p := v.s.src.at(path)
-	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.line, Col: p.col, Path: path, Msg: msg, Hint: hint})
+	p := v.s.src.At(path)
+	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.Line, Col: p.Col, Path: path, Msg: msg, Hint: hint})
 }
 
 // addKey records a problem with the key of a map entry, placed at the key.
 func (v *validator) addKey(path, msg, hint string) {
-	if v.s.src.isBad(path) {
+	if v.s.src.IsBad(path) {
 		return
 	}
-	p, ok := pos{}, false
+	p, ok := yamlpos.Pos{}, false
 	if v.s.src != nil {
-		p, ok = v.s.src.keys[path]
+		p, ok = v.s.src.Keys[path]
 	}
 	if !ok {
-		p = v.s.src.at(path)
+		p = v.s.src.At(path)
 	}
-	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.line, Col: p.col, Path: path, Msg: msg, Hint: hint})
+	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.Line, Col: p.Col, Path: path, Msg: msg, Hint: hint})
 }
 
-func (v *validator) present(path string) bool { return v.s.src.isPresent(path) }
+func (v *validator) present(path string) bool { return v.s.src.IsPresent(path) }
 
 func (v *validator) header() {
 	s := v.s
@@ -124,7 +126,7 @@ func (v *validator) header() {
 	case "":
 		v.add("apiVersion", "apiVersion is missing", "start the file with apiVersion: "+APIVersion)
 	default:
-		v.add("apiVersion", fmt.Sprintf("unsupported apiVersion %s", quoteValue(s.APIVersion)), "this build reads "+APIVersion)
+		v.add("apiVersion", fmt.Sprintf("unsupported apiVersion %s", yamlpos.QuoteValue(s.APIVersion)), "this build reads "+APIVersion)
 	}
 	if s.Name == "" {
 		v.add("name", "name is required", "a short id such as primary-kill")
@@ -143,9 +145,9 @@ func (v *validator) checkName(path, what, name string, maxLen int, why string) b
 	if slug := slugify(name, maxLen); slug != "" && slug != name {
 		hint = "for example " + slug
 	}
-	msg := fmt.Sprintf("%s %s must be lowercase letters, digits and dashes, starting with a letter or digit", what, quoteValue(name))
+	msg := fmt.Sprintf("%s %s must be lowercase letters, digits and dashes, starting with a letter or digit", what, yamlpos.QuoteValue(name))
 	if len(name) > maxLen && nameRE.MatchString(name) {
-		msg = fmt.Sprintf("%s %s is longer than %d characters%s", what, quoteValue(name), maxLen, why)
+		msg = fmt.Sprintf("%s %s is longer than %d characters%s", what, yamlpos.QuoteValue(name), maxLen, why)
 	}
 	v.add(path, msg, hint)
 	return false
@@ -191,12 +193,12 @@ func (v *validator) regions() []string {
 			continue
 		}
 		if j, dup := first[r]; dup {
-			v.add(path, fmt.Sprintf("region %s is listed twice (also regions[%d])", quoteValue(r), j), "remove one of them")
+			v.add(path, fmt.Sprintf("region %s is listed twice (also regions[%d])", yamlpos.QuoteValue(r), j), "remove one of them")
 			continue
 		}
 		first[r] = i
 		if why, ok := reservedRegions[r]; ok {
-			v.add(path, fmt.Sprintf("region name %s is reserved: %s", quoteValue(r), why), "choose another name")
+			v.add(path, fmt.Sprintf("region name %s is reserved: %s", yamlpos.QuoteValue(r), why), "choose another name")
 			continue
 		}
 		if v.checkName(path, "region", r, maxNameLength, "") {
@@ -222,11 +224,11 @@ func (v *validator) placement(regions []string) {
 			return
 		}
 		if region == "" {
-			v.add(path, what+" region is required", didYouMean("", regions, "one of"))
+			v.add(path, what+" region is required", yamlpos.DidYouMean("", regions, "one of"))
 			return
 		}
 		if !slices.Contains(env.Regions, region) {
-			v.add(path, fmt.Sprintf("unknown region %s", quoteValue(region)), didYouMean(region, regions, "regions are"))
+			v.add(path, fmt.Sprintf("unknown region %s", yamlpos.QuoteValue(region)), yamlpos.DidYouMean(region, regions, "regions are"))
 		}
 	}
 	ref("environment.postgres.primary.region", env.Postgres.Primary.Region, "the primary's")
@@ -240,7 +242,7 @@ func (v *validator) placement(regions []string) {
 	for _, r := range regions {
 		if !used[r] {
 			i := slices.Index(env.Regions, r)
-			v.add(fmt.Sprintf("environment.regions[%d]", i), fmt.Sprintf("region %s has nothing in it", quoteValue(r)),
+			v.add(fmt.Sprintf("environment.regions[%d]", i), fmt.Sprintf("region %s has nothing in it", yamlpos.QuoteValue(r)),
 				"place the primary, a replica, the storage or the app there, or remove the region")
 		}
 	}
@@ -260,10 +262,10 @@ func (v *validator) postgres() {
 		case r.Name == "":
 			v.add(path+".name", "a replica needs a name", fmt.Sprintf("for example name: replica%d", i+1))
 		case first[r.Name] > 0:
-			v.add(path+".name", fmt.Sprintf("replica name %s is used twice (also replicas[%d])", quoteValue(r.Name), first[r.Name]-1), "give each replica its own name")
+			v.add(path+".name", fmt.Sprintf("replica name %s is used twice (also replicas[%d])", yamlpos.QuoteValue(r.Name), first[r.Name]-1), "give each replica its own name")
 		case reservedReplicas[r.Name] != "":
 			first[r.Name] = i + 1
-			v.add(path+".name", fmt.Sprintf("replica name %s is reserved: %s", quoteValue(r.Name), reservedReplicas[r.Name]), "choose another name")
+			v.add(path+".name", fmt.Sprintf("replica name %s is reserved: %s", yamlpos.QuoteValue(r.Name), reservedReplicas[r.Name]), "choose another name")
 		default:
 			first[r.Name] = i + 1
 			v.checkName(path+".name", "replica name", r.Name, MaxReplicaNameLength,
@@ -290,7 +292,7 @@ func (v *validator) storage() {
 		v.image("environment.storage.image", st.Image)
 	}
 	if why, hint := bucketProblem(st.Bucket); why != "" {
-		v.add("environment.storage.bucket", fmt.Sprintf("invalid bucket name %s: %s", quoteValue(st.Bucket), why), hint)
+		v.add("environment.storage.bucket", fmt.Sprintf("invalid bucket name %s: %s", yamlpos.QuoteValue(st.Bucket), why), hint)
 	}
 	v.labels("environment.storage.labels", st.Labels)
 }
@@ -305,13 +307,13 @@ func (v *validator) app() {
 		v.add(p+"instances", fmt.Sprintf("instances must be >= 1 and <= %d, got %d", maxAppInstances, app.Instances), "")
 	}
 	for _, name := range sortedKeys(app.Env) {
-		path := mapPath(p+"env", name)
+		path := yamlpos.MapPath(p+"env", name)
 		switch {
 		case !envNameRE.MatchString(name):
-			v.addKey(path, fmt.Sprintf("invalid environment variable name %s", quoteValue(name)),
+			v.addKey(path, fmt.Sprintf("invalid environment variable name %s", yamlpos.QuoteValue(name)),
 				"letters, digits and underscores, not starting with a digit")
 		case strings.HasPrefix(strings.ToUpper(name), reservedEnvPrefix):
-			v.addKey(path, fmt.Sprintf("environment variable %s is reserved: firedrill sets the FIREDRILL_* variables of the app itself", quoteValue(name)),
+			v.addKey(path, fmt.Sprintf("environment variable %s is reserved: firedrill sets the FIREDRILL_* variables of the app itself", yamlpos.QuoteValue(name)),
 				"choose another name")
 		}
 	}
@@ -322,7 +324,7 @@ func (v *validator) app() {
 func (v *validator) labels(path string, labels map[string]string) {
 	for _, k := range sortedKeys(labels) {
 		if !labelKeyRE.MatchString(k) {
-			v.addKey(mapPath(path, k), fmt.Sprintf("invalid label key %s", quoteValue(k)),
+			v.addKey(yamlpos.MapPath(path, k), fmt.Sprintf("invalid label key %s", yamlpos.QuoteValue(k)),
 				"up to 63 lowercase letters, digits, dots, dashes and underscores, starting and ending with a letter or digit")
 		}
 	}
@@ -375,7 +377,7 @@ func (v *validator) failover() {
 		v.add(p+"failures_before_action", fmt.Sprintf("failures_before_action must be >= 1, got %d", f.FailuresBeforeAction), "")
 	}
 	if !slices.Contains(fencings, f.Fencing) {
-		v.add(p+"fencing", fmt.Sprintf("unknown fencing %s", quoteValue(f.Fencing)), didYouMean(f.Fencing, fencings, "one of"))
+		v.add(p+"fencing", fmt.Sprintf("unknown fencing %s", yamlpos.QuoteValue(f.Fencing)), yamlpos.DidYouMean(f.Fencing, fencings, "one of"))
 	}
 }
 

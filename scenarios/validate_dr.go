@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // The checks of the DR engine's backups and recovery plans, and of the
@@ -23,7 +25,7 @@ func (v *validator) backups() {
 		case b.Kind == "" && !v.present(path+".kind"):
 			v.add(path+".kind", "a backup needs a kind", "one of "+strings.Join(backupKinds, ", "))
 		case !slices.Contains(backupKinds, b.Kind):
-			v.add(path+".kind", fmt.Sprintf("unknown backup kind %s", quoteValue(b.Kind)), didYouMean(b.Kind, backupKinds, "kinds are"))
+			v.add(path+".kind", fmt.Sprintf("unknown backup kind %s", yamlpos.QuoteValue(b.Kind)), yamlpos.DidYouMean(b.Kind, backupKinds, "kinds are"))
 		case !storage:
 			v.add(path+".kind", fmt.Sprintf("%s backups go to the storage, which is disabled (environment.storage.enabled: false)", b.Kind),
 				"enable the storage, or remove the backup")
@@ -70,7 +72,7 @@ func (v *validator) recovery() {
 func (v *validator) step(path, name string) {
 	st, ok := steps[name]
 	if !ok {
-		v.add(path, fmt.Sprintf("unknown recovery step %s", quoteValue(name)), didYouMean(name, StepNames(), "steps are"))
+		v.add(path, fmt.Sprintf("unknown recovery step %s", yamlpos.QuoteValue(name)), yamlpos.DidYouMean(name, StepNames(), "steps are"))
 		return
 	}
 	switch st.needs {
@@ -109,7 +111,7 @@ func (v *validator) abort() {
 			v.add(path+".metric", "an abort condition needs a metric", "one of "+strings.Join(MetricNames(), ", "))
 			continue
 		case !known:
-			v.add(path+".metric", fmt.Sprintf("unknown metric %s", quoteValue(c.Metric)), didYouMean(c.Metric, MetricNames(), "metrics are"))
+			v.add(path+".metric", fmt.Sprintf("unknown metric %s", yamlpos.QuoteValue(c.Metric)), yamlpos.DidYouMean(c.Metric, MetricNames(), "metrics are"))
 			continue
 		}
 		if m.reads && v.s.Workload.ReadsPerSecond <= 0 {

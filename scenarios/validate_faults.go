@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // The checks of what is injected: the timeline's faults, their targets,
@@ -48,7 +50,7 @@ func (v *validator) fault(path string, f *Fault, end time.Duration) {
 	case f.Action == "":
 		v.add(path+".action", "a fault needs an action", "one of "+strings.Join(ActionNames(), ", "))
 	case !known:
-		v.add(path+".action", fmt.Sprintf("unknown action %s", quoteValue(f.Action)), didYouMean(f.Action, ActionNames(), "actions are"))
+		v.add(path+".action", fmt.Sprintf("unknown action %s", yamlpos.QuoteValue(f.Action)), yamlpos.DidYouMean(f.Action, ActionNames(), "actions are"))
 	}
 
 	switch {
@@ -133,7 +135,7 @@ func (v *validator) target(path, target, actionName string) bool {
 	case target == TargetStorage && !v.s.Environment.Storage.IsEnabled():
 		v.add(path, "the storage is disabled (environment.storage.enabled: false)", "enable the storage or choose another target")
 	case !slices.Contains(all, target):
-		v.add(path, fmt.Sprintf("unknown target %s", quoteValue(target)), didYouMean(target, candidates, "targets are"))
+		v.add(path, fmt.Sprintf("unknown target %s", yamlpos.QuoteValue(target)), yamlpos.DidYouMean(target, candidates, "targets are"))
 	case known && !slices.Contains(a.kinds, kind):
 		hint := "it applies to " + strings.Join(a.kinds, ", ")
 		if len(candidates) > 0 {
@@ -209,11 +211,11 @@ func (v *validator) selector(path string, sel Selector, actionName string, monke
 		return false
 	}
 	if sel.Role != "" && !slices.Contains(roles, sel.Role) {
-		v.add(path+".role", fmt.Sprintf("unknown role %s", quoteValue(sel.Role)), didYouMean(sel.Role, roles, "roles are"))
+		v.add(path+".role", fmt.Sprintf("unknown role %s", yamlpos.QuoteValue(sel.Role)), yamlpos.DidYouMean(sel.Role, roles, "roles are"))
 		ok = false
 	}
 	if sel.Region != "" && !slices.Contains(v.s.Environment.Regions, sel.Region) {
-		v.add(path+".region", fmt.Sprintf("unknown region %s", quoteValue(sel.Region)), didYouMean(sel.Region, v.s.Environment.Regions, "regions are"))
+		v.add(path+".region", fmt.Sprintf("unknown region %s", yamlpos.QuoteValue(sel.Region)), yamlpos.DidYouMean(sel.Region, v.s.Environment.Regions, "regions are"))
 		ok = false
 	}
 	v.labels(path+".labels", sel.Labels)
@@ -221,7 +223,7 @@ func (v *validator) selector(path string, sel Selector, actionName string, monke
 	case monkey && v.present(path+".mode"):
 		v.add(path+".mode", "the monkey always picks one target at random: mode is not allowed here", "remove mode")
 	case !monkey && !slices.Contains(modes, sel.Mode):
-		v.add(path+".mode", fmt.Sprintf("unknown mode %s", quoteValue(sel.Mode)), didYouMean(sel.Mode, modes, "modes are"))
+		v.add(path+".mode", fmt.Sprintf("unknown mode %s", yamlpos.QuoteValue(sel.Mode)), yamlpos.DidYouMean(sel.Mode, modes, "modes are"))
 	}
 	if !ok {
 		return false
@@ -308,12 +310,12 @@ func (v *validator) params(path string, f *Fault, a action) {
 		v.add(path+".percent", fmt.Sprintf("percent must be > 0 and <= %d, got %s", maxPercent, formatFloat(*p.Percent)), "")
 	}
 	if a.takes("rate") && (p.Rate != "" || v.present(path+".rate")) && !rateRE.MatchString(p.Rate) {
-		v.add(path+".rate", fmt.Sprintf("invalid rate %s", quoteValue(p.Rate)), rateHint(p.Rate))
+		v.add(path+".rate", fmt.Sprintf("invalid rate %s", yamlpos.QuoteValue(p.Rate)), rateHint(p.Rate))
 	}
 	if a.takes("size") && (p.Size != "" || v.present(path+".size")) {
 		switch {
 		case !sizeRE.MatchString(p.Size):
-			v.add(path+".size", fmt.Sprintf("invalid size %s", quoteValue(p.Size)), "a number and a unit: B, KB, MB, GB, KiB, MiB or GiB, such as 512MiB")
+			v.add(path+".size", fmt.Sprintf("invalid size %s", yamlpos.QuoteValue(p.Size)), "a number and a unit: B, KB, MB, GB, KiB, MiB or GiB, such as 512MiB")
 		case strings.Trim(p.Size, "0.BKMGi") == "":
 			v.add(path+".size", "size must be > 0, got "+p.Size, "")
 		case v.present(path + ".percent"):
@@ -354,7 +356,7 @@ func (v *validator) partitionTo(path string, f *Fault) {
 	for i, t := range f.Params.To {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		if j, dup := seen[t]; dup {
-			v.add(p, fmt.Sprintf("%s is listed twice (also to[%d])", quoteValue(t), j), "remove one of them")
+			v.add(p, fmt.Sprintf("%s is listed twice (also to[%d])", yamlpos.QuoteValue(t), j), "remove one of them")
 			continue
 		}
 		seen[t] = i
@@ -389,7 +391,7 @@ func (v *validator) monkey() {
 	for i, t := range m.Targets {
 		path := fmt.Sprintf("%stargets[%d]", p, i)
 		if j, dup := seen[t]; dup {
-			v.add(path, fmt.Sprintf("target %s is listed twice (also targets[%d])", quoteValue(t), j), "remove one of them")
+			v.add(path, fmt.Sprintf("target %s is listed twice (also targets[%d])", yamlpos.QuoteValue(t), j), "remove one of them")
 			continue
 		}
 		seen[t] = i
@@ -415,7 +417,7 @@ func (v *validator) monkey() {
 		a, known := actions[name]
 		switch {
 		case !known:
-			v.add(path, fmt.Sprintf("unknown action %s", quoteValue(name)), didYouMean(name, ActionNames(), "actions are"))
+			v.add(path, fmt.Sprintf("unknown action %s", yamlpos.QuoteValue(name)), yamlpos.DidYouMean(name, ActionNames(), "actions are"))
 			continue
 		case seenAction[name] > 0:
 			v.add(path, fmt.Sprintf("action %s is listed twice (also actions[%d])", name, seenAction[name]-1), "remove one of them")

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
 // The checks of values each field accepts but a run could not survive, or
@@ -38,7 +40,7 @@ func (v *validator) sizes() bool {
 // image checks that an image reference parses as Docker parses it.
 func (v *validator) image(path, ref string) {
 	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
-		v.add(path, fmt.Sprintf("invalid image reference %s: %v", quoteValue(ref), err),
+		v.add(path, fmt.Sprintf("invalid image reference %s: %v", yamlpos.QuoteValue(ref), err),
 			"a reference such as name:tag or registry.example.com/team/name:tag, in lowercase")
 	}
 }

@@ -1,4 +1,4 @@
-package scenarios
+package yamlpos
 
 import (
 	"strings"
@@ -6,10 +6,10 @@ import (
 	"unicode/utf8"
 )
 
-// suggest returns the candidate closest to s, or "" when none is close
+// Suggest returns the candidate closest to s, or "" when none is close
 // enough to be a likely typo. Case, '_' and '-' differences count as a match
 // (writesPerSecond → writes_per_second).
-func suggest(s string, candidates []string) string {
+func Suggest(s string, candidates []string) string {
 	if s == "" || utf8.RuneCountInString(s) > 64 {
 		return ""
 	}
@@ -40,9 +40,9 @@ func suggest(s string, candidates []string) string {
 	return ""
 }
 
-// didYouMean is a hint naming the closest candidate, or listing them all.
-func didYouMean(s string, candidates []string, what string) string {
-	if c := suggest(s, candidates); c != "" {
+// DidYouMean is a hint naming the closest candidate, or listing them all.
+func DidYouMean(s string, candidates []string, what string) string {
+	if c := Suggest(s, candidates); c != "" {
 		return "did you mean " + c + "?"
 	}
 	if len(candidates) == 0 {

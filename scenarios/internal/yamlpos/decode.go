@@ -1,4 +1,4 @@
-package scenarios
+package yamlpos
 
 import (
 	"fmt"
@@ -21,74 +21,74 @@ import (
 // Supported field types: structs (as mappings; `yaml:",inline"` flattens),
 // pointers (nil when absent or null), slices (as lists), maps with string
 // keys, strings, bools, integers, floats, and any type whose pointer
-// implements scalarDecoder (Duration). A struct tag null:"word" on a
+// implements ScalarDecoder (Duration). A struct tag null:"word" on a
 // pointer field makes the plain string word mean nil (lost_writes: report).
 
-// scalarDecoder is implemented by types written as one YAML scalar with
+// ScalarDecoder is implemented by types written as one YAML scalar with
 // their own syntax.
-type scalarDecoder interface {
-	// decodeScalar sets the value from n, a scalar node, or returns a
+type ScalarDecoder interface {
+	// DecodeScalar sets the value from n, a scalar node, or returns a
 	// message and a hint.
-	decodeScalar(n *yaml.Node) (msg, hint string)
-	// expected describes the syntax for "expected X" messages.
-	expected() string
+	DecodeScalar(n *yaml.Node) (msg, hint string)
+	// Expected describes the syntax for "expected X" messages.
+	Expected() string
 }
 
-var scalarDecoderType = reflect.TypeFor[scalarDecoder]()
+var scalarDecoderType = reflect.TypeFor[ScalarDecoder]()
 
 // maxVisits bounds the work of decoding one document beyond the nodes
 // written in it: the nodes it expands to through aliases, plus every
 // key/value pair merge keys copy in (a "billion laughs" document, or
 // merges of merges of merges, is an error at the place the budget ran
 // out, not a hang).
-const maxVisits = 100_000
+const MaxVisits = 100_000
 
-type pos struct{ line, col int }
+type Pos struct{ Line, Col int }
 
-func posOf(n *yaml.Node) pos { return pos{n.Line, n.Column} }
+func posOf(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
 
-// source remembers, for a scenario read from YAML, where each field was
+// Source remembers, for a document read from YAML, where each field was
 // written. Paths are field paths: "timeline.faults[0].at"; "" is the root.
-type source struct {
-	pos       map[string]pos  // field path → position of its value
+type Source struct {
+	pos       map[string]Pos  // field path → position of its value
 	present   map[string]bool // fields written with a non-null value
 	bad       map[string]bool // fields that failed to decode
-	defaulted map[string]bool // fields filled by ApplyDefaults
-	keys      map[string]pos  // map entry path → position of its key
+	Defaulted map[string]bool // fields filled by ApplyDefaults
+	Keys      map[string]Pos  // map entry path → position of its key
 }
 
-func newSource() *source {
-	return &source{
-		pos:       map[string]pos{},
+func newSource() *Source {
+	return &Source{
+		pos:       map[string]Pos{},
 		present:   map[string]bool{},
 		bad:       map[string]bool{},
-		defaulted: map[string]bool{},
-		keys:      map[string]pos{},
+		Defaulted: map[string]bool{},
+		Keys:      map[string]Pos{},
 	}
 }
 
-// at returns the position of path, or of its nearest written ancestor.
-func (s *source) at(path string) pos {
+// At returns the position of path, or of its nearest written ancestor.
+func (s *Source) At(path string) Pos {
 	if s == nil {
-		return pos{}
+		return Pos{}
 	}
 	for {
 		if p, ok := s.pos[path]; ok {
 			return p
 		}
 		if path == "" {
-			return pos{}
+			return Pos{}
 		}
 		path = parentPath(path)
 	}
 }
 
-// isPresent reports whether path was written in the file with a value.
-func (s *source) isPresent(path string) bool { return s != nil && s.present[path] }
+// IsPresent reports whether path was written in the file with a value.
+func (s *Source) IsPresent(path string) bool { return s != nil && s.present[path] }
 
-// isBad reports whether path or one of its ancestors failed to decode:
+// IsBad reports whether path or one of its ancestors failed to decode:
 // the validator stays quiet about it, the decoder has said what is wrong.
-func (s *source) isBad(path string) bool {
+func (s *Source) IsBad(path string) bool {
 	if s == nil {
 		return false
 	}
@@ -116,63 +116,73 @@ func parentPath(path string) string {
 	return ""
 }
 
-// mapPath is the path of a map entry: env.DEBUG, or labels["a.b"] for a
+// MapPath is the path of a map entry: env.DEBUG, or labels["a.b"] for a
 // key that is not a plain word (so that parentPath still finds the map).
-func mapPath(parent, key string) string {
+func MapPath(parent, key string) string {
 	if plainKeyRE.MatchString(key) {
-		return joinPath(parent, key)
+		return JoinPath(parent, key)
 	}
 	return parent + "[" + strconv.Quote(key) + "]"
 }
 
 var plainKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-func joinPath(parent, name string) string {
+func JoinPath(parent, name string) string {
 	if parent == "" {
 		return name
 	}
 	return parent + "." + name
 }
 
-type decoder struct {
+type Decoder struct {
 	file   string
-	src    *source
-	errs   Errors
-	more   int                 // problems past MaxErrors, counted only
+	Src    *Source
+	Errs   Errors
+	More   int                 // problems past MaxErrors, counted only
 	active map[*yaml.Node]bool // aliases being expanded, against cycles
 	visits int
+	root   reflect.Type // the type of the document, for "did you mean" elsewhere
 }
 
-func newDecoder(file string) *decoder {
-	return &decoder{file: file, src: newSource(), active: map[*yaml.Node]bool{}}
+// NewDecoder returns a decoder of one document of the struct type root;
+// file names it in the errors.
+func NewDecoder(file string, root reflect.Type) *Decoder {
+	return &Decoder{file: file, Src: newSource(), active: map[*yaml.Node]bool{}, root: root}
 }
+
+// Decode sets v, a value of the decoder's root type, from the document's
+// root node n.
+func (d *Decoder) Decode(n *yaml.Node, v reflect.Value) { d.decode(n, v, "", "") }
 
 // fail records a problem at node n for the field path; past MaxErrors it
 // only counts it.
-func (d *decoder) fail(n *yaml.Node, path, msg, hint string) {
-	d.src.bad[path] = true
+func (d *Decoder) fail(n *yaml.Node, path, msg, hint string) {
+	d.Src.bad[path] = true
 	if d.full() {
-		d.more++
+		d.More++
 		return
 	}
-	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Col: n.Column, Path: path, Msg: msg, Hint: hint})
+	d.Errs = append(d.Errs, &Error{File: d.file, Line: n.Line, Col: n.Column, Path: path, Msg: msg, Hint: hint})
 }
 
 // full reports whether MaxErrors problems are recorded: further ones are
 // counted, and their hints need not be computed.
-func (d *decoder) full() bool { return len(d.errs) >= MaxErrors }
+func (d *Decoder) full() bool { return len(d.Errs) >= MaxErrors }
 
-// exhausted reports whether the budget ran out: the scenario is then only
+// Visits is the work done so far, in the units of MaxVisits.
+func (d *Decoder) Visits() int { return d.visits }
+
+// Exhausted reports whether the budget ran out: the scenario is then only
 // partly decoded.
-func (d *decoder) exhausted() bool { return d.visits > maxVisits }
+func (d *Decoder) Exhausted() bool { return d.visits > MaxVisits }
 
 // spend charges n units of work to the budget and reports whether it is
 // exhausted; the first time it is, the problem is reported at node n.
-func (d *decoder) spend(units int, at *yaml.Node, path string) bool {
-	if d.exhausted() {
+func (d *Decoder) spend(units int, at *yaml.Node, path string) bool {
+	if d.Exhausted() {
 		return true
 	}
-	if d.visits += units; d.visits > maxVisits {
+	if d.visits += units; d.visits > MaxVisits {
 		d.fail(at, path, "the document is too large once its aliases and merge keys are expanded",
 			"use fewer aliases and merge keys (<<), or write the values out")
 		return true
@@ -182,12 +192,12 @@ func (d *decoder) spend(units int, at *yaml.Node, path string) bool {
 
 // deref follows an alias to the node it names. It returns nil (after
 // reporting) for a cycle or an unknown anchor.
-func (d *decoder) deref(n *yaml.Node, path string) (target *yaml.Node, done func()) {
+func (d *Decoder) deref(n *yaml.Node, path string) (target *yaml.Node, done func()) {
 	done = func() {}
 	var held []*yaml.Node
 	for n.Kind == yaml.AliasNode {
 		if n.Alias == nil || d.active[n] {
-			d.fail(n, path, fmt.Sprintf("alias *%s refers to itself", clip(n.Value)), "an anchored value cannot contain an alias to itself")
+			d.fail(n, path, fmt.Sprintf("alias *%s refers to itself", Clip(n.Value)), "an anchored value cannot contain an alias to itself")
 			for _, h := range held {
 				delete(d.active, h)
 			}
@@ -205,13 +215,13 @@ func (d *decoder) deref(n *yaml.Node, path string) (target *yaml.Node, done func
 }
 
 // decode sets v from node n; path names the field.
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path, nullWord string) {
+func (d *Decoder) decode(n *yaml.Node, v reflect.Value, path, nullWord string) {
 	// Only the nodes reached through an alias are charged: the others are
 	// bounded by the size of the file.
 	if (n.Kind == yaml.AliasNode || len(d.active) > 0) && d.spend(1, n, path) {
 		return
 	}
-	d.src.pos[path] = posOf(n)
+	d.Src.pos[path] = posOf(n)
 	t, done := d.deref(n, path)
 	defer done()
 	if t == nil {
@@ -226,23 +236,23 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path, nullWord string) {
 		}
 		if nullWord != "" && tag == "!!str" && t.Value == nullWord {
 			v.SetZero()
-			d.src.present[path] = true
+			d.Src.present[path] = true
 			return
 		}
 	}
-	d.src.present[path] = true
+	d.Src.present[path] = true
 	d.decodeInto(t, v, path, nullWord)
 }
 
 // decodeInto sets v from the non-null, non-alias node t.
-func (d *decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord string) {
+func (d *Decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord string) {
 	if v.CanAddr() && v.Addr().Type().Implements(scalarDecoderType) {
-		sd := v.Addr().Interface().(scalarDecoder)
+		sd := v.Addr().Interface().(ScalarDecoder)
 		if t.Kind != yaml.ScalarNode {
-			d.typeError(t, path, sd.expected(), "")
+			d.typeError(t, path, sd.Expected(), "")
 			return
 		}
-		if msg, hint := sd.decodeScalar(t); msg != "" {
+		if msg, hint := sd.DecodeScalar(t); msg != "" {
 			if n, ok := strings.CutPrefix(hint, "write "); ok && strings.HasSuffix(n, "s") && isLatencyPath(path) {
 				// A bare number of latency is most likely milliseconds.
 				hint = "write " + strings.TrimSuffix(n, "s") + "ms, or " + n
@@ -262,7 +272,7 @@ func (d *decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord strin
 		if t.Kind != yaml.SequenceNode {
 			hint := "write [a, b] or one \"- item\" per line"
 			if t.Kind == yaml.ScalarNode {
-				hint = "write [" + clip(t.Value) + "] for a list of one"
+				hint = "write [" + Clip(t.Value) + "] for a list of one"
 			}
 			d.typeError(t, path, "a list", hint)
 			return
@@ -298,7 +308,7 @@ func (d *decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord strin
 			return
 		}
 		if t.Decode(&i) != nil || v.OverflowInt(i) {
-			d.fail(t, path, fmt.Sprintf("the number %s is out of range", clip(t.Value)), "")
+			d.fail(t, path, fmt.Sprintf("the number %s is out of range", Clip(t.Value)), "")
 			return
 		}
 		v.SetInt(i)
@@ -309,7 +319,7 @@ func (d *decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord strin
 			return
 		}
 		if t.Decode(&u) != nil || v.OverflowUint(u) {
-			d.fail(t, path, fmt.Sprintf("the number %s is out of range", clip(t.Value)), "")
+			d.fail(t, path, fmt.Sprintf("the number %s is out of range", Clip(t.Value)), "")
 			return
 		}
 		v.SetUint(u)
@@ -321,7 +331,7 @@ func (d *decoder) decodeInto(t *yaml.Node, v reflect.Value, path, nullWord strin
 			return
 		}
 		if v.OverflowFloat(f) {
-			d.fail(t, path, fmt.Sprintf("the number %s is out of range", clip(t.Value)), "")
+			d.fail(t, path, fmt.Sprintf("the number %s is out of range", Clip(t.Value)), "")
 			return
 		}
 		v.SetFloat(f)
@@ -354,18 +364,18 @@ func percentHint(path string, t *yaml.Node) string {
 	return "write " + strconv.FormatFloat(x, 'g', -1, 64) + ", without %"
 }
 
-func (d *decoder) typeError(t *yaml.Node, path, expected, hint string) {
-	d.fail(t, path, fmt.Sprintf("expected %s, got %s", expected, describeNode(t)), hint)
+func (d *Decoder) typeError(t *yaml.Node, path, expected, hint string) {
+	d.fail(t, path, fmt.Sprintf("expected %s, got %s", expected, DescribeNode(t)), hint)
 }
 
-func (d *decoder) decodeStruct(t *yaml.Node, v reflect.Value, path string) {
-	fields := structFields(v.Type())
+func (d *Decoder) decodeStruct(t *yaml.Node, v reflect.Value, path string) {
+	fields := Fields(v.Type())
 	if t.Kind != yaml.MappingNode {
 		hint := ""
-		if len(fields.required) == 1 && t.Kind == yaml.ScalarNode {
-			hint = fmt.Sprintf("write {%s: %s}", fields.required[0], clip(t.Value))
-		} else if len(fields.names) > 0 {
-			hint = "its fields are " + strings.Join(fields.names, ", ")
+		if len(fields.Required) == 1 && t.Kind == yaml.ScalarNode {
+			hint = fmt.Sprintf("write {%s: %s}", fields.Required[0], Clip(t.Value))
+		} else if len(fields.Names) > 0 {
+			hint = "its fields are " + strings.Join(fields.Names, ", ")
 		}
 		d.typeError(t, path, "a mapping", hint)
 		return
@@ -376,22 +386,22 @@ func (d *decoder) decodeStruct(t *yaml.Node, v reflect.Value, path string) {
 		if !ok {
 			continue
 		}
-		fpath := mapPath(path, name) // a field name that is not a plain word is quoted
+		fpath := MapPath(path, name) // a field name that is not a plain word is quoted
 		if first, dup := seen[name]; dup {
-			d.fail(p.key, fpath, fmt.Sprintf("%s is set twice (first on line %d)", clip(name), first.Line), "remove one of them")
+			d.fail(p.key, fpath, fmt.Sprintf("%s is set twice (first on line %d)", Clip(name), first.Line), "remove one of them")
 			continue
 		}
 		seen[name] = p.key
-		f, ok := fields.byName[name]
+		f, ok := fields.ByName[name]
 		if !ok {
-			d.unknownField(p.key, fpath, name, path, fields.names)
+			d.unknownField(p.key, fpath, name, path, fields.Names)
 			continue
 		}
-		d.decode(p.val, v.FieldByIndex(f.index), fpath, f.nullWord)
+		d.decode(p.val, v.FieldByIndex(f.Index), fpath, f.NullWord)
 	}
 }
 
-func (d *decoder) decodeMap(t *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) decodeMap(t *yaml.Node, v reflect.Value, path string) {
 	if v.Type().Key().Kind() != reflect.String {
 		d.fail(t, path, fmt.Sprintf("internal error: cannot decode a field of type %s", v.Type()), "please report this")
 		return
@@ -407,10 +417,10 @@ func (d *decoder) decodeMap(t *yaml.Node, v reflect.Value, path string) {
 		if !ok {
 			continue
 		}
-		kpath := mapPath(path, name)
-		d.src.keys[kpath] = posOf(p.key)
+		kpath := MapPath(path, name)
+		d.Src.Keys[kpath] = posOf(p.key)
 		if first, dup := seen[name]; dup {
-			d.fail(p.key, kpath, fmt.Sprintf("%s is set twice (first on line %d)", clip(name), first.Line), "remove one of them")
+			d.fail(p.key, kpath, fmt.Sprintf("%s is set twice (first on line %d)", Clip(name), first.Line), "remove one of them")
 			continue
 		}
 		seen[name] = p.key
@@ -422,24 +432,24 @@ func (d *decoder) decodeMap(t *yaml.Node, v reflect.Value, path string) {
 }
 
 // keyName returns the text of a mapping key, which must be a scalar.
-func (d *decoder) keyName(k *yaml.Node, path string) (string, bool) {
+func (d *Decoder) keyName(k *yaml.Node, path string) (string, bool) {
 	if k.Kind == yaml.AliasNode && k.Alias != nil {
 		k = k.Alias
 	}
 	if k.Kind != yaml.ScalarNode {
-		d.fail(k, path, fmt.Sprintf("a field name must be a plain word, got %s", describeNode(k)), "")
+		d.fail(k, path, fmt.Sprintf("a field name must be a plain word, got %s", DescribeNode(k)), "")
 		return "", false
 	}
 	return k.Value, true
 }
 
-func (d *decoder) unknownField(k *yaml.Node, fpath, name, parent string, known []string) {
+func (d *Decoder) unknownField(k *yaml.Node, fpath, name, parent string, known []string) {
 	hint := ""
 	if d.full() {
 		// Counted, not shown: spare the hint.
-	} else if c := suggest(name, known); c != "" {
+	} else if c := Suggest(name, known); c != "" {
 		hint = "did you mean " + c + "?"
-	} else if elsewhere := fieldElsewhere(name, schemaPath(parent)); elsewhere != "" {
+	} else if elsewhere := fieldElsewhere(d.root, name, schemaPath(parent)); elsewhere != "" {
 		hint = "did you mean " + elsewhere + "?"
 	} else if len(known) > 0 {
 		where := "here"
@@ -448,7 +458,7 @@ func (d *decoder) unknownField(k *yaml.Node, fpath, name, parent string, known [
 		}
 		hint = "known fields " + where + ": " + strings.Join(known, ", ")
 	}
-	d.fail(k, fpath, fmt.Sprintf("unknown field %s", quoteValue(name)), hint)
+	d.fail(k, fpath, fmt.Sprintf("unknown field %s", QuoteValue(name)), hint)
 }
 
 // pair is one key and value of a mapping.
@@ -457,7 +467,7 @@ type pair struct{ key, val *yaml.Node }
 // pairs lists a mapping's entries with YAML merge keys ("<<: *base")
 // expanded: keys written in the mapping win over merged ones, and among
 // merged mappings the first one wins.
-func (d *decoder) pairs(m *yaml.Node, path string) []pair {
+func (d *Decoder) pairs(m *yaml.Node, path string) []pair {
 	var out, merged []pair
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, val := m.Content[i], m.Content[i+1]
@@ -489,7 +499,7 @@ func (d *decoder) pairs(m *yaml.Node, path string) []pair {
 	return out
 }
 
-func (d *decoder) mergePairs(n *yaml.Node, path string) []pair {
+func (d *Decoder) mergePairs(n *yaml.Node, path string) []pair {
 	if d.spend(1, n, path) {
 		return nil
 	}
@@ -511,42 +521,42 @@ func (d *decoder) mergePairs(n *yaml.Node, path string) []pair {
 			if e != nil && e.Kind == yaml.MappingNode {
 				out = append(out, d.pairs(e, path)...)
 			} else if e != nil {
-				d.fail(el, path, "<< merges a mapping or a list of mappings, got "+describeNode(e), "")
+				d.fail(el, path, "<< merges a mapping or a list of mappings, got "+DescribeNode(e), "")
 			}
 			done()
 		}
 		return out
 	}
-	d.fail(n, path, "<< merges a mapping or a list of mappings, got "+describeNode(t), "")
+	d.fail(n, path, "<< merges a mapping or a list of mappings, got "+DescribeNode(t), "")
 	return nil
 }
 
 // Field tables, by reflection.
 
-type fieldInfo struct {
-	index    []int
-	nullWord string
+type FieldInfo struct {
+	Index    []int
+	NullWord string
 }
 
-type fieldTable struct {
-	byName   map[string]fieldInfo
-	names    []string // in declaration order, for hints
-	required []string // the fields tagged schema:"required"
+type FieldTable struct {
+	ByName   map[string]FieldInfo
+	Names    []string // in declaration order, for hints
+	Required []string // the fields tagged schema:"required"
 }
 
-var fieldTables sync.Map // reflect.Type → *fieldTable
+var fieldTables sync.Map // reflect.Type → *FieldTable
 
-func structFields(t reflect.Type) *fieldTable {
+func Fields(t reflect.Type) *FieldTable {
 	if ft, ok := fieldTables.Load(t); ok {
-		return ft.(*fieldTable)
+		return ft.(*FieldTable)
 	}
-	ft := &fieldTable{byName: map[string]fieldInfo{}}
+	ft := &FieldTable{ByName: map[string]FieldInfo{}}
 	collectFields(t, nil, ft)
 	fieldTables.Store(t, ft)
 	return ft
 }
 
-func collectFields(t reflect.Type, prefix []int, ft *fieldTable) {
+func collectFields(t reflect.Type, prefix []int, ft *FieldTable) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("yaml")
@@ -565,15 +575,21 @@ func collectFields(t reflect.Type, prefix []int, ft *fieldTable) {
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		if _, dup := ft.byName[name]; dup {
+		if _, dup := ft.ByName[name]; dup {
 			continue
 		}
-		ft.byName[name] = fieldInfo{index: index, nullWord: f.Tag.Get("null")}
-		ft.names = append(ft.names, name)
-		if tagOptions(f).required {
-			ft.required = append(ft.required, name)
+		ft.ByName[name] = FieldInfo{Index: index, NullWord: f.Tag.Get("null")}
+		ft.Names = append(ft.Names, name)
+		if schemaRequired(f) {
+			ft.Required = append(ft.Required, name)
 		}
 	}
+}
+
+// schemaRequired reports whether the schema tag of f lists required (the
+// schema generator, scenarios/schema, reads the rest of the tag).
+func schemaRequired(f reflect.StructField) bool {
+	return slices.Contains(strings.Split(f.Tag.Get("schema"), ","), "required")
 }
 
 // expectedOf describes what a value of type t is written as.
@@ -581,7 +597,7 @@ func expectedOf(t reflect.Type, nullWord string) string {
 	var s string
 	switch {
 	case reflect.PointerTo(t).Implements(scalarDecoderType):
-		s = reflect.New(t).Interface().(scalarDecoder).expected()
+		s = reflect.New(t).Interface().(ScalarDecoder).Expected()
 	default:
 		switch t.Kind() {
 		case reflect.Pointer:
@@ -614,19 +630,21 @@ func expectedOf(t reflect.Type, nullWord string) string {
 // environment.regions).
 
 var (
-	schemaOnce  sync.Once
-	schemaIndex map[string][]string // normalized field name → schema paths ("timeline.faults[].at")
-	indexRE     = regexp.MustCompile(`\[\d+\]`)
+	schemaIndexes sync.Map // root reflect.Type → map[string][]string: normalized field name → schema paths ("timeline.faults[].at")
+	indexRE       = regexp.MustCompile(`\[\d+\]`)
 )
 
 // schemaPath turns a field path into its schema path: faults[2] → faults[].
 func schemaPath(path string) string { return indexRE.ReplaceAllString(path, "[]") }
 
-func fieldElsewhere(name, parent string) string {
-	schemaOnce.Do(func() {
-		schemaIndex = map[string][]string{}
-		indexSchema(reflect.TypeFor[Scenario](), "", 0)
-	})
+func fieldElsewhere(root reflect.Type, name, parent string) string {
+	idx, ok := schemaIndexes.Load(root)
+	if !ok {
+		schemaIndex := map[string][]string{}
+		indexSchema(schemaIndex, root, "", 0)
+		idx, _ = schemaIndexes.LoadOrStore(root, schemaIndex)
+	}
+	schemaIndex := idx.(map[string][]string)
 	var found string
 	for _, p := range schemaIndex[normalizeName(name)] {
 		if parentPath(p) == parent {
@@ -640,7 +658,7 @@ func fieldElsewhere(name, parent string) string {
 	return found
 }
 
-func indexSchema(t reflect.Type, path string, depth int) {
+func indexSchema(schemaIndex map[string][]string, t reflect.Type, path string, depth int) {
 	if depth > 10 {
 		return
 	}
@@ -652,13 +670,13 @@ func indexSchema(t reflect.Type, path string, depth int) {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		ft := structFields(t)
-		for _, name := range ft.names {
-			p := joinPath(path, name)
+		ft := Fields(t)
+		for _, name := range ft.Names {
+			p := JoinPath(path, name)
 			schemaIndex[normalizeName(name)] = append(schemaIndex[normalizeName(name)], p)
-			indexSchema(t.FieldByIndex(ft.byName[name].index).Type, p, depth+1)
+			indexSchema(schemaIndex, t.FieldByIndex(ft.ByName[name].Index).Type, p, depth+1)
 		}
 	case reflect.Slice:
-		indexSchema(t.Elem(), path+"[]", depth+1)
+		indexSchema(schemaIndex, t.Elem(), path+"[]", depth+1)
 	}
 }

@@ -1,4 +1,4 @@
-package scenarios
+package yamlpos
 
 import (
 	"cmp"
@@ -55,6 +55,12 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// WithCause sets the underlying cause of e, for errors.Is, and returns e.
+func WithCause(e *Error, err error) *Error {
+	e.err = err
+	return e
+}
+
 // Unwrap returns the underlying cause, if any (such as fs.ErrNotExist).
 func (e *Error) Unwrap() error { return e.err }
 
@@ -86,10 +92,10 @@ func (es Errors) Unwrap() []error {
 // decoder stops computing hints.
 const MaxErrors = 100
 
-// err returns es sorted by position as an error, or nil when empty. more
+// Err returns es sorted by position as an error, or nil when empty. more
 // counts the problems already dropped for the cap; past MaxErrors the last
 // ones (in file order) are dropped too and counted in a final entry.
-func (es Errors) err(more int) error {
+func (es Errors) Err(more int) error {
 	if len(es) == 0 {
 		return nil
 	}
@@ -109,8 +115,8 @@ func (es Errors) err(more int) error {
 	return es
 }
 
-// clip shortens s for quoting in a message.
-func clip(s string) string {
+// Clip shortens s for quoting in a message.
+func Clip(s string) string {
 	const limit = 40
 	if utf8.RuneCountInString(s) <= limit {
 		return s
@@ -119,18 +125,18 @@ func clip(s string) string {
 	return string(r[:limit]) + "…"
 }
 
-// quoteValue quotes a user's value for a message.
-func quoteValue(s string) string { return strconv.Quote(clip(s)) }
+// QuoteValue quotes a user's value for a message.
+func QuoteValue(s string) string { return strconv.Quote(Clip(s)) }
 
-// describeNode says what a YAML node is, for "expected X, got Y" messages.
-func describeNode(n *yaml.Node) string {
+// DescribeNode says what a YAML node is, for "expected X, got Y" messages.
+func DescribeNode(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return describeTag(n.ShortTag(), n.Value)
+		return DescribeTag(n.ShortTag(), n.Value)
 	case yaml.AliasNode:
 		return "an alias"
 	case yaml.DocumentNode:
@@ -139,19 +145,19 @@ func describeNode(n *yaml.Node) string {
 	return "nothing"
 }
 
-// describeTag describes a scalar by its resolved tag and value.
-func describeTag(tag, value string) string {
+// DescribeTag describes a scalar by its resolved tag and value.
+func DescribeTag(tag, value string) string {
 	switch tag {
 	case "!!str":
-		return "the string " + quoteValue(value)
+		return "the string " + QuoteValue(value)
 	case "!!int", "!!float":
-		return "the number " + clip(value)
+		return "the number " + Clip(value)
 	case "!!bool":
-		return "the boolean " + clip(value)
+		return "the boolean " + Clip(value)
 	case "!!null":
 		return "nothing (null)"
 	case "!!timestamp":
-		return "the timestamp " + clip(value)
+		return "the timestamp " + Clip(value)
 	}
-	return "a " + clip(tag) + " value " + quoteValue(value)
+	return "a " + Clip(tag) + " value " + QuoteValue(value)
 }
