@@ -70,3 +70,20 @@ type fsErr struct{ errno syscall.Errno }
 
 func (e *fsErr) Error() string { return "write /root/.cache/go-build/ab/cd: " + e.errno.Error() }
 func (e *fsErr) Unwrap() error { return e.errno }
+
+func TestImgStepImage(t *testing.T) {
+	for line, want := range map[string]string{
+		" ---> 5e88bacaedf7":            "5e88bacaedf7",
+		"---> 5e88bacaedf7\n":           "5e88bacaedf7",
+		" ---> Running in 0123456789ab": "",
+		" ---> Using cache":             "",
+		"Step 1/5 : FROM scratch":       "",
+		" ---> 5e88bac":                 "",
+		" ---> 5E88BACAEDF7":            "",
+	} {
+		got, ok := imgStepImage(line)
+		if got != want || ok != (want != "") {
+			t.Errorf("imgStepImage(%q) = %q, %v; want %q", line, got, ok, want)
+		}
+	}
+}

@@ -434,6 +434,24 @@ func (im *Images) Prune(ctx context.Context) ([]string, error) {
 			removed = append(removed, s.ref)
 		}
 	}
+	// What interrupted builds left: untagged images carrying firedrill's
+	// role label (the daemon may finish a build whose client went away, but
+	// not tag it). Removing one removes its untagged parents with it.
+	dangling, err := im.docker.ImageList(ctx, client.ImageListOptions{
+		Filters: make(client.Filters).Add("dangling", "true").Add("label", ImageLabelRole),
+	})
+	if err != nil {
+		return removed, errors.Join(append(errs, fmt.Errorf("prune images: %w", err))...)
+	}
+	for _, it := range dangling.Items {
+		if _, err := im.docker.ImageRemove(ctx, it.ID, client.ImageRemoveOptions{PruneChildren: true}); err != nil {
+			if !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove %s: %w", it.ID, err))
+			}
+			continue
+		}
+		removed = append(removed, it.ID+" (left by an interrupted build)")
+	}
 	return removed, errors.Join(errs...)
 }
 

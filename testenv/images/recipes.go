@@ -537,8 +537,15 @@ func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgCont
 		pw.CloseWithError(err)
 		tarErr <- err
 	}()
+	// The classic builder commits an image per step; a build that fails or
+	// is interrupted leaves those untagged. They are ours (the stream names
+	// each), and removed below.
+	var stepImages []string
 	tail := newImgTail(30, func(line string) {
 		im.log().Debug("docker build", "role", r.role, "line", line)
+		if id, ok := imgStepImage(line); ok {
+			stepImages = append(stepImages, id)
+		}
 	})
 	err := im.step(ctx, "docker build", func() error {
 		res, err := im.docker.ImageBuild(ctx, pr, client.ImageBuildOptions{
@@ -568,9 +575,34 @@ func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgCont
 		err = fmt.Errorf("build context: %w", terr)
 	}
 	if err != nil {
+		im.removeStepImages(context.WithoutCancel(ctx), stepImages)
 		return imgDaemon(imgWithTail(fmt.Errorf("docker build: %w", err), tail))
 	}
 	return nil
+}
+
+// imgStepImage reads the image id out of a classic-builder line
+// " ---> 5e88bacaedf7" (the image a step committed, or the cached one it
+// reused); "---> Running in …" and "---> Using cache" are not ids.
+func imgStepImage(line string) (string, bool) {
+	id, ok := strings.CutPrefix(strings.TrimSpace(line), "---> ")
+	if !ok || len(id) < 12 || strings.ContainsFunc(id, func(c rune) bool { return !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') }) {
+		return "", false
+	}
+	return id, true
+}
+
+// removeStepImages removes what a failed build committed, newest first. A
+// cached step's image is another build's layer: Docker refuses to remove an
+// image with a tag or a child without Force, so those stay.
+func (im *Images) removeStepImages(ctx context.Context, ids []string) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for i := len(ids) - 1; i >= 0; i-- {
+		if _, err := im.docker.ImageRemove(ctx, ids[i], client.ImageRemoveOptions{PruneChildren: true}); err != nil {
+			im.log().Debug("step image of a failed build kept", "id", ids[i], "err", err)
+		}
+	}
 }
 
 // imgWriteContextTar writes a build context.
