@@ -6,16 +6,18 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/firedrill/firedrill/testenv/images/internal/buildlog"
 )
 
 func TestImagesDiskFull(t *testing.T) {
-	tail := newImgTail(30, nil)
+	tail := buildlog.NewTail(30, nil)
 	for i := range 25 {
 		fmt.Fprintf(tail, "Unpacking package-%d ...\n", i)
 	}
 	fmt.Fprintln(tail, "dpkg: error processing archive /var/cache/apt/archives/postgresql-15.deb (--unpack):")
 	fmt.Fprintln(tail, " cannot copy extracted data for './usr/lib/postgresql/15/bin/postgres' to '/usr/lib/postgresql/15/bin/postgres.dpkg-new': failed to write (No space left on device)")
-	debootstrap := &imgToolError{"debootstrap", imgWithTail(errors.New("debootstrap: exit status 1"), tail)}
+	debootstrap := &imgToolError{"debootstrap", buildlog.WithTail(errors.New("debootstrap: exit status 1"), tail)}
 
 	cases := []struct {
 		name      string
@@ -70,20 +72,3 @@ type fsErr struct{ errno syscall.Errno }
 
 func (e *fsErr) Error() string { return "write /root/.cache/go-build/ab/cd: " + e.errno.Error() }
 func (e *fsErr) Unwrap() error { return e.errno }
-
-func TestImgStepImage(t *testing.T) {
-	for line, want := range map[string]string{
-		" ---> 5e88bacaedf7":            "5e88bacaedf7",
-		"---> 5e88bacaedf7\n":           "5e88bacaedf7",
-		" ---> Running in 0123456789ab": "",
-		" ---> Using cache":             "",
-		"Step 1/5 : FROM scratch":       "",
-		" ---> 5e88bac":                 "",
-		" ---> 5E88BACAEDF7":            "",
-	} {
-		got, ok := imgStepImage(line)
-		if got != want || ok != (want != "") {
-			t.Errorf("imgStepImage(%q) = %q, %v; want %q", line, got, ok, want)
-		}
-	}
-}

@@ -2,7 +2,6 @@ package images
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
 
+	"github.com/firedrill/firedrill/testenv/images/internal/buildlog"
 	"github.com/firedrill/firedrill/testenv/images/rootfs"
 )
 
@@ -528,7 +528,7 @@ func (im *Images) tryPull(ctx context.Context, role Role, ref string, official b
 	start := time.Now()
 	if err := im.pullImage(ctx, ref); err != nil {
 		im.log().Debug("pull failed", "role", role, "ref", ref, "err", err)
-		im.progressf(ctx, "  cannot pull %s (%s); using firedrill's %s recipe", ref, imgFirstLine(err.Error()), role)
+		im.progressf(ctx, "  cannot pull %s (%s); using firedrill's %s recipe", ref, buildlog.FirstLine(err.Error()), role)
 		return Image{}, false
 	}
 	id, found, err := im.inspect(ctx, ref)
@@ -550,7 +550,7 @@ func (im *Images) pullImage(ctx context.Context, ref string) error {
 	defer resp.Close()
 	stalled := time.AfterFunc(imgPullStall, cancel)
 	defer stalled.Stop()
-	err = imgReadStream(resp, func(m imgStreamMsg) {
+	err = buildlog.ReadStream(resp, func(m buildlog.Message) {
 		stalled.Reset(imgPullStall)
 		im.log().Debug("docker pull", "ref", ref, "status", m.Status, "id", m.ID)
 	})
@@ -709,116 +709,6 @@ func (im *Images) step(ctx context.Context, label string, fn func() error) error
 		im.progressf(ctx, "  %s: %s", label, imgDur(time.Since(start)))
 	}
 	return err
-}
-
-// imgStreamMsg is one message of the JSON streams of pull, import and build.
-// Daemons send the error both as "error" and "errorDetail".
-type imgStreamMsg struct {
-	Stream      string `json:"stream"`
-	Status      string `json:"status"`
-	ID          string `json:"id"`
-	Error       string `json:"error"`
-	ErrorDetail *struct {
-		Message string `json:"message"`
-	} `json:"errorDetail"`
-	Aux json.RawMessage `json:"aux"`
-}
-
-// imgReadStream reads a daemon JSON message stream to its end, calling each for
-// every message, and returns the first error message the daemon sent.
-func imgReadStream(r io.Reader, each func(imgStreamMsg)) error {
-	dec := json.NewDecoder(r)
-	for {
-		var m imgStreamMsg
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if each != nil {
-			each(m)
-		}
-		if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
-			return errors.New(m.ErrorDetail.Message)
-		}
-		if m.Error != "" {
-			return errors.New(m.Error)
-		}
-	}
-}
-
-// imgTail is an io.Writer keeping the last lines written (for error messages) and
-// logging every complete line at debug level.
-type imgTail struct {
-	mu      sync.Mutex
-	max     int
-	lines   []string
-	partial []byte
-	logf    func(line string)
-}
-
-func newImgTail(max int, logf func(string)) *imgTail {
-	return &imgTail{max: max, logf: logf}
-}
-
-func (t *imgTail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.partial = append(t.partial, p...)
-	for {
-		i := strings.IndexByte(string(t.partial), '\n')
-		if i < 0 {
-			break
-		}
-		t.add(string(t.partial[:i]))
-		t.partial = t.partial[i+1:]
-	}
-	return len(p), nil
-}
-
-func (t *imgTail) add(line string) {
-	line = strings.TrimRight(line, "\r")
-	if strings.TrimSpace(line) == "" {
-		return
-	}
-	if t.logf != nil {
-		t.logf(line)
-	}
-	t.lines = append(t.lines, line)
-	if len(t.lines) > t.max {
-		t.lines = t.lines[len(t.lines)-t.max:]
-	}
-}
-
-// String returns the last lines, indented, for an error message.
-func (t *imgTail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := t.lines
-	if len(t.partial) > 0 {
-		lines = append(slices.Clone(lines), string(t.partial))
-	}
-	if len(lines) == 0 {
-		return ""
-	}
-	return "    " + strings.Join(lines, "\n    ")
-}
-
-// imgWithTail appends the last output lines to err.
-func imgWithTail(err error, tail *imgTail) error {
-	if s := tail.String(); s != "" {
-		return fmt.Errorf("%w\n  last output:\n%s", err, s)
-	}
-	return err
-}
-
-func imgFirstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 160 {
-		s = s[:160] + "..."
-	}
-	return s
 }
 
 func imgDur(d time.Duration) string {

@@ -25,6 +25,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/firedrill/firedrill/testenv/images/internal/buildlog"
 )
 
 // imagesTestRunLabel marks every container these tests start, so a failed run's
@@ -612,7 +614,7 @@ func TestImagesAppFromCgoBinary(t *testing.T) {
 		if code != 0 || !strings.Contains(logs, "firedrill") {
 			t.Fatalf("firedrill %s in the image of a cgo binary: exit %d\n%s", strings.Join(args, " "), code, logs)
 		}
-		t.Logf("firedrill %s: %s", strings.Join(args, " "), imgFirstLine(logs))
+		t.Logf("firedrill %s: %s", strings.Join(args, " "), buildlog.FirstLine(logs))
 	}
 }
 

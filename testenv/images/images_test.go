@@ -274,40 +274,6 @@ func TestImagesContextTar(t *testing.T) {
 	}
 }
 
-func TestImagesStreamErrors(t *testing.T) {
-	var seen []string
-	err := imgReadStream(strings.NewReader(`{"stream":"Step 1/2 : FROM scratch\n"}
-{"stream":" ---\u003e Running\n"}
-{"errorDetail":{"message":"COPY failed: no such file"},"error":"COPY failed: no such file"}
-`), func(m imgStreamMsg) { seen = append(seen, m.Stream) })
-	if err == nil || err.Error() != "COPY failed: no such file" {
-		t.Fatalf("err %v", err)
-	}
-	if len(seen) != 3 {
-		t.Fatalf("seen %q", seen)
-	}
-	if err := imgReadStream(strings.NewReader(`{"status":"sha256:abc"}`), nil); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestImagesTail(t *testing.T) {
-	var logged []string
-	tail := newImgTail(2, func(s string) { logged = append(logged, s) })
-	tail.Write([]byte("one\ntw"))
-	tail.Write([]byte("o\nthree\nfour"))
-	if len(logged) != 3 {
-		t.Fatalf("logged %q", logged)
-	}
-	if got := tail.String(); got != "    two\n    three\n    four" {
-		t.Fatalf("tail %q", got)
-	}
-	err := imgWithTail(errors.New("boom"), tail)
-	if !strings.Contains(err.Error(), "boom") || !strings.Contains(err.Error(), "four") {
-		t.Fatalf("err %v", err)
-	}
-}
-
 func TestImagesLockExcludesAndHonoursContext(t *testing.T) {
 	im := NewImages(nil, WithCacheDir(t.TempDir()), WithProgress(io.Discard))
 	ctx := context.Background()

@@ -29,6 +29,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/firedrill/firedrill/testenv/images/elfdeps"
+	"github.com/firedrill/firedrill/testenv/images/internal/buildlog"
 	"github.com/firedrill/firedrill/testenv/images/rootfs"
 )
 
@@ -441,7 +442,7 @@ func (im *Images) importRootfs(ctx context.Context, r *imgRecipe, rootDir string
 		return imgDaemon(fmt.Errorf("import root filesystem: %w", err))
 	}
 	defer res.Close()
-	err = imgReadStream(res, func(m imgStreamMsg) {
+	err = buildlog.ReadStream(res, func(m buildlog.Message) {
 		im.log().Debug("docker import", "role", r.role, "status", m.Status)
 	})
 	pr.CloseWithError(errors.New("import finished"))
@@ -541,9 +542,9 @@ func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgCont
 	// is interrupted leaves those untagged. They are ours (the stream names
 	// each), and removed below.
 	var stepImages []string
-	tail := newImgTail(30, func(line string) {
+	tail := buildlog.NewTail(30, func(line string) {
 		im.log().Debug("docker build", "role", r.role, "line", line)
-		if id, ok := imgStepImage(line); ok {
+		if id, ok := buildlog.StepImage(line); ok {
 			stepImages = append(stepImages, id)
 		}
 	})
@@ -564,7 +565,7 @@ func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgCont
 			return err
 		}
 		defer res.Body.Close()
-		return imgReadStream(res.Body, func(m imgStreamMsg) {
+		return buildlog.ReadStream(res.Body, func(m buildlog.Message) {
 			if m.Stream != "" {
 				tail.Write([]byte(m.Stream))
 			}
@@ -576,20 +577,9 @@ func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgCont
 	}
 	if err != nil {
 		im.removeStepImages(context.WithoutCancel(ctx), stepImages)
-		return imgDaemon(imgWithTail(fmt.Errorf("docker build: %w", err), tail))
+		return imgDaemon(buildlog.WithTail(fmt.Errorf("docker build: %w", err), tail))
 	}
 	return nil
-}
-
-// imgStepImage reads the image id out of a classic-builder line
-// " ---> 5e88bacaedf7" (the image a step committed, or the cached one it
-// reused); "---> Running in …" and "---> Using cache" are not ids.
-func imgStepImage(line string) (string, bool) {
-	id, ok := strings.CutPrefix(strings.TrimSpace(line), "---> ")
-	if !ok || len(id) < 12 || strings.ContainsFunc(id, func(c rune) bool { return !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') }) {
-		return "", false
-	}
-	return id, true
 }
 
 // removeStepImages removes what a failed build committed, newest first. A
@@ -671,7 +661,7 @@ func imgWriteContextTar(w io.Writer, files []imgContextFile) error {
 // lines kept for the error. It runs in its own process group, killed as a whole
 // when ctx ends: debootstrap's dpkg and go's compilers must stop on Ctrl-C too.
 func (im *Images) run(ctx context.Context, label, dir string, env []string, name string, args ...string) error {
-	tail := newImgTail(30, func(line string) {
+	tail := buildlog.NewTail(30, func(line string) {
 		im.log().Debug(label, "line", line)
 	})
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -689,7 +679,7 @@ func (im *Images) run(ctx context.Context, label, dir string, env []string, name
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", label, ctx.Err())
 		}
-		return &imgToolError{label, imgWithTail(fmt.Errorf("%s: %w", label, err), tail)}
+		return &imgToolError{label, buildlog.WithTail(fmt.Errorf("%s: %w", label, err), tail)}
 	}
 	return nil
 }
