@@ -13,7 +13,7 @@ const (
 	VerdictInconclusive Verdict = "inconclusive"
 )
 
-// Exit codes of the firedrill command (DESIGN.md).
+// Exit codes of the firedrill command (README.md, "Exit codes" under "A drill, as it prints").
 const (
 	ExitPass         = 0
 	ExitFail         = 1   // an objective was missed

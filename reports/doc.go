@@ -5,7 +5,7 @@
 // Score is pure logic: it talks to no container and no database, reads no
 // clock, and gives the same Result for the same Input, so every measurement
 // rule can be tested on synthetic ledgers. The rules it applies are the
-// product (DESIGN.md, "Measurement rules"); Score's documentation states
+// product (README.md, "How it measures"); Score's documentation states
 // each of them exactly: RTO per fault and its phases, lost writes, RPO,
 // split brain, the objectives and the verdict.
 //

@@ -53,7 +53,7 @@ const (
 // targetReport is the Target of an objective that has no limit.
 const targetReport = "report"
 
-// Score applies the measurement rules (DESIGN.md) to what a drill
+// Score applies the measurement rules (README.md, "How it measures") to what a drill
 // recorded. It is pure: the same Input gives the same Result. All times are
 // offsets on the drill's monotonic Timeline; only write operations count.
 //

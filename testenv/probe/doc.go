@@ -3,7 +3,7 @@
 // not earlier writes have finished, and records what the client learned about
 // each of them in the drill's Ledger.
 //
-// Open loop matters (DESIGN.md, "Measurement rules"): during an outage a
+// Open loop matters (README.md, "How it measures"): during an outage a
 // closed-loop client would slow down and the outage would shrink in the
 // samples. Here the i-th write is due at start + i/rate; a late scheduler
 // sends the writes it missed at once instead of skipping them; no write is

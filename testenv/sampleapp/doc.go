@@ -15,7 +15,7 @@
 //	GET /livez         200 while the process runs
 //
 // The outcome of a failed write is the heart of the drill's measurement
-// (DESIGN.md, "Measurement rules"): "failed" is reported only when the write
+// (README.md, "How it measures"): "failed" is reported only when the write
 // certainly did not happen (the server rejected the statement, or nothing was
 // sent to it); anything else that may have committed is "indeterminate".
 // classify.go holds those rules.
