@@ -578,6 +578,11 @@ func (e *Env) Down(ctx context.Context) error {
 	return err
 }
 
+// EndLease ends the run's claim on its id without removing anything: for an
+// environment kept after the drill, which `firedrill clean` may then remove.
+// It returns once the lease container has exited.
+func (e *Env) EndLease(ctx context.Context) error { return e.lease.end(ctx) }
+
 // Kill sends SIGKILL to a node's container: the process dies at once,
 // without a clean shutdown, as in a host crash.
 func (e *Env) Kill(ctx context.Context, node string) error {

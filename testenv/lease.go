@@ -92,6 +92,29 @@ func (l *lease) release() {
 	}
 }
 
+// leaseEndWait bounds how long end waits for the lease container to exit.
+const leaseEndWait = 10 * time.Second
+
+// end releases the lease and waits until its container has exited, so that
+// a `firedrill clean` run right after (a script after `run --keep`) already
+// sees the run's harness gone.
+func (l *lease) end(ctx context.Context) error {
+	if l == nil || l.containerID == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, leaseEndWait)
+	defer cancel()
+	// Wait from before the release, or the exit could come first and be missed.
+	w := l.docker.ContainerWait(ctx, l.containerID, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	l.release()
+	select {
+	case <-w.Result:
+		return nil
+	case err := <-w.Error:
+		return fmt.Errorf("wait for the run's lease to end: %w", err)
+	}
+}
+
 // leaseAlive reports whether a lease container, as listed, shows a live
 // harness.
 func leaseAlive(c container.Summary, now time.Time) bool {

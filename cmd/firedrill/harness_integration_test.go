@@ -217,7 +217,11 @@ func TestIntegrationSecretsNeverPrinted(t *testing.T) {
 	d := startDrill(t, "-v", "--keep", shortDrill)
 	code := d.wait(t)
 	id := d.runID(t)
-	defer firedrillCmd(t, "clean", "--run", id)
+	// Right after a kept run, its harness is gone: clean removes it.
+	defer func() {
+		firedrillCmd(t, "clean", "--run", id)
+		assertNothingLeft(t, id)
+	}()
 	if code != 0 {
 		t.Fatalf("exit %d, want 0", code)
 	}

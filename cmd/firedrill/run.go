@@ -495,6 +495,11 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 			cred = ""
 		}
 		fmt.Fprintf(g.stderr, "\n%s", env.KeepInstructions(ctx, cred))
+		// The harness is done: a clean right after this must find the run's
+		// harness gone, not alive for the moment its lease takes to exit.
+		if err := env.EndLease(ctx); err != nil {
+			fmt.Fprintf(g.stderr, "firedrill: %v\n", err)
+		}
 	}
 	return &res, out, nil
 }
