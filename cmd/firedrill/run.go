@@ -176,7 +176,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	}
 	outs := outputDirs(f.out, scns)
 
-	docker, images, err := openImages(ctx, g, true)
+	docker, imgs, err := openImages(ctx, g, true)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 			}
 		}
 		o := drillOutcome{name: scn.Name, code: firedrill.ExitPass}
-		res, out, err := runDrill(ctx, g, f, scn, outs[i], seedFor(scn, seed, seedSet), docker, images)
+		res, out, err := runDrill(ctx, g, f, scn, outs[i], seedFor(scn, seed, seedSet), docker, imgs)
 		o.out, o.res = out, res
 		if res != nil {
 			o.verdict = string(res.Verdict)
@@ -353,7 +353,7 @@ func version() string {
 // could not be scored) and its output directory. An error carries its exit
 // code; a scored drill's verdict gives the code otherwise.
 func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scenario, out string, seed int64,
-	docker *client.Client, images *images.Images) (result *firedrill.Result, outDir string, retErr error) {
+	docker *client.Client, imgs *images.Images) (result *firedrill.Result, outDir string, retErr error) {
 	if f.noFailover {
 		off := false
 		scn.DR.Failover.Enabled = &off
@@ -393,7 +393,7 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	}()
 
 	fmt.Fprintf(g.stderr, "firedrill: starting environment\n")
-	env, err := testenv.Up(ctx, docker, images, scn, testenv.WithRunID(runID),
+	env, err := testenv.Up(ctx, docker, imgs, scn, testenv.WithRunID(runID),
 		testenv.WithRunLogger(g.log), testenv.WithRunProgress(g.stderr))
 	if err != nil {
 		env = nil // Up already removed what it created
