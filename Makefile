@@ -18,7 +18,7 @@ all: build
 # The binary is also the app image (FROM scratch). CGO_ENABLED=0 makes it
 # static, so the image is the binary alone; a dynamically linked one (plain
 # `go build` or `go install`) works too: its image then carries the loader and
-# the shared libraries the binary needs (testenv/images/elfdeps).
+# the shared libraries the binary needs (images/elfdeps).
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/firedrill
 
@@ -66,7 +66,7 @@ clean: build
 
 # Benchmarks: see docs/benchmarks.md for what they measure and the results.
 bench: docker-check
-	$(GO) test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./testenv/...
+	$(GO) test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./images/... ./platform/...
 	$(GO) test -tags integration -run '^$$' -bench Drill -benchtime 5x -timeout 60m ./cmd/firedrill/
 
 fuzz:

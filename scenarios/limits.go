@@ -9,7 +9,7 @@ import (
 // Schema publishes them: schema tags name them (schema:"max=maxAppInstances",
 // see schemaLimits), so each number is written here and nowhere else.
 
-// The Postgres servers of a drill run with these settings (testenv reads
+// The Postgres servers of a drill run with these settings (platform/docker reads
 // them): each replica holds one replication slot and one WAL sender, and
 // the replica being cloned holds a second sender for pg_basebackup -X
 // stream while the ones before it stream.
@@ -26,7 +26,7 @@ const MaxReplicas = min(MaxReplicationSlots, MaxWALSenders-1)
 const maxRegions = 1 + MaxReplicas + 2
 
 // MaxRunIDLength is the longest run id the name limits leave room for;
-// testenv's run ids must not be longer.
+// the Docker runtime's run ids must not be longer.
 const MaxRunIDLength = 32
 
 // maxIdentifier is both Postgres's identifier limit (NAMEDATALEN-1 bytes:

@@ -15,8 +15,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/internal/itest"
-	"github.com/firedrill/firedrill/testenv/images"
 )
 
 // A firedrill built the plain way (go build or go install with cgo on, so
@@ -63,14 +63,14 @@ func TestIntegrationCgoBinaryRunsDrill(t *testing.T) {
 func removeAppImage(t *testing.T, bin string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := images.NewImages(docker, images.WithAppBinary(bin), images.WithProgress(io.Discard)).List(ctx)
+	st, err := images.NewImages(dockerCli, images.WithAppBinary(bin), images.WithProgress(io.Discard)).List(ctx)
 	if err != nil {
 		t.Logf("list images: %v", err)
 		return
 	}
 	for _, s := range st {
 		if s.Role == images.RoleApp && s.RecipePresent {
-			if _, err := docker.ImageRemove(ctx, s.RecipeTag, client.ImageRemoveOptions{}); err != nil {
+			if _, err := dockerCli.ImageRemove(ctx, s.RecipeTag, client.ImageRemoveOptions{}); err != nil {
 				t.Logf("remove %s: %v", s.RecipeTag, err)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
-	"github.com/firedrill/firedrill/testenv"
+	"github.com/firedrill/firedrill/platform/docker"
 )
 
 func newCleanCmd(g *globals) *cobra.Command {
@@ -33,16 +33,16 @@ they are the build cache.`,
   firedrill clean --force          # also runs whose harness is still running`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			docker, err := dockerClient(cmd.Context())
+			dc, err := dockerClient(cmd.Context())
 			if err != nil {
 				return withCode(firedrill.ExitInconclusive, err)
 			}
-			defer docker.Close()
-			opts := []testenv.CleanOption{testenv.CleanRun(runID)}
+			defer dc.Close()
+			opts := []docker.CleanOption{docker.CleanRun(runID)}
 			if force {
-				opts = append(opts, testenv.CleanForce())
+				opts = append(opts, docker.CleanForce())
 			}
-			rep, err := testenv.Clean(cmd.Context(), docker, opts...)
+			rep, err := docker.Clean(cmd.Context(), dc, opts...)
 			for _, c := range rep.Containers {
 				fmt.Fprintf(g.stdout, "removed container %s\n", c)
 			}
@@ -78,7 +78,7 @@ func newLeaseCmd(g *globals) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return testenv.HoldLease(os.Stdin)
+			return docker.HoldLease(os.Stdin)
 		},
 	}
 }

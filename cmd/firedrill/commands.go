@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/sampleapp"
 	"github.com/firedrill/firedrill/scenarios"
-	"github.com/firedrill/firedrill/testenv/images"
-	"github.com/firedrill/firedrill/testenv/sampleapp"
 )
 
 func newImagesCmd(g *globals) *cobra.Command {

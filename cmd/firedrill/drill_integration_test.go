@@ -26,13 +26,13 @@ import (
 )
 
 var (
-	bin    string
-	docker *client.Client
+	bin       string
+	dockerCli *client.Client
 )
 
 func TestMain(m *testing.M) {
 	var cleanup func()
-	bin, docker, cleanup = itest.Setup()
+	bin, dockerCli, cleanup = itest.Setup()
 	// Build (or find) every image once, before the timed drills.
 	cmd := exec.Command(bin, "images", "build")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -111,7 +111,7 @@ func readLedger(t *testing.T, dir string) []firedrill.Op {
 
 func assertNothingLeft(t *testing.T, runID string) {
 	t.Helper()
-	left, err := itest.Leftovers(context.Background(), docker, runID)
+	left, err := itest.Leftovers(context.Background(), dockerCli, runID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func readSurvivingPrimary(t *testing.T, out, runID string) map[string]bool {
 		vars[k] = v
 	}
 	ctx := context.Background()
-	cs, err := docker.ContainerList(ctx, client.ContainerListOptions{Filters: make(client.Filters).
+	cs, err := dockerCli.ContainerList(ctx, client.ContainerListOptions{Filters: make(client.Filters).
 		Add("label", "firedrill.run="+runID).Add("label", "firedrill.role=postgres")})
 	if err != nil {
 		t.Fatal(err)

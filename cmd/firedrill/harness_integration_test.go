@@ -188,7 +188,7 @@ func TestIntegrationContainerRemovedFromOutside(t *testing.T) {
 	id := d.runID(t)
 	time.Sleep(time.Second)
 	name := "firedrill-" + id + "-app"
-	if _, err := docker.ContainerRemove(context.Background(), name, client.ContainerRemoveOptions{Force: true}); err != nil {
+	if _, err := dockerCli.ContainerRemove(context.Background(), name, client.ContainerRemoveOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	code := d.wait(t)
@@ -274,5 +274,5 @@ func TestIntegrationSecretsNeverPrinted(t *testing.T) {
 }
 
 func leftovers(runID string) ([]string, error) {
-	return itest.Leftovers(context.Background(), docker, runID)
+	return itest.Leftovers(context.Background(), dockerCli, runID)
 }

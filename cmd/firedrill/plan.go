@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
-	"github.com/firedrill/firedrill/testenv"
-	"github.com/firedrill/firedrill/testenv/images"
 )
 
 // runPlaceholder stands for the run id in a plan: each run chooses its own
@@ -325,17 +325,17 @@ func dockerImagePlan(ctx context.Context, g *globals, wants []imageWant) []planI
 		}
 		return out
 	}
-	docker, err := dockerClient(ctx)
+	dc, err := dockerClient(ctx)
 	if err != nil {
 		g.log.Debug("plan: no Docker", "err", err)
 		return unknown("unknown (Docker unreachable)")
 	}
-	defer docker.Close()
+	defer dc.Close()
 	opts := []images.ImagesOption{images.WithPull(false), images.WithProgress(io.Discard), images.WithLogger(g.log)}
 	if exe, err := appBinary(); err == nil {
 		opts = append(opts, images.WithAppBinary(exe))
 	}
-	statuses, err := images.NewImages(docker, opts...).List(ctx)
+	statuses, err := images.NewImages(dc, opts...).List(ctx)
 	if err != nil {
 		g.log.Debug("plan: list images", "err", err)
 		return unknown("unknown (" + firstLine(err.Error()) + ")")
@@ -345,7 +345,7 @@ func dockerImagePlan(ctx context.Context, g *globals, wants []imageWant) []planI
 		byRole[s.Role] = s
 	}
 	present := func(ref string) (bool, error) {
-		_, err := docker.ImageInspect(ctx, ref)
+		_, err := dc.ImageInspect(ctx, ref)
 		if err == nil {
 			return true, nil
 		}
@@ -521,7 +521,7 @@ func planTopo(scn *scenarios.Scenario) planTopology {
 	const pgData = "/var/lib/postgresql/data"
 	// Nodes, in the order the environment starts them.
 	nodes := []planNode{{
-		Name: testenv.NodePrimary, Service: scenarios.TargetPrimary, Role: "postgres primary",
+		Name: docker.NodePrimary, Service: scenarios.TargetPrimary, Role: "postgres primary",
 		ImageRole: string(images.RolePostgres), Region: env.Postgres.Primary.Region, Ports: pgPorts,
 		Volume: pgData, Labels: env.Postgres.Primary.Labels,
 	}}
@@ -531,14 +531,14 @@ func planTopo(scn *scenarios.Scenario) planTopology {
 			role = "postgres replica (synchronous, streaming)"
 		}
 		nodes = append(nodes, planNode{
-			Name: testenv.ReplicaNode(r.Name), Service: "postgres." + r.Name, Role: role,
+			Name: docker.ReplicaNode(r.Name), Service: "postgres." + r.Name, Role: role,
 			ImageRole: string(images.RolePostgres), Region: r.Region, Ports: pgPorts,
 			Volume: pgData, Labels: r.Labels,
 		})
 	}
 	if env.Storage.IsEnabled() {
 		nodes = append(nodes, planNode{
-			Name: testenv.NodeStorage, Service: scenarios.TargetStorage, Role: "storage (S3, bucket " + env.Storage.Bucket + ")",
+			Name: docker.NodeStorage, Service: scenarios.TargetStorage, Role: "storage (S3, bucket " + env.Storage.Bucket + ")",
 			ImageRole: string(images.RoleMinIO), Region: scn.RegionOf(scenarios.TargetStorage),
 			Ports:  []planPort{{Container: "9000/tcp", Purpose: "S3"}, {Container: "9001/tcp", Purpose: "console"}},
 			Volume: "/data", Labels: env.Storage.Labels,
@@ -553,7 +553,7 @@ func planTopo(scn *scenarios.Scenario) planTopology {
 		instances = strconv.Itoa(env.App.Instances) + " instances"
 	}
 	nodes = append(nodes, planNode{
-		Name: testenv.NodeApp, Service: scenarios.TargetApp, Role: "app (" + app + ", " + instances + ")",
+		Name: docker.NodeApp, Service: scenarios.TargetApp, Role: "app (" + app + ", " + instances + ")",
 		ImageRole: string(images.RoleApp), Region: scn.RegionOf(scenarios.TargetApp),
 		Ports:  []planPort{{Container: "8080/tcp", Purpose: "HTTP"}},
 		Labels: env.App.Labels, Instances: env.App.Instances,
@@ -593,7 +593,7 @@ func planDRSettings(scn *scenarios.Scenario) planDR {
 	d := planDR{Backups: []planBackup{}, Recovery: []planRecovery{}}
 	for _, b := range scn.DR.Backups {
 		d.Backups = append(d.Backups, planBackup{Kind: b.Kind, Every: dur(b.Every.Duration), Keep: b.Keep,
-			To: "s3://" + scn.Environment.Storage.Bucket + " on " + testenv.NodeStorage})
+			To: "s3://" + scn.Environment.Storage.Bucket + " on " + docker.NodeStorage})
 	}
 	fo := scn.DR.Failover
 	d.Failover = planFailover{
@@ -601,7 +601,7 @@ func planDRSettings(scn *scenarios.Scenario) planDR {
 		FailuresBeforeAction: fo.FailuresBeforeAction, Fencing: fo.Fencing, Candidates: []string{},
 	}
 	for _, r := range scn.Environment.Postgres.Replicas {
-		d.Failover.Candidates = append(d.Failover.Candidates, testenv.ReplicaNode(r.Name))
+		d.Failover.Candidates = append(d.Failover.Candidates, docker.ReplicaNode(r.Name))
 	}
 	rec := scn.DR.Recovery
 	for _, r := range []planRecovery{
@@ -747,17 +747,17 @@ func resolution(scn *scenarios.Scenario, target string) string {
 	switch target {
 	case scenarios.TargetPrimary:
 		return fmt.Sprintf("whichever node is primary at injection (at the start %s, region %s)",
-			testenv.NodePrimary, scn.RegionOf(scenarios.TargetPrimary))
+			docker.NodePrimary, scn.RegionOf(scenarios.TargetPrimary))
 	case scenarios.TargetAnyReplica:
 		first := "none"
 		if names := scn.ReplicaNames(); len(names) > 0 {
-			first = testenv.ReplicaNode(names[0])
+			first = docker.ReplicaNode(names[0])
 		}
 		return "the first running Postgres node that is not the primary at injection (at the start " + first + ")"
 	case scenarios.TargetStorage:
-		return fmt.Sprintf("%s, region %s", testenv.NodeStorage, scn.RegionOf(target))
+		return fmt.Sprintf("%s, region %s", docker.NodeStorage, scn.RegionOf(target))
 	case scenarios.TargetApp:
-		return fmt.Sprintf("%s, region %s", testenv.NodeApp, scn.RegionOf(target))
+		return fmt.Sprintf("%s, region %s", docker.NodeApp, scn.RegionOf(target))
 	}
 	if region, ok := strings.CutPrefix(target, "region."); ok {
 		var in []string
@@ -769,7 +769,7 @@ func resolution(scn *scenarios.Scenario, target string) string {
 		return fmt.Sprintf("every node in region %s (network %s; at the start %s)", region, network(region), listOr(in, "none"))
 	}
 	if name, ok := strings.CutPrefix(target, "postgres."); ok {
-		return fmt.Sprintf("%s, region %s, whether primary or replica by then", testenv.ReplicaNode(name), scn.RegionOf(target))
+		return fmt.Sprintf("%s, region %s, whether primary or replica by then", docker.ReplicaNode(name), scn.RegionOf(target))
 	}
 	return target
 }
@@ -778,14 +778,14 @@ func resolution(scn *scenarios.Scenario, target string) string {
 func nodeName(service string) string {
 	switch service {
 	case scenarios.TargetPrimary:
-		return testenv.NodePrimary
+		return docker.NodePrimary
 	case scenarios.TargetStorage:
-		return testenv.NodeStorage
+		return docker.NodeStorage
 	case scenarios.TargetApp:
-		return testenv.NodeApp
+		return docker.NodeApp
 	}
 	if name, ok := strings.CutPrefix(service, "postgres."); ok {
-		return testenv.ReplicaNode(name)
+		return docker.ReplicaNode(name)
 	}
 	return service
 }

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
-	"github.com/firedrill/firedrill/testenv"
-	"github.com/firedrill/firedrill/testenv/images"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -274,7 +274,7 @@ func TestPlanEscapesControlCharacters(t *testing.T) {
 // cluster_name) and the replication slot (Postgres names), 63 bytes each;
 // and testenv's run ids are within that length.
 func TestPlanNamesFitTheirLimits(t *testing.T) {
-	if n := len(testenv.NewRunID()); n > scenarios.MaxRunIDLength {
+	if n := len(docker.NewRunID()); n > scenarios.MaxRunIDLength {
 		t.Errorf("testenv's run ids have %d characters, the name limits assume at most %d", n, scenarios.MaxRunIDLength)
 	}
 	good, err := os.ReadFile("testdata/validate/good.yaml")
@@ -294,7 +294,7 @@ func TestPlanNamesFitTheirLimits(t *testing.T) {
 			t.Errorf("container %s (%d) or node %s too long", container, len(container), n.Name)
 		}
 	}
-	if slot := strings.ReplaceAll(testenv.ReplicaNode(name), "-", "_"); len(slot) > 63 {
+	if slot := strings.ReplaceAll(docker.ReplicaNode(name), "-", "_"); len(slot) > 63 {
 		t.Errorf("slot %s too long", slot)
 	}
 	// One character more is refused.

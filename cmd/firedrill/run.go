@@ -20,11 +20,11 @@ import (
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/chaos"
 	"github.com/firedrill/firedrill/dr"
+	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/platform/docker"
+	"github.com/firedrill/firedrill/probe"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
-	"github.com/firedrill/firedrill/testenv"
-	"github.com/firedrill/firedrill/testenv/images"
-	"github.com/firedrill/firedrill/testenv/probe"
 )
 
 type runFlags struct {
@@ -176,11 +176,11 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	}
 	outs := outputDirs(f.out, scns)
 
-	docker, imgs, err := openImages(ctx, g, true)
+	dc, imgs, err := openImages(ctx, g, true)
 	if err != nil {
 		return err
 	}
-	defer docker.Close()
+	defer dc.Close()
 
 	var done []drillOutcome
 	worst := firedrill.ExitPass
@@ -192,7 +192,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 			}
 		}
 		o := drillOutcome{name: scn.Name, code: firedrill.ExitPass}
-		res, out, err := runDrill(ctx, g, f, scn, outs[i], seedFor(scn, seed, seedSet), docker, imgs)
+		res, out, err := runDrill(ctx, g, f, scn, outs[i], seedFor(scn, seed, seedSet), dc, imgs)
 		o.out, o.res = out, res
 		if res != nil {
 			o.verdict = string(res.Verdict)
@@ -353,13 +353,13 @@ func version() string {
 // could not be scored) and its output directory. An error carries its exit
 // code; a scored drill's verdict gives the code otherwise.
 func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scenario, out string, seed int64,
-	docker *client.Client, imgs *images.Images) (result *firedrill.Result, outDir string, retErr error) {
+	dc *client.Client, imgs *images.Images) (result *firedrill.Result, outDir string, retErr error) {
 	if f.noFailover {
 		off := false
 		scn.DR.Failover.Enabled = &off
 	}
 
-	runID := testenv.NewRunID()
+	runID := docker.NewRunID()
 	if out == "" {
 		out = filepath.Join("firedrill-out", scn.Name+"-"+runID)
 	}
@@ -376,7 +376,7 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	}
 
 	fmt.Fprintf(g.stderr, "firedrill: drill %s (run %s, seed %d)\n", scn.Name, runID, seed)
-	var env *testenv.Env
+	var env *docker.Env
 	// Teardown runs on every exit path: success, failure, Ctrl-C, panic.
 	defer func() {
 		p := recover()
@@ -393,8 +393,8 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	}()
 
 	fmt.Fprintf(g.stderr, "firedrill: starting environment\n")
-	env, err := testenv.Up(ctx, docker, imgs, scn, testenv.WithRunID(runID),
-		testenv.WithRunLogger(g.log), testenv.WithRunProgress(g.stderr))
+	env, err := docker.Up(ctx, dc, imgs, scn, docker.WithRunID(runID),
+		docker.WithRunLogger(g.log), docker.WithRunProgress(g.stderr))
 	if err != nil {
 		env = nil // Up already removed what it created
 		if ctx.Err() != nil {
@@ -431,10 +431,10 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	if fo := scn.DR.Failover; fo.IsEnabled() {
 		var standbys []string
 		for _, r := range scn.Environment.Postgres.Replicas {
-			standbys = append(standbys, testenv.ReplicaNode(r.Name))
+			standbys = append(standbys, docker.ReplicaNode(r.Name))
 		}
 		runner.Failover = dr.NewFailover(dr.FailoverConfig{
-			Primary: testenv.NodePrimary, Standbys: standbys,
+			Primary: docker.NodePrimary, Standbys: standbys,
 			Interval: fo.CheckInterval.Duration, Timeout: fo.CheckTimeout.Duration,
 			FailuresBeforeAction: fo.FailuresBeforeAction, Fencing: fo.Fencing,
 		}, env, tl, g.log)
@@ -454,7 +454,7 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	}()
 	rec, runErr := runner.Run(drillCtx)
 	stopWatch()
-	var troubleErr *testenv.TroubleError
+	var troubleErr *docker.TroubleError
 	if errors.As(context.Cause(drillCtx), &troubleErr) && ctx.Err() == nil {
 		runErr = troubleErr
 	}
@@ -509,7 +509,7 @@ const teardownTimeout = 2 * time.Minute
 
 // tearDown removes the environment, retrying while Docker is unavailable (a
 // daemon restarting comes back within seconds), until teardownTimeout.
-func tearDown(ctx context.Context, env *testenv.Env) error {
+func tearDown(ctx context.Context, env *docker.Env) error {
 	ctx, cancel := context.WithTimeout(ctx, teardownTimeout)
 	defer cancel()
 	for {
@@ -563,7 +563,7 @@ func writeResult(path string, res firedrill.Result) error {
 
 // writeCredentials stores the run's passwords for a person inspecting a
 // kept environment, readable by the owner only; they are never printed.
-func writeCredentials(path string, env *testenv.Env) error {
+func writeCredentials(path string, env *docker.Env) error {
 	user, pgPass, s3User, s3Pass := env.Secrets()
 	body := fmt.Sprintf("PGUSER=%s\nPGPASSWORD=%s\nPGDATABASE=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n",
 		user, pgPass, env.Database(), s3User, s3Pass)

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firedrill/firedrill/testenv/images/elfdeps"
-	"github.com/firedrill/firedrill/testenv/images/internal/tinybin"
+	"github.com/firedrill/firedrill/images/elfdeps"
+	"github.com/firedrill/firedrill/images/internal/tinybin"
 )
 
 func TestImagesRecipeHashStableAndSensitive(t *testing.T) {

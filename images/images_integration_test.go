@@ -26,7 +26,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
-	"github.com/firedrill/firedrill/testenv/images/internal/buildlog"
+	"github.com/firedrill/firedrill/images/internal/buildlog"
 )
 
 // imagesTestRunLabel marks every container these tests start, so a failed run's
@@ -622,7 +622,7 @@ func TestImagesAppFromCgoBinary(t *testing.T) {
 // `go install` of the pinned MinIO into a fresh cache directory, GOCACHE and
 // GOMODCACHE (4-5 minutes on 2 cores, docs/benchmarks.md). It is a benchmark,
 // not a test, because the test tier may reuse a cached binary.
-// Run: go test -tags integration -run '^$' -bench MinIOGoInstall -benchtime 1x ./testenv/images/
+// Run: go test -tags integration -run '^$' -bench MinIOGoInstall -benchtime 1x ./images/
 func BenchmarkImagesMinIOGoInstall(b *testing.B) {
 	for b.Loop() {
 		dir := b.TempDir()

@@ -1,4 +1,4 @@
-package testenv
+package docker
 
 // The lease: a run's claim on its id and the proof, for `firedrill clean`,
 // that the harness which owns the run is still alive.

@@ -4,7 +4,7 @@ package sampleapp
 
 // Integration test against a real, throwaway Postgres server started from the
 // host's binaries (FIREDRILL_PG_BIN, else /usr/lib/postgresql/*/bin). It fails,
-// never skips, when they are missing: .ci/run installs postgresql-15. Run with: go test -tags integration ./testenv/sampleapp/
+// never skips, when they are missing: .ci/run installs postgresql-15. Run with: go test -tags integration ./sampleapp/
 
 import (
 	"context"
@@ -28,7 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/firedrill/firedrill"
-	"github.com/firedrill/firedrill/testenv/probe"
+	"github.com/firedrill/firedrill/probe"
 )
 
 type pgServer struct {

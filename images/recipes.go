@@ -28,9 +28,9 @@ import (
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/client"
 
-	"github.com/firedrill/firedrill/testenv/images/elfdeps"
-	"github.com/firedrill/firedrill/testenv/images/internal/buildlog"
-	"github.com/firedrill/firedrill/testenv/images/rootfs"
+	"github.com/firedrill/firedrill/images/elfdeps"
+	"github.com/firedrill/firedrill/images/internal/buildlog"
+	"github.com/firedrill/firedrill/images/rootfs"
 )
 
 //go:embed recipes

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/firedrill/firedrill/testenv/images/elfdeps"
+	"github.com/firedrill/firedrill/images/elfdeps"
 )
 
 // The app recipe takes a dynamically linked binary with its libraries, and

@@ -18,8 +18,8 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
 
-	"github.com/firedrill/firedrill/testenv/images/internal/buildlog"
-	"github.com/firedrill/firedrill/testenv/images/rootfs"
+	"github.com/firedrill/firedrill/images/internal/buildlog"
+	"github.com/firedrill/firedrill/images/rootfs"
 )
 
 // Role is the part an image plays in a drill environment.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/firedrill/firedrill/testenv/images/internal/tinybin"
+	"github.com/firedrill/firedrill/images/internal/tinybin"
 )
 
 func TestResolveCgoBinary(t *testing.T) {

@@ -1,4 +1,4 @@
-package testenv
+package docker
 
 import (
 	"bytes"
@@ -22,8 +22,8 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 
+	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/scenarios"
-	"github.com/firedrill/firedrill/testenv/images"
 )
 
 // Node kinds.

@@ -1,6 +1,6 @@
 //go:build integration
 
-package testenv_test
+package docker_test
 
 import (
 	"bytes"
@@ -17,30 +17,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/moby/moby/client"
 
+	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/internal/itest"
+	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
-	"github.com/firedrill/firedrill/testenv"
-	"github.com/firedrill/firedrill/testenv/images"
 )
 
 var (
-	docker    *client.Client
+	dockerCli *client.Client
 	appBinary string
 )
 
 func TestMain(m *testing.M) {
 	var cleanup func()
-	appBinary, docker, cleanup = itest.Setup()
+	appBinary, dockerCli, cleanup = itest.Setup()
 	code := m.Run()
 	cleanup()
 	os.Exit(code)
 }
 
 func newImages() *images.Images {
-	return images.NewImages(docker, images.WithAppBinary(appBinary), images.WithProgress(os.Stderr))
+	return images.NewImages(dockerCli, images.WithAppBinary(appBinary), images.WithProgress(os.Stderr))
 }
 
-func upPrimaryKillEnv(t testing.TB) *testenv.Env {
+func upPrimaryKillEnv(t testing.TB) *docker.Env {
 	t.Helper()
 	scn, err := scenarios.Builtin("primary-kill")
 	if err != nil {
@@ -48,7 +48,7 @@ func upPrimaryKillEnv(t testing.TB) *testenv.Env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	env, err := testenv.Up(ctx, docker, newImages(), scn, testenv.WithRunProgress(os.Stderr))
+	env, err := docker.Up(ctx, dockerCli, newImages(), scn, docker.WithRunProgress(os.Stderr))
 	if env != nil {
 		t.Cleanup(func() {
 			if err := env.Down(context.Background()); err != nil {
@@ -81,13 +81,13 @@ func eventually(t *testing.T, d time.Duration, cond func() error) {
 func TestIntegrationEnvironment(t *testing.T) {
 	env := upPrimaryKillEnv(t)
 	ctx := context.Background()
-	replica := testenv.ReplicaNode("replica1")
+	replica := docker.ReplicaNode("replica1")
 
 	t.Run("replication", func(t *testing.T) {
-		if err := env.Exec(ctx, testenv.NodePrimary, "CREATE TABLE itest_replication (v text)"); err != nil {
+		if err := env.Exec(ctx, docker.NodePrimary, "CREATE TABLE itest_replication (v text)"); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Exec(ctx, testenv.NodePrimary, "INSERT INTO itest_replication VALUES ($1)", "from-primary"); err != nil {
+		if err := env.Exec(ctx, docker.NodePrimary, "INSERT INTO itest_replication VALUES ($1)", "from-primary"); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 30*time.Second, func() error {
@@ -143,8 +143,8 @@ func TestIntegrationEnvironment(t *testing.T) {
 		var w struct{ ID, Node string }
 		json.NewDecoder(resp.Body).Decode(&w)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || w.Node != testenv.NodePrimary {
-			t.Fatalf("write: status %d node %q, want 200 from %s", resp.StatusCode, w.Node, testenv.NodePrimary)
+		if resp.StatusCode != 200 || w.Node != docker.NodePrimary {
+			t.Fatalf("write: status %d node %q, want 200 from %s", resp.StatusCode, w.Node, docker.NodePrimary)
 		}
 		eventually(t, 30*time.Second, func() error {
 			resp, err := http.Get(base + "/records/itest-1")
@@ -158,19 +158,19 @@ func TestIntegrationEnvironment(t *testing.T) {
 			return nil
 		})
 		ids, node, err := env.ReadBack(ctx)
-		if err != nil || node != testenv.NodePrimary || !ids["itest-1"] {
+		if err != nil || node != docker.NodePrimary || !ids["itest-1"] {
 			t.Fatalf("read back: node %q, has itest-1 %v, err %v", node, ids["itest-1"], err)
 		}
 	})
 
 	t.Run("failover by hand", func(t *testing.T) {
-		if err := env.Kill(ctx, testenv.NodePrimary); err != nil {
+		if err := env.Kill(ctx, docker.NodePrimary); err != nil {
 			t.Fatal(err)
 		}
-		if running, _ := env.Running(ctx, testenv.NodePrimary); running {
+		if running, _ := env.Running(ctx, docker.NodePrimary); running {
 			t.Fatal("primary still running after kill")
 		}
-		if err := env.Check(ctx, testenv.NodePrimary); err == nil {
+		if err := env.Check(ctx, docker.NodePrimary); err == nil {
 			t.Fatal("health check of a killed primary passed")
 		}
 		if _, err := env.ReceivedLSN(ctx, replica); err != nil {
@@ -205,7 +205,7 @@ func TestIntegrationEnvironment(t *testing.T) {
 		if err := env.Down(ctx); err != nil {
 			t.Fatal(err)
 		}
-		left, err := itest.Leftovers(ctx, docker, env.RunID)
+		left, err := itest.Leftovers(ctx, dockerCli, env.RunID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,24 +218,24 @@ func TestIntegrationEnvironment(t *testing.T) {
 // Clean acts only on objects carrying the firedrill.run label.
 func TestIntegrationCleanSparesUnlabelled(t *testing.T) {
 	ctx := context.Background()
-	name := "firedrill-itest-not-ours-" + testenv.NewRunID()
-	if _, err := docker.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge"}); err != nil {
+	name := "firedrill-itest-not-ours-" + docker.NewRunID()
+	if _, err := dockerCli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge"}); err != nil {
 		t.Fatal(err)
 	}
-	defer docker.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
-	ours := "firedrill-itest-ours-" + testenv.NewRunID()
-	if _, err := docker.NetworkCreate(ctx, ours, client.NetworkCreateOptions{Driver: "bridge",
-		Labels: map[string]string{testenv.LabelRun: "itest-clean"}}); err != nil {
+	defer dockerCli.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
+	ours := "firedrill-itest-ours-" + docker.NewRunID()
+	if _, err := dockerCli.NetworkCreate(ctx, ours, client.NetworkCreateOptions{Driver: "bridge",
+		Labels: map[string]string{docker.LabelRun: "itest-clean"}}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := testenv.Clean(ctx, docker, testenv.CleanRun("itest-clean"))
+	rep, err := docker.Clean(ctx, dockerCli, docker.CleanRun("itest-clean"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.Networks) != 1 || rep.Networks[0] != ours {
 		t.Fatalf("clean removed %v, want only %s", rep.Networks, ours)
 	}
-	if _, err := docker.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err != nil {
+	if _, err := dockerCli.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err != nil {
 		t.Fatalf("unlabelled network was touched: %v", err)
 	}
 }
@@ -258,7 +258,7 @@ func BenchmarkEnvUp(b *testing.B) {
 	var up, down time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		env, err := testenv.Up(ctx, docker, im, scn)
+		env, err := docker.Up(ctx, dockerCli, im, scn)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package testenv
+package docker
 
 import (
 	"crypto/rand"

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/firedrill/firedrill/testenv/images/internal/buildlog"
+	"github.com/firedrill/firedrill/images/internal/buildlog"
 )
 
 func TestImagesDiskFull(t *testing.T) {

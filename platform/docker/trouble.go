@@ -1,4 +1,4 @@
-package testenv
+package docker
 
 // Docker trouble during a drill, and the secrets that must never reach an
 // error message.
