@@ -2,9 +2,11 @@ package firedrill
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 )
@@ -26,9 +28,13 @@ const (
 // Op is one workload operation as the client saw it. Sent and Done are
 // offsets on the drill's Timeline.
 type Op struct {
-	ID      string        `json:"id"`
-	Seq     int64         `json:"seq"`
-	Kind    string        `json:"kind"` // "write" (reads come later)
+	ID   string `json:"id"`
+	Seq  int64  `json:"seq"`
+	Kind string `json:"kind"` // "write" (reads come later)
+	// Due is when the open-loop schedule wanted the operation sent; Sent
+	// is when it was. Sent − Due is the probe's schedule lag: a lag that
+	// grows shows coordinated omission (docs/measurement.md).
+	Due     time.Duration `json:"-"`
 	Sent    time.Duration `json:"-"`
 	Done    time.Duration `json:"-"`
 	Outcome Outcome       `json:"outcome"`
@@ -43,6 +49,7 @@ type opJSON struct {
 	ID      string   `json:"id"`
 	Seq     int64    `json:"seq"`
 	Kind    string   `json:"kind"`
+	DueMS   float64  `json:"due_ms"`
 	SentMS  float64  `json:"sent_ms"`
 	AckedMS *float64 `json:"acked_ms"` // null unless ok
 	DoneMS  float64  `json:"done_ms"`
@@ -53,7 +60,7 @@ type opJSON struct {
 
 // MarshalJSON writes times as milliseconds from the start of the run.
 func (o Op) MarshalJSON() ([]byte, error) {
-	j := opJSON{ID: o.ID, Seq: o.Seq, Kind: o.Kind, SentMS: Millis(o.Sent), DoneMS: Millis(o.Done),
+	j := opJSON{ID: o.ID, Seq: o.Seq, Kind: o.Kind, DueMS: Millis(o.Due), SentMS: Millis(o.Sent), DoneMS: Millis(o.Done),
 		Outcome: o.Outcome, Node: o.Node, Error: o.Error}
 	if o.Outcome == OutcomeOK {
 		ms := Millis(o.Done)
@@ -69,6 +76,7 @@ func (o *Op) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*o = Op{ID: j.ID, Seq: j.Seq, Kind: j.Kind, Outcome: j.Outcome, Node: j.Node, Error: j.Error,
+		Due:  time.Duration(j.DueMS * float64(time.Millisecond)),
 		Sent: time.Duration(j.SentMS * float64(time.Millisecond)), Done: time.Duration(j.DoneMS * float64(time.Millisecond))}
 	return nil
 }
@@ -100,8 +108,11 @@ func (l *Ledger) Len() int {
 	return len(l.ops)
 }
 
-// WriteJSONL writes one JSON line per operation, ordered by sequence.
+// WriteJSONL writes one JSON line per operation, ordered by sequence
+// (whatever order ops are in: the ledger holds them in finish order).
 func WriteJSONL(w io.Writer, ops []Op) error {
+	ops = slices.Clone(ops)
+	slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Compare(a.Seq, b.Seq) })
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for _, op := range ops {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,24 +14,19 @@ import (
 )
 
 // Workload drives client traffic until its context ends, then returns once
-// its in-flight operations have finished.
+// its in-flight operations have finished. It must send nothing once its
+// context is done: the Runner stamps drill.end at that instant.
 type Workload interface {
 	Run(ctx context.Context) error
 }
 
-// Watcher is a background part of the DR engine (the failover manager):
-// it runs until its context ends.
-type Watcher interface {
+// Part is a background part of a drill: the failover manager, and later
+// backups, the monkey and abort watchers. Every part runs from the start of
+// the workload until after the settle period, and stops when its context
+// ends. A panic in a part ends the drill like an interrupt.
+type Part interface {
+	Name() string
 	Run(ctx context.Context) error
-}
-
-// Injector injects the scenario's faults into the environment.
-type Injector interface {
-	// Inject resolves fault's target now and injects it; it returns the
-	// node it hit.
-	Inject(ctx context.Context, fault scenarios.Fault) (node string, err error)
-	// RevertAll undoes every fault still in effect that can be undone.
-	RevertAll(ctx context.Context) error
 }
 
 // Verifier reads back, after recovery, the write ids stored in the
@@ -40,20 +35,35 @@ type Verifier interface {
 	ReadBack(ctx context.Context) (ids map[string]bool, node string, err error)
 }
 
+// revertTimeout bounds one revert: a revert that hangs must not keep the
+// environment from being torn down.
+const revertTimeout = time.Minute
+
 // Runner sequences one drill against an environment that is already up:
-// start the DR engine and the workload, run the timeline of faults, revert,
-// let the system settle, stop, and read back every write. It touches
-// Docker and databases only through its interfaces.
+// start the background parts and the workload, run the schedule (each
+// injection at its time, each reversible fault reverted at the end of its
+// `for`), stop the workload, revert what is still in effect, let the
+// system settle, stop the parts, and read back every write
+// (docs/architecture.md, "The flow of a drill"). It touches containers and
+// databases only through its interfaces.
 type Runner struct {
 	Scenario *scenarios.Scenario
 	Timeline *Timeline
+	// Schedule is the drill's injections; nil means the scenario's
+	// timeline faults.
+	Schedule *Schedule
 	Workload Workload
-	Failover Watcher // nil when the scenario disables failover
+	Parts    []Part
 	Injector Injector
 	Verifier Verifier
-	// Settle is how long the DR engine keeps running after the workload
-	// stops and faults are reverted, before the read-back.
+	// Settle is how long the parts keep running after the workload stops
+	// and faults are reverted, before the read-back.
 	Settle time.Duration
+	// Cleanup is the context of the reverts made after the drill's context
+	// ended (an interrupt): cancelling it (a second Ctrl-C) skips them, so
+	// the caller can go straight to a forced teardown. nil: reverts are
+	// bounded by revertTimeout only.
+	Cleanup context.Context
 	// Status, when set, returns a one-line progress summary printed to
 	// Progress every ProgressEvery.
 	Status        func() string
@@ -64,8 +74,10 @@ type Runner struct {
 
 // Recording is what a drill observed, ready to be scored.
 type Recording struct {
-	Events []Event
-	// Duration is how long the workload ran.
+	Events     []Event
+	Injections []Injection
+	// Duration is the measured part: from the start of the workload to
+	// the instant it stopped sending (the drill.end event).
 	Duration time.Duration
 	// ReadBack is nil when the read-back could not be made; ReadBackErr says why.
 	ReadBack    map[string]bool
@@ -75,33 +87,44 @@ type Recording struct {
 }
 
 // Run executes the drill. It returns the recording even when ctx is
-// cancelled part-way (with ctx's error), so an interrupted drill can still
-// leave its ledger behind.
-func (r *Runner) Run(parent context.Context) (*Recording, error) {
+// cancelled part-way (with ctx's cause), so an interrupted drill can still
+// leave its ledger behind; every fault still in effect is reverted first.
+func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	// A panic in a background part (workload, failover manager) ends the
 	// drill like an interrupt, with the panic as the cause, so the caller
 	// still tears the environment down instead of the process dying.
 	ctx, abort := context.WithCancelCause(parent)
 	defer abort(nil)
-	log := r.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	d := &drill{Runner: r, log: r.Logger, progress: r.Progress, active: map[string]*activeFault{}}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
 	}
-	progress := r.Progress
-	if progress == nil {
-		progress = io.Discard
+	if d.progress == nil {
+		d.progress = io.Discard
+	}
+	sched := r.Schedule
+	if sched == nil {
+		sched = NewSchedule(r.Scenario)
 	}
 	tl := r.Timeline
-	rec := &Recording{}
+	rec = &Recording{Injections: sched.Injections()}
+	// A panic of the Runner itself: revert what is in effect, then let the
+	// caller's teardown see the panic.
+	defer func() {
+		if p := recover(); p != nil {
+			d.revertAll("panic")
+			panic(p)
+		}
+	}()
 
-	var bg sync.WaitGroup
-	fctx, stopFailover := context.WithCancel(ctx)
-	defer stopFailover()
-	if r.Failover != nil {
-		bg.Go(func() {
-			defer recoverInto(abort, "failover manager")
-			if err := r.Failover.Run(fctx); err != nil {
-				log.Error("failover manager stopped", "err", err)
+	var parts sync.WaitGroup
+	pctx, stopParts := context.WithCancel(ctx)
+	defer stopParts()
+	for _, p := range r.Parts {
+		parts.Go(func() {
+			defer recoverInto(abort, p.Name())
+			if err := p.Run(pctx); err != nil && pctx.Err() == nil {
+				d.log.Error("background part stopped", "part", p.Name(), "err", err)
 			}
 		})
 	}
@@ -110,80 +133,67 @@ func (r *Runner) Run(parent context.Context) (*Recording, error) {
 	defer stopWorkload()
 	var workloadErr error
 	workloadDone := make(chan struct{})
-	tl.Record(EventDrillStart, -1, "", "")
+	tl.Record(EventDrillStart, "", "")
 	go func() {
 		defer close(workloadDone)
 		defer recoverInto(abort, "workload")
 		workloadErr = r.Workload.Run(wctx)
 	}()
+	stopProgress := r.startProgress(ctx, d.progress)
 
-	stopProgress := r.startProgress(ctx, progress)
-
-	faults := append([]scenarios.Fault(nil), r.Scenario.Timeline.Faults...)
-	order := make([]int, len(faults))
-	for i := range order {
-		order[i] = i
+	// stopSending ends the measured part: drill.end is stamped before the
+	// workload's context ends, so no write is sent after it.
+	var endOnce sync.Once
+	stopSending := func() {
+		endOnce.Do(func() {
+			rec.Duration = tl.Now()
+			tl.Add(Event{At: rec.Duration, Kind: EventDrillEnd})
+			stopWorkload()
+		})
 	}
-	sort.SliceStable(order, func(a, b int) bool { return faults[order[a]].At.Duration < faults[order[b]].At.Duration })
-
+	var injections sync.WaitGroup
 	interrupted := func() (*Recording, error) {
 		stopProgress()
-		stopWorkload()
+		stopSending()
 		<-workloadDone
-		stopFailover()
-		bg.Wait()
-		rec.Duration = tl.Now()
+		injections.Wait()
+		d.revertAll("interrupted")
+		stopParts()
+		parts.Wait()
 		rec.Events = tl.Events()
 		return rec, context.Cause(ctx)
 	}
 
-	for _, i := range order {
-		f := faults[i]
-		if !sleepUntil(ctx, tl, f.At.Duration) {
+	for _, in := range rec.Injections {
+		if !sleepUntil(ctx, tl, in.At) {
 			return interrupted()
 		}
-		at := tl.Now()
-		node, err := r.Injector.Inject(ctx, f)
-		if err != nil {
-			if ctx.Err() != nil {
-				return interrupted()
-			}
-			tl.Record(EventFaultFailed, i, node, fmt.Sprintf("%s %s: %v", f.Action, f.Target, err))
-			fmt.Fprintf(progress, "  %6.1fs  fault %s %s FAILED: %v\n", at.Seconds(), f.Action, f.Target, err)
-			continue
-		}
-		// The injection instant is taken before the call: the fault's
-		// effect starts at most this early, so RTO is never understated.
-		tl.RecordAt(at, EventFaultInjected, i, node, f.Action+" "+f.Target)
-		fmt.Fprintf(progress, "  %6.1fs  fault %s %s -> %s\n", at.Seconds(), f.Action, f.Target, node)
+		injections.Go(func() { d.inject(ctx, in) })
 	}
 	if !sleepUntil(ctx, tl, r.Scenario.Timeline.Duration.Duration) {
 		return interrupted()
 	}
-
-	stopWorkload()
+	stopSending()
 	<-workloadDone
-	rec.Duration = tl.Now()
-	tl.Record(EventDrillEnd, -1, "", "")
 	stopProgress()
 	if workloadErr != nil {
-		log.Warn("workload ended with an error", "err", workloadErr)
+		d.log.Warn("workload ended with an error", "err", workloadErr)
 	}
-
-	if err := r.Injector.RevertAll(ctx); err != nil {
-		log.Warn("revert faults", "err", err)
-		fmt.Fprintf(progress, "  warning: reverting faults: %v\n", err)
+	injections.Wait()
+	if ctx.Err() != nil {
+		return interrupted()
 	}
+	d.revertAll("end of drill")
 	if r.Settle > 0 {
-		fmt.Fprintf(progress, "  settling %s before the read-back\n", r.Settle)
+		fmt.Fprintf(d.progress, "  settling %s before the read-back\n", r.Settle)
 		select {
 		case <-ctx.Done():
 			return interrupted()
 		case <-time.After(r.Settle):
 		}
 	}
-	stopFailover()
-	bg.Wait()
+	stopParts()
+	parts.Wait()
 
 	vctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -193,12 +203,125 @@ func (r *Runner) Run(parent context.Context) (*Recording, error) {
 	}
 	rec.ReadBack, rec.ReadFrom, rec.ReadBackErr = ids, node, err
 	if err != nil {
-		fmt.Fprintf(progress, "  read-back failed: %v\n", err)
+		fmt.Fprintf(d.progress, "  read-back failed: %v\n", err)
 	} else {
-		fmt.Fprintf(progress, "  read back %d rows from %s\n", len(ids), node)
+		fmt.Fprintf(d.progress, "  read back %d rows from %s\n", len(ids), node)
 	}
 	rec.Events = tl.Events()
 	return rec, nil
+}
+
+func (r *Runner) cleanupContext() context.Context {
+	if r.Cleanup != nil {
+		return r.Cleanup
+	}
+	return context.Background()
+}
+
+// drill is the state of one Run: the faults in effect.
+type drill struct {
+	*Runner
+	log      *slog.Logger
+	progress io.Writer
+
+	mu     sync.Mutex
+	active map[string]*activeFault // by injection id
+	order  []string                // injection ids in injection order
+}
+
+// activeFault is a reversible fault in effect; revert runs at most once.
+type activeFault struct {
+	in     Injection
+	nodes  []string
+	once   sync.Once
+	revert func(ctx context.Context) (Reverted, error)
+}
+
+// inject applies one injection and, for a reversible fault with a `for`,
+// reverts it when the `for` has passed since the effect began.
+func (d *drill) inject(ctx context.Context, in Injection) {
+	tl := d.Timeline
+	called := tl.Now()
+	ap, err := d.Injector.Inject(ctx, in)
+	var af *activeFault
+	if ap.Revert != nil {
+		// Registered even when Inject failed: a fault applied part way
+		// must still be undone (reverts are idempotent).
+		af = &activeFault{in: in, nodes: ap.Nodes, revert: ap.Revert}
+		d.mu.Lock()
+		d.active[in.ID] = af
+		d.order = append(d.order, in.ID)
+		d.mu.Unlock()
+	}
+	if err != nil {
+		if ctx.Err() != nil && af == nil {
+			return
+		}
+		msg := fmt.Sprintf("%s %s: %v", in.Action, in.Target, err)
+		tl.Add(Event{At: tl.Now(), Kind: EventFaultFailed, Injection: in.ID, Target: first(ap.Nodes), Nodes: ap.Nodes, Detail: msg})
+		fmt.Fprintf(d.progress, "  %6.1fs  fault %s FAILED: %v\n", tl.Now().Seconds(), in.Label(), err)
+		return
+	}
+	resolve := ap.Resolved - called
+	tl.Add(Event{At: ap.At, Span: ap.Span, Kind: EventFaultInjected, Injection: in.ID, Target: first(ap.Nodes),
+		Nodes: ap.Nodes, Evidence: ap.Evidence,
+		Detail: fmt.Sprintf("%s %s; targets resolved in %s", in.Action, in.Target, resolve.Round(time.Microsecond))})
+	fmt.Fprintf(d.progress, "  %6.1fs  fault %s -> %s\n", ap.At.Seconds(), in.Label(), strings.Join(ap.Nodes, ", "))
+	if af == nil || in.For <= 0 {
+		return
+	}
+	if !sleepUntil(ctx, tl, ap.At+in.For) {
+		return // the interrupt path reverts it
+	}
+	d.revert(af, "end of for")
+}
+
+// revert undoes one active fault once and records it. Reverts are
+// detached from the drill's context (an interrupt must not stop a revert
+// half way) and bounded by revertTimeout; only Cleanup, cancelled by a
+// second Ctrl-C, skips them.
+func (d *drill) revert(af *activeFault, why string) {
+	af.once.Do(func() {
+		tl := d.Timeline
+		cleanup := d.cleanupContext()
+		if cleanup.Err() != nil {
+			d.log.Warn("revert skipped: forced teardown", "injection", af.in.ID)
+			fmt.Fprintf(d.progress, "  revert of %s skipped (forced teardown)\n", af.in.Label())
+			return
+		}
+		rctx, cancel := context.WithTimeout(cleanup, revertTimeout)
+		defer cancel()
+		rv, err := af.revert(rctx)
+		if err != nil {
+			tl.Add(Event{At: tl.Now(), Kind: EventFaultRevertFailed, Injection: af.in.ID, Target: first(af.nodes),
+				Nodes: af.nodes, Detail: fmt.Sprintf("%s (%s): %v", af.in.Action, why, err)})
+			fmt.Fprintf(d.progress, "  %6.1fs  revert of %s FAILED: %v\n", tl.Now().Seconds(), af.in.Label(), err)
+			return
+		}
+		tl.Add(Event{At: rv.At, Span: rv.Span, Kind: EventFaultReverted, Injection: af.in.ID, Target: first(af.nodes),
+			Nodes: af.nodes, Evidence: rv.Evidence, Detail: af.in.Action + " reverted (" + why + ")"})
+		fmt.Fprintf(d.progress, "  %6.1fs  reverted %s (%s)\n", rv.At.Seconds(), af.in.Label(), why)
+	})
+}
+
+// revertAll undoes every fault still in effect, newest first.
+func (d *drill) revertAll(why string) {
+	d.mu.Lock()
+	var todo []*activeFault
+	for i := len(d.order) - 1; i >= 0; i-- {
+		todo = append(todo, d.active[d.order[i]])
+	}
+	d.mu.Unlock()
+	for _, af := range todo {
+		d.revert(af, why)
+	}
+}
+
+func first(xs []string) string {
+	if len(xs) == 0 {
+		return ""
+	}
+	return xs[0]
 }
 
 // startProgress prints r.Status every ProgressEvery until the returned stop

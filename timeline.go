@@ -10,35 +10,57 @@ import (
 // drill.*, so reports can group them.
 type EventKind string
 
-// Event kinds recorded during a drill.
+// Event kinds recorded during a drill (docs/measurement.md, "Events").
 const (
-	EventDrillStart    EventKind = "drill.start"    // workload started; t=0 of the measurement
-	EventDrillEnd      EventKind = "drill.end"      // timeline finished, workload stopped
-	EventFaultInjected EventKind = "fault.injected" // a fault took effect
-	EventFaultFailed   EventKind = "fault.failed"   // a fault could not be injected
-	EventFaultReverted EventKind = "fault.reverted" // a fault was undone
+	EventDrillStart EventKind = "drill.start" // workload started; t=0 of the measurement
+	// EventDrillEnd is stamped when the probe stops sending: the end of the
+	// measured part. Writes still in flight then finish afterwards, but no
+	// window can be observed past this instant.
+	EventDrillEnd EventKind = "drill.end"
+	// EventFaultInjected: a fault took effect. At is the instant the call
+	// applying it began (after target resolution), At+Span the instant it
+	// returned: the effect is certain from then on. Nodes are what it hit,
+	// Evidence what shows it took effect.
+	EventFaultInjected EventKind = "fault.injected"
+	EventFaultFailed   EventKind = "fault.failed" // a fault could not be injected; Detail says why
+	// EventFaultReverted: a fault was undone, at the end of its `for`, at
+	// the end of the drill or on interrupt; Evidence shows the revert held.
+	EventFaultReverted     EventKind = "fault.reverted"
+	EventFaultRevertFailed EventKind = "fault.revert_failed"
+	// EventManagerStart: a failover manager started watching; Detail gives
+	// its health-check phase (docs/measurement.md, "Detection phase").
+	EventManagerStart  EventKind = "failover.start"
 	EventDetect        EventKind = "failover.detect"
 	EventFence         EventKind = "failover.fence"
-	EventPromote       EventKind = "failover.promote"
-	EventFailoverError EventKind = "failover.error" // the manager tried and failed; Detail says why
+	EventPromote       EventKind = "failover.promote" // At: pg_promote called; At+Span: it returned
+	EventFailoverError EventKind = "failover.error"   // the manager tried and failed; Detail says why
 	EventAbort         EventKind = "drill.abort"
 )
 
 // Event is one thing that happened during a drill, stamped with the offset
 // from the run's start on the harness's monotonic clock.
 type Event struct {
-	At     time.Duration `json:"-"`
-	AtMS   float64       `json:"at_ms"`
+	At   time.Duration `json:"-"`
+	AtMS float64       `json:"at_ms"`
+	// Span is how long the action the event records took: it began at At
+	// and was certainly in effect by At+Span. Zero for an observation.
+	Span   time.Duration `json:"-"`
+	SpanMS float64       `json:"span_ms,omitempty"`
 	Kind   EventKind     `json:"kind"`
-	Target string        `json:"target,omitempty"`
-	Detail string        `json:"detail,omitempty"`
-	// Fault is the index of the scenario fault this event belongs to, or -1.
-	Fault int `json:"fault"`
+	// Injection is the id of the injection the event belongs to (see
+	// Injection.ID), empty when it belongs to none.
+	Injection string `json:"injection,omitempty"`
+	// Target is the node the event concerns; Nodes lists every node when
+	// an injection hit several.
+	Target   string   `json:"target,omitempty"`
+	Nodes    []string `json:"nodes,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+	Evidence string   `json:"evidence,omitempty"`
 }
 
 // Timeline is the clock of a drill and the ordered record of its events. It
-// is safe for concurrent use: the fault scheduler, the failover manager and
-// the probe all stamp events on the same Timeline.
+// is safe for concurrent use: the schedule, the failover manager and the
+// probe all stamp events on the same Timeline.
 type Timeline struct {
 	start time.Time // carries a monotonic reading
 
@@ -59,15 +81,17 @@ func (t *Timeline) Start() time.Time { return t.start }
 // Now is the current offset from the start, on the monotonic clock.
 func (t *Timeline) Now() time.Duration { return time.Since(t.start) }
 
-// Record stamps an event now and returns it.
-func (t *Timeline) Record(kind EventKind, fault int, target, detail string) Event {
-	return t.RecordAt(t.Now(), kind, fault, target, detail)
+// Record stamps an event of no injection now and returns it.
+func (t *Timeline) Record(kind EventKind, target, detail string) Event {
+	return t.Add(Event{At: t.Now(), Kind: kind, Target: target, Detail: detail})
 }
 
-// RecordAt stores an event at a given offset: used when the instant was
-// measured earlier than it is recorded (e.g. the first failed health check).
-func (t *Timeline) RecordAt(at time.Duration, kind EventKind, fault int, target, detail string) Event {
-	e := Event{At: at, AtMS: Millis(at), Kind: kind, Target: target, Detail: detail, Fault: fault}
+// Add stores e as given (At is an offset measured by the caller, possibly
+// earlier than now) and returns it with its millisecond fields filled.
+func (t *Timeline) Add(e Event) Event {
+	e.AtMS = Millis(e.At)
+	e.SpanMS = Millis(e.Span)
+	e.Nodes = append([]string(nil), e.Nodes...)
 	t.mu.Lock()
 	t.events = append(t.events, e)
 	t.mu.Unlock()

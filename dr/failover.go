@@ -92,7 +92,7 @@ func (f *Failover) Run(ctx context.Context) error {
 		}
 		if len(standbys) == 0 {
 			if failures == f.cfg.FailuresBeforeAction {
-				f.tl.Record(firedrill.EventFailoverError, -1, primary, "primary is down and no standby is left to promote")
+				f.tl.Record(firedrill.EventFailoverError, primary, "primary is down and no standby is left to promote")
 			}
 			continue
 		}
@@ -101,7 +101,7 @@ func (f *Failover) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			f.tl.Record(firedrill.EventFailoverError, -1, primary, err.Error())
+			f.tl.Record(firedrill.EventFailoverError, primary, err.Error())
 			f.log.Warn("failover failed; will retry at the next check", "err", err)
 			continue
 		}
@@ -112,7 +112,7 @@ func (f *Failover) Run(ctx context.Context) error {
 // failover fences old, promotes the most advanced standby, and returns the
 // new primary and the remaining standbys.
 func (f *Failover) failover(ctx context.Context, old string, standbys []string, failures int) (string, []string, error) {
-	f.tl.Record(firedrill.EventDetect, -1, old, fmt.Sprintf("%d consecutive failed health checks", failures))
+	f.tl.Record(firedrill.EventDetect, old, fmt.Sprintf("%d consecutive failed health checks", failures))
 	f.log.Info("primary declared failed", "node", old)
 
 	// Fence before promoting: two writable primaries must never coexist,
@@ -123,7 +123,7 @@ func (f *Failover) failover(ctx context.Context, old string, standbys []string, 
 	if err != nil {
 		return "", nil, fmt.Errorf("fence %s: %w", old, err)
 	}
-	f.tl.Record(firedrill.EventFence, -1, old, "fenced by "+orDefault(f.cfg.Fencing, "stop"))
+	f.tl.Record(firedrill.EventFence, old, "fenced by "+orDefault(f.cfg.Fencing, "stop"))
 
 	best, err := f.mostAdvanced(ctx, standbys)
 	if err != nil {
@@ -135,7 +135,7 @@ func (f *Failover) failover(ctx context.Context, old string, standbys []string, 
 	if err != nil {
 		return "", nil, fmt.Errorf("promote %s: %w", best, err)
 	}
-	f.tl.Record(firedrill.EventPromote, -1, best, "promoted to primary")
+	f.tl.Record(firedrill.EventPromote, best, "promoted to primary")
 	f.log.Info("standby promoted", "node", best)
 	var rest []string
 	for _, s := range standbys {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -554,3 +555,22 @@ type Duration struct{ time.Duration }
 // NewDuration returns a pointer to d as a Duration, for the optional
 // objectives of a scenario built in code.
 func NewDuration(d time.Duration) *Duration { return &Duration{Duration: d} }
+
+// String writes the selector as plan and reports show it:
+// "selector role=replica region=east label tier=a mode=one".
+func (s Selector) String() string {
+	parts := []string{"selector"}
+	if s.Role != "" {
+		parts = append(parts, "role="+s.Role)
+	}
+	if s.Region != "" {
+		parts = append(parts, "region="+s.Region)
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
+		parts = append(parts, "label "+k+"="+s.Labels[k])
+	}
+	if s.Mode != "" {
+		parts = append(parts, "mode="+s.Mode)
+	}
+	return strings.Join(parts, " ")
+}
