@@ -187,15 +187,21 @@ func (s *Scenario) Matches(sel Selector) []string {
 	return out
 }
 
-func (sel Selector) matches(svc service) bool {
-	if sel.Role != "" && !slices.Contains(svc.roles, sel.Role) {
+func (sel Selector) matches(svc service) bool { return sel.Match(svc.roles, svc.region, svc.labels) }
+
+// Match is the selector rule, the one the engine applies at injection time
+// too: a service with these roles (e.g. postgres and replica), in this
+// region, with these labels, matches when every field the selector gives
+// matches (Mode is not part of matching).
+func (sel Selector) Match(roles []string, region string, labels map[string]string) bool {
+	if sel.Role != "" && !slices.Contains(roles, sel.Role) {
 		return false
 	}
-	if sel.Region != "" && sel.Region != svc.region {
+	if sel.Region != "" && sel.Region != region {
 		return false
 	}
 	for k, want := range sel.Labels {
-		if got, ok := svc.labels[k]; !ok || got != want {
+		if got, ok := labels[k]; !ok || got != want {
 			return false
 		}
 	}
