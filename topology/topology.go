@@ -1,0 +1,200 @@
+package topology
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Service kinds: what a node runs.
+const (
+	KindPostgres = "postgres"
+	KindStorage  = "storage"
+	KindApp      = "app"
+)
+
+// Roles a node has when the drill starts. A Postgres node's role changes
+// with failovers; resolution asks the State for the current one.
+const (
+	RolePrimary = scenarios.RolePrimary
+	RoleReplica = scenarios.RoleReplica
+	RoleStorage = scenarios.RoleStorage
+	RoleApp     = scenarios.RoleApp
+)
+
+// Node names. A replica is "pg-" + its scenario name.
+const (
+	NodePrimary = "pg-primary"
+	NodeStorage = "minio"
+	NodeApp     = "app"
+)
+
+// WAN is the network that joins the regions: every node is on its
+// region's network and on the WAN, so cross-region traffic (replication,
+// the app reaching a remote replica) crosses it, and cutting a node or a
+// region off the WAN is a region partition. Scenario regions may not be
+// called "wan".
+const WAN = "wan"
+
+// Ports every node of a kind serves, as "port/proto".
+const (
+	PortPostgres = "5432/tcp"
+	PortS3       = "9000/tcp"
+	PortConsole  = "9001/tcp"
+	PortApp      = "8080/tcp"
+)
+
+// Data directories of the nodes that keep a volume.
+const (
+	PostgresData = "/var/lib/postgresql/data"
+	StorageData  = "/data"
+)
+
+// Node is one service of the environment, one container (or pod).
+type Node struct {
+	Name    string // pg-primary, pg-replica1, minio, app
+	Service string // postgres.primary, postgres.replica1, storage, app: as scenarios name it
+	Kind    string // postgres, storage, app
+	Role    string // primary, replica, storage or app, at the start of the drill
+	Region  string
+	Labels  map[string]string
+	// Networks are the logical networks the node joins, home region first,
+	// then WAN.
+	Networks []string
+	// Ports are the ports it serves ("5432/tcp").
+	Ports []string
+	// Volume is where its data volume is mounted, "" for none.
+	Volume string
+}
+
+// roles are the selector roles a node answers to, given whether it is the
+// primary now: a Postgres node is "postgres" and "primary" or "replica".
+func (n *Node) roles(primary bool) []string {
+	switch n.Kind {
+	case KindPostgres:
+		if primary {
+			return []string{scenarios.RolePostgres, RolePrimary}
+		}
+		return []string{scenarios.RolePostgres, RoleReplica}
+	case KindStorage:
+		return []string{RoleStorage}
+	default:
+		return []string{RoleApp}
+	}
+}
+
+// Topology is the environment a scenario describes. Build it with New.
+type Topology struct {
+	// Regions are the scenario's regions, in its order.
+	Regions []string
+	// Nodes are in start order: the primary, the replicas in scenario
+	// order, the storage, the app.
+	Nodes []*Node
+	// Bucket is the storage's bucket.
+	Bucket string
+
+	byName map[string]*Node
+}
+
+// ReplicaNode is the node name of the scenario replica called name.
+func ReplicaNode(name string) string { return "pg-" + name }
+
+// New derives the topology of a loaded scenario (defaults applied).
+func New(scn *scenarios.Scenario) *Topology {
+	env := &scn.Environment
+	t := &Topology{Regions: slices.Clone(env.Regions), Bucket: env.Storage.Bucket, byName: map[string]*Node{}}
+	add := func(n *Node) {
+		n.Networks = []string{n.Region, WAN}
+		if n.Labels == nil {
+			n.Labels = map[string]string{}
+		}
+		t.Nodes = append(t.Nodes, n)
+		t.byName[n.Name] = n
+	}
+	add(&Node{Name: NodePrimary, Service: scenarios.TargetPrimary, Kind: KindPostgres, Role: RolePrimary,
+		Region: scn.RegionOf(scenarios.TargetPrimary), Labels: clone(env.Postgres.Primary.Labels),
+		Ports: []string{PortPostgres}, Volume: PostgresData})
+	for _, r := range env.Postgres.Replicas {
+		add(&Node{Name: ReplicaNode(r.Name), Service: "postgres." + r.Name, Kind: KindPostgres, Role: RoleReplica,
+			Region: r.Region, Labels: clone(r.Labels), Ports: []string{PortPostgres}, Volume: PostgresData})
+	}
+	if env.Storage.IsEnabled() {
+		add(&Node{Name: NodeStorage, Service: scenarios.TargetStorage, Kind: KindStorage, Role: RoleStorage,
+			Region: scn.RegionOf(scenarios.TargetStorage), Labels: clone(env.Storage.Labels),
+			Ports: []string{PortS3, PortConsole}, Volume: StorageData})
+	}
+	add(&Node{Name: NodeApp, Service: scenarios.TargetApp, Kind: KindApp, Role: RoleApp,
+		Region: scn.RegionOf(scenarios.TargetApp), Labels: clone(env.App.Labels), Ports: []string{PortApp}})
+	return t
+}
+
+func clone(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Node returns the node called name.
+func (t *Topology) Node(name string) (*Node, bool) {
+	n, ok := t.byName[name]
+	return n, ok
+}
+
+// MustNode returns the node called name and panics if there is none: for
+// the well-known nodes every topology has (NodePrimary, NodeApp).
+func (t *Topology) MustNode(name string) *Node {
+	n, ok := t.byName[name]
+	if !ok {
+		panic(fmt.Sprintf("topology: no node %q", name))
+	}
+	return n
+}
+
+// OfKind returns the nodes of a kind, in start order.
+func (t *Topology) OfKind(kind string) []*Node {
+	var out []*Node
+	for _, n := range t.Nodes {
+		if n.Kind == kind {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Postgres returns the Postgres nodes' names, the initial primary first.
+func (t *Topology) Postgres() []string {
+	var out []string
+	for _, n := range t.OfKind(KindPostgres) {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+// Standbys are the Postgres nodes that start as replicas: the failover
+// manager's candidates.
+func (t *Topology) Standbys() []string {
+	var out []string
+	for _, n := range t.OfKind(KindPostgres) {
+		if n.Role == RoleReplica {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// InRegion returns the nodes placed in region, in start order.
+func (t *Topology) InRegion(region string) []*Node {
+	var out []*Node
+	for _, n := range t.Nodes {
+		if n.Region == region {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Networks are the logical networks of the drill: every region, then WAN.
+func (t *Topology) Networks() []string { return append(slices.Clone(t.Regions), WAN) }
