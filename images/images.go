@@ -301,11 +301,9 @@ func (im *Images) resolveExisting(ctx context.Context, role Role, want string) (
 		return Image{}, nil, fmt.Errorf("resolve image: unknown role %q", role)
 	}
 	ctx = imgWithRole(ctx, role)
-	name := want
-	if name == "" {
-		name = imgOfficial[role]
-	}
-	official := name != "" && imgIsOfficial(role, name)
+	// One decision for run and plan (classify.go).
+	d := Decide(role, want)
+	name, official := d.Name, d.Official
 	if name != "" {
 		id, found, err := im.inspect(ctx, name)
 		if err != nil {
@@ -316,7 +314,7 @@ func (im *Images) resolveExisting(ctx context.Context, role Role, want string) (
 			return Image{Role: role, Ref: name, ID: id, Source: SourceLocal, Official: official}, nil, nil
 		}
 	}
-	if want != "" && !official {
+	if !d.Recipe {
 		if im.pull {
 			if img, ok := im.tryPull(ctx, role, name, false); ok {
 				return img, nil, nil
