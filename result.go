@@ -65,25 +65,80 @@ const (
 	PhaseFirstWrite = "first_write"
 )
 
-// FaultResult is the recovery measured for one scenario fault; Injected says
-// whether the fault took effect at all.
+// Recovery says how an injection's outage ended, as far as the drill
+// could see (docs/measurement.md, "RTO").
+type Recovery string
+
+// Recovery states of an injection.
+const (
+	// RecoveryRecovered: the outage ended; RTOMS is set.
+	RecoveryRecovered Recovery = "recovered"
+	// RecoveryNever: writes were still failing when observation ended.
+	// It fails the drill whatever the rto objective says.
+	RecoveryNever Recovery = "never"
+	// RecoveryUnconfirmed: writes succeeded from PendingMS on, but
+	// observation ended before the stability window closed: the run was
+	// too short to tell, so the drill is inconclusive, not failed.
+	RecoveryUnconfirmed Recovery = "unconfirmed"
+	// RecoveryNoData: no write was sent after the fault took effect.
+	RecoveryNoData Recovery = "no-data"
+	// RecoveryOverlapped: the injection's effect cannot be told apart from
+	// another injection's outage; Overlap says which. It has no RTO of its
+	// own: the outage is judged on the injection that caused it.
+	RecoveryOverlapped Recovery = "overlapped"
+	// RecoveryNotInjected: the fault never took effect; Error says why.
+	RecoveryNotInjected Recovery = "not-injected"
+)
+
+// FaultResult is what one injection did and what it cost: one per entry of
+// the drill's schedule (a timeline fault or a monkey fault), keyed by the
+// injection id. Every number on it is charged to this injection by the
+// rules of docs/measurement.md ("Charging").
 type FaultResult struct {
-	Index  int     `json:"index"`
-	Action string  `json:"action"`
-	Target string  `json:"target"` // as the scenario named it, e.g. postgres.primary
-	Node   string  `json:"node"`   // what it resolved to at injection, e.g. pg-primary
-	AtMS   float64 `json:"at"`     // injection offset from the run start, ms (the scheduled offset when not injected)
+	ID     string `json:"id"`     // "f0", "m3"
+	Source string `json:"source"` // "timeline" or "monkey"
+	Index  int    `json:"index"`  // position in timeline.faults, or -1
+	Action string `json:"action"`
+	Target string `json:"target"` // as the scenario named it: postgres.primary, or a selector
+	// Nodes are the nodes the fault hit, resolved at injection time.
+	Nodes       []string `json:"nodes"`
+	ScheduledMS float64  `json:"scheduled_ms"`
 	// Injected is false when the fault never took effect (a fault.failed
 	// event, or no fault.injected event at all); Error then says why.
 	Injected bool `json:"injected"`
-	// NoData is true when no write was sent after the injection, so neither
-	// a recovery nor its absence was observed.
-	NoData bool `json:"no_data,omitempty"`
-	// RTOMS is null when the system never recovered (RTO = ∞).
-	RTOMS     *float64 `json:"rto_ms"`
-	Recovered bool     `json:"recovered"`
-	// Phases holds each phase's offset from the injection, in ms; a phase
-	// that never happened is absent.
+	// ResolveMS is how long resolving the targets took before the fault
+	// was applied; null when the drill did not record it.
+	ResolveMS *float64 `json:"resolve_ms"`
+	// AtMS is the effect instant T: when the call applying the fault
+	// began, after target resolution (the scheduled offset when not
+	// injected). SpanMS is how long that call took: the effect is certain
+	// by T+Span.
+	AtMS   float64 `json:"at"`
+	SpanMS float64 `json:"span_ms"`
+	// RevertedMS is when the fault was undone (offset from the run's
+	// start); null if it never was. RevertError says why a revert failed.
+	RevertedMS  *float64 `json:"reverted_ms"`
+	RevertError string   `json:"revert_error,omitempty"`
+	// Evidence is what showed that the fault took effect.
+	Evidence string `json:"evidence,omitempty"`
+	// Overlap explains an injection whose effect cannot be told apart from
+	// another's outage; OverlapsWith names the other injections.
+	Overlap      string   `json:"overlap,omitempty"`
+	OverlapsWith []string `json:"overlaps_with,omitempty"`
+	Recovery     Recovery `json:"recovery"`
+	// RTOMS is set when Recovery is recovered: from T to the ack of the
+	// recovery write.
+	RTOMS *float64 `json:"rto_ms"`
+	// PendingMS, when Recovery is unconfirmed, is the send offset of the
+	// first write of the clean run that the end of observation cut short.
+	PendingMS *float64 `json:"pending_ms,omitempty"`
+	// RPOMS is the largest loss window of the lost writes charged to this
+	// injection (0 when none); Lost how many there are. Both are null
+	// when the read-back could not be made.
+	RPOMS *float64 `json:"rpo_ms"`
+	Lost  *int     `json:"lost"`
+	// Phases holds each phase's offset from T, in ms; a phase that never
+	// happened, or was charged to another injection, is absent.
 	Phases map[string]float64 `json:"phases"`
 	Error  string             `json:"error,omitempty"`
 }
@@ -100,6 +155,22 @@ type WriteStats struct {
 	LostIDs []string `json:"lost_ids,omitempty"`
 	// Verified is how many acknowledged writes were read back.
 	Verified int `json:"verified"`
+	// FailedButPresent counts writes classified failed that the read-back
+	// found anyway: "failed" promises the write did not happen, so each
+	// one is a broken promise (a warning, docs/measurement.md). Null when
+	// the read-back could not be made.
+	FailedButPresent    *int     `json:"failed_but_present"`
+	FailedButPresentIDs []string `json:"failed_but_present_ids,omitempty"`
+}
+
+// ScheduleLag is how late the probe sent its writes: Sent − Due over the
+// write operations, in ms. A lag that grows means the probe could not keep
+// its open-loop schedule (coordinated omission, docs/measurement.md,
+// "Schedule lag").
+type ScheduleLag struct {
+	P50MS float64 `json:"p50_ms"`
+	P99MS float64 `json:"p99_ms"`
+	MaxMS float64 `json:"max_ms"`
 }
 
 // Result is the scored outcome of a drill: what result.json holds.
@@ -116,6 +187,17 @@ type Result struct {
 	// RPOMS is null when it could not be measured; 0 when nothing was lost.
 	RPOMS      *float64 `json:"rpo_ms"`
 	SplitBrain bool     `json:"split_brain"`
+	// ReadFrom is the node the read-back came from.
+	ReadFrom string `json:"read_from"`
+	// Warnings are findings that do not decide the verdict but break a
+	// promise of the measurement (docs/measurement.md, "Warnings").
+	Warnings []string `json:"warnings,omitempty"`
+	// ScheduleLag is null when no write was sent.
+	ScheduleLag *ScheduleLag `json:"schedule_lag"`
+	// HealthCheckPhaseMS is the failover manager's health-check phase
+	// against the drill clock (the Span of its failover.start event); null
+	// without a manager.
+	HealthCheckPhaseMS *float64 `json:"health_check_phase_ms"`
 	// Settings that bound the measurement's resolution.
 	WriteRate       float64 `json:"write_rate_per_s"`
 	StabilityMS     float64 `json:"stability_window_ms"`

@@ -33,8 +33,8 @@ func goldenCases() map[string]Input {
 		in := input(ops)
 		in.Scenario = sc
 		in.Events = append(killEvents(),
-			firedrill.Event{At: 6550 * ms, Kind: firedrill.EventFailoverError, Detail: "promote pg-replica: timeout after 500ms", Fault: -1},
-			firedrill.Event{At: 15 * sec, Kind: firedrill.EventFaultFailed, Target: "app", Detail: "docker pause: container is not running", Fault: 1})
+			firedrill.Event{At: 6550 * ms, Kind: firedrill.EventFailoverError, Detail: "promote pg-replica: timeout after 500ms"},
+			firedrill.Event{At: 15 * sec, Kind: firedrill.EventFaultFailed, Target: "app", Detail: "docker pause: container is not running", Injection: "f1"})
 		in.ReadBack = readBackAll(ops, func(o firedrill.Op) bool { return o.Sent >= 3800*ms && o.Sent < 5*sec })
 		cases["fail"] = in
 	}

@@ -22,10 +22,12 @@ type Input struct {
 	// workload stopped. Zero means unknown; the drill.end event, if any, is
 	// used instead.
 	Duration time.Duration
-	// Events are the Timeline's events. fault.injected events carry Fault =
-	// the index into Scenario.Timeline.Faults and Target = the node the
-	// fault resolved to. An event whose At is zero but whose AtMS is not
-	// (an event read back from JSON) is placed at AtMS.
+	// Injections are the drill's schedule; nil means the scenario's
+	// timeline faults (firedrill.NewSchedule).
+	Injections []firedrill.Injection
+	// Events are the Timeline's events. Fault events carry the id of their
+	// injection. An event whose At is zero but whose AtMS is not (an event
+	// read back from JSON) is placed at AtMS.
 	Events []firedrill.Event
 	// Ops is the ledger. Only write operations (Kind "write", or empty) are
 	// scored.
@@ -35,6 +37,8 @@ type Input struct {
 	// why.
 	ReadBack    map[string]bool
 	ReadBackErr error
+	// ReadFrom is the node the read-back came from.
+	ReadFrom string
 	// FailoverEnabled is copied into the Result.
 	FailoverEnabled bool
 }
@@ -136,7 +140,11 @@ func Score(in Input) firedrill.Result {
 	window := sc.Workload.StabilityWindow.Duration
 	writes := writeOps(in.Ops)
 
-	faults := scoreFaults(sc, byTime, writes, window, end)
+	injections := in.Injections
+	if injections == nil {
+		injections = firedrill.NewSchedule(sc).Injections()
+	}
+	faults := scoreFaults(injections, byTime, writes, window, end)
 	injected := injectedByTime(faults)
 
 	stats, lost := countWrites(writes, in.ReadBack)
@@ -150,6 +158,7 @@ func Score(in Input) firedrill.Result {
 		StabilityMS:     firedrill.Millis(window),
 		Events:          events,
 		FailoverEnabled: in.FailoverEnabled,
+		ReadFrom:        in.ReadFrom,
 		Faults:          make([]firedrill.FaultResult, 0, len(faults)),
 	}
 	for _, f := range faults {
@@ -250,32 +259,27 @@ type faultScore struct {
 	pending *firedrill.Op
 }
 
-func faultLabel(i int, f scenarios.Fault) string {
-	what := strings.TrimSpace(f.Action + " " + f.Target)
-	if what == "" {
-		return fmt.Sprintf("fault %d", i)
-	}
-	return fmt.Sprintf("fault %d (%s)", i, what)
-}
-
-func scoreFaults(sc *scenarios.Scenario, byTime []firedrill.Event, writes []firedrill.Op, window, end time.Duration) []*faultScore {
-	faults := make([]*faultScore, len(sc.Timeline.Faults))
-	for i, f := range sc.Timeline.Faults {
-		fs := &faultScore{label: faultLabel(i, f), res: firedrill.FaultResult{
-			Index: i, Action: f.Action, Target: f.Target,
-			AtMS: firedrill.Millis(f.At.Duration), Phases: map[string]float64{},
+func scoreFaults(injections []firedrill.Injection, byTime []firedrill.Event, writes []firedrill.Op, window, end time.Duration) []*faultScore {
+	faults := make([]*faultScore, len(injections))
+	for i, in := range injections {
+		fs := &faultScore{label: in.Label(), res: firedrill.FaultResult{
+			ID: in.ID, Source: in.Source, Index: in.Index, Action: in.Action, Target: in.Target,
+			ScheduledMS: firedrill.Millis(in.At), AtMS: firedrill.Millis(in.At), Phases: map[string]float64{},
+			Recovery: firedrill.RecoveryNotInjected,
 		}}
 		var failed *firedrill.Event
 		for k := range byTime {
 			e := &byTime[k]
-			if e.Fault != i {
+			if e.Injection != in.ID {
 				continue
 			}
 			if e.Kind == firedrill.EventFaultInjected && !fs.res.Injected {
 				fs.res.Injected = true
 				fs.at = e.At
 				fs.res.AtMS = firedrill.Millis(e.At)
-				fs.res.Node = e.Target
+				fs.res.SpanMS = firedrill.Millis(e.Span)
+				fs.res.Nodes = e.Nodes
+				fs.res.Evidence = e.Evidence
 			}
 			if e.Kind == firedrill.EventFaultFailed && failed == nil {
 				failed = e
@@ -320,14 +324,18 @@ func scoreFaults(sc *scenarios.Scenario, byTime []firedrill.Event, writes []fire
 		}
 
 		rec, pending, noData := recoveryPoint(writes, fs.at, window, end)
-		fs.res.NoData = noData
 		fs.pending = pending
-		if rec != nil {
+		switch {
+		case noData:
+			fs.res.Recovery = firedrill.RecoveryNoData
+		case rec != nil:
 			fs.rto = rec.Done - fs.at
 			ms := firedrill.Millis(fs.rto)
 			fs.res.RTOMS = &ms
-			fs.res.Recovered = true
+			fs.res.Recovery = firedrill.RecoveryRecovered
 			fs.res.Phases[firedrill.PhaseFirstWrite] = ms
+		default:
+			fs.res.Recovery = firedrill.RecoveryNever
 		}
 	}
 	return faults
@@ -616,9 +624,9 @@ func (b *scoreBuilder) objRTO(faults []*faultScore) {
 		}
 		injected = append(injected, f)
 		switch {
-		case f.res.NoData:
+		case f.res.Recovery == firedrill.RecoveryNoData:
 			noData = append(noData, f)
-		case !f.res.Recovered:
+		case f.res.Recovery != firedrill.RecoveryRecovered:
 			never = append(never, f)
 		case worst == nil || f.rto > worst.rto:
 			worst = f
@@ -633,9 +641,9 @@ func (b *scoreBuilder) objRTO(faults []*faultScore) {
 	var details []string
 	for _, f := range injected {
 		switch {
-		case f.res.NoData:
+		case f.res.Recovery == firedrill.RecoveryNoData:
 			details = append(details, f.label+": no data")
-		case !f.res.Recovered:
+		case f.res.Recovery != firedrill.RecoveryRecovered:
 			details = append(details, f.label+": never recovered")
 		default:
 			details = append(details, f.label+": "+human(f.rto))
@@ -658,8 +666,8 @@ func (b *scoreBuilder) objRTO(faults []*faultScore) {
 		o.Status = firedrill.StatusMissed
 		for _, f := range injected {
 			switch {
-			case f.res.NoData:
-			case !f.res.Recovered:
+			case f.res.Recovery == firedrill.RecoveryNoData:
+			case f.res.Recovery != firedrill.RecoveryRecovered:
 				r := fmt.Sprintf("%s never recovered within %s", f.label, b.runLength())
 				if f.pending != nil {
 					r += fmt.Sprintf(" (writes succeeded from %s, but the run ended before the %s stability window closed)",

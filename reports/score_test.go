@@ -73,12 +73,12 @@ func failover(recover time.Duration) func(time.Duration) (firedrill.Outcome, str
 
 func killEvents() []firedrill.Event {
 	return []firedrill.Event{
-		{At: 0, Kind: firedrill.EventDrillStart, Fault: -1},
-		{At: 5 * sec, Kind: firedrill.EventFaultInjected, Target: "pg-primary", Detail: "SIGKILL", Fault: 0},
-		{At: 6500 * ms, Kind: firedrill.EventDetect, Target: "pg-primary", Detail: "2 failed health checks", Fault: -1},
-		{At: 6600 * ms, Kind: firedrill.EventFence, Target: "pg-primary", Detail: "stopped", Fault: -1},
-		{At: 7 * sec, Kind: firedrill.EventPromote, Target: "pg-replica", Fault: -1},
-		{At: 20 * sec, Kind: firedrill.EventDrillEnd, Fault: -1},
+		{At: 0, Kind: firedrill.EventDrillStart},
+		{At: 5 * sec, Kind: firedrill.EventFaultInjected, Injection: "f0", Target: "pg-primary", Nodes: []string{"pg-primary"}, Evidence: "exited (137)"},
+		{At: 6500 * ms, Kind: firedrill.EventDetect, Target: "pg-primary", Detail: "2 failed health checks"},
+		{At: 6600 * ms, Kind: firedrill.EventFence, Target: "pg-primary", Detail: "stopped"},
+		{At: 7 * sec, Kind: firedrill.EventPromote, Target: "pg-replica"},
+		{At: 20 * sec, Kind: firedrill.EventDrillEnd},
 	}
 }
 
@@ -129,20 +129,19 @@ func show[T any](p *T) string {
 
 func TestScoreRTO(t *testing.T) {
 	tests := []struct {
-		name      string
-		in        func() Input
-		rto       *float64 // fault 0's RTOMS
-		recovered bool
-		noData    bool
-		status    firedrill.ObjectiveStatus // rto objective
-		verdict   firedrill.Verdict
-		reason    string // a substring of some reason
+		name    string
+		in      func() Input
+		rto     *float64                  // f0's RTOMS
+		rec     firedrill.Recovery        // f0's Recovery; empty means recovered
+		status  firedrill.ObjectiveStatus // rto objective
+		verdict firedrill.Verdict
+		reason  string // a substring of some reason
 	}{
 		{
 			name: "clean failover: RTO is the ack offset of the first write of the stable run",
 			in:   func() Input { return input(ledger(0, 20*sec, failover(8*sec))) },
 			// first ok write sent at 8.0s, acked at 8.01s; injected at 5s
-			rto: fptr(3010), recovered: true, status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
+			rto: fptr(3010), status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
 		},
 		{
 			name: "a brief failure in the stability window pushes the recovery point past it",
@@ -157,7 +156,7 @@ func TestScoreRTO(t *testing.T) {
 			},
 			// the writes from 8.0s to 9.0s see the 9.0s failure inside
 			// their 2s window; 9.1s is the first clean one
-			rto: fptr(4110), recovered: true, status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
+			rto: fptr(4110), status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
 		},
 		{
 			name: "the window's end is included: a failure exactly W after the candidate breaks it",
@@ -169,7 +168,7 @@ func TestScoreRTO(t *testing.T) {
 					return failover(8 * sec)(s)
 				}))
 			},
-			rto: fptr(5110), recovered: true, status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
+			rto: fptr(5110), status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
 		},
 		{
 			name: "an indeterminate write in the window also breaks it",
@@ -181,25 +180,25 @@ func TestScoreRTO(t *testing.T) {
 					return failover(8 * sec)(s)
 				}))
 			},
-			rto: fptr(3610), recovered: true, status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
+			rto: fptr(3610), status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
 		},
 		{
 			name: "over the objective",
 			in:   func() Input { return input(ledger(0, 20*sec, failover(11*sec))) },
-			rto:  fptr(6010), recovered: true, status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
-			reason: "rto: fault 0 (kill postgres.primary) took 6.01s to recover, objective <= 5s",
+			rto:  fptr(6010), status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
+			reason: "rto: f0 (kill postgres.primary) took 6.01s to recover, objective <= 5s",
 		},
 		{
-			name:   "never recovers",
-			in:     func() Input { return input(ledger(0, 20*sec, failover(time.Hour))) },
-			status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
-			reason: "rto: fault 0 (kill postgres.primary) never recovered within the 20s run",
+			name: "never recovers",
+			in:   func() Input { return input(ledger(0, 20*sec, failover(time.Hour))) },
+			rec:  firedrill.RecoveryNever, status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
+			reason: "rto: f0 (kill postgres.primary) never recovered within the 20s run",
 		},
 		{
 			name: "the run ends before the stability window closes: not recovered",
 			in:   func() Input { return input(ledger(0, 20*sec, failover(19*sec))) },
 			// ok from 19.0s, the window closes at 21s, the run ends at 20s
-			status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
+			rec: firedrill.RecoveryNever, status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
 			reason: "writes succeeded from 19s, but the run ended before the 2s stability window closed",
 		},
 		{
@@ -209,7 +208,7 @@ func TestScoreRTO(t *testing.T) {
 				in.Scenario.Workload.StabilityWindow.Duration = 1 * sec
 				return in // window [19s, 20s]: last write sent 19.9s, run ended at 20s
 			},
-			rto: fptr(14010), recovered: true, status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
+			rto: fptr(14010), status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
 		},
 		{
 			name: "zero stability window: the first ok write recovers",
@@ -223,7 +222,7 @@ func TestScoreRTO(t *testing.T) {
 				in.Scenario.Workload.StabilityWindow.Duration = 0
 				return in
 			},
-			rto: fptr(3010), recovered: true, status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
+			rto: fptr(3010), status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
 		},
 		{
 			name: "writes sent before the injection do not count, even acked after it",
@@ -233,7 +232,7 @@ func TestScoreRTO(t *testing.T) {
 				ops[49].Done, ops[49].Node = 7*sec, "pg-replica"
 				return input(ops)
 			},
-			rto: fptr(3010), recovered: true, status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
+			rto: fptr(3010), status: firedrill.StatusMet, verdict: firedrill.VerdictPass,
 		},
 		{
 			name: "no ops at all: inconclusive",
@@ -241,24 +240,24 @@ func TestScoreRTO(t *testing.T) {
 				in := input(nil)
 				return in
 			},
-			noData: true, status: firedrill.StatusNoData, verdict: firedrill.VerdictInconclusive,
+			rec: firedrill.RecoveryNoData, status: firedrill.StatusNoData, verdict: firedrill.VerdictInconclusive,
 			reason: "no acknowledged writes: nothing was measured",
 		},
 		{
-			name:   "no write sent after the injection: no data, not a pass",
-			in:     func() Input { return input(ledger(0, 5*sec, failover(8*sec))) },
-			noData: true, status: firedrill.StatusNoData, verdict: firedrill.VerdictInconclusive,
-			reason: "rto: no write was sent after fault 0 (kill postgres.primary) was injected",
+			name: "no write sent after the injection: no data, not a pass",
+			in:   func() Input { return input(ledger(0, 5*sec, failover(8*sec))) },
+			rec:  firedrill.RecoveryNoData, status: firedrill.StatusNoData, verdict: firedrill.VerdictInconclusive,
+			reason: "rto: no write was sent after f0 (kill postgres.primary) was injected",
 		},
 		{
 			name: "fault never injected: inconclusive",
 			in: func() Input {
 				in := input(ledger(0, 20*sec, failover(0)))
-				in.Events = []firedrill.Event{{At: 5 * sec, Kind: firedrill.EventFaultFailed, Fault: 0, Detail: "no such container"}}
+				in.Events = []firedrill.Event{{At: 5 * sec, Kind: firedrill.EventFaultFailed, Injection: "f0", Detail: "no such container"}}
 				return in
 			},
-			status: firedrill.StatusNoData, verdict: firedrill.VerdictInconclusive,
-			reason: "fault 0 (kill postgres.primary) was not injected: no such container",
+			rec: firedrill.RecoveryNotInjected, status: firedrill.StatusNoData, verdict: firedrill.VerdictInconclusive,
+			reason: "f0 (kill postgres.primary) was not injected: no such container",
 		},
 		{
 			name: "nil RTO objective: reported",
@@ -267,7 +266,7 @@ func TestScoreRTO(t *testing.T) {
 				in.Scenario.Objectives.RTO = nil
 				return in
 			},
-			rto: fptr(6010), recovered: true, status: firedrill.StatusReported, verdict: firedrill.VerdictPass,
+			rto: fptr(6010), status: firedrill.StatusReported, verdict: firedrill.VerdictPass,
 		},
 	}
 	for _, tt := range tests {
@@ -277,11 +276,14 @@ func TestScoreRTO(t *testing.T) {
 				t.Fatalf("faults = %d, want 1", len(r.Faults))
 			}
 			f := r.Faults[0]
-			if !eqPtr(f.RTOMS, tt.rto) || f.Recovered != tt.recovered || f.NoData != tt.noData {
-				t.Errorf("fault: rto %s recovered %v noData %v; want %s %v %v",
-					show(f.RTOMS), f.Recovered, f.NoData, show(tt.rto), tt.recovered, tt.noData)
+			want := tt.rec
+			if want == "" {
+				want = firedrill.RecoveryRecovered
 			}
-			if tt.recovered && f.Phases[firedrill.PhaseFirstWrite] != *tt.rto {
+			if !eqPtr(f.RTOMS, tt.rto) || f.Recovery != want {
+				t.Errorf("fault: rto %s recovery %s; want %s %s", show(f.RTOMS), f.Recovery, show(tt.rto), want)
+			}
+			if want == firedrill.RecoveryRecovered && f.Phases[firedrill.PhaseFirstWrite] != *tt.rto {
 				t.Errorf("first_write phase = %v, want %v", f.Phases[firedrill.PhaseFirstWrite], *tt.rto)
 			}
 			if got := objective(t, r, ObjectiveRTO).Status; got != tt.status {
@@ -307,7 +309,8 @@ func TestPhases(t *testing.T) {
 		t.Errorf("phases = %v, want %v", got, want)
 	}
 	f := r.Faults[0]
-	if !f.Injected || f.Node != "pg-primary" || f.AtMS != 5000 || f.Target != "postgres.primary" || f.Action != "kill" {
+	if !f.Injected || !slices.Equal(f.Nodes, []string{"pg-primary"}) || f.AtMS != 5000 || f.Target != "postgres.primary" ||
+		f.Action != "kill" || f.ID != "f0" || f.Source != firedrill.SourceTimeline || f.Evidence != "exited (137)" {
 		t.Errorf("fault = %+v", f)
 	}
 
@@ -330,8 +333,8 @@ func TestPhasesTwoFaults(t *testing.T) {
 	// is silent, so it must not borrow the first failover's events, and the
 	// first fault must not take the second's.
 	in.Events = append(killEvents()[:2],
-		firedrill.Event{At: 15 * sec, Kind: firedrill.EventFaultInjected, Target: "pg-replica", Fault: 1},
-		firedrill.Event{At: 16 * sec, Kind: firedrill.EventDetect, Fault: -1},
+		firedrill.Event{At: 15 * sec, Kind: firedrill.EventFaultInjected, Injection: "f1", Target: "pg-replica", Nodes: []string{"pg-replica"}},
+		firedrill.Event{At: 16 * sec, Kind: firedrill.EventDetect},
 	)
 	r := Score(in)
 	if got := r.Faults[0].Phases; len(got) != 1 || got["first_write"] != 3010 {
@@ -341,7 +344,7 @@ func TestPhasesTwoFaults(t *testing.T) {
 		t.Errorf("fault 1 phases = %v, want detect 1000", got)
 	}
 	// Fault 1 recovers at once: the first write after 15s is ok and stable.
-	if f := r.Faults[1]; !f.Recovered || *f.RTOMS != 10 {
+	if f := r.Faults[1]; f.Recovery != firedrill.RecoveryRecovered || *f.RTOMS != 10 {
 		t.Errorf("fault 1 = %+v, want RTO 10ms", f)
 	}
 }
@@ -437,7 +440,7 @@ func TestRPOManyFaults(t *testing.T) {
 	ops := ledger(0, 20*sec, failover(8*sec))
 	in := input(ops)
 	in.Scenario = sc
-	in.Events = append(killEvents(), firedrill.Event{At: 12 * sec, Kind: firedrill.EventFaultInjected, Target: "pg-replica", Fault: 1})
+	in.Events = append(killEvents(), firedrill.Event{At: 12 * sec, Kind: firedrill.EventFaultInjected, Injection: "f1", Target: "pg-replica", Nodes: []string{"pg-replica"}})
 	in.ReadBack = readBackAll(ops, func(o firedrill.Op) bool {
 		return o.Sent == 4900*ms || o.Sent == 10*sec || o.Sent == 15*sec
 	})
@@ -446,7 +449,7 @@ func TestRPOManyFaults(t *testing.T) {
 		t.Errorf("rpo %s lost %s, want 1990 and 3", show(r.RPOMS), show(r.Writes.Lost))
 	}
 	o := objective(t, r, ObjectiveRPO)
-	if o.Status != firedrill.StatusMissed || !strings.Contains(o.Detail, "fault 1 (kill postgres.primary)") {
+	if o.Status != firedrill.StatusMissed || !strings.Contains(o.Detail, "f1 (kill postgres.primary)") {
 		t.Errorf("rpo objective = %+v", o)
 	}
 
@@ -554,7 +557,7 @@ func TestVerdictPrecedence(t *testing.T) {
 
 	// An aborted drill is not a pass.
 	in = input(ledger(0, 20*sec, failover(8*sec)))
-	in.Events = append(in.Events, firedrill.Event{At: 19 * sec, Kind: firedrill.EventAbort, Detail: "abort condition: error rate", Fault: -1})
+	in.Events = append(in.Events, firedrill.Event{At: 19 * sec, Kind: firedrill.EventAbort, Detail: "abort condition: error rate"})
 	if r := Score(in); r.Verdict != firedrill.VerdictInconclusive {
 		t.Errorf("aborted drill verdict = %s, want inconclusive", r.Verdict)
 	}
@@ -568,11 +571,11 @@ func TestSettingsCopied(t *testing.T) {
 		t.Errorf("settings not copied: %+v", r)
 	}
 	// Events read back from JSON carry only at_ms.
-	in.Events = []firedrill.Event{{AtMS: 5000, Kind: firedrill.EventFaultInjected, Target: "pg-primary", Fault: 0}}
+	in.Events = []firedrill.Event{{AtMS: 5000, Kind: firedrill.EventFaultInjected, Target: "pg-primary", Nodes: []string{"pg-primary"}, Injection: "f0"}}
 	in.Duration = 0
-	in.Events = append(in.Events, firedrill.Event{AtMS: 20000, Kind: firedrill.EventDrillEnd, Fault: -1})
+	in.Events = append(in.Events, firedrill.Event{AtMS: 20000, Kind: firedrill.EventDrillEnd})
 	r = Score(in)
-	if f := r.Faults[0]; !f.Recovered || *f.RTOMS != 3010 || r.DurationMS != 20000 {
+	if f := r.Faults[0]; f.Recovery != firedrill.RecoveryRecovered || *f.RTOMS != 3010 || r.DurationMS != 20000 {
 		t.Errorf("from at_ms: fault %+v duration %v", f, r.DurationMS)
 	}
 }

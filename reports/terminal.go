@@ -120,21 +120,28 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 	return err
 }
 
-// fault writes one fault's block.
+// faultIndent indents the lines of an injection's block under its id.
+const faultIndent = "    "
+
+// fault writes one injection's block: id, action, target and nodes, when
+// it took effect; its evidence, phases, RTO, revert and overlap note.
 func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
-	head := fmt.Sprintf("fault %d  %s", f.Index, strings.TrimSpace(f.Action+" "+f.Target))
-	const indent = "         "
+	const indent = faultIndent
+	what := strings.TrimSpace(f.Action + " " + f.Target)
 	if !f.Injected {
-		t.line(head + "  " + t.paint(ansiYellow, "not injected"))
+		t.line(f.ID + "  " + what + "  " + t.paint(ansiYellow, "not injected"))
 		if f.Error != "" {
 			t.wrapped(indent, indent, f.Error)
 		}
 		return
 	}
-	if f.Node != "" && f.Node != f.Target {
-		head += " → " + f.Node
+	if len(f.Nodes) > 0 && (len(f.Nodes) > 1 || f.Nodes[0] != f.Target) {
+		what += " → " + strings.Join(f.Nodes, ", ")
 	}
-	t.line(head + " at " + humanMS(f.AtMS))
+	t.wrapped(f.ID+"  ", indent, what+" at "+humanMS(f.AtMS))
+	if f.Evidence != "" {
+		t.wrapped(indent+"evidence: ", indent+"  ", f.Evidence)
+	}
 
 	var phases []string
 	for _, p := range []struct{ key, label string }{
@@ -151,17 +158,11 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 		t.joined(indent, phases)
 	}
 
-	// Failover errors between this injection and the next.
+	// Failover errors charged to this injection.
 	at := time.Duration(math.Round(f.AtMS * float64(time.Millisecond)))
-	next := time.Duration(math.MaxInt64)
-	for _, g := range r.Faults {
-		if ga := time.Duration(math.Round(g.AtMS * float64(time.Millisecond))); g.Injected && ga > at && ga < next {
-			next = ga
-		}
-	}
 	for _, e := range r.Events {
-		ea := time.Duration(math.Round(e.AtMS * float64(time.Millisecond)))
-		if e.Kind == firedrill.EventFailoverError && ea >= at && ea < next {
+		if e.Kind == firedrill.EventFailoverError && e.Injection == f.ID {
+			ea := time.Duration(math.Round(e.AtMS * float64(time.Millisecond)))
 			t.wrappedPainted(ansiYellow, indent+"failover error at "+human(ea-at)+": ", indent+"  ", orDash(e.Detail))
 		}
 	}
@@ -172,12 +173,12 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	}
 	res = append(res, "stable for "+humanMS(r.StabilityMS))
 	note := " (" + strings.Join(res, ", ") + ")"
-	switch {
-	case f.NoData:
+	switch f.Recovery {
+	case firedrill.RecoveryNoData:
 		t.line(indent + t.paint(ansiYellow, "RTO no data") + ": no write was sent after the injection")
-	case f.Recovered && f.RTOMS != nil:
+	case firedrill.RecoveryRecovered:
 		t.line(indent + t.paint(ansiBold, "RTO "+humanMS(*f.RTOMS)) + note)
-	default:
+	case firedrill.RecoveryNever:
 		t.line(indent + t.paint(ansiRed, "never recovered") + note)
 	}
 }
