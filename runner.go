@@ -263,6 +263,8 @@ func (d *drill) inject(ctx context.Context, in Injection) {
 		return
 	}
 	resolve := ap.Resolved - called
+	tl.Add(Event{At: called, Span: resolve, Kind: EventFaultResolved, Injection: in.ID, Target: first(ap.Nodes), Nodes: ap.Nodes,
+		Detail: "targets of " + in.Action + " " + in.Target + " resolved"})
 	tl.Add(Event{At: ap.At, Span: ap.Span, Kind: EventFaultInjected, Injection: in.ID, Target: first(ap.Nodes),
 		Nodes: ap.Nodes, Evidence: ap.Evidence,
 		Detail: fmt.Sprintf("%s %s; targets resolved in %s", in.Action, in.Target, resolve.Round(time.Microsecond))})

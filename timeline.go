@@ -22,6 +22,9 @@ const (
 	// returned: the effect is certain from then on. Nodes are what it hit,
 	// Evidence what shows it took effect.
 	EventFaultInjected EventKind = "fault.injected"
+	// EventFaultResolved: the targets of an injection were resolved; At is
+	// when resolution began, Span how long it took.
+	EventFaultResolved EventKind = "fault.resolved"
 	EventFaultFailed   EventKind = "fault.failed" // a fault could not be injected; Detail says why
 	// EventFaultReverted: a fault was undone, at the end of its `for`, at
 	// the end of the drill or on interrupt; Evidence shows the revert held.

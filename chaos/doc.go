@@ -1,11 +1,15 @@
-// Package chaos injects faults into a running environment. Each action is a
-// Fault: Inject returns once the fault has taken effect, and a fault that
-// can be undone also implements Reverter. Targets are named by role
-// (postgres.primary, postgres.replica, storage, app) or by node name and are
-// resolved when the fault is injected, not when the scenario is loaded:
-// postgres.primary means whichever node is primary at that moment.
+// Package chaos injects faults into a running drill. Every action is one
+// file that registers a Spec in the fault registry: its name (one of the
+// language's actions, scenarios.Actions) and a constructor that builds a
+// fresh Fault for each injection from its decoded, validated params, so
+// per-injection state (a sidecar, a rule handle, the nodes it stopped) has
+// a place to live. A Fault that can be undone also implements Reverter.
 //
-// This version has one action, kill (SIGKILL of the target's container).
-// More actions (partitions, latency, disk fill, region drop) and the monkey
-// scheduler come next.
+// The Injector resolves an injection's targets through package topology
+// at injection time (postgres.primary is whichever node is primary then),
+// stamps the instant its effect is applied (after resolution), and returns
+// evidence that the fault took effect: a fault that did not take effect is
+// an error, which makes the drill inconclusive, never a pass
+// (docs/architecture.md, "Faults"; docs/measurement.md, "Injection
+// instant").
 package chaos

@@ -2,65 +2,107 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
+	"time"
 
-	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/platform"
+	"github.com/firedrill/firedrill/topology"
 )
 
-// Injector injects scenario faults into an Env and remembers the ones that
-// can be reverted, so RevertAll can undo them at the end of a drill (or
-// when it is interrupted).
+// Injector applies a drill's injections: it resolves each one's targets
+// now, builds a fresh fault from the registry, stamps the instant the
+// effect is applied on the drill's Timeline, and hands the Runner the
+// revert of a reversible fault.
 type Injector struct {
-	env Env
+	topo   *topology.Topology
+	rt     platform.Runtime
+	state  topology.State
+	fences Fences
+	tl     *firedrill.Timeline
 
-	mu     sync.Mutex
-	active []activeFault
+	mu  sync.Mutex
+	rng *rand.Rand // the run's seeded source: a selector's "one" pick
 }
 
-type activeFault struct {
-	fault Reverter
-	node  string
+var _ firedrill.Injector = (*Injector)(nil)
+
+// InjectorOption configures NewInjector.
+type InjectorOption func(*Injector)
+
+// WithSeed seeds the random choices of injections (a selector's mode one),
+// so that a run can be replayed.
+func WithSeed(seed int64) InjectorOption {
+	return func(in *Injector) { in.rng = rand.New(rand.NewPCG(uint64(seed), 0x6669726564726c6c)) }
 }
 
-// NewInjector returns an Injector acting on env.
-func NewInjector(env Env) *Injector { return &Injector{env: env} }
+// WithFences lets reverts know which nodes the failover manager fenced.
+func WithFences(f Fences) InjectorOption { return func(in *Injector) { in.fences = f } }
 
-// Inject resolves f's target now and injects it.
-func (in *Injector) Inject(ctx context.Context, f scenarios.Fault) (string, error) {
-	fault, err := Lookup(f.Action)
+// NewInjector returns an Injector for the nodes of topo, acting through
+// rt, resolving roles with state and stamping instants on tl.
+func NewInjector(topo *topology.Topology, rt platform.Runtime, state topology.State, tl *firedrill.Timeline, opts ...InjectorOption) *Injector {
+	in := &Injector{topo: topo, rt: rt, state: state, tl: tl}
+	WithSeed(0)(in)
+	for _, o := range opts {
+		o(in)
+	}
+	return in
+}
+
+// Inject resolves inj's targets and applies its fault.
+func (in *Injector) Inject(ctx context.Context, inj firedrill.Injection) (firedrill.Applied, error) {
+	spec, ok := Lookup(inj.Action)
+	if !ok {
+		return firedrill.Applied{}, fmt.Errorf("action %q is not executed by this build's engine", inj.Action)
+	}
+	fault, err := spec.New(inj.Fault.Params)
 	if err != nil {
-		return "", err
+		return firedrill.Applied{}, fmt.Errorf("%s: %w", inj.Action, err)
 	}
-	node, err := Resolve(ctx, in.env, f.Target)
-	if err != nil {
-		return "", err
-	}
-	// Register the revert before injecting: a fault that fails part-way
-	// must still be undone (Revert is idempotent).
-	if r, ok := fault.(Reverter); ok {
-		in.mu.Lock()
-		in.active = append(in.active, activeFault{fault: r, node: node})
-		in.mu.Unlock()
-	}
-	if err := fault.Inject(ctx, in.env, node); err != nil {
-		return node, fmt.Errorf("%s %s: %w", f.Action, node, err)
-	}
-	return node, nil
-}
-
-// RevertAll undoes every reversible fault injected so far, newest first.
-func (in *Injector) RevertAll(ctx context.Context) error {
 	in.mu.Lock()
-	active := in.active
-	in.active = nil
+	nodes, err := in.topo.Resolve(ctx, in.state, inj.Fault, in.rng)
 	in.mu.Unlock()
-	var errs []error
-	for i := len(active) - 1; i >= 0; i-- {
-		if err := active[i].fault.Revert(ctx, in.env, active[i].node); err != nil {
-			errs = append(errs, err)
+	resolved := in.tl.Now()
+	if err != nil {
+		return firedrill.Applied{Resolved: resolved}, err
+	}
+	ap := firedrill.Applied{Nodes: topology.Names(nodes), Resolved: resolved}
+
+	t, at := in.target(nodes)
+	ev, err := fault.Inject(ctx, t)
+	end := in.tl.Now()
+	ap.At = at(resolved)
+	ap.Span = end - ap.At
+	ap.Evidence = ev
+	if r, ok := fault.(Reverter); ok {
+		ap.Revert = func(ctx context.Context) (firedrill.Reverted, error) {
+			rt, rat := in.target(nodes)
+			ev, err := r.Revert(ctx, rt)
+			end := in.tl.Now()
+			start := rat(end)
+			return firedrill.Reverted{At: start, Span: end - start, Evidence: ev}, err
 		}
 	}
-	return errors.Join(errs...)
+	if err != nil {
+		return ap, fmt.Errorf("%s %v: %w", inj.Action, ap.Nodes, err)
+	}
+	return ap, nil
+}
+
+// target builds the Target of one call, and a function returning the
+// instant Applying was first called (or def if it never was).
+func (in *Injector) target(nodes []*topology.Node) (*Target, func(def time.Duration) time.Duration) {
+	var once sync.Once
+	var at time.Duration = -1
+	t := &Target{Nodes: nodes, Runtime: in.rt, Fences: in.fences,
+		Applying: func() { once.Do(func() { at = in.tl.Now() }) }}
+	return t, func(def time.Duration) time.Duration {
+		if at < 0 {
+			return def
+		}
+		return at
+	}
 }

@@ -26,7 +26,7 @@ func (t *Topology) Initial() State { return initial{} }
 
 type initial struct{}
 
-func (initial) Primary(context.Context) (string, error)      { return NodePrimary, nil }
+func (initial) Primary(context.Context) (string, error)       { return NodePrimary, nil }
 func (initial) Running(context.Context, string) (bool, error) { return true, nil }
 
 // ErrNoMatch is returned when a target or selector matches no node now.

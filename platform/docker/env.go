@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,53 +21,35 @@ import (
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/postgres"
 	"github.com/firedrill/firedrill/scenarios"
-)
-
-// Node kinds.
-const (
-	KindPostgres = "postgres"
-	KindStorage  = "storage"
-	KindApp      = "app"
-)
-
-// Well-known node names. Replicas are named pg-<replica name>.
-const (
-	NodePrimary = "pg-primary"
-	NodeStorage = "minio"
-	NodeApp     = "app"
+	"github.com/firedrill/firedrill/topology"
 )
 
 const (
 	pgUser     = "firedrill"
 	pgDatabase = "app"
 	s3User     = "firedrill"
-	// wanRegion is the network that joins every region: cross-region
-	// traffic (replication, the app reading a remote replica) crosses it,
-	// so cutting a node or a region off the wan is a region partition.
-	wanRegion = "wan"
 	// readyTimeout bounds how long one service may take to become ready.
 	readyTimeout = 2 * time.Minute
 )
 
-// Node is one service of the environment, running in one container.
-type Node struct {
-	Name          string // pg-primary, pg-replica1, minio, app
-	Kind          string // postgres, storage, app
-	Region        string
+// node is one topology node and its container.
+type node struct {
+	*topology.Node
 	ContainerName string
 	Image         string
 
 	ctr *testcontainers.DockerContainer
 }
 
-// ContainerID is the Docker id of the node's container.
-func (n *Node) ContainerID() string { return n.ctr.GetContainerID() }
-
-// Env is a running drill environment. Create it with Up; always call Down.
+// Env is a running drill environment on Docker: the Docker runtime of one
+// run. Create it with Up; always call Down. It implements
+// platform.Runtime; Postgres administration is Cluster, built on it.
 type Env struct {
 	RunID    string
 	Scenario *scenarios.Scenario
+	Topology *topology.Topology
 	Bucket   string
 
 	docker   *client.Client
@@ -79,12 +59,21 @@ type Env struct {
 	pgPassword string
 	s3Password string
 
-	lease *lease // held from before the first object is created to Down
+	lease   *lease // held from before the first object is created to Down
+	cluster *postgres.Cluster
 
-	mu      sync.Mutex
-	nodes   []*Node
-	byName  map[string]*Node
-	primary string // the primary as the DR engine last set it
+	// direct says whether the harness reaches containers at their
+	// addresses on the run's networks (Linux), rather than through
+	// Docker's userland port proxy on 127.0.0.1 (docs/architecture.md,
+	// "Endpoints").
+	direct, forcePublished bool
+	// sidecarImage runs Exec's sidecars: the run's Postgres image, which
+	// has a shell and is present once the run has started.
+	sidecarImage string
+
+	mu     sync.Mutex
+	nodes  []*node
+	byName map[string]*node
 }
 
 // Option configures Up.
@@ -100,20 +89,27 @@ func WithRunProgress(w io.Writer) Option { return func(e *Env) { e.progress = w 
 // WithRunID sets the run id instead of generating one.
 func WithRunID(id string) Option { return func(e *Env) { e.RunID = id } }
 
-// Up builds the environment the scenario describes: networks, Postgres
-// primary and replicas, MinIO with its bucket, and the app. It returns once
-// every service is ready: the replicas stream from the primary and the app's
-// health check passes. On error everything already created is removed.
+// WithPublishedPorts makes the harness reach every container through its
+// port published on 127.0.0.1, never at its network address (for
+// benchmarks comparing the two, and platforms where the run's networks are
+// not routable from the host).
+func WithPublishedPorts() Option { return func(e *Env) { e.direct = false; e.forcePublished = true } }
+
+// Up builds the environment the scenario describes, from its topology:
+// networks, Postgres primary and replicas, MinIO with its bucket, and the
+// app. It returns once every service is ready: the replicas stream from
+// the primary and the app's health check passes. On error everything
+// already created is removed.
 func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *scenarios.Scenario, opts ...Option) (env *Env, err error) {
 	e := &Env{
 		Scenario:   scn,
+		Topology:   topology.New(scn),
 		docker:     docker,
 		log:        slog.New(slog.DiscardHandler),
 		progress:   io.Discard,
 		pgPassword: newSecret(),
 		s3Password: newSecret(),
-		byName:     map[string]*Node{},
-		primary:    NodePrimary,
+		byName:     map[string]*node{},
 		Bucket:     scn.Environment.Storage.Bucket,
 	}
 	for _, o := range opts {
@@ -125,6 +121,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	if err := checkRunID(e.RunID); err != nil {
 		return nil, err
 	}
+	e.cluster = postgres.New(e, e.Topology, postgres.Credentials{User: pgUser, Password: e.pgPassword, Database: pgDatabase})
 	defer func() {
 		if err != nil && !errors.Is(err, ErrRunIDTaken) {
 			// Nothing half-created is left behind, even when ctx was cancelled.
@@ -151,11 +148,16 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	if err != nil {
 		return e, fmt.Errorf("resolve images: %w", err)
 	}
-	pgImg, s3Img, appImg := resolved[images.RolePostgres], resolved[images.RoleMinIO], resolved[images.RoleApp]
+	e.sidecarImage = resolved[images.RolePostgres].Ref
+	imageOf := map[string]string{
+		topology.KindPostgres: resolved[images.RolePostgres].Ref,
+		topology.KindStorage:  resolved[images.RoleMinIO].Ref,
+		topology.KindApp:      resolved[images.RoleApp].Ref,
+	}
 
 	// The lease runs firedrill's own binary: the app image the scenario
 	// names, if any, may be anything.
-	leaseImg := appImg
+	leaseImg := resolved[images.RoleApp]
 	if scn.Environment.App.Image != "" {
 		if leaseImg, err = imgs.Resolve(ctx, images.RoleApp, ""); err != nil {
 			return e, fmt.Errorf("resolve firedrill's app image for the run's lease: %w", err)
@@ -167,8 +169,8 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 		return e, err
 	}
 
-	for _, region := range append(append([]string(nil), scn.Environment.Regions...), wanRegion) {
-		if err := e.createNetwork(ctx, region); err != nil {
+	for _, net := range e.Topology.Networks() {
+		if err := e.createNetwork(ctx, net); err != nil {
 			return e, err
 		}
 	}
@@ -176,96 +178,114 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	// MinIO does not depend on Postgres: start both at once.
 	var wg sync.WaitGroup
 	var s3Err error
-	wg.Go(func() { s3Err = e.startMinIO(ctx, s3Img.Ref) })
-
-	pgErr := e.startPrimary(ctx, pgImg.Ref)
-	if pgErr == nil {
-		for _, r := range scn.Environment.Postgres.Replicas {
-			if pgErr = e.startReplica(ctx, pgImg.Ref, r); pgErr != nil {
-				break
-			}
+	if st := e.Topology.OfKind(topology.KindStorage); len(st) > 0 {
+		wg.Go(func() { s3Err = e.startMinIO(ctx, st[0], imageOf[topology.KindStorage]) })
+	}
+	var pgErr error
+	for _, n := range e.Topology.OfKind(topology.KindPostgres) {
+		if n.Role == topology.RolePrimary {
+			pgErr = e.startPrimary(ctx, n, imageOf[topology.KindPostgres])
+		} else {
+			pgErr = e.startReplica(ctx, n, imageOf[topology.KindPostgres])
+		}
+		if pgErr != nil {
+			break
 		}
 	}
 	wg.Wait()
 	if err := errors.Join(pgErr, s3Err); err != nil {
 		return e, err
 	}
-	if err := e.startApp(ctx, appImg.Ref); err != nil {
+	if err := e.startApp(ctx, e.Topology.MustNode(topology.NodeApp), imageOf[topology.KindApp]); err != nil {
 		return e, err
 	}
 	e.say("environment %s ready in %s", e.RunID, time.Since(start).Round(100*time.Millisecond))
 	return e, nil
 }
 
+// Cluster is the run's Postgres administration, reaching the nodes
+// through this runtime's endpoints.
+func (e *Env) Cluster() *postgres.Cluster { return e.cluster }
+
+// PostgresCredentials are the run's Postgres login; never print the
+// password.
+func (e *Env) PostgresCredentials() postgres.Credentials {
+	return postgres.Credentials{User: pgUser, Password: e.pgPassword, Database: pgDatabase}
+}
+
+// S3Credentials are the run's S3 access key and secret; never print the
+// secret.
+func (e *Env) S3Credentials() (access, secret string) { return s3User, e.s3Password }
+
 func (e *Env) say(format string, args ...any) {
 	fmt.Fprintf(e.progress, "  "+format+"\n", args...)
 }
 
-func (e *Env) labels(node, kind string) map[string]string {
+func (e *Env) labels(n *topology.Node) map[string]string {
 	l := map[string]string{LabelRun: e.RunID}
-	if node != "" {
-		l[LabelNode] = node
-		l[LabelRole] = kind
+	if n != nil {
+		l[LabelNode] = n.Name
+		l[LabelRole] = n.Kind
 	}
 	return l
 }
 
-// NetworkName is the Docker network of a region in this run.
-func (e *Env) NetworkName(region string) string { return ObjectPrefix(e.RunID) + region }
+// NetworkName is the Docker network of a logical network (a region or
+// topology.WAN) in this run.
+func (e *Env) NetworkName(net string) string { return topology.NetworkName(e.RunID, net) }
 
-func (e *Env) createNetwork(ctx context.Context, region string) error {
-	name := e.NetworkName(region)
+func (e *Env) createNetwork(ctx context.Context, net string) error {
+	name := e.NetworkName(net)
 	if _, err := e.docker.NetworkCreate(ctx, name, client.NetworkCreateOptions{
 		Driver: "bridge",
-		Labels: map[string]string{LabelRun: e.RunID, "firedrill.region": region},
+		Labels: map[string]string{LabelRun: e.RunID, "firedrill.region": net},
 	}); err != nil {
-		return fmt.Errorf("create network for region %s: %w", region, err)
+		return fmt.Errorf("create network %s: %w", net, err)
 	}
 	e.log.Debug("network created", "network", name)
 	return nil
 }
 
-func (e *Env) createVolume(ctx context.Context, node string) (string, error) {
-	name := ObjectPrefix(e.RunID) + node
-	if _, err := e.docker.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: e.labels(node, "")}); err != nil {
-		return "", fmt.Errorf("create volume for %s: %w", node, err)
+func (e *Env) createVolume(ctx context.Context, n *topology.Node) (string, error) {
+	name := topology.VolumeName(e.RunID, n.Name)
+	if _, err := e.docker.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: e.labels(n)}); err != nil {
+		return "", fmt.Errorf("create volume for %s: %w", n.Name, err)
 	}
 	return name, nil
 }
 
-// service describes one container to start.
+// service is how one topology node's container is started.
 type service struct {
-	node, kind, region, image string
-	ports                     []string
-	env                       map[string]string
-	cmd                       []string
-	entrypoint                []string
-	user                      string
-	files                     []testcontainers.ContainerFile
-	volumeAt                  string
+	node       *topology.Node
+	image      string
+	env        map[string]string
+	cmd        []string
+	entrypoint []string
+	user       string
+	files      []testcontainers.ContainerFile
 }
 
-func (e *Env) run(ctx context.Context, s service) (*Node, error) {
-	n := &Node{Name: s.node, Kind: s.kind, Region: s.region, Image: s.image,
-		ContainerName: ContainerName(e.RunID, s.node)}
+func (e *Env) run(ctx context.Context, s service) (*node, error) {
+	tn := s.node
+	n := &node{Node: tn, Image: s.image, ContainerName: topology.ContainerName(e.RunID, tn.Name)}
 	var mounts []mount.Mount
-	if s.volumeAt != "" {
-		vol, err := e.createVolume(ctx, s.node)
+	if tn.Volume != "" {
+		vol, err := e.createVolume(ctx, tn)
 		if err != nil {
 			return nil, err
 		}
-		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: vol, Target: s.volumeAt})
+		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: vol, Target: tn.Volume})
 	}
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithName(n.ContainerName),
-		testcontainers.WithLabels(e.labels(s.node, s.kind)),
-		testcontainers.WithExposedPorts(s.ports...),
+		testcontainers.WithLabels(e.labels(tn)),
+		testcontainers.WithExposedPorts(tn.Ports...),
 		testcontainers.WithEnv(s.env),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			// Publish on loopback only: the harness never reaches a
-			// container any other way, and nothing outside this host can.
+			// Publish on loopback only: nothing outside this host can reach
+			// a drill's containers.
 			hc.PortBindings = network.PortMap{}
-			for _, p := range s.ports {
+			for _, p := range tn.Ports {
 				port, err := network.ParsePort(p)
 				if err == nil {
 					hc.PortBindings[port] = []network.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1")}}
@@ -273,10 +293,12 @@ func (e *Env) run(ctx context.Context, s service) (*Node, error) {
 			}
 			hc.Mounts = append(hc.Mounts, mounts...)
 		}),
-		// Home region first, then the wan that joins the regions.
-		tcnetwork.WithNetworkName([]string{s.node}, e.NetworkName(s.region)),
-		tcnetwork.WithNetworkName([]string{s.node}, e.NetworkName(wanRegion)),
 		testcontainers.WithLogger(tcLogger{e.log}),
+	}
+	// Home region first, then the WAN that joins the regions; the node's
+	// name is its host name on both.
+	for _, net := range tn.Networks {
+		opts = append(opts, tcnetwork.WithNetworkName([]string{tn.Name}, e.NetworkName(net)))
 	}
 	if len(s.cmd) > 0 {
 		opts = append(opts, testcontainers.WithCmd(s.cmd...))
@@ -301,13 +323,13 @@ func (e *Env) run(ctx context.Context, s service) (*Node, error) {
 		e.mu.Unlock()
 	}
 	if err != nil {
-		return n, fmt.Errorf("start %s (%s): %w%s", s.node, s.image, err, e.logTail(ctx, n))
+		return n, fmt.Errorf("start %s (%s): %w%s", tn.Name, s.image, err, e.logTail(ctx, n))
 	}
 	return n, nil
 }
 
 // logTail returns the last lines of a node's log, to explain a failure.
-func (e *Env) logTail(ctx context.Context, n *Node) string {
+func (e *Env) logTail(ctx context.Context, n *node) string {
 	if n == nil || n.ctr == nil {
 		return ""
 	}
@@ -345,16 +367,14 @@ func postgresArgs(node string) []string {
 	}
 }
 
-func (e *Env) startPrimary(ctx context.Context, image string) error {
+func (e *Env) startPrimary(ctx context.Context, tn *topology.Node, image string) error {
 	t := time.Now()
 	n, err := e.run(ctx, service{
-		node: NodePrimary, kind: KindPostgres, region: e.Scenario.Environment.Postgres.Primary.Region,
-		image: image, ports: []string{"5432/tcp"},
+		node: tn, image: image,
 		env: map[string]string{"POSTGRES_USER": pgUser, "POSTGRES_PASSWORD": e.pgPassword, "POSTGRES_DB": pgDatabase},
-		cmd: append([]string{"postgres"}, postgresArgs(NodePrimary)...),
+		cmd: append([]string{"postgres"}, postgresArgs(tn.Name)...),
 		files: []testcontainers.ContainerFile{{Reader: strings.NewReader(primaryInit),
 			ContainerFilePath: "/docker-entrypoint-initdb.d/10-firedrill-replication.sh", FileMode: 0o755}},
-		volumeAt: "/var/lib/postgresql/data",
 	})
 	if err != nil {
 		return err
@@ -383,22 +403,19 @@ fi
 exec postgres "$@"
 `
 
-func (e *Env) startReplica(ctx context.Context, image string, r scenarios.Replica) error {
+func (e *Env) startReplica(ctx context.Context, tn *topology.Node, image string) error {
 	t := time.Now()
-	name := ReplicaNode(r.Name)
 	n, err := e.run(ctx, service{
-		node: name, kind: KindPostgres, region: r.Region, image: image, ports: []string{"5432/tcp"},
-		user: "postgres",
+		node: tn, image: image, user: "postgres",
 		env: map[string]string{
 			"PGPASSWORD":        e.pgPassword,
-			"PGDATA":            "/var/lib/postgresql/data",
-			"FIREDRILL_PRIMARY": NodePrimary,
+			"PGDATA":            topology.PostgresData,
+			"FIREDRILL_PRIMARY": topology.NodePrimary,
 			"FIREDRILL_PG_USER": pgUser,
-			"FIREDRILL_SLOT":    strings.ReplaceAll(name, "-", "_"),
+			"FIREDRILL_SLOT":    strings.ReplaceAll(tn.Name, "-", "_"),
 		},
 		entrypoint: []string{"bash", "-c", replicaScript, "replica"},
-		cmd:        postgresArgs(name),
-		volumeAt:   "/var/lib/postgresql/data",
+		cmd:        postgresArgs(tn.Name),
 	})
 	if err != nil {
 		return err
@@ -410,48 +427,51 @@ func (e *Env) startReplica(ctx context.Context, image string, r scenarios.Replic
 	return nil
 }
 
-// ReplicaNode is the node name of the scenario replica called name.
-func ReplicaNode(name string) string { return "pg-" + name }
+func (e *Env) waitPostgres(ctx context.Context, n *node, standby bool) error {
+	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := e.cluster.WaitReady(wctx, n.Name, standby, topology.NodePrimary); err != nil {
+		return fmt.Errorf("%s not ready after %s: %w%s", n.Name, readyTimeout, err, e.logTail(ctx, n))
+	}
+	return nil
+}
 
-func (e *Env) startMinIO(ctx context.Context, image string) error {
+func (e *Env) startMinIO(ctx context.Context, tn *topology.Node, image string) error {
 	t := time.Now()
-	st := e.Scenario.Environment.Storage
 	_, err := e.run(ctx, service{
-		node: NodeStorage, kind: KindStorage, region: st.Region, image: image,
-		ports:    []string{"9000/tcp", "9001/tcp"},
-		env:      map[string]string{"MINIO_ROOT_USER": s3User, "MINIO_ROOT_PASSWORD": e.s3Password},
-		cmd:      []string{"server", "/data", "--console-address", ":9001"},
-		volumeAt: "/data",
+		node: tn, image: image,
+		env: map[string]string{"MINIO_ROOT_USER": s3User, "MINIO_ROOT_PASSWORD": e.s3Password},
+		cmd: []string{"server", topology.StorageData, "--console-address", ":9001"},
 	})
 	if err != nil {
 		return err
 	}
-	if err := e.waitHTTP(ctx, NodeStorage, "9000/tcp", "/minio/health/live"); err != nil {
+	if err := e.waitHTTP(ctx, tn.Name, topology.PortS3, "/minio/health/live"); err != nil {
 		return err
 	}
 	if err := e.createBucket(ctx); err != nil {
 		return err
 	}
-	e.say("minio ready in region %s with bucket %s (%s)", st.Region, e.Bucket, time.Since(t).Round(100*time.Millisecond))
+	e.say("minio ready in region %s with bucket %s (%s)", tn.Region, e.Bucket, time.Since(t).Round(100*time.Millisecond))
 	return nil
 }
 
-// appDSN is the app's connection string: every Postgres node, so pgx finds
-// whichever is read-write (or, for reads, prefers a standby) by itself.
+// appDSN is the app's connection string: every Postgres node by its host
+// name on the run's networks, so pgx finds whichever is read-write (or,
+// for reads, prefers a standby) by itself.
 func (e *Env) appDSN(attrs string) string {
-	hosts := []string{NodePrimary + ":5432"}
-	for _, r := range e.Scenario.Environment.Postgres.Replicas {
-		hosts = append(hosts, ReplicaNode(r.Name)+":5432")
+	var hosts []string
+	for _, n := range e.Topology.Postgres() {
+		hosts = append(hosts, n+":5432")
 	}
 	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable&connect_timeout=2&target_session_attrs=%s",
 		pgUser, e.pgPassword, strings.Join(hosts, ","), pgDatabase, attrs)
 }
 
-func (e *Env) startApp(ctx context.Context, image string) error {
+func (e *Env) startApp(ctx context.Context, tn *topology.Node, image string) error {
 	t := time.Now()
 	_, err := e.run(ctx, service{
-		node: NodeApp, kind: KindApp, region: e.Scenario.Environment.App.Region, image: image,
-		ports: []string{"8080/tcp"},
+		node: tn, image: image,
 		env: map[string]string{
 			"FIREDRILL_APP_LISTEN":    ":8080",
 			"FIREDRILL_APP_WRITE_DSN": e.appDSN("read-write"),
@@ -462,26 +482,28 @@ func (e *Env) startApp(ctx context.Context, image string) error {
 	if err != nil {
 		return err
 	}
+	// Decide how the harness reaches containers before the first request
+	// that matters: the app is the first service reached over HTTP.
+	e.chooseEndpoints(ctx)
 	// The app answers /healthz with 200 once its schema exists on the primary.
-	if err := e.waitHTTP(ctx, NodeApp, "8080/tcp", "/healthz"); err != nil {
+	if err := e.waitHTTP(ctx, tn.Name, topology.PortApp, "/healthz"); err != nil {
 		return err
 	}
-	e.say("app ready in region %s (%s)", e.Scenario.Environment.App.Region, time.Since(t).Round(100*time.Millisecond))
+	e.say("app ready in region %s (%s)", tn.Region, time.Since(t).Round(100*time.Millisecond))
 	return nil
 }
 
-// waitHTTP polls GET path on a node's published port until it answers 200.
-// Readiness is checked from the harness, through 127.0.0.1, exactly as the
-// workload will reach the service.
-func (e *Env) waitHTTP(ctx context.Context, node, port, path string) error {
+// waitHTTP polls GET path on a node's port until it answers 200, through
+// the same endpoint the workload will use.
+func (e *Env) waitHTTP(ctx context.Context, name, port, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	n, _ := e.Node(node)
+	n, _ := e.node(name)
 	hc := &http.Client{Timeout: 2 * time.Second}
 	var last error
 	for {
 		last = func() error {
-			ep, err := e.Endpoint(ctx, node, port)
+			ep, err := e.Endpoint(ctx, name, port)
 			if err != nil {
 				return err
 			}
@@ -504,70 +526,23 @@ func (e *Env) waitHTTP(ctx context.Context, node, port, path string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready after %s: %w%s", node, readyTimeout, last, e.logTail(ctx, n))
+			return fmt.Errorf("%s not ready after %s: %w%s", name, readyTimeout, last, e.logTail(ctx, n))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
 
-// Node returns the node called name.
-func (e *Env) Node(name string) (*Node, bool) {
+// node returns the running node called name.
+func (e *Env) node(name string) (*node, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n, ok := e.byName[name]
 	return n, ok
 }
 
-// Nodes returns the nodes in start order.
-func (e *Env) Nodes() []*Node {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]*Node(nil), e.nodes...)
-}
-
-// PostgresNodes returns the names of the Postgres nodes, primary first.
-func (e *Env) PostgresNodes() []string {
-	var out []string
-	for _, n := range e.Nodes() {
-		if n.Kind == KindPostgres {
-			out = append(out, n.Name)
-		}
-	}
-	return out
-}
-
-// Endpoint returns host:port on 127.0.0.1 for a node's container port. It
-// is read afresh every time: the mapped port can change when a container
-// restarts.
-func (e *Env) Endpoint(ctx context.Context, node, port string) (string, error) {
-	n, ok := e.Node(node)
-	if !ok {
-		return "", fmt.Errorf("no node %q in this environment", node)
-	}
-	p, err := n.ctr.MappedPort(ctx, port)
-	if err != nil {
-		return "", fmt.Errorf("port %s of %s: %w", port, node, err)
-	}
-	return fmt.Sprintf("127.0.0.1:%d", p.Num()), nil
-}
-
-// AppURL is the base URL of the app, through its published port.
-func (e *Env) AppURL(ctx context.Context) (string, error) {
-	ep, err := e.Endpoint(ctx, NodeApp, "8080/tcp")
-	if err != nil {
-		return "", err
-	}
-	return "http://" + ep, nil
-}
-
-// Secrets returns the run's generated credentials, for --keep users and
-// tests. Callers must not log them.
-func (e *Env) Secrets() (pgUserName, pgPassword, s3Access, s3Secret string) {
-	return pgUser, e.pgPassword, s3User, e.s3Password
-}
-
-// Database is the name of the app's database.
-func (e *Env) Database() string { return pgDatabase }
+// ContainerName is the container of a node of this run, for people
+// (docker logs, docker exec).
+func (e *Env) ContainerName(node string) string { return topology.ContainerName(e.RunID, node) }
 
 // Down removes every object of this run: containers (with their volumes),
 // networks and volumes. It is safe to call more than once.
@@ -582,119 +557,3 @@ func (e *Env) Down(ctx context.Context) error {
 // environment kept after the drill, which `firedrill clean` may then remove.
 // It returns once the lease container has exited.
 func (e *Env) EndLease(ctx context.Context) error { return e.lease.end(ctx) }
-
-// Kill sends SIGKILL to a node's container: the process dies at once,
-// without a clean shutdown, as in a host crash.
-func (e *Env) Kill(ctx context.Context, node string) error {
-	n, ok := e.Node(node)
-	if !ok {
-		return fmt.Errorf("kill: no node %q", node)
-	}
-	if _, err := e.docker.ContainerKill(ctx, n.ContainerID(), client.ContainerKillOptions{Signal: "KILL"}); err != nil {
-		return fmt.Errorf("kill %s: %w", node, err)
-	}
-	return nil
-}
-
-// Stop stops a node's container (SIGKILL after a 1 s grace period). Stopping
-// a container that already exited is not an error.
-func (e *Env) Stop(ctx context.Context, node string) error {
-	n, ok := e.Node(node)
-	if !ok {
-		return fmt.Errorf("stop: no node %q", node)
-	}
-	grace := 1
-	if _, err := e.docker.ContainerStop(ctx, n.ContainerID(), client.ContainerStopOptions{Timeout: &grace}); err != nil {
-		return fmt.Errorf("stop %s: %w", node, err)
-	}
-	return nil
-}
-
-// Disconnect cuts a node from every network of the run.
-func (e *Env) Disconnect(ctx context.Context, node string) error {
-	n, ok := e.Node(node)
-	if !ok {
-		return fmt.Errorf("disconnect: no node %q", node)
-	}
-	ins, err := e.docker.ContainerInspect(ctx, n.ContainerID(), client.ContainerInspectOptions{})
-	if err != nil {
-		return fmt.Errorf("inspect %s: %w", node, err)
-	}
-	var nets []string
-	if ins.Container.NetworkSettings != nil {
-		for name := range ins.Container.NetworkSettings.Networks {
-			nets = append(nets, name)
-		}
-	}
-	sort.Strings(nets)
-	var errs []error
-	for _, name := range nets {
-		if _, err := e.docker.NetworkDisconnect(ctx, name, client.NetworkDisconnectOptions{Container: n.ContainerID(), Force: true}); err != nil && !isNotFound(err) {
-			errs = append(errs, fmt.Errorf("disconnect %s from %s: %w", node, name, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Running reports whether a node's container is running.
-func (e *Env) Running(ctx context.Context, node string) (bool, error) {
-	n, ok := e.Node(node)
-	if !ok {
-		return false, fmt.Errorf("no node %q", node)
-	}
-	st, err := n.ctr.State(ctx)
-	if err != nil {
-		return false, err
-	}
-	return st.Running, nil
-}
-
-// KeepInstructions tells a person how to reach each service of a kept
-// environment and how to remove it. It names where the credentials are
-// but does not print them.
-func (e *Env) KeepInstructions(ctx context.Context, credentialsFile string) string {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "environment %s kept running:\n", e.RunID)
-	primary, _ := e.CurrentPrimary(ctx)
-	for _, n := range e.Nodes() {
-		if running, err := e.Running(ctx, n.Name); err == nil && !running {
-			fmt.Fprintf(&b, "  %-12s stopped (killed or fenced during the drill): docker logs %s\n", n.Name, n.ContainerName)
-			continue
-		}
-		switch n.Kind {
-		case KindPostgres:
-			role := "standby"
-			if n.Name == primary {
-				role = "primary"
-			}
-			ep, err := e.Endpoint(ctx, n.Name, "5432/tcp")
-			if err != nil {
-				fmt.Fprintf(&b, "  %-12s %s (not reachable: %v)\n", n.Name, n.ContainerName, err)
-				continue
-			}
-			host, port, _ := strings.Cut(ep, ":")
-			fmt.Fprintf(&b, "  %-12s %s: psql -h %s -p %s -U %s %s    or: docker exec -it %s psql -U %s %s\n",
-				n.Name, role, host, port, pgUser, pgDatabase, n.ContainerName, pgUser, pgDatabase)
-		case KindStorage:
-			ep, err := e.Endpoint(ctx, n.Name, "9000/tcp")
-			cons, err2 := e.Endpoint(ctx, n.Name, "9001/tcp")
-			if err != nil || err2 != nil {
-				fmt.Fprintf(&b, "  %-12s %s (not reachable)\n", n.Name, n.ContainerName)
-				continue
-			}
-			fmt.Fprintf(&b, "  %-12s S3 http://%s (bucket %s)   console http://%s   user %s\n", n.Name, ep, e.Bucket, cons, s3User)
-		case KindApp:
-			u, err := e.AppURL(ctx)
-			if err != nil {
-				fmt.Fprintf(&b, "  %-12s %s (not reachable)\n", n.Name, n.ContainerName)
-				continue
-			}
-			fmt.Fprintf(&b, "  %-12s %s/healthz   %s/records/<id>\n", n.Name, u, u)
-		}
-	}
-	if credentialsFile != "" {
-		fmt.Fprintf(&b, "  passwords: %s (PGPASSWORD, S3 secret; readable by you only)\n", credentialsFile)
-	}
-	fmt.Fprintf(&b, "remove it with: firedrill clean --run %s\n", e.RunID)
-	return b.String()
-}

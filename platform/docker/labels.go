@@ -58,13 +58,6 @@ func checkRunID(id string) error {
 	return nil
 }
 
-// ObjectPrefix starts the name of every container, network and volume of a
-// run: firedrill-<run id>-.
-func ObjectPrefix(runID string) string { return "firedrill-" + runID + "-" }
-
-// ContainerName is the container of a node in a run.
-func ContainerName(runID, node string) string { return ObjectPrefix(runID) + node }
-
 // newSecret returns a random password. Secrets are generated per run and
 // never logged.
 func newSecret() string {

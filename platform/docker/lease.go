@@ -16,6 +16,8 @@ package docker
 // running has no harness left.
 
 import (
+	"github.com/firedrill/firedrill/topology"
+
 	"context"
 	"errors"
 	"fmt"
@@ -54,7 +56,7 @@ type lease struct {
 // ErrRunIDTaken nothing was created and nothing may be removed: the objects
 // labelled with that id belong to another run.
 func acquireLease(ctx context.Context, docker *client.Client, runID, image string) (*lease, error) {
-	name := ContainerName(runID, NodeLease)
+	name := topology.ContainerName(runID, NodeLease)
 	created, err := docker.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name: name,
 		Config: &container.Config{

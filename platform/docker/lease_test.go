@@ -1,6 +1,8 @@
 package docker
 
 import (
+	"github.com/firedrill/firedrill/topology"
+
 	"errors"
 	"strings"
 	"testing"
@@ -61,17 +63,17 @@ func TestTroubleIn(t *testing.T) {
 		m    events.Message
 		want string // "" means no trouble
 	}{
-		{msg(events.ContainerEventType, events.ActionDestroy, "c1", ContainerName(e.RunID, "app")),
+		{msg(events.ContainerEventType, events.ActionDestroy, "c1", topology.ContainerName(e.RunID, "app")),
 			"container firedrill-20261201-120000-0123456789-app was removed from outside the run"},
-		{msg(events.NetworkEventType, events.ActionDestroy, "n1", ObjectPrefix(e.RunID)+"east"),
+		{msg(events.NetworkEventType, events.ActionDestroy, "n1", topology.ObjectPrefix(e.RunID)+"east"),
 			"network firedrill-20261201-120000-0123456789-east was removed"},
-		{msg(events.VolumeEventType, events.ActionDestroy, ObjectPrefix(e.RunID)+"pg-primary", ""),
+		{msg(events.VolumeEventType, events.ActionDestroy, topology.ObjectPrefix(e.RunID)+"pg-primary", ""),
 			"volume firedrill-20261201-120000-0123456789-pg-primary was removed"},
 		// A kill or a stop is a fault, not trouble.
-		{msg(events.ContainerEventType, events.ActionDie, "c1", ContainerName(e.RunID, "pg-primary")), ""},
-		{msg(events.ContainerEventType, events.ActionKill, "c1", ContainerName(e.RunID, "pg-primary")), ""},
+		{msg(events.ContainerEventType, events.ActionDie, "c1", topology.ContainerName(e.RunID, "pg-primary")), ""},
+		{msg(events.ContainerEventType, events.ActionKill, "c1", topology.ContainerName(e.RunID, "pg-primary")), ""},
 		// Another run's objects are none of this run's business.
-		{msg(events.ContainerEventType, events.ActionDestroy, "c2", ContainerName(other, "app")), ""},
+		{msg(events.ContainerEventType, events.ActionDestroy, "c2", topology.ContainerName(other, "app")), ""},
 	} {
 		got := e.troubleIn(c.m)
 		switch {

@@ -8,11 +8,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/firedrill/firedrill/topology"
 )
 
 // S3 returns an S3 client for the run's MinIO, through its published port.
 func (e *Env) S3(ctx context.Context) (*s3.Client, error) {
-	ep, err := e.Endpoint(ctx, NodeStorage, "9000/tcp")
+	ep, err := e.Endpoint(ctx, topology.NodeStorage, topology.PortS3)
 	if err != nil {
 		return nil, err
 	}

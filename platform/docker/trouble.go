@@ -4,6 +4,8 @@ package docker
 // error message.
 
 import (
+	"github.com/firedrill/firedrill/topology"
+
 	"context"
 	"errors"
 	"fmt"
@@ -84,7 +86,7 @@ func (e *Env) troubleIn(m events.Message) *TroubleError {
 	if m.Type == events.VolumeEventType {
 		name = m.Actor.ID
 	}
-	if !strings.HasPrefix(name, ObjectPrefix(e.RunID)) {
+	if !strings.HasPrefix(name, topology.ObjectPrefix(e.RunID)) {
 		return nil
 	}
 	kind := string(m.Type)

@@ -1,0 +1,113 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Runtime is what the engine needs from a container platform. Every
+// method takes a topology node name. Methods that change a node return once
+// the platform has done it (a stopped node has exited, a paused one is
+// frozen) and are idempotent: stopping a stopped node or resuming a running
+// one is not an error, so reverts can run more than once.
+type Runtime interface {
+	// Start starts a node that is stopped or exited (a no-op when it runs).
+	Start(ctx context.Context, node string) error
+	// Stop asks the node's processes to shut down (SIGTERM, or the image's
+	// stop signal) and kills them after grace.
+	Stop(ctx context.Context, node string, grace time.Duration) error
+	// Kill sends SIGKILL to the node's processes: no clean shutdown.
+	Kill(ctx context.Context, node string) error
+	// Restart stops the node with grace and starts it again.
+	Restart(ctx context.Context, node string, grace time.Duration) error
+	// Pause freezes every process of the node; Resume thaws them.
+	Pause(ctx context.Context, node string) error
+	Resume(ctx context.Context, node string) error
+	// State is what the platform says about the node now.
+	State(ctx context.Context, node string) (State, error)
+
+	// Disconnect cuts the node off a logical network (a region or
+	// topology.WAN); Connect joins it again. The node's address on that
+	// network may change: clients must re-dial.
+	Disconnect(ctx context.Context, node, network string) error
+	Connect(ctx context.Context, node, network string) error
+	// Networks lists the logical networks the node is on now.
+	Networks(ctx context.Context, node string) ([]string, error)
+
+	// Endpoint is an address (host:port) at which the harness reaches a
+	// node's port ("5432/tcp"), read afresh on every call: it changes when
+	// a container restarts or reconnects.
+	Endpoint(ctx context.Context, node, port string) (string, error)
+
+	// Exec runs cmd in a sidecar that shares the node's network namespace
+	// (the node's own image is never changed, and needs no shell) and
+	// returns its combined output.
+	Exec(ctx context.Context, node string, cmd []string) (ExecResult, error)
+}
+
+// Status is a node's lifecycle state.
+type Status string
+
+// Node statuses.
+const (
+	StatusRunning Status = "running"
+	StatusPaused  Status = "paused"
+	StatusExited  Status = "exited" // stopped, killed or crashed
+	StatusCreated Status = "created"
+	StatusMissing Status = "missing" // the platform has no such object (removed)
+	StatusOther   Status = "other"   // restarting, being removed...
+)
+
+// State is what the platform reports about a node: the evidence a process
+// fault records.
+type State struct {
+	Status Status
+	// Pid is the node's main process on the host, 0 when not running.
+	Pid int
+	// ExitCode is the last exit code, meaningful when Status is exited
+	// (137 after a SIGKILL).
+	ExitCode int
+	// StartedAt and FinishedAt are the platform's wall-clock stamps of the
+	// last start and exit: labels for people, never used to measure.
+	StartedAt, FinishedAt time.Time
+	// OOMKilled is the platform's flag for a kill by the OOM killer.
+	OOMKilled bool
+}
+
+// Running is true for a node whose processes run (not paused).
+func (s State) Running() bool { return s.Status == StatusRunning }
+
+// String is the evidence form: "exited (code 137) at 12:01:02.345".
+func (s State) String() string {
+	switch s.Status {
+	case StatusExited:
+		out := "exited (code " + strconv.Itoa(s.ExitCode) + ")"
+		if !s.FinishedAt.IsZero() {
+			out += " at " + s.FinishedAt.UTC().Format("15:04:05.000")
+		}
+		if s.OOMKilled {
+			out += ", OOM-killed"
+		}
+		return out
+	case StatusRunning:
+		out := "running (pid " + strconv.Itoa(s.Pid) + ")"
+		if !s.StartedAt.IsZero() {
+			out += " since " + s.StartedAt.UTC().Format("15:04:05.000")
+		}
+		return out
+	case "":
+		return "unknown"
+	}
+	return string(s.Status)
+}
+
+// ExecResult is what a command run by Exec printed and how it ended.
+type ExecResult struct {
+	ExitCode int
+	Output   string
+}
+
+// ErrNoNode is returned for a node name the runtime does not know.
+var ErrNoNode = errors.New("no such node")
