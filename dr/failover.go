@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/firedrill/firedrill"
@@ -36,6 +37,22 @@ type FailoverConfig struct {
 	FailuresBeforeAction int
 	// Fencing is the fencing method passed to Cluster.Fence.
 	Fencing string
+	// Phase is when, within the first Interval, the first health check
+	// runs. Real outages strike at a random point of the check cycle; a
+	// phase of 0 would put every fault at a whole second just after a
+	// successful check, and detection would always take the worst case
+	// (docs/measurement.md, "Detection phase"). Draw it with PhaseFor.
+	Phase time.Duration
+}
+
+// PhaseFor draws the health-check phase in [0, interval) from the run's
+// seed: random across runs, the same when a run is replayed.
+func PhaseFor(seed int64, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	r := rand.New(rand.NewPCG(uint64(seed), 0x6661696c6f766572))
+	return time.Duration(r.Int64N(int64(interval)))
 }
 
 // Failover is the failover manager. Create it with NewFailover and call
@@ -58,7 +75,13 @@ func NewFailover(cfg FailoverConfig, cluster Cluster, tl *firedrill.Timeline, lo
 	return &Failover{cfg: cfg, cluster: cluster, tl: tl, log: log}
 }
 
-// Run checks the primary every Interval until ctx ends. Checks are on a
+// Name names the manager on progress lines and in errors.
+func (f *Failover) Name() string { return "failover manager (" + ManagerBuiltin + ")" }
+
+var _ firedrill.Part = (*Failover)(nil)
+
+// Run checks the primary every Interval until ctx ends, the first check
+// at Phase. Checks are on a
 // fixed ticker, never backed off: the detection time is part of what the
 // drill measures. After FailuresBeforeAction consecutive failures it fails
 // over; if that fails it records a failover.error event and keeps trying
@@ -67,13 +90,26 @@ func (f *Failover) Run(ctx context.Context) error {
 	primary := f.cfg.Primary
 	standbys := append([]string(nil), f.cfg.Standbys...)
 	failures := 0
+	f.tl.Add(firedrill.Event{At: f.tl.Now(), Span: f.cfg.Phase, Kind: firedrill.EventManagerStart, Target: primary,
+		Detail: fmt.Sprintf("%s watching %s: a health check every %s (timeout %s), the first %s in; %d failures trigger a failover",
+			f.Name(), primary, f.cfg.Interval, f.cfg.Timeout, f.cfg.Phase.Round(time.Millisecond), f.cfg.FailuresBeforeAction)})
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(f.cfg.Phase):
+	}
 	tick := time.NewTicker(f.cfg.Interval)
 	defer tick.Stop()
+	first := true
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
+		if first {
+			first = false
+		} else {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 		err := f.cluster.Check(cctx, primary)
@@ -130,12 +166,16 @@ func (f *Failover) failover(ctx context.Context, old string, standbys []string, 
 		return "", nil, err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	// The promotion takes effect inside pg_promote, before it returns: the
+	// event spans the call, so a first write acknowledged by the new
+	// primary is never earlier than the promotion's start.
+	started := f.tl.Now()
 	err = f.cluster.Promote(pctx, best)
 	cancel()
 	if err != nil {
 		return "", nil, fmt.Errorf("promote %s: %w", best, err)
 	}
-	f.tl.Record(firedrill.EventPromote, best, "promoted to primary")
+	f.tl.Add(firedrill.Event{At: started, Span: f.tl.Now() - started, Kind: firedrill.EventPromote, Target: best, Detail: "promoted to primary"})
 	f.log.Info("standby promoted", "node", best)
 	var rest []string
 	for _, s := range standbys {

@@ -59,12 +59,63 @@ func (c *fakeCluster) Promote(ctx context.Context, node string) error {
 	return nil
 }
 
+// kinds lists the event kinds, leaving out the manager's start event.
 func kinds(evs []firedrill.Event) []firedrill.EventKind {
 	var out []firedrill.EventKind
-	for _, e := range evs {
+	for _, e := range withoutStart(evs) {
 		out = append(out, e.Kind)
 	}
 	return out
+}
+
+func withoutStart(evs []firedrill.Event) []firedrill.Event {
+	var out []firedrill.Event
+	for _, e := range evs {
+		if e.Kind != firedrill.EventManagerStart {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// The health-check phase is drawn from the seed: replayable, spread over
+// the interval, and the detection instant moves with it (a fault at a
+// whole second no longer always lands just after a successful check).
+func TestHealthCheckPhase(t *testing.T) {
+	seen := map[time.Duration]bool{}
+	for seed := int64(0); seed < 50; seed++ {
+		p := PhaseFor(seed, time.Second)
+		if p < 0 || p >= time.Second {
+			t.Fatalf("PhaseFor(%d) = %v, want within [0, 1s)", seed, p)
+		}
+		if PhaseFor(seed, time.Second) != p {
+			t.Fatalf("PhaseFor(%d) is not deterministic", seed)
+		}
+		seen[p.Round(100*time.Millisecond)] = true
+	}
+	if len(seen) < 5 {
+		t.Errorf("50 seeds gave only %d distinct phases (to 100ms): not spread over the interval", len(seen))
+	}
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := &fakeCluster{downAt: map[string]time.Time{"p": start.Add(5 * time.Second)}, lsn: map[string]uint64{"s": 1},
+			checked: map[string]int{}}
+		tl := firedrill.NewTimelineAt(start)
+		f := NewFailover(FailoverConfig{Primary: "p", Standbys: []string{"s"}, Interval: time.Second, Timeout: time.Second,
+			FailuresBeforeAction: 2, Phase: 300 * time.Millisecond}, c, tl, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = f.Run(ctx)
+		evs := tl.Events()
+		if evs[0].Kind != firedrill.EventManagerStart || evs[0].Span != 300*time.Millisecond {
+			t.Fatalf("first event %+v, want failover.start carrying the 300ms phase as its span", evs[0])
+		}
+		// Down at 5s: checks at 5.3s and 6.3s fail; detection at 6.3s, not at 7s.
+		rest := withoutStart(evs)
+		if len(rest) == 0 || rest[0].Kind != firedrill.EventDetect || rest[0].At != 6300*time.Millisecond {
+			t.Fatalf("events %v, want a detect at 6.3s", rest)
+		}
+	})
 }
 
 func TestFailoverPromotesMostAdvancedStandby(t *testing.T) {
@@ -83,7 +134,7 @@ func TestFailoverPromotesMostAdvancedStandby(t *testing.T) {
 		if err := f.Run(ctx); err != nil {
 			t.Fatal(err)
 		}
-		evs := tl.Events()
+		evs := withoutStart(tl.Events())
 		want := []firedrill.EventKind{firedrill.EventDetect, firedrill.EventFence, firedrill.EventPromote}
 		if got := kinds(evs); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 			t.Fatalf("events = %v, want %v", got, want)
@@ -159,7 +210,7 @@ func TestHealthyPrimaryCausesNoFailover(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = f.Run(ctx)
-		if evs := tl.Events(); len(evs) != 0 {
+		if evs := withoutStart(tl.Events()); len(evs) != 0 {
 			t.Fatalf("events = %v, want none", kinds(evs))
 		}
 		if c.checked["p"] < 29 {

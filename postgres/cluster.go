@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/dr"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -334,3 +336,9 @@ func (c *Cluster) ready(ctx context.Context, node string, standby bool, primary 
 	}
 	return nil
 }
+
+var (
+	_ dr.Cluster         = (*Cluster)(nil)
+	_ topology.State     = (*Cluster)(nil)
+	_ firedrill.Verifier = (*Cluster)(nil)
+)
