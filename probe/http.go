@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -20,49 +21,128 @@ import (
 // HTTPWriter writes through the sample app: PUT {baseURL}/records/{id}.
 // It is safe for concurrent use.
 type HTTPWriter struct {
-	base   string
-	client *http.Client
+	base     string
+	client   *http.Client
+	maxConns int
+	dialed   atomic.Int64
 }
 
-// Transport sizing: the probe may have hundreds of writes in flight during an
-// outage; idle connections are closed by the client (after 30s) well before
-// the sample app's server drops them (120s), so a request is never sent on a
-// connection the server is closing.
+// Connection bound. An op holds a connection for at most its timeout, so
+// rate × timeout connections are the most an open-loop probe can ever use
+// at once; with that many, no op ever waits for one. At high rates that is
+// too many to keep (1000 writes/s with a 1s timeout: 1000 sockets in the
+// harness and as many in the app, each with its buffers and goroutines), so
+// the bound is capped: in a healthy drill an op holds its connection for a
+// few milliseconds (a handful are busy at 1000/s), and maxConnsCap leaves
+// room for answers 100 times slower than that before an op waits. An op
+// that waits is still sent on schedule: its Sent is stamped before it asks
+// for a connection and its wait counts in its latency and its timeout; one
+// that times out still waiting was never written, so it is failed
+// (classifyTransportError). minConns keeps a probe at a tiny rate from
+// queueing behind one slow answer. Every connection the bound allows is
+// also kept idle (MaxIdleConnsPerHost): closing and re-dialing them between
+// bursts is the churn the bound is there to stop (docs/architecture.md,
+// "The workload probe").
 const (
-	maxIdleConns    = 1024
+	minConns    = 8
+	maxConnsCap = 256
+)
+
+// MaxConns is the connection bound of an HTTPWriter for a probe sending
+// rate writes/s with ops that last at most timeout: rate × timeout rounded
+// up, within [8, 256]. Without a usable rate or timeout it is the cap.
+func MaxConns(rate float64, timeout time.Duration) int {
+	n := rate * timeout.Seconds()
+	if !(n > 0) || math.IsInf(n, 0) || n > maxConnsCap {
+		return maxConnsCap
+	}
+	return max(minConns, int(math.Ceil(n)))
+}
+
+// Transport timings: idle connections are closed by the client (after 30s)
+// well before the sample app's server drops them (120s), so a request is
+// never sent on a connection the server is closing.
+const (
 	idleConnTimeout = 30 * time.Second
 	maxDialTimeout  = 2 * time.Second
 	maxBodyBytes    = 64 << 10
 )
 
+// HTTPOption configures an HTTPWriter.
+type HTTPOption func(*httpOptions)
+
+type httpOptions struct {
+	rate     float64
+	maxConns int
+}
+
+// WithRate sizes the writer's connection bound for a probe sending rate
+// writes/s: MaxConns(rate, timeout). Without it (or WithMaxConns) the bound
+// is the cap.
+func WithRate(rate float64) HTTPOption {
+	return func(o *httpOptions) { o.rate = rate }
+}
+
+// WithMaxConns sets the connection bound explicitly (n > 0).
+func WithMaxConns(n int) HTTPOption {
+	return func(o *httpOptions) {
+		if n > 0 {
+			o.maxConns = n
+		}
+	}
+}
+
 // NewHTTPWriter returns a Writer for the sample app at baseURL (e.g.
-// "http://127.0.0.1:32768"). timeout bounds one request end to end; the
-// probe's per-op context bounds it too.
-func NewHTTPWriter(baseURL string, timeout time.Duration) *HTTPWriter {
+// "http://172.18.0.5:8080", the app's address on the run's network).
+// timeout bounds one request end to end, including the wait for a
+// connection; the probe's per-op context bounds it too.
+func NewHTTPWriter(baseURL string, timeout time.Duration, opts ...HTTPOption) *HTTPWriter {
+	o := httpOptions{rate: math.NaN()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	maxConns := o.maxConns
+	if maxConns == 0 {
+		maxConns = MaxConns(o.rate, timeout)
+	}
 	dialTimeout := maxDialTimeout
 	if timeout > 0 && timeout < dialTimeout {
 		dialTimeout = timeout
 	}
+	h := &HTTPWriter{base: strings.TrimRight(baseURL, "/"), maxConns: maxConns}
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 15 * time.Second}
 	tr := &http.Transport{
-		Proxy:               nil, // the harness talks to its own containers only, never via a proxy
-		DialContext:         (&net.Dialer{Timeout: dialTimeout, KeepAlive: 15 * time.Second}).DialContext,
-		MaxIdleConns:        maxIdleConns,
-		MaxIdleConnsPerHost: maxIdleConns,
-		MaxConnsPerHost:     0, // never queue an op behind another for a connection
+		Proxy: nil, // the harness talks to its own containers only, never via a proxy
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err == nil {
+				h.dialed.Add(1)
+			}
+			return c, err
+		},
+		MaxConnsPerHost:     maxConns,
+		MaxIdleConns:        maxConns,
+		MaxIdleConnsPerHost: maxConns,
 		IdleConnTimeout:     idleConnTimeout,
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	return &HTTPWriter{
-		base: strings.TrimRight(baseURL, "/"),
-		client: &http.Client{
-			Transport: tr,
-			Timeout:   timeout,
-			// A redirect would send the write a second time.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+	h.client = &http.Client{
+		Transport: tr,
+		Timeout:   timeout,
+		// A redirect would send the write a second time.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	return h
 }
+
+// MaxConns is the writer's connection bound.
+func (h *HTTPWriter) MaxConns() int { return h.maxConns }
+
+// Dialed is the number of connections the writer has opened so far: with
+// keep-alive it stays near the number busy at once, and it grows when
+// connections are lost (an op that times out closes its connection).
+func (h *HTTPWriter) Dialed() int64 { return h.dialed.Load() }
 
 // CloseIdleConnections closes the writer's idle keep-alive connections.
 func (h *HTTPWriter) CloseIdleConnections() { h.client.CloseIdleConnections() }

@@ -3,11 +3,15 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,6 +199,180 @@ func TestHTTPWriterWithProbe(t *testing.T) {
 	for _, op := range ledger.Ops() {
 		if op.Outcome != firedrill.OutcomeOK || op.Node != "pg-primary" {
 			t.Errorf("op %s: %s %q %s", op.ID, op.Outcome, op.Node, op.Error)
+		}
+	}
+}
+
+func TestMaxConns(t *testing.T) {
+	cases := []struct {
+		rate    float64
+		timeout time.Duration
+		want    int
+	}{
+		{50, time.Second, 50},                       // rate × timeout
+		{50, 1500 * time.Millisecond, 75},           // rate × timeout
+		{33, 100 * time.Millisecond, minConns},      // 3.3: the floor
+		{100, 2500 * time.Millisecond, 250},         // just under the cap
+		{101, 2550 * time.Millisecond, 256},         // 257.55: capped
+		{1000, time.Second, maxConnsCap},            // capped
+		{0.5, 3 * time.Second, minConns},            // 1.5: the floor
+		{math.NaN(), time.Second, maxConnsCap},      // no usable rate
+		{math.Inf(1), time.Second, maxConnsCap},     // no usable rate
+		{100, 0, maxConnsCap},                       // no usable timeout
+		{10, 1234567 * time.Microsecond, 13},        // 12.35 rounded up
+		{200, 1280 * time.Millisecond, maxConnsCap}, // 256 exactly
+	}
+	for _, tc := range cases {
+		if got := MaxConns(tc.rate, tc.timeout); got != tc.want {
+			t.Errorf("MaxConns(%v, %s) = %d, want %d", tc.rate, tc.timeout, got, tc.want)
+		}
+	}
+	if got := NewHTTPWriter("http://x", time.Second, WithRate(50)).MaxConns(); got != 50 {
+		t.Errorf("WithRate(50), 1s: bound %d, want 50", got)
+	}
+	if got := NewHTTPWriter("http://x", time.Second).MaxConns(); got != maxConnsCap {
+		t.Errorf("no rate: bound %d, want the cap %d", got, maxConnsCap)
+	}
+	if got := NewHTTPWriter("http://x", time.Second, WithRate(50), WithMaxConns(3)).MaxConns(); got != 3 {
+		t.Errorf("WithMaxConns(3): bound %d, want 3", got)
+	}
+}
+
+// heldServer answers every PUT only when release is closed, and counts the
+// connections it accepted and the requests it received.
+type heldServer struct {
+	*httptest.Server
+	release         chan struct{}
+	conns, requests atomic.Int64
+}
+
+func newHeldServer(t *testing.T) *heldServer {
+	s := &heldServer{release: make(chan struct{})}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		select {
+		case <-s.release:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, `{"id":"x","node":"pg-primary"}`)
+	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestHTTPWriterBound: however many writes are in flight, the writer opens
+// at most its bound of connections; the writes beyond it wait for one and
+// are sent when one is free, once each.
+func TestHTTPWriterBound(t *testing.T) {
+	srv := newHeldServer(t)
+	hw := NewHTTPWriter(srv.URL, 10*time.Second, WithMaxConns(3))
+	defer hw.CloseIdleConnections()
+	const writes = 12
+	results := make(chan firedrill.Outcome, writes)
+	for i := range writes {
+		go func() {
+			_, outcome, err := hw.Write(t.Context(), fmt.Sprintf("id-%d", i))
+			if err != nil {
+				t.Errorf("write %d: %v", i, err)
+			}
+			results <- outcome
+		}()
+	}
+	// Wait until the server holds as many requests as the bound allows.
+	for srv.requests.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // room for a fourth connection, were it allowed
+	if n := srv.requests.Load(); n != 3 {
+		t.Errorf("%d requests in flight with a bound of 3", n)
+	}
+	close(srv.release)
+	for range writes {
+		if o := <-results; o != firedrill.OutcomeOK {
+			t.Errorf("outcome %s, want ok", o)
+		}
+	}
+	if n := srv.conns.Load(); n != 3 {
+		t.Errorf("server accepted %d connections, want 3 (the bound)", n)
+	}
+	if n := hw.Dialed(); n != 3 {
+		t.Errorf("Dialed = %d, want 3", n)
+	}
+	if n := srv.requests.Load(); n != writes {
+		t.Errorf("server received %d requests, want %d", n, writes)
+	}
+}
+
+// TestHTTPWriterTimeoutWaitingForConn: a write whose deadline passes while
+// it waits for a connection was never written: failed, and the server never
+// sees it.
+func TestHTTPWriterTimeoutWaitingForConn(t *testing.T) {
+	srv := newHeldServer(t)
+	defer close(srv.release)
+	hw := NewHTTPWriter(srv.URL, 10*time.Second, WithMaxConns(1))
+	defer hw.CloseIdleConnections()
+	go hw.Write(t.Context(), "holder")
+	for srv.requests.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), tinyTimeout)
+	defer cancel()
+	_, outcome, err := hw.Write(ctx, "waiter")
+	if outcome != firedrill.OutcomeFailed || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Write timed out waiting for a connection = %s, %v; want failed, deadline exceeded", outcome, err)
+	}
+	if n := srv.requests.Load(); n != 1 {
+		t.Errorf("server received %d requests, want only the holder's", n)
+	}
+}
+
+// TestProbeWaitsForConnOnSchedule: with the probe in front of a bounded
+// writer, ops that must wait for a connection are still stamped as sent at
+// their due time, not after the held op (the probe stays open-loop); their
+// wait is their latency.
+func TestProbeWaitsForConnOnSchedule(t *testing.T) {
+	srv := newHeldServer(t)
+	hw := NewHTTPWriter(srv.URL, 5*time.Second, WithMaxConns(1))
+	defer hw.CloseIdleConnections()
+	ledger := &firedrill.Ledger{}
+	p := New(Config{Rate: 100, Timeout: 5 * time.Second, RunID: "b"}, hw, firedrill.NewTimeline(), ledger)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	<-ctx.Done()
+	if n := srv.requests.Load(); n != 1 {
+		t.Errorf("%d requests reached the server through one held connection, want 1", n)
+	}
+	close(srv.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ops := ledger.Ops()
+	slices.SortFunc(ops, func(a, b firedrill.Op) int { return int(a.Seq - b.Seq) })
+	// A closed-loop probe would have sent op 0 alone: it is held past the
+	// end of the schedule.
+	if len(ops) < 2 {
+		t.Fatalf("%d ops sent in 300ms at 100/s: the probe waited for the held op", len(ops))
+	}
+	for _, op := range ops {
+		if op.Outcome != firedrill.OutcomeOK {
+			t.Errorf("op %d: %s %s", op.Seq, op.Outcome, op.Error)
+		}
+	}
+	// Every op but the first waited for the connection until the release,
+	// after the end of the schedule: each finished after every op was sent.
+	last := ops[len(ops)-1].Sent
+	for _, op := range ops[1:] {
+		if op.Done < last {
+			t.Errorf("op %d finished at %s, before the last op was sent at %s: it did not wait", op.Seq, op.Done, last)
 		}
 	}
 }

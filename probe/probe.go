@@ -50,6 +50,10 @@ type Probe struct {
 	ledger *firedrill.Ledger
 
 	attempted, ok, failed, indeterminate atomic.Int64
+	// unsent counts ops that fell due before the end of the workload but
+	// were not sent because its context was done by the time the probe got
+	// to them (a late scheduler at the end).
+	unsent atomic.Int64
 
 	// stall, when set (tests only), runs on the scheduler goroutine just
 	// before op seq is launched, to simulate a scheduler that falls behind.
@@ -88,13 +92,18 @@ func (p *Probe) due(seq int64) time.Duration {
 
 // Run schedules writes at a constant arrival rate from now until ctx is done:
 // op i is due at start + i/rate whether or not earlier ops finished, each in
-// its own goroutine. When the scheduler is late it launches every op already
-// due at once rather than skipping any, including, once ctx is done, the ops
-// that were due before it ended (its deadline, or the moment it was
-// cancelled). Ops are never retried. Each op runs under its own Timeout,
-// detached from ctx, so the end of the drill does not turn in-flight writes
-// into failures; Run returns once they have all been recorded in the ledger.
-// The error is non-nil only for an invalid Config.
+// its own goroutine, and records that instant as the op's Due. When the
+// scheduler is late it launches every op already due at once rather than
+// skipping any; each op's Sent is the instant it is handed to the Writer,
+// so Sent − Due is the schedule lag (docs/measurement.md, "Schedule lag").
+//
+// Once ctx is done nothing more is sent, not even an op that fell due
+// before: the Runner stamps drill.end when it cancels ctx, and no write may
+// be sent after the end of the measured part (docs/measurement.md). Such ops
+// are counted by Unsent, not recorded. Ops are never retried. Each op runs
+// under its own Timeout, detached from ctx, so the end of the drill does not
+// turn in-flight writes into failures; Run returns once they have all been
+// recorded in the ledger. The error is non-nil only for an invalid Config.
 func (p *Probe) Run(ctx context.Context) error {
 	if err := p.cfg.validate(); err != nil {
 		return fmt.Errorf("probe: %w", err)
@@ -103,46 +112,52 @@ func (p *Probe) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 
+	// The schedule is anchored on the Timeline: op i is due at startOff +
+	// i/rate there. start is read after startOff, so an op that is sent
+	// on time has Sent >= Due.
+	startOff := p.tl.Now()
 	start := time.Now()
-	// The workload stops at ctx's deadline, or when ctx is cancelled if that
-	// comes first; ops due before then are sent, late or not.
 	deadline, hasDeadline := ctx.Deadline()
-	var cancelledAt time.Time // written before stopped is closed, read after
-	stopped := make(chan struct{})
-	stopWatch := context.AfterFunc(ctx, func() {
-		cancelledAt = time.Now()
-		close(stopped)
-	})
-	defer stopWatch()
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	for seq := int64(0); ; seq++ {
-		due := start.Add(p.due(seq))
+		dueOff := p.due(seq)
+		due := start.Add(dueOff)
 		if hasDeadline && !due.Before(deadline) {
-			<-stopped
+			<-ctx.Done()
 			return nil
 		}
 		if wait := time.Until(due); wait > 0 {
 			timer.Reset(wait)
 			select {
-			case <-stopped:
+			case <-ctx.Done():
+				return nil
 			case <-timer.C:
 			}
-		}
-		select {
-		case <-stopped:
-			if !due.Before(cancelledAt) {
-				return nil
-			}
-		default:
 		}
 		if p.stall != nil {
 			p.stall(seq)
 		}
-		p.attempted.Add(1)
-		wg.Go(func() { p.do(opBase, seq) })
+		if ctx.Err() != nil {
+			p.countUnsent(seq, start, deadline, hasDeadline)
+			return nil
+		}
+		wg.Go(func() { p.do(ctx, opBase, seq, startOff+dueOff) })
+	}
+}
+
+// countUnsent counts, when the workload ends, the ops from seq on that were
+// due before its end (its deadline, or now when it was cancelled) and will
+// never be sent.
+func (p *Probe) countUnsent(seq int64, start, deadline time.Time, hasDeadline bool) {
+	end := time.Now()
+	if hasDeadline && deadline.Before(end) {
+		end = deadline
+	}
+	for ; start.Add(p.due(seq)).Before(end); seq++ {
+		p.unsent.Add(1)
 	}
 }
 
@@ -152,13 +167,23 @@ type result struct {
 	err     error
 }
 
-// do performs op seq and records it.
-func (p *Probe) do(base context.Context, seq int64) {
+// do performs op seq, due at offset due on the Timeline, and records it;
+// it sends nothing if run is already done when the op gets its turn.
+func (p *Probe) do(run, base context.Context, seq int64, due time.Duration) {
 	id := OpID(p.cfg.RunID, seq)
+	op := firedrill.Op{ID: id, Seq: seq, Kind: OpKind, Due: due, Sent: p.tl.Now()}
+	// Checked after Sent is stamped: the Runner stamps drill.end before it
+	// cancels run, so an op sent here was sent before drill.end.
+	if run.Err() != nil {
+		p.unsent.Add(1)
+		return
+	}
+	p.attempted.Add(1)
+	// The timeout runs from Sent: time spent waiting for a connection in
+	// the Writer counts towards it (and towards the op's latency).
 	ctx, cancel := context.WithTimeout(base, p.cfg.Timeout)
 	defer cancel()
 
-	op := firedrill.Op{ID: id, Seq: seq, Kind: OpKind, Sent: p.tl.Now()}
 	// The writer runs in its own goroutine so that a writer which ignores
 	// its context still cannot hold the op past Timeout.
 	resc := make(chan result, 1)
@@ -207,8 +232,14 @@ func normalize(r result) (firedrill.Outcome, error) {
 	return firedrill.OutcomeIndeterminate, err
 }
 
-// Stats returns live counters: ops launched so far and, among the finished
+// Stats returns live counters: ops sent so far and, among the finished
 // ones, how many ended ok, failed and indeterminate.
 func (p *Probe) Stats() (attempted, ok, failed, indeterminate int) {
 	return int(p.attempted.Load()), int(p.ok.Load()), int(p.failed.Load()), int(p.indeterminate.Load())
 }
+
+// Unsent is the number of ops that fell due before the workload ended but
+// were not sent because it had ended by the time the probe got to them. It
+// is final once Run has returned; a non-zero value means the probe fell
+// behind at the very end.
+func (p *Probe) Unsent() int { return int(p.unsent.Load()) }

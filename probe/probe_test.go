@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -43,6 +44,22 @@ func run(t *testing.T, cfg Config, w Writer, d time.Duration, configure func(*Pr
 		t.Fatalf("after Run: Stats = %d attempted, %d+%d+%d finished; ledger has %d ops", att, ok, failed, ind, len(ops))
 	}
 	return p, ops
+}
+
+// okWriter acknowledges every write at once.
+var okWriter = writerFunc(func(ctx context.Context, id string) (string, firedrill.Outcome, error) {
+	return "n", firedrill.OutcomeOK, nil
+})
+
+// stallAt makes the scheduler lose d just before it launches op seq.
+func stallAt(seq int64, d time.Duration) func(*Probe) {
+	return func(p *Probe) {
+		p.stall = func(s int64) {
+			if s == seq {
+				time.Sleep(d)
+			}
+		}
+	}
 }
 
 // sleepCtx sleeps d of virtual time or until ctx is done.
@@ -113,8 +130,8 @@ func TestSendTimes(t *testing.T) {
 				}
 				for i, op := range ops {
 					due := time.Duration(math.Round(float64(i) * float64(time.Second) / rate))
-					if op.Seq != int64(i) || op.Sent != due {
-						t.Fatalf("op %d: seq %d sent at %s, want seq %d at %s", i, op.Seq, op.Sent, i, due)
+					if op.Seq != int64(i) || op.Due != due || op.Sent != due {
+						t.Fatalf("op %d: seq %d due at %s sent at %s, want seq %d due and sent at %s", i, op.Seq, op.Due, op.Sent, i, due)
 					}
 					if op.Done-op.Sent != 7*time.Millisecond {
 						t.Fatalf("op %d took %s, want 7ms", i, op.Done-op.Sent)
@@ -222,17 +239,8 @@ func TestUniqueIDs(t *testing.T) {
 // ops it missed at once instead of skipping them.
 func TestLateSchedulerCatchesUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := writerFunc(func(ctx context.Context, id string) (string, firedrill.Outcome, error) {
-			return "n", firedrill.OutcomeOK, nil
-		})
-		stall := func(p *Probe) {
-			p.stall = func(seq int64) {
-				if seq == 100 { // due at 2s; the scheduler loses 1s here
-					time.Sleep(time.Second)
-				}
-			}
-		}
-		_, ops := run(t, Config{Rate: 50, Timeout: time.Second, RunID: "r"}, w, 10*time.Second, stall)
+		// Op 100 is due at 2s; the scheduler loses 1s there.
+		_, ops := run(t, Config{Rate: 50, Timeout: time.Second, RunID: "r"}, okWriter, 10*time.Second, stallAt(100, time.Second))
 		if n := len(ops); n != 500 {
 			t.Fatalf("%d ops, want 500: missed ops were skipped", n)
 		}
@@ -242,35 +250,94 @@ func TestLateSchedulerCatchesUp(t *testing.T) {
 			if i >= 100 && i <= 150 { // due during the stall, sent when it ends
 				want = 3 * time.Second
 			}
-			if op.Seq != int64(i) || op.Sent != want {
-				t.Fatalf("op %d (due %s): seq %d sent at %s, want %s", i, due, op.Seq, op.Sent, want)
+			if op.Seq != int64(i) || op.Due != due || op.Sent != want {
+				t.Fatalf("op %d: seq %d due at %s sent at %s, want due at %s, sent at %s", i, op.Seq, op.Due, op.Sent, due, want)
 			}
 		}
 	})
 }
 
-// TestLateAtTheEnd: ops that were due before the deadline are sent even when
-// the scheduler only gets to them after it.
-func TestLateAtTheEnd(t *testing.T) {
+// TestNothingSentAfterTheEnd: once the workload's context is done the probe
+// sends nothing, not even the ops that fell due before the end while the
+// scheduler was late (the Runner stamps drill.end at that instant); they are
+// counted as unsent.
+func TestNothingSentAfterTheEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		end := 10 * time.Second
+		var lateCalls atomic.Int64
+		var tl *firedrill.Timeline
 		w := writerFunc(func(ctx context.Context, id string) (string, firedrill.Outcome, error) {
+			if tl.Now() >= end {
+				lateCalls.Add(1)
+			}
 			return "n", firedrill.OutcomeOK, nil
 		})
 		stall := func(p *Probe) {
-			p.stall = func(seq int64) {
-				if seq == 490 { // due at 9.8s; the scheduler wakes at 10.8s
-					time.Sleep(time.Second)
-				}
+			tl = p.tl
+			stallAt(490, time.Second)(p) // due at 9.8s; the scheduler wakes at 10.8s
+		}
+		p, ops := run(t, Config{Rate: 50, Timeout: time.Second, RunID: "r"}, w, end, stall)
+		if n := len(ops); n != 490 {
+			t.Fatalf("%d ops, want 490 (0..489): ops not sent by the end must not be sent after it", n)
+		}
+		if n := lateCalls.Load(); n != 0 {
+			t.Errorf("the writer was called %d times after the end", n)
+		}
+		for _, op := range ops {
+			if op.Sent >= end {
+				t.Errorf("op %d sent at %s, after the end at %s", op.Seq, op.Sent, end)
 			}
 		}
-		_, ops := run(t, Config{Rate: 50, Timeout: time.Second, RunID: "r"}, w, 10*time.Second, stall)
-		if n := len(ops); n != 500 {
-			t.Fatalf("%d ops, want 500", n)
+		if n := p.Unsent(); n != 10 {
+			t.Errorf("Unsent = %d, want 10 (ops 490..499 were due before the end)", n)
 		}
-		for _, op := range ops[491:] {
-			if op.Sent != 10*time.Second+800*time.Millisecond {
-				t.Errorf("op %d sent at %s, want 10.8s", op.Seq, op.Sent)
+	})
+}
+
+// TestDueOnTheTimeline: Due is an offset on the drill's Timeline, which
+// may have started before the probe; Sent equals it when the probe keeps up.
+func TestDueOnTheTimeline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tl := firedrill.NewTimeline()
+		time.Sleep(1500 * time.Millisecond) // the environment's set-up, say
+		ledger := &firedrill.Ledger{}
+		w := writerFunc(func(ctx context.Context, id string) (string, firedrill.Outcome, error) {
+			return "n", firedrill.OutcomeOK, sleepCtx(ctx, 30*time.Millisecond)
+		})
+		p := New(Config{Rate: 40, Timeout: time.Second, RunID: "r"}, w, tl, ledger)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if err := p.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ops := ledger.Ops()
+		slices.SortFunc(ops, func(a, b firedrill.Op) int { return int(a.Seq - b.Seq) })
+		if len(ops) != 40 {
+			t.Fatalf("%d ops, want 40", len(ops))
+		}
+		for i, op := range ops {
+			want := 1500*time.Millisecond + time.Duration(i)*25*time.Millisecond
+			if op.Due != want || op.Sent != want || op.Done != want+30*time.Millisecond {
+				t.Errorf("op %d: due %s sent %s done %s, want due and sent at %s, done 30ms later", i, op.Due, op.Sent, op.Done, want)
 			}
+		}
+		if lag := ScheduleLag(ops); lag.N != 40 || lag.P50 != 0 || lag.P99 != 0 || lag.Max != 0 {
+			t.Errorf("ScheduleLag = %+v, want 40 ops without lag", lag)
+		}
+	})
+}
+
+// TestLagOfALateScheduler: a scheduler stalled for 1s shows in the lag of
+// the ops it sent late, which are still sent (open loop).
+func TestLagOfALateScheduler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Op 400 is due at 4s; the scheduler loses 1s there.
+		_, ops := run(t, Config{Rate: 100, Timeout: time.Second, RunID: "r"}, okWriter, 10*time.Second, stallAt(400, time.Second))
+		lag := ScheduleLag(ops)
+		// Ops 400..499 (100 of 1000) were due during the stall and sent at
+		// 5s: lags 1s, 990ms, ..., 10ms; the others none.
+		if lag.N != 1000 || lag.Max != time.Second || lag.P50 != 0 || lag.P99 != 900*time.Millisecond {
+			t.Errorf("ScheduleLag = %+v; want N 1000, p50 0, p99 900ms, max 1s", lag)
 		}
 	})
 }
@@ -279,11 +346,8 @@ func TestLateAtTheEnd(t *testing.T) {
 // cancelled.
 func TestStopOnCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := writerFunc(func(ctx context.Context, id string) (string, firedrill.Outcome, error) {
-			return "n", firedrill.OutcomeOK, nil
-		})
 		ledger := &firedrill.Ledger{}
-		p := New(Config{Rate: 10, Timeout: time.Second, RunID: "r"}, w, firedrill.NewTimeline(), ledger)
+		p := New(Config{Rate: 10, Timeout: time.Second, RunID: "r"}, okWriter, firedrill.NewTimeline(), ledger)
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(1050*time.Millisecond, cancel)
 		start := time.Now()
