@@ -40,6 +40,47 @@ type globals struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	log     *slog.Logger
+	// cleanup is cancelled by a second interrupt: skip the reverts, force
+	// the teardown.
+	cleanup context.Context
+}
+
+// interrupts returns a context cancelled by the first SIGINT or SIGTERM
+// (the drill stops, reverts its faults and tears down) and a cleanup
+// context cancelled by the second (reverts are skipped and the teardown is
+// forced at once). Further signals are ignored: the teardown must finish,
+// or the run leaks.
+func interrupts(stderr io.Writer) (ctx, cleanup context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cleanup, force := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				n++
+				switch n {
+				case 1:
+					fmt.Fprintf(stderr, "firedrill: %s: stopping; faults are reverted and the environment removed (interrupt again to skip the reverts)\n", sig)
+					cancel()
+				case 2:
+					fmt.Fprintf(stderr, "firedrill: %s again: skipping reverts, forcing the teardown\n", sig)
+					force()
+				}
+			}
+		}
+	}()
+	return ctx, cleanup, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+		force()
+	}
 }
 
 func main() {
@@ -49,9 +90,9 @@ func main() {
 // execute runs the CLI and returns the exit code. Signals cancel the
 // context; commands clean up before returning.
 func execute(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cleanup, stop := interrupts(stderr)
 	defer stop()
-	g := &globals{stdout: stdout, stderr: stderr}
+	g := &globals{stdout: stdout, stderr: stderr, cleanup: cleanup}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -18,11 +18,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
-	"github.com/firedrill/firedrill/chaos"
-	"github.com/firedrill/firedrill/dr"
+	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/platform/docker"
-	"github.com/firedrill/firedrill/probe"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -376,109 +374,38 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	}
 
 	fmt.Fprintf(g.stderr, "firedrill: drill %s (run %s, seed %d)\n", scn.Name, runID, seed)
-	var env *docker.Env
-	// Teardown runs on every exit path: success, failure, Ctrl-C, panic.
+	// A panic inside the drill has already torn the environment down.
 	defer func() {
-		p := recover()
-		if env != nil && !(f.keep && p == nil) {
-			fmt.Fprintf(g.stderr, "firedrill: tearing down environment %s\n", runID)
-			if err := tearDown(context.WithoutCancel(ctx), env); err != nil {
-				fmt.Fprintf(g.stderr, "firedrill: teardown incomplete (run 'firedrill clean --run %s'): %v\n", runID, err)
-			}
-		}
-		if p != nil {
+		if p := recover(); p != nil {
 			fmt.Fprintf(g.stderr, "firedrill: panic: %v\n%s", p, debug.Stack())
 			retErr = withCode(firedrill.ExitInconclusive, fmt.Errorf("internal error (panic); environment removed"))
 		}
 	}()
-
-	fmt.Fprintf(g.stderr, "firedrill: starting environment\n")
-	env, err := docker.Up(ctx, dc, imgs, scn, docker.WithRunID(runID),
-		docker.WithRunLogger(g.log), docker.WithRunProgress(g.stderr))
-	if err != nil {
-		env = nil // Up already removed what it created
-		if ctx.Err() != nil {
-			return nil, out, withCode(firedrill.ExitInterrupted, errors.New("interrupted while starting the environment; everything removed"))
-		}
-		return nil, out, withCode(firedrill.ExitInconclusive, fmt.Errorf("start environment: %w", err))
-	}
-
-	appURL, err := env.AppURL(ctx)
-	if err != nil {
+	o, err := drill.Run(ctx, drill.Config{Scenario: scn, RunID: runID, Seed: seed, Settle: f.settle, Keep: f.keep,
+		Cleanup: g.cleanup, Docker: dc, Images: imgs, Logger: g.log, Progress: g.stderr})
+	var startErr *drill.StartError
+	if errors.As(err, &startErr) {
 		return nil, out, withCode(firedrill.ExitInconclusive, err)
 	}
-	tl := firedrill.NewTimeline()
-	ledger := &firedrill.Ledger{}
-	wl := scn.Workload
-	pr := probe.New(probe.Config{Rate: wl.WritesPerSecond, Timeout: wl.Timeout.Duration, RunID: runID},
-		probe.NewHTTPWriter(appURL, wl.Timeout.Duration), tl, ledger)
-
-	runner := &firedrill.Runner{
-		Scenario: scn,
-		Timeline: tl,
-		Workload: pr,
-		Injector: chaos.NewInjector(env),
-		Verifier: env,
-		Settle:   f.settle,
-		Status: func() string {
-			a, ok, failed, ind := pr.Stats()
-			return fmt.Sprintf("writes %d sent, %d ok, %d failed, %d indeterminate", a, ok, failed, ind)
-		},
-		Progress:      g.stderr,
-		ProgressEvery: 5 * time.Second,
-		Logger:        g.log,
-	}
-	if fo := scn.DR.Failover; fo.IsEnabled() {
-		var standbys []string
-		for _, r := range scn.Environment.Postgres.Replicas {
-			standbys = append(standbys, docker.ReplicaNode(r.Name))
+	if o.Recording != nil {
+		if werr := writeLedger(filepath.Join(out, "ledger.jsonl"), o.Ops); werr != nil {
+			return nil, out, withCode(firedrill.ExitInconclusive, werr)
 		}
-		runner.Failover = dr.NewFailover(dr.FailoverConfig{
-			Primary: docker.NodePrimary, Standbys: standbys,
-			Interval: fo.CheckInterval.Duration, Timeout: fo.CheckTimeout.Duration,
-			FailuresBeforeAction: fo.FailuresBeforeAction, Fencing: fo.Fencing,
-		}, env, tl, g.log)
 	}
-
-	fmt.Fprintf(g.stderr, "firedrill: drill running for %s (%g writes/s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond)
-	// Docker trouble (an object of the run removed from outside, the daemon
-	// gone) ends the drill as an infrastructure error, not as a failed
-	// objective: the drill's context is cancelled with the trouble as cause.
-	drillCtx, endDrill := context.WithCancelCause(ctx)
-	watchCtx, stopWatch := context.WithCancel(drillCtx)
-	trouble := env.Watch(watchCtx)
-	go func() {
-		if t, ok := <-trouble; ok {
-			endDrill(t)
-		}
-	}()
-	rec, runErr := runner.Run(drillCtx)
-	stopWatch()
-	var troubleErr *docker.TroubleError
-	if errors.As(context.Cause(drillCtx), &troubleErr) && ctx.Err() == nil {
-		runErr = troubleErr
-	}
-	endDrill(nil)
-
-	ops := ledger.Ops()
-	if err := writeLedger(filepath.Join(out, "ledger.jsonl"), ops); err != nil {
-		return nil, out, withCode(firedrill.ExitInconclusive, err)
-	}
-	if runErr != nil {
-		if ctx.Err() != nil {
+	if err != nil {
+		var troubleErr *docker.TroubleError
+		switch {
+		case ctx.Err() != nil:
+			if o.Recording == nil {
+				return nil, out, withCode(firedrill.ExitInterrupted, errors.New("interrupted while starting the environment; everything removed"))
+			}
 			return nil, out, withCode(firedrill.ExitInterrupted, fmt.Errorf("interrupted; ledger so far in %s", out))
-		}
-		if troubleErr != nil {
+		case errors.As(err, &troubleErr):
 			return nil, out, withCode(firedrill.ExitInconclusive, fmt.Errorf("Docker trouble, drill abandoned: %w; ledger so far in %s", troubleErr, out))
 		}
-		return nil, out, withCode(firedrill.ExitInconclusive, runErr)
+		return nil, out, withCode(firedrill.ExitInconclusive, err)
 	}
-
-	res := reports.Score(reports.Input{
-		Scenario: scn, RunID: runID, Start: tl.Start(), Duration: rec.Duration,
-		Events: rec.Events, Ops: ops, ReadBack: rec.ReadBack, ReadBackErr: rec.ReadBackErr,
-		FailoverEnabled: scn.DR.Failover.IsEnabled(),
-	})
+	res := *o.Result
 	if err := writeResult(filepath.Join(out, "result.json"), res); err != nil {
 		return nil, out, withCode(firedrill.ExitInconclusive, err)
 	}
@@ -488,13 +415,13 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 		}
 		fmt.Fprintf(g.stdout, "\nresult.json, ledger.jsonl and run.json in %s\n", out)
 	}
-	if f.keep {
+	if env := o.Env; env != nil {
 		cred := filepath.Join(out, "credentials.env")
 		if err := writeCredentials(cred, env); err != nil {
 			fmt.Fprintf(g.stderr, "firedrill: %v\n", err)
 			cred = ""
 		}
-		fmt.Fprintf(g.stderr, "\n%s", env.KeepInstructions(ctx, cred))
+		fmt.Fprintf(g.stderr, "\n%s", keepInstructions(ctx, env, cred))
 		// The harness is done: a clean right after this must find the run's
 		// harness gone, not alive for the moment its lease takes to exit.
 		if err := env.EndLease(ctx); err != nil {
@@ -502,27 +429,6 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 		}
 	}
 	return &res, out, nil
-}
-
-// teardownTimeout bounds the teardown of one environment, retries included.
-const teardownTimeout = 2 * time.Minute
-
-// tearDown removes the environment, retrying while Docker is unavailable (a
-// daemon restarting comes back within seconds), until teardownTimeout.
-func tearDown(ctx context.Context, env *docker.Env) error {
-	ctx, cancel := context.WithTimeout(ctx, teardownTimeout)
-	defer cancel()
-	for {
-		err := env.Down(ctx)
-		if err == nil || ctx.Err() != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(2 * time.Second):
-		}
-	}
 }
 
 func dockerClient(ctx context.Context) (*client.Client, error) {
@@ -564,9 +470,10 @@ func writeResult(path string, res firedrill.Result) error {
 // writeCredentials stores the run's passwords for a person inspecting a
 // kept environment, readable by the owner only; they are never printed.
 func writeCredentials(path string, env *docker.Env) error {
-	user, pgPass, s3User, s3Pass := env.Secrets()
+	pg := env.PostgresCredentials()
+	s3User, s3Pass := env.S3Credentials()
 	body := fmt.Sprintf("PGUSER=%s\nPGPASSWORD=%s\nPGDATABASE=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n",
-		user, pgPass, env.Database(), s3User, s3Pass)
+		pg.User, pg.Password, pg.Database, s3User, s3Pass)
 	return writeOutputFile(path, modeCredentials, func(w io.Writer) error {
 		_, err := io.WriteString(w, body)
 		return err

@@ -1,0 +1,212 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/dr"
+	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/platform/docker"
+	"github.com/firedrill/firedrill/probe"
+	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
+)
+
+// Config is one drill to run.
+type Config struct {
+	Scenario *scenarios.Scenario
+	RunID    string
+	// Seed drives every random choice of the drill: the health-check
+	// phase, a selector's "one" pick, the monkey.
+	Seed int64
+	// Settle is how long the DR engine keeps running after the timeline,
+	// before the read-back.
+	Settle time.Duration
+	// Keep leaves the environment running after a drill that ended
+	// normally (an interrupted or panicking one is always removed).
+	Keep bool
+	// Cleanup is cancelled by a second interrupt: pending reverts are
+	// skipped and the teardown is forced at once. nil: never.
+	Cleanup context.Context
+
+	Docker   *client.Client
+	Images   *images.Images
+	Logger   *slog.Logger
+	Progress io.Writer
+	// ProgressEvery is the period of the drill's status line; 0: 5s.
+	ProgressEvery time.Duration
+}
+
+// Outcome is what a drill produced. Fields are set as far as the drill
+// got: Ops even when it was interrupted, Result only when it was scored.
+type Outcome struct {
+	Recording *firedrill.Recording
+	Ops       []firedrill.Op
+	Result    *firedrill.Result
+	// Env is the environment when Keep left it running, else nil.
+	Env *docker.Env
+}
+
+// StartError is a failure to bring the environment up (nothing is left
+// behind).
+type StartError struct{ Err error }
+
+func (e *StartError) Error() string { return "start environment: " + e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
+// teardownTimeout bounds the teardown of one environment, retries included.
+const teardownTimeout = 2 * time.Minute
+
+// Run runs the drill. The error is a *StartError, a *docker.TroubleError
+// (Docker trouble abandoned the drill), ctx's cause (interrupted), or
+// another failure of the harness; the outcome holds what was recorded so
+// far in every case.
+func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
+	out = &Outcome{}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	progress := cfg.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	cleanup := cfg.Cleanup
+	if cleanup == nil {
+		cleanup = context.Background()
+	}
+	scn := cfg.Scenario
+
+	fmt.Fprintf(progress, "firedrill: starting environment\n")
+	env, err := docker.Up(ctx, cfg.Docker, cfg.Images, scn, docker.WithRunID(cfg.RunID),
+		docker.WithRunLogger(log), docker.WithRunProgress(progress))
+	if err != nil {
+		if ctx.Err() != nil {
+			return out, fmt.Errorf("interrupted while starting the environment; everything removed: %w", context.Cause(ctx))
+		}
+		return out, &StartError{Err: err}
+	}
+	// Teardown runs on every exit path: success, failure, Ctrl-C, panic.
+	keep := false
+	defer func() {
+		p := recover()
+		if keep && p == nil {
+			out.Env = env
+			return
+		}
+		fmt.Fprintf(progress, "firedrill: tearing down environment %s\n", env.RunID)
+		if derr := tearDown(cleanup, env); derr != nil {
+			fmt.Fprintf(progress, "firedrill: teardown incomplete (run 'firedrill clean --run %s'): %v\n", env.RunID, derr)
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
+
+	appURL, err := env.Endpoint(ctx, topology.NodeApp, topology.PortApp)
+	if err != nil {
+		return out, err
+	}
+	tl := firedrill.NewTimeline()
+	ledger := &firedrill.Ledger{}
+	wl := scn.Workload
+	pr := probe.New(probe.Config{Rate: wl.WritesPerSecond, Timeout: wl.Timeout.Duration, RunID: cfg.RunID},
+		probe.NewHTTPWriter((&url.URL{Scheme: "http", Host: appURL}).String(), wl.Timeout.Duration), tl, ledger)
+
+	cluster := env.Cluster()
+	every := cfg.ProgressEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	runner := &firedrill.Runner{
+		Scenario: scn,
+		Timeline: tl,
+		Workload: pr,
+		Injector: chaos.NewInjector(env.Topology, env, cluster, tl, chaos.WithSeed(cfg.Seed), chaos.WithFences(cluster)),
+		Verifier: cluster,
+		Settle:   cfg.Settle,
+		Cleanup:  cfg.Cleanup,
+		Status: func() string {
+			a, ok, failed, ind := pr.Stats()
+			return fmt.Sprintf("writes %d sent, %d ok, %d failed, %d indeterminate", a, ok, failed, ind)
+		},
+		Progress:      progress,
+		ProgressEvery: every,
+		Logger:        log,
+	}
+	if fo := scn.DR.Failover; fo.IsEnabled() {
+		m, err := dr.NewManager(dr.ManagerBuiltin, fo, dr.ManagerDeps{Topology: env.Topology, Cluster: cluster,
+			Timeline: tl, Logger: log, Seed: cfg.Seed})
+		if err != nil {
+			return out, err
+		}
+		runner.Parts = append(runner.Parts, m)
+	}
+
+	fmt.Fprintf(progress, "firedrill: drill running for %s (%g writes/s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond)
+	// Docker trouble (an object of the run removed from outside, the daemon
+	// gone) ends the drill as an infrastructure error, not as a failed
+	// objective: the drill's context is cancelled with the trouble as cause.
+	drillCtx, endDrill := context.WithCancelCause(ctx)
+	watchCtx, stopWatch := context.WithCancel(drillCtx)
+	trouble := env.Watch(watchCtx)
+	go func() {
+		if t, ok := <-trouble; ok {
+			endDrill(t)
+		}
+	}()
+	rec, runErr := runner.Run(drillCtx)
+	stopWatch()
+	out.Recording = rec
+	out.Ops = ledger.Ops()
+	var troubleErr *docker.TroubleError
+	if errors.As(context.Cause(drillCtx), &troubleErr) && ctx.Err() == nil {
+		runErr = troubleErr
+	}
+	endDrill(nil)
+	if runErr != nil {
+		return out, runErr
+	}
+
+	res := reports.Score(reports.Input{
+		Scenario: scn, RunID: cfg.RunID, Start: tl.Start(), Duration: rec.Duration,
+		Events: rec.Events, Injections: rec.Injections, Ops: out.Ops,
+		ReadBack: rec.ReadBack, ReadBackErr: rec.ReadBackErr, ReadFrom: rec.ReadFrom,
+		FailoverEnabled: scn.DR.Failover.IsEnabled(),
+	})
+	out.Result = &res
+	keep = cfg.Keep
+	return out, nil
+}
+
+// tearDown removes the environment, retrying while Docker is unavailable (a
+// daemon restarting comes back within seconds), until teardownTimeout or
+// until ctx (the cleanup context) ends.
+func tearDown(ctx context.Context, env *docker.Env) error {
+	// A cancelled cleanup context means "force": one attempt, no retries,
+	// still bounded.
+	forced := ctx.Err() != nil
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	for {
+		err := env.Down(ctx)
+		if err == nil || forced || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
