@@ -13,19 +13,20 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/images"
-	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
 )
 
-// runPlaceholder stands for the run id in a plan: each run chooses its own
-// when it starts.
-const runPlaceholder = "<run>"
-
-// wanNetwork is the region-less network every node joins (testenv's wan).
-const wanNetwork = "wan"
+// Plan prints what the engine derives, never a model of its own: the nodes,
+// names, networks, ports and volumes come from package topology, the image
+// decision from images.Decide, the targets from topology's resolution in the
+// initial state and the detection budget from the scenario's
+// WorstCaseDetection (docs/architecture.md, "One model of the topology").
+// What is left here is presentation.
 
 func newPlanCmd(g *globals) *cobra.Command {
 	var asJSON bool
@@ -36,15 +37,17 @@ func newPlanCmd(g *globals) *cobra.Command {
 and print what 'firedrill run' would build and do:
 
   - the topology: each region's Docker network, the wan network joining them,
-    every node with its role, region, container name and published ports;
+    every node with its role, region, container name, published ports and
+    data volume;
   - the image each role would use and where it would come from (present
     locally, firedrill's recipe image, a pull, or a build); plan only looks:
     it never pulls or builds, and says "unknown (Docker unreachable)" when
     Docker cannot be reached;
   - the DR engine's settings (backups, failover, recovery plans), the
     workload, the timeline with every fault's time, action, target, duration
-    and parameters, and how its target is resolved at injection; the monkey
-    and the abort conditions;
+    and parameters, and the nodes its target resolves to (targets are
+    resolved at injection; plan shows the resolution at the start of the
+    drill); the monkey and the abort conditions;
   - the objectives, and the failover budget: the worst-case detection time
     (check_interval x failures_before_action + check_timeout) against the RTO
     objective, with a warning when detection alone does not fit in it;
@@ -64,16 +67,16 @@ is printed as one JSON object on stdout, and nothing else is.`,
 			if err != nil {
 				return withCode(firedrill.ExitUsage, terminalError{err})
 			}
-			images := planImages(cmd.Context(), g, imageWants(scn))
+			imgs := planImages(cmd.Context(), g, imageRequests(scn, topology.New(scn)))
 			if asJSON {
-				if err := writeJSON(g.stdout, buildPlan(scn, images)); err != nil {
+				if err := writeJSON(g.stdout, buildPlan(scn, imgs)); err != nil {
 					return withCode(firedrill.ExitInconclusive, err)
 				}
 				return nil
 			}
 			// Scenario text (a description, a label value) may hold control
 			// characters: escaped before they reach the terminal.
-			return writePlanText(g.stdout, buildPlan(scn.MapStrings(termSafe), images))
+			return writePlanText(g.stdout, buildPlan(scn.MapStrings(termSafe), imgs))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON on stdout")
@@ -86,7 +89,7 @@ type plan struct {
 	Scenario    string `json:"scenario"`
 	File        string `json:"file"`
 	Description string `json:"description,omitempty"`
-	// RunID is the placeholder "<run>" used in every name below.
+	// RunID is the placeholder topology.RunPlaceholder used in every name.
 	RunID      string         `json:"run_id"`
 	Topology   planTopology   `json:"topology"`
 	Images     []planImage    `json:"images"`
@@ -123,7 +126,9 @@ type planNode struct {
 	Name string `json:"name"`
 	// Service is how faults target it: postgres.primary, postgres.<replica>,
 	// storage, app.
-	Service   string            `json:"service"`
+	Service string `json:"service"`
+	// Kind is what it runs (postgres, storage, app), Role says it in words.
+	Kind      string            `json:"kind"`
 	Role      string            `json:"role"`
 	ImageRole string            `json:"image_role"`
 	Region    string            `json:"region"`
@@ -149,8 +154,14 @@ type planPort struct {
 // planImage says which image a role would use and where it would come from.
 type planImage struct {
 	Role images.Role `json:"role"`
-	// Want is the image the scenario names ("" for the built-in app).
+	// Want is the image the scenario names ("" for the role's default).
 	Want string `json:"want"`
+	// Name, Official and Recipe are images.Decide's decision: the image
+	// looked up and pulled, whether it is the official one, and whether
+	// firedrill's recipe may stand in for it.
+	Name     string `json:"name,omitempty"`
+	Official bool   `json:"official"`
+	Recipe   bool   `json:"recipe_may_stand_in"`
 	// Ref is the image run would use, "" when unknown.
 	Ref string `json:"ref,omitempty"`
 	// Source is one of present, recipe-present, pull-or-build, build, pull,
@@ -214,7 +225,7 @@ type planFault struct {
 	Index  int    `json:"index"`
 	At     string `json:"at"`
 	Action string `json:"action"`
-	// Target is the fault's target, or "selector ..." for a selector.
+	// Target is the fault's target; "" for a selector.
 	Target   string        `json:"target,omitempty"`
 	Selector *planSelector `json:"selector,omitempty"`
 	// For is how long the fault lasts before it is reverted; "" for a fault
@@ -228,7 +239,13 @@ type planFault struct {
 	// or the scenario's ("report" when none).
 	RTO string `json:"rto"`
 	RPO string `json:"rpo"`
-	// Resolution says how the target is chosen when the fault is injected.
+	// Nodes are what the target resolves to in the drill's initial state,
+	// as topology resolves it at injection; a mode one selector lists every
+	// candidate (the run's seed picks one at injection). ResolveError is
+	// why it resolves to nothing.
+	Nodes        []string `json:"nodes"`
+	ResolveError string   `json:"resolve_error,omitempty"`
+	// Resolution says in words how the target is chosen at injection.
 	Resolution string `json:"resolution"`
 }
 
@@ -237,7 +254,7 @@ type planSelector struct {
 	Region string            `json:"region,omitempty"`
 	Labels map[string]string `json:"labels,omitempty"`
 	Mode   string            `json:"mode,omitempty"`
-	// Matches are the services it matches in the topology as written.
+	// Matches are the services of the nodes it matches at the start.
 	Matches []string `json:"matches"`
 }
 
@@ -294,34 +311,41 @@ type planBudgetCheck struct {
 	HitsPrimary bool `json:"hits_primary"`
 }
 
-// imageWant is a role and the image the scenario names for it.
-type imageWant struct {
-	Role images.Role
-	Want string
+// imageRoles is the image role of each node kind.
+var imageRoles = map[string]images.Role{
+	topology.KindPostgres: images.RolePostgres,
+	topology.KindStorage:  images.RoleMinIO,
+	topology.KindApp:      images.RoleApp,
 }
 
-// imageWants lists the roles a drill of scn needs, in a stable order.
-func imageWants(scn *scenarios.Scenario) []imageWant {
-	env := scn.Environment
-	wants := []imageWant{{images.RolePostgres, env.Postgres.Image}}
-	if env.Storage.IsEnabled() {
-		wants = append(wants, imageWant{images.RoleMinIO, env.Storage.Image})
+// imageRequests are the images the topology's nodes need, one per kind in
+// start order, with the image the scenario names for it.
+func imageRequests(scn *scenarios.Scenario, topo *topology.Topology) []images.Request {
+	env := &scn.Environment
+	want := map[string]string{topology.KindPostgres: env.Postgres.Image,
+		topology.KindStorage: env.Storage.Image, topology.KindApp: env.App.Image}
+	var out []images.Request
+	for _, n := range topo.Nodes {
+		q := images.Request{Role: imageRoles[n.Kind], Want: want[n.Kind]}
+		if !slices.Contains(out, q) {
+			out = append(out, q)
+		}
 	}
-	return append(wants, imageWant{images.RoleApp, env.App.Image})
+	return out
 }
 
-// planImages says, for each role, which image a run would use and where it
-// would come from, without pulling or building anything. A variable so
+// planImages says, for each request, which image a run would use and where
+// it would come from, without pulling or building anything. A variable so
 // that tests give a fixed answer instead of asking Docker.
 var planImages = dockerImagePlan
 
 // dockerImagePlan asks Docker what is present, read-only: image inspect and
 // Images.List, which computes recipe hashes but never builds or pulls.
-func dockerImagePlan(ctx context.Context, g *globals, wants []imageWant) []planImage {
+func dockerImagePlan(ctx context.Context, g *globals, reqs []images.Request) []planImage {
 	unknown := func(why string) []planImage {
-		out := make([]planImage, 0, len(wants))
-		for _, w := range wants {
-			out = append(out, planImage{Role: w.Role, Want: w.Want, Source: planSourceUnknown, Detail: why})
+		out := make([]planImage, 0, len(reqs))
+		for _, q := range reqs {
+			out = append(out, decided(images.Decide(q.Role, q.Want), planSourceUnknown, "", why))
 		}
 		return out
 	}
@@ -346,113 +370,88 @@ func dockerImagePlan(ctx context.Context, g *globals, wants []imageWant) []planI
 	}
 	present := func(ref string) (bool, error) {
 		_, err := dc.ImageInspect(ctx, ref)
-		if err == nil {
-			return true, nil
-		}
-		if cerrdefs.IsNotFound(err) {
-			return false, nil
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return err == nil, nil
 		}
 		return false, err
 	}
-	out := make([]planImage, 0, len(wants))
-	for _, w := range wants {
-		out = append(out, resolveImagePlan(w, byRole[w.Role], present))
+	out := make([]planImage, 0, len(reqs))
+	for _, q := range reqs {
+		out = append(out, resolveImagePlan(images.Decide(q.Role, q.Want), byRole[q.Role], present))
 	}
 	return out
 }
 
-// resolveImagePlan follows images.Images.Resolve's order (the named image
-// present; the recipe image present; a pull of the named image; a build)
-// with lookups only.
-func resolveImagePlan(w imageWant, st images.ImageStatus, present func(string) (bool, error)) planImage {
-	p := planImage{Role: w.Role, Want: w.Want}
-	name := w.Want
-	if name == "" {
-		name = images.OfficialImage(w.Role)
-	}
-	official := name != "" && officialImage(w.Role, name)
-	if name != "" {
-		ok, err := present(name)
-		if err != nil {
-			p.Source, p.Detail = planSourceUnknown, "unknown ("+firstLine(err.Error())+")"
-			return p
-		}
-		if ok {
-			p.Ref, p.Source, p.Detail = name, planSourcePresent, name+", present locally"
-			return p
-		}
-	}
-	if w.Want != "" && !official {
-		p.Ref, p.Source = name, planSourcePull
-		p.Detail = name + " is not present: run would pull it and fail if it cannot (no recipe stands in for it)"
-		return p
-	}
-	if st.RecipeTag == "" {
-		p.Source = planSourceUnknown
-		why, _, _ := strings.Cut(firstLine(st.RecipeError), "; ")
-		p.Detail = "unknown (firedrill's " + string(w.Role) + " recipe: " + why + ")"
-		return p
-	}
-	p.Ref = st.RecipeTag
-	switch {
-	case st.RecipePresent:
-		p.Source, p.Detail = planSourceRecipe, st.RecipeTag+", firedrill's recipe image, present"
-	case name != "":
-		p.Source = planSourcePullOrBuild
-		p.Detail = "would pull " + name + ", else build " + st.RecipeTag + " from firedrill's recipe (minutes the first time)"
-	default:
-		p.Source, p.Detail = planSourceBuild, "would build "+st.RecipeTag+" from firedrill's recipe"
-	}
-	return p
+func decided(d images.Decision, source, ref, detail string) planImage {
+	return planImage{Role: d.Role, Want: d.Want, Name: d.Name, Official: d.Official, Recipe: d.Recipe,
+		Ref: ref, Source: source, Detail: detail}
 }
 
-// officialImage mirrors testenv's rule: any postgres 15 tag is the
-// official postgres image, any minio/minio tag the official MinIO.
-func officialImage(role images.Role, ref string) bool {
-	name, tag, _ := strings.Cut(strings.TrimPrefix(ref, "docker.io/library/"), ":")
-	if strings.Contains(tag, "@") || strings.Contains(name, "@") {
-		return false
+// resolveImagePlan follows the order images.Decision documents (what
+// Resolve does: the named image present; without the recipe, a pull; the
+// recipe image present; a pull of the named image; a build) with lookups
+// only.
+func resolveImagePlan(d images.Decision, st images.ImageStatus, present func(string) (bool, error)) planImage {
+	if d.Name != "" {
+		ok, err := present(d.Name)
+		if err != nil {
+			return decided(d, planSourceUnknown, "", "unknown ("+firstLine(err.Error())+")")
+		}
+		if ok {
+			return decided(d, planSourcePresent, d.Name, d.Name+", present locally")
+		}
 	}
-	switch role {
-	case images.RolePostgres:
-		return name == "postgres" && (tag == "15" || strings.HasPrefix(tag, "15.") || strings.HasPrefix(tag, "15-"))
-	case images.RoleMinIO:
-		name = strings.TrimPrefix(name, "docker.io/")
-		return name == "minio/minio" || name == "quay.io/minio/minio"
+	if !d.Recipe {
+		return decided(d, planSourcePull, d.Name,
+			d.Name+" is not present: run would pull it and fail if it cannot (no recipe stands in for it)")
 	}
-	return false
+	if st.RecipeTag == "" {
+		why, _, _ := strings.Cut(firstLine(st.RecipeError), "; ")
+		return decided(d, planSourceUnknown, "", "unknown (firedrill's "+string(d.Role)+" recipe: "+why+")")
+	}
+	switch {
+	case st.RecipePresent:
+		return decided(d, planSourceRecipe, st.RecipeTag, st.RecipeTag+", firedrill's recipe image, present")
+	case d.Name != "":
+		return decided(d, planSourcePullOrBuild, st.RecipeTag,
+			"would pull "+d.Name+", else build "+st.RecipeTag+" from firedrill's recipe (minutes the first time)")
+	}
+	return decided(d, planSourceBuild, st.RecipeTag, "would build "+st.RecipeTag+" from firedrill's recipe")
 }
 
 func dur(d time.Duration) string { return d.String() }
 
-// network names a region's Docker network in a plan.
-func network(region string) string { return "firedrill-" + runPlaceholder + "-" + region }
+// network names a logical network of the plan's run.
+func network(net string) string { return topology.NetworkName(topology.RunPlaceholder, net) }
+
+// resolveAtStart resolves a fault's target as the engine does at
+// injection, in the drill's initial state. A mode one selector gives every
+// candidate: the run's seeded source picks one at injection.
+func resolveAtStart(topo *topology.Topology, f scenarios.Fault) ([]*topology.Node, error) {
+	if f.Selector != nil && f.Selector.Mode == scenarios.ModeOne {
+		sel := *f.Selector
+		sel.Mode = scenarios.ModeAll
+		f.Selector = &sel
+	}
+	return topo.Resolve(context.Background(), topo.Initial(), f, nil)
+}
 
 // buildPlan resolves scn (defaults already applied by the loader) into a
 // plan, with the images as given.
-func buildPlan(scn *scenarios.Scenario, images []planImage) plan {
+func buildPlan(scn *scenarios.Scenario, imgs []planImage) plan {
+	topo := topology.New(scn)
 	p := plan{
 		Scenario: scn.Name, File: scn.File, Description: strings.TrimSpace(scn.Description),
-		RunID: runPlaceholder, Images: images, Abort: []planAbort{},
-		Warnings: []string{}, Unimplemented: []string{},
+		RunID: topology.RunPlaceholder, Images: imgs, Abort: []planAbort{},
+		Warnings: []string{}, Unimplemented: nonNil(scn.Unimplemented()),
+		Topology: planTopo(scn, topo), DR: planDRSettings(scn, topo),
 	}
-	if u := scn.Unimplemented(); len(u) > 0 {
-		p.Unimplemented = u
-	}
-	p.Topology = planTopo(scn)
-	p.DR = planDRSettings(scn)
-
 	wl := scn.Workload
 	p.Workload = planWorkload{WritesPerSecond: wl.WritesPerSecond, ReadsPerSecond: wl.ReadsPerSecond,
 		Timeout: dur(wl.Timeout.Duration), StabilityWindow: dur(wl.StabilityWindow.Duration)}
 
-	p.Objectives = planObjectives{RTO: "report", RPO: "report", LostWrites: "report"}
-	if o := scn.Objectives.RTO; o != nil {
-		p.Objectives.RTO = dur(o.Duration)
-	}
-	if o := scn.Objectives.RPO; o != nil {
-		p.Objectives.RPO = dur(o.Duration)
-	}
+	p.Objectives = planObjectives{RTO: objectiveDur(scn.Objectives.RTO, "report"),
+		RPO: objectiveDur(scn.Objectives.RPO, "report"), LostWrites: "report"}
 	if o := scn.Objectives.LostWrites; o != nil {
 		p.Objectives.LostWrites = strconv.Itoa(*o)
 	}
@@ -461,8 +460,8 @@ func buildPlan(scn *scenarios.Scenario, images []planImage) plan {
 	for _, a := range scenarios.Actions() {
 		reversible[a.Name] = a.Reversible
 	}
-	p.Timeline.Duration = dur(scn.Timeline.Duration.Duration)
-	p.Timeline.Faults = []planFault{}
+	p.Timeline = planTimeline{Duration: dur(scn.Timeline.Duration.Duration), Faults: []planFault{}}
+	hits := make([]bool, len(scn.Timeline.Faults))
 	for i, f := range scn.Timeline.Faults {
 		pf := planFault{Index: i, At: dur(f.At.Duration), Action: f.Action, Target: f.Target,
 			Reversible: reversible[f.Action], Params: paramMap(f.Params),
@@ -470,18 +469,19 @@ func buildPlan(scn *scenarios.Scenario, images []planImage) plan {
 		if f.For != nil {
 			pf.For = dur(f.For.Duration)
 		}
-		if o := f.Objectives; o != nil && o.RTO != nil {
-			pf.RTO = dur(o.RTO.Duration)
+		if o := f.Objectives; o != nil {
+			pf.RTO, pf.RPO = objectiveDur(o.RTO, pf.RTO), objectiveDur(o.RPO, pf.RPO)
 		}
-		if o := f.Objectives; o != nil && o.RPO != nil {
-			pf.RPO = dur(o.RPO.Duration)
+		nodes, err := resolveAtStart(topo, f)
+		pf.Nodes = nonNil(topology.Names(nodes))
+		if err != nil {
+			pf.ResolveError = err.Error()
 		}
+		hits[i] = slices.Contains(pf.Nodes, topology.NodePrimary)
 		if f.Selector != nil {
-			pf.Selector = planSel(scn, *f.Selector)
-			pf.Resolution = selectorResolution(*f.Selector, pf.Selector.Matches)
-		} else {
-			pf.Resolution = resolution(scn, f.Target)
+			pf.Selector = planSel(*f.Selector, nodes)
 		}
+		pf.Resolution = resolution(topo, f, nodes, err)
 		p.Timeline.Faults = append(p.Timeline.Faults, pf)
 	}
 
@@ -496,7 +496,8 @@ func buildPlan(scn *scenarios.Scenario, images []planImage) plan {
 			pm.FaultDuration = dur(m.FaultDuration.Duration)
 		}
 		for _, sel := range m.Selectors {
-			pm.Selectors = append(pm.Selectors, *planSel(scn, sel))
+			nodes, _ := resolveAtStart(topo, scenarios.Fault{Selector: &sel})
+			pm.Selectors = append(pm.Selectors, *planSel(sel, nodes))
 		}
 		p.Monkey = pm
 	}
@@ -511,97 +512,88 @@ func buildPlan(scn *scenarios.Scenario, images []planImage) plan {
 		p.Abort = append(p.Abort, pa)
 	}
 
-	p.Budget, p.Warnings = planFailoverBudget(scn, p.Warnings)
+	p.Budget, p.Warnings = planFailoverBudget(scn, hits, p.Warnings)
 	return p
 }
 
-func planTopo(scn *scenarios.Scenario) planTopology {
-	env := scn.Environment
-	pgPorts := []planPort{{Container: "5432/tcp", Purpose: "postgres"}}
-	const pgData = "/var/lib/postgresql/data"
-	// Nodes, in the order the environment starts them.
-	nodes := []planNode{{
-		Name: docker.NodePrimary, Service: scenarios.TargetPrimary, Role: "postgres primary",
-		ImageRole: string(images.RolePostgres), Region: env.Postgres.Primary.Region, Ports: pgPorts,
-		Volume: pgData, Labels: env.Postgres.Primary.Labels,
-	}}
+func objectiveDur(o *scenarios.Duration, none string) string {
+	if o == nil {
+		return none
+	}
+	return dur(o.Duration)
+}
+
+// portPurpose names what each port of topology serves.
+var portPurpose = map[string]string{topology.PortPostgres: "postgres", topology.PortS3: "S3",
+	topology.PortConsole: "console", topology.PortApp: "HTTP"}
+
+// planTopo prints the topology as the runtime creates it: a container per
+// node named topology.ContainerName, on the network topology.NetworkName of
+// each of its networks, publishing its ports on loopback, with the volume
+// topology.VolumeName mounted at its data directory.
+func planTopo(scn *scenarios.Scenario, topo *topology.Topology) planTopology {
+	env := &scn.Environment
+	run := topology.RunPlaceholder
+	sync := map[string]bool{}
 	for _, r := range env.Postgres.Replicas {
-		role := "postgres replica (asynchronous, streaming)"
-		if r.Synchronous {
-			role = "postgres replica (synchronous, streaming)"
+		sync[topology.ReplicaNode(r.Name)] = r.Synchronous
+	}
+	t := planTopology{WAN: network(topology.WAN), Regions: []planRegion{}, Nodes: []planNode{}}
+	for _, n := range topo.Nodes {
+		pn := planNode{Name: n.Name, Service: n.Service, Kind: n.Kind, ImageRole: string(imageRoles[n.Kind]),
+			Region: n.Region, Container: topology.ContainerName(run, n.Name), Labels: n.Labels}
+		for _, net := range n.Networks {
+			pn.Networks = append(pn.Networks, topology.NetworkName(run, net))
 		}
-		nodes = append(nodes, planNode{
-			Name: docker.ReplicaNode(r.Name), Service: "postgres." + r.Name, Role: role,
-			ImageRole: string(images.RolePostgres), Region: r.Region, Ports: pgPorts,
-			Volume: pgData, Labels: r.Labels,
-		})
-	}
-	if env.Storage.IsEnabled() {
-		nodes = append(nodes, planNode{
-			Name: docker.NodeStorage, Service: scenarios.TargetStorage, Role: "storage (S3, bucket " + env.Storage.Bucket + ")",
-			ImageRole: string(images.RoleMinIO), Region: scn.RegionOf(scenarios.TargetStorage),
-			Ports:  []planPort{{Container: "9000/tcp", Purpose: "S3"}, {Container: "9001/tcp", Purpose: "console"}},
-			Volume: "/data", Labels: env.Storage.Labels,
-		})
-	}
-	app := "built-in sample app"
-	if env.App.Image != "" {
-		app = env.App.Image
-	}
-	instances := "1 instance"
-	if env.App.Instances != 1 {
-		instances = strconv.Itoa(env.App.Instances) + " instances"
-	}
-	nodes = append(nodes, planNode{
-		Name: docker.NodeApp, Service: scenarios.TargetApp, Role: "app (" + app + ", " + instances + ")",
-		ImageRole: string(images.RoleApp), Region: scn.RegionOf(scenarios.TargetApp),
-		Ports:  []planPort{{Container: "8080/tcp", Purpose: "HTTP"}},
-		Labels: env.App.Labels, Instances: env.App.Instances,
-		EnvNames: slices.Sorted(maps.Keys(env.App.Env)),
-	})
-	for i := range nodes {
-		n := &nodes[i]
-		n.Container = "firedrill-" + runPlaceholder + "-" + n.Name
-		n.Networks = []string{network(n.Region), network(wanNetwork)}
-		ports := make([]planPort, len(n.Ports))
-		for j, pt := range n.Ports {
-			pt.Host = "127.0.0.1:<any>"
-			ports[j] = pt
+		for _, port := range n.Ports {
+			pn.Ports = append(pn.Ports, planPort{Container: port, Host: "127.0.0.1:<any>", Purpose: cmpOr(portPurpose[port], port)})
 		}
-		n.Ports = ports
 		if n.Volume != "" {
-			n.Volume = "firedrill-" + runPlaceholder + "-" + n.Name + ":" + n.Volume
+			pn.Volume = topology.VolumeName(run, n.Name) + ":" + n.Volume
 		}
-		if n.Labels == nil {
-			n.Labels = map[string]string{}
-		}
-	}
-	t := planTopology{Nodes: nodes, WAN: network(wanNetwork), Regions: []planRegion{}}
-	for _, region := range env.Regions {
-		r := planRegion{Name: region, Network: network(region), Nodes: []string{}}
-		for _, n := range nodes {
-			if n.Region == region {
-				r.Nodes = append(r.Nodes, n.Name)
+		switch {
+		case n.Kind == topology.KindPostgres && n.Role == topology.RolePrimary:
+			pn.Role = "postgres primary"
+		case n.Kind == topology.KindPostgres && sync[n.Name]:
+			pn.Role = "postgres replica (synchronous, streaming)"
+		case n.Kind == topology.KindPostgres:
+			pn.Role = "postgres replica (asynchronous, streaming)"
+		case n.Kind == topology.KindStorage:
+			pn.Role = "storage (S3, bucket " + topo.Bucket + ")"
+		default:
+			instances := "1 instance"
+			if env.App.Instances != 1 {
+				instances = strconv.Itoa(env.App.Instances) + " instances"
 			}
+			pn.Role = "app (" + cmpOr(env.App.Image, "built-in sample app") + ", " + instances + ")"
+			pn.Instances, pn.EnvNames = env.App.Instances, slices.Sorted(maps.Keys(env.App.Env))
 		}
-		t.Regions = append(t.Regions, r)
+		t.Nodes = append(t.Nodes, pn)
+	}
+	for _, region := range topo.Regions {
+		t.Regions = append(t.Regions, planRegion{Name: region, Network: network(region),
+			Nodes: nonNil(topology.Names(topo.InRegion(region)))})
 	}
 	return t
 }
 
-func planDRSettings(scn *scenarios.Scenario) planDR {
+func cmpOr(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
+}
+
+func planDRSettings(scn *scenarios.Scenario, topo *topology.Topology) planDR {
 	d := planDR{Backups: []planBackup{}, Recovery: []planRecovery{}}
 	for _, b := range scn.DR.Backups {
 		d.Backups = append(d.Backups, planBackup{Kind: b.Kind, Every: dur(b.Every.Duration), Keep: b.Keep,
-			To: "s3://" + scn.Environment.Storage.Bucket + " on " + docker.NodeStorage})
+			To: "s3://" + topo.Bucket + " on " + topology.NodeStorage})
 	}
 	fo := scn.DR.Failover
 	d.Failover = planFailover{
 		Enabled: fo.IsEnabled(), CheckInterval: dur(fo.CheckInterval.Duration), CheckTimeout: dur(fo.CheckTimeout.Duration),
-		FailuresBeforeAction: fo.FailuresBeforeAction, Fencing: fo.Fencing, Candidates: []string{},
-	}
-	for _, r := range scn.Environment.Postgres.Replicas {
-		d.Failover.Candidates = append(d.Failover.Candidates, docker.ReplicaNode(r.Name))
+		FailuresBeforeAction: fo.FailuresBeforeAction, Fencing: fo.Fencing, Candidates: nonNil(topo.Standbys()),
 	}
 	rec := scn.DR.Recovery
 	for _, r := range []planRecovery{
@@ -616,13 +608,11 @@ func planDRSettings(scn *scenarios.Scenario) planDR {
 
 // planFailoverBudget compares the worst-case detection with the RTO
 // objectives, adding a warning for each that detection alone exhausts.
-func planFailoverBudget(scn *scenarios.Scenario, warnings []string) (planBudget, []string) {
+// hits says, per fault, whether it resolves to the primary at the start.
+func planFailoverBudget(scn *scenarios.Scenario, hits []bool, warnings []string) (planBudget, []string) {
 	fo := scn.DR.Failover
 	b := planBudget{FailoverEnabled: fo.IsEnabled(), Checks: []planBudgetCheck{}}
-	anyPrimary := scn.Monkey.IsEnabled()
-	for _, f := range scn.Timeline.Faults {
-		anyPrimary = anyPrimary || faultHitsPrimary(scn, f)
-	}
+	anyPrimary := scn.Monkey.IsEnabled() || slices.Contains(hits, true)
 	if !fo.IsEnabled() {
 		if o := scn.Objectives.RTO; o != nil && anyPrimary {
 			warnings = append(warnings, fmt.Sprintf(
@@ -654,83 +644,71 @@ func planFailoverBudget(scn *scenarios.Scenario, warnings []string) (planBudget,
 	}
 	for i, f := range scn.Timeline.Faults {
 		if o := f.Objectives; o != nil && o.RTO != nil {
-			check(i, o.RTO.Duration, faultHitsPrimary(scn, f))
+			check(i, o.RTO.Duration, hits[i])
 		}
 	}
 	return b, warnings
 }
 
-// faultHitsPrimary reports whether a fault may hit the primary, so that
-// the failover manager has to act: it targets postgres.primary, the
-// primary's region, or a selector that matches the primary.
-func faultHitsPrimary(scn *scenarios.Scenario, f scenarios.Fault) bool {
-	if f.Selector != nil {
-		return slices.Contains(scn.Matches(*f.Selector), scenarios.TargetPrimary)
+func planSel(sel scenarios.Selector, nodes []*topology.Node) *planSelector {
+	ps := &planSelector{Role: sel.Role, Region: sel.Region, Labels: sel.Labels, Mode: sel.Mode, Matches: []string{}}
+	for _, n := range nodes {
+		ps.Matches = append(ps.Matches, n.Service)
 	}
-	return f.Target == scenarios.TargetPrimary || f.Target == "region."+scn.Environment.Postgres.Primary.Region
+	return ps
 }
 
-func planSel(scn *scenarios.Scenario, sel scenarios.Selector) *planSelector {
-	return &planSelector{Role: sel.Role, Region: sel.Region, Labels: sel.Labels, Mode: sel.Mode,
-		Matches: nonNil(scn.Matches(sel))}
+// resolution says in words how the engine chooses a fault's nodes at
+// injection, and which they are at the start.
+func resolution(topo *topology.Topology, f scenarios.Fault, nodes []*topology.Node, err error) string {
+	if err != nil {
+		return "resolves to nothing at the start: " + err.Error()
+	}
+	names := listOr(topology.Names(nodes), "none")
+	if sel := f.Selector; sel != nil {
+		how := "every match"
+		if sel.Mode == scenarios.ModeOne {
+			how = "one match picked from the run's seed"
+		}
+		roles := ""
+		if sel.Role == scenarios.RolePrimary || sel.Role == scenarios.RoleReplica {
+			roles = "; roles as they are then"
+		}
+		return fmt.Sprintf("%s, matched at injection (at the start: %s)%s", how, names, roles)
+	}
+	switch target := f.Target; {
+	case target == scenarios.TargetPrimary:
+		return fmt.Sprintf("whichever node is primary at injection (at the start %s, region %s)", names, nodes[0].Region)
+	case target == scenarios.TargetAnyReplica:
+		return "the first running Postgres node that is not the primary at injection (at the start " + names + ")"
+	case strings.HasPrefix(target, "region."):
+		region := nodes[0].Region
+		return fmt.Sprintf("every node in region %s (network %s; at the start %s)", region, network(region), names)
+	case nodes[0].Kind == topology.KindPostgres:
+		return fmt.Sprintf("%s, region %s, whether primary or replica by then", names, nodes[0].Region)
+	}
+	return fmt.Sprintf("%s, region %s", names, nodes[0].Region)
 }
 
-// selectorText writes a selector as role=... region=... labels k=v mode=...
-func selectorText(s planSelector) string {
-	var parts []string
-	if s.Role != "" {
-		parts = append(parts, "role="+s.Role)
-	}
-	if s.Region != "" {
-		parts = append(parts, "region="+s.Region)
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
-		parts = append(parts, "label "+k+"="+s.Labels[k])
-	}
-	if s.Mode != "" {
-		parts = append(parts, "mode="+s.Mode)
-	}
-	return strings.Join(parts, " ")
-}
-
-func selectorResolution(sel scenarios.Selector, matches []string) string {
-	how := "every match"
-	if sel.Mode == scenarios.ModeOne {
-		how = "one match picked from the run's seed"
-	}
-	role := ""
-	if sel.Role == scenarios.RolePrimary || sel.Role == scenarios.RolePostgres {
-		role = "; role primary means whichever node is primary then"
-	}
-	return fmt.Sprintf("%s, matched at injection (now: %s)%s", how, listOr(matches, "none"), role)
-}
-
-// paramMap writes the parameters that are set, as YAML values.
+// paramMap writes the parameters that are set as they are written in
+// YAML, from the language's own encoding: a parameter added to the language
+// shows without a change here.
 func paramMap(p scenarios.Params) map[string]string {
 	m := map[string]string{}
-	if p.Grace != nil {
-		m["grace"] = dur(p.Grace.Duration)
+	var fields map[string]any
+	if b, err := yaml.Marshal(p); err != nil || yaml.Unmarshal(b, &fields) != nil {
+		return m // cannot happen: Params is plain data
 	}
-	if len(p.To) > 0 {
-		m["to"] = strings.Join(p.To, ", ")
-	}
-	if p.OneWay != nil {
-		m["one_way"] = strconv.FormatBool(*p.OneWay)
-	}
-	if p.Delay != nil {
-		m["delay"] = dur(p.Delay.Duration)
-	}
-	if p.Jitter != nil {
-		m["jitter"] = dur(p.Jitter.Duration)
-	}
-	if p.Percent != nil {
-		m["percent"] = strconv.FormatFloat(*p.Percent, 'g', -1, 64)
-	}
-	if p.Rate != "" {
-		m["rate"] = p.Rate
-	}
-	if p.Size != "" {
-		m["size"] = p.Size
+	for k, v := range fields {
+		if list, ok := v.([]any); ok {
+			parts := make([]string, len(list))
+			for i, x := range list {
+				parts[i] = fmt.Sprint(x)
+			}
+			m[k] = strings.Join(parts, ", ")
+		} else {
+			m[k] = fmt.Sprint(v)
+		}
 	}
 	return m
 }
@@ -742,68 +720,21 @@ func nonNil(xs []string) []string {
 	return xs
 }
 
-// resolution says how a fault's target is chosen at injection (chaos.Resolve).
-func resolution(scn *scenarios.Scenario, target string) string {
-	switch target {
-	case scenarios.TargetPrimary:
-		return fmt.Sprintf("whichever node is primary at injection (at the start %s, region %s)",
-			docker.NodePrimary, scn.RegionOf(scenarios.TargetPrimary))
-	case scenarios.TargetAnyReplica:
-		first := "none"
-		if names := scn.ReplicaNames(); len(names) > 0 {
-			first = docker.ReplicaNode(names[0])
-		}
-		return "the first running Postgres node that is not the primary at injection (at the start " + first + ")"
-	case scenarios.TargetStorage:
-		return fmt.Sprintf("%s, region %s", docker.NodeStorage, scn.RegionOf(target))
-	case scenarios.TargetApp:
-		return fmt.Sprintf("%s, region %s", docker.NodeApp, scn.RegionOf(target))
-	}
-	if region, ok := strings.CutPrefix(target, "region."); ok {
-		var in []string
-		for _, svc := range scn.Services() {
-			if scn.RegionOf(svc) == region && (svc != scenarios.TargetStorage || scn.Environment.Storage.IsEnabled()) {
-				in = append(in, nodeName(svc))
-			}
-		}
-		return fmt.Sprintf("every node in region %s (network %s; at the start %s)", region, network(region), listOr(in, "none"))
-	}
-	if name, ok := strings.CutPrefix(target, "postgres."); ok {
-		return fmt.Sprintf("%s, region %s, whether primary or replica by then", docker.ReplicaNode(name), scn.RegionOf(target))
-	}
-	return target
-}
-
-// nodeName is the node (container suffix) of a service.
-func nodeName(service string) string {
-	switch service {
-	case scenarios.TargetPrimary:
-		return docker.NodePrimary
-	case scenarios.TargetStorage:
-		return docker.NodeStorage
-	case scenarios.TargetApp:
-		return docker.NodeApp
-	}
-	if name, ok := strings.CutPrefix(service, "postgres."); ok {
-		return docker.ReplicaNode(name)
-	}
-	return service
-}
-
 // writePlanText prints the plan for a person; the plan is built from a
 // scenario escaped for the terminal (see the command).
 func writePlanText(w io.Writer, p plan) error {
 	b := &strings.Builder{}
 	var tw *tabwriter.Writer
 	table := func() { tw = tabwriter.NewWriter(b, 0, 4, 2, ' ', 0) }
+	line := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
 
-	fmt.Fprintf(b, "plan of drill %s (%s)\n", p.Scenario, p.File)
+	line("plan of drill %s (%s)", p.Scenario, p.File)
 	for _, l := range wrap(p.Description, 76) {
-		fmt.Fprintf(b, "  %s\n", l)
+		line("  %s", l)
 	}
-	fmt.Fprintf(b, "  nothing has been started; %s stands for the run id each run chooses\n", p.RunID)
+	line("  nothing has been started; %s stands for the run id each run chooses", p.RunID)
 
-	fmt.Fprintf(b, "\ntopology\n")
+	line("\ntopology")
 	table()
 	byName := map[string]planNode{}
 	for _, n := range p.Topology.Nodes {
@@ -818,74 +749,67 @@ func writePlanText(w io.Writer, p plan) error {
 	}
 	fmt.Fprintf(tw, "  wan\tnetwork %s\t\t\n", p.Topology.WAN)
 	tw.Flush()
-	fmt.Fprintf(b, "  every node joins its region's network and the wan; ports are published on\n")
-	fmt.Fprintf(b, "  127.0.0.1 only, each on a host port Docker picks at start (<any>)\n")
+	line("  every node joins its region's network and the wan; ports are published on")
+	line("  127.0.0.1 only, each on a host port Docker picks at start (<any>)")
+	for _, n := range p.Topology.Nodes {
+		if n.Volume != "" {
+			line("  %s keeps its data on volume %s", n.Name, n.Volume)
+		}
+	}
 	for _, n := range p.Topology.Nodes {
 		if len(n.EnvNames) > 0 {
-			fmt.Fprintf(b, "  %s environment: %s\n", n.Name, strings.Join(n.EnvNames, ", "))
+			line("  %s environment: %s", n.Name, strings.Join(n.EnvNames, ", "))
 		}
 	}
 
-	fmt.Fprintf(b, "\nimages (looked up only: plan never pulls or builds)\n")
+	line("\nimages (looked up only: plan never pulls or builds)")
 	table()
 	for _, im := range p.Images {
-		want := im.Want
-		if want == "" {
-			want = "(built-in)"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", im.Role, want, im.Detail)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", im.Role, cmpOr(im.Want, "(built-in)"), im.Detail)
 	}
 	tw.Flush()
 
-	fmt.Fprintf(b, "\ndr engine\n")
+	line("\ndr engine")
 	if len(p.DR.Backups) == 0 {
-		fmt.Fprintf(b, "  backups   none\n")
+		line("  backups   none")
 	}
 	for i, bk := range p.DR.Backups {
-		label := "          "
-		if i == 0 {
-			label = "backups   "
-		}
-		fmt.Fprintf(b, "  %s%s every %s, keeping the newest %d, to %s\n", label, bk.Kind, bk.Every, bk.Keep, bk.To)
+		line("  %s%s every %s, keeping the newest %d, to %s", first(i, "backups   "), bk.Kind, bk.Every, bk.Keep, bk.To)
 	}
 	fo := p.DR.Failover
 	if fo.Enabled {
-		fmt.Fprintf(b, "  failover  enabled: health check of the primary every %s, each at most %s;\n", fo.CheckInterval, fo.CheckTimeout)
-		fmt.Fprintf(b, "            acts after %d failed checks in a row; fencing %s; promotes the most\n", fo.FailuresBeforeAction, fo.Fencing)
-		fmt.Fprintf(b, "            advanced reachable standby of: %s\n", listOr(fo.Candidates, "none"))
+		line("  failover  enabled: health check of the primary every %s, each at most %s;", fo.CheckInterval, fo.CheckTimeout)
+		line("            acts after %d failed checks in a row; fencing %s; promotes the most", fo.FailuresBeforeAction, fo.Fencing)
+		line("            advanced reachable standby of: %s", listOr(fo.Candidates, "none"))
 	} else {
-		fmt.Fprintf(b, "  failover  disabled (check every %s, timeout %s, after %d failures, fencing %s: unused)\n",
+		line("  failover  disabled (check every %s, timeout %s, after %d failures, fencing %s: unused)",
 			fo.CheckInterval, fo.CheckTimeout, fo.FailuresBeforeAction, fo.Fencing)
 	}
 	if len(p.DR.Recovery) == 0 && fo.Enabled {
-		fmt.Fprintf(b, "  recovery  no plans (failures are left to the failover manager)\n")
+		line("  recovery  no plans (failures are left to the failover manager)")
 	} else if len(p.DR.Recovery) == 0 {
-		fmt.Fprintf(b, "  recovery  no plans\n")
+		line("  recovery  no plans")
 	}
 	for i, r := range p.DR.Recovery {
-		label := "          "
-		if i == 0 {
-			label = "recovery  "
-		}
-		fmt.Fprintf(b, "  %s%s: %s\n", label, r.FailureType, strings.Join(r.Steps, " -> "))
+		line("  %s%s: %s", first(i, "recovery  "), r.FailureType, strings.Join(r.Steps, " -> "))
 	}
 
 	wl := p.Workload
-	fmt.Fprintf(b, "\nworkload\n")
-	fmt.Fprintf(b, "  %g writes/s and %g reads/s, open loop (a constant arrival rate, never retried)\n", wl.WritesPerSecond, wl.ReadsPerSecond)
-	fmt.Fprintf(b, "  timeout %s (a write unanswered by then is indeterminate, never counted lost)\n", wl.Timeout)
-	fmt.Fprintf(b, "  stability window %s (writes must keep succeeding this long for a recovery to count)\n", wl.StabilityWindow)
+	line("\nworkload")
+	line("  %g writes/s and %g reads/s, open loop (a constant arrival rate, never retried)", wl.WritesPerSecond, wl.ReadsPerSecond)
+	line("  timeout %s (a write unanswered by then is indeterminate, never counted lost)", wl.Timeout)
+	line("  stability window %s (writes must keep succeeding this long for a recovery to count)", wl.StabilityWindow)
 
-	fmt.Fprintf(b, "\ntimeline %s, then revert what is still active, settle and read back every acknowledged write\n", p.Timeline.Duration)
+	line("\ntimeline %s, then revert what is still active, settle and read back every acknowledged write", p.Timeline.Duration)
 	if len(p.Timeline.Faults) == 0 {
-		fmt.Fprintf(b, "  no scheduled faults\n")
+		line("  no scheduled faults")
 	} else {
 		table()
 		fmt.Fprintf(tw, "  #\tat\taction\ttarget\tfor\tparams\tresolved at injection\n")
 		for _, f := range p.Timeline.Faults {
 			target := f.Target
 			if f.Selector != nil {
-				target = "selector " + selectorText(*f.Selector)
+				target = selectorText(*f.Selector)
 			}
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", f.Index, f.At, f.Action, target, faultFor(f), paramText(f.Params), f.Resolution)
 		}
@@ -893,61 +817,55 @@ func writePlanText(w io.Writer, p plan) error {
 	}
 
 	if m := p.Monkey; m != nil {
-		state := "enabled"
-		if !m.Enabled {
-			state = "disabled (settings below unused)"
-		}
-		fmt.Fprintf(b, "\nmonkey %s\n", state)
+		line("\nmonkey %s", map[bool]string{true: "enabled", false: "disabled (settings below unused)"}[m.Enabled])
 		if m.Seed != "" {
-			fmt.Fprintf(b, "  seed %s (firedrill run --seed overrides it)\n", m.Seed)
+			line("  seed %s (firedrill run --seed overrides it)", m.Seed)
 		} else {
-			fmt.Fprintf(b, "  seed chosen when the run starts and recorded in run.json (firedrill run --seed fixes it)\n")
+			line("  seed chosen when the run starts and recorded in run.json (firedrill run --seed fixes it)")
 		}
-		fmt.Fprintf(b, "  a random fault every %s on average, between %s and %s, at most %d at once\n", m.MeanInterval, m.Start, m.End, m.MaxAtOnce)
-		fmt.Fprintf(b, "  actions %s\n", listOr(m.Actions, "none"))
+		line("  a random fault every %s on average, between %s and %s, at most %d at once", m.MeanInterval, m.Start, m.End, m.MaxAtOnce)
+		line("  actions %s", listOr(m.Actions, "none"))
 		if len(m.Targets) > 0 {
-			fmt.Fprintf(b, "  targets %s\n", strings.Join(m.Targets, ", "))
+			line("  targets %s", strings.Join(m.Targets, ", "))
 		}
 		for _, s := range m.Selectors {
-			fmt.Fprintf(b, "  selector %s (now matches %s)\n", selectorText(s), listOr(s.Matches, "none"))
+			line("  %s (at the start matches %s)", selectorText(s), listOr(s.Matches, "none"))
 		}
 		if m.FaultDuration != "" {
-			fmt.Fprintf(b, "  each reversible fault lasts %s\n", m.FaultDuration)
+			line("  each reversible fault lasts %s", m.FaultDuration)
 		}
 	}
 
 	if len(p.Abort) > 0 {
-		fmt.Fprintf(b, "\nabort the drill when any of these holds\n")
+		line("\nabort the drill when any of these holds")
 		for _, a := range p.Abort {
 			hold := ""
 			if a.For != "0s" {
 				hold = " for " + a.For
 			}
-			fmt.Fprintf(b, "  %s %s%s\n", a.Metric, a.Condition, hold)
+			line("  %s %s%s", a.Metric, a.Condition, hold)
 		}
 	}
 
 	o := p.Objectives
-	fmt.Fprintf(b, "\nobjectives\n")
+	line("\nobjectives")
 	table()
-	fmt.Fprintf(tw, "  rto\t%s\n", objective(o.RTO, " per fault"))
-	fmt.Fprintf(tw, "  rpo\t%s\n", objective(o.RPO, ""))
-	fmt.Fprintf(tw, "  lost writes\t%s\n", objective(o.LostWrites, ""))
+	fmt.Fprintf(tw, "  rto\t%s\n  rpo\t%s\n  lost writes\t%s\n", objective(o.RTO, " per fault"), objective(o.RPO, ""), objective(o.LostWrites, ""))
 	tw.Flush()
 	for _, f := range p.Timeline.Faults {
 		if f.RTO != o.RTO || f.RPO != o.RPO {
-			fmt.Fprintf(b, "  fault #%d: rto %s, rpo %s\n", f.Index, objective(f.RTO, ""), objective(f.RPO, ""))
+			line("  fault #%d: rto %s, rpo %s", f.Index, objective(f.RTO, ""), objective(f.RPO, ""))
 		}
 	}
 
 	bu := p.Budget
-	fmt.Fprintf(b, "\nfailover budget\n")
+	line("\nfailover budget")
 	if !bu.FailoverEnabled {
-		fmt.Fprintf(b, "  failover disabled: no automatic recovery\n")
+		line("  failover disabled: no automatic recovery")
 	} else {
-		fmt.Fprintf(b, "  worst-case detection %s = %s\n", bu.Detection, bu.Formula)
+		line("  worst-case detection %s = %s", bu.Detection, bu.Formula)
 		if len(bu.Checks) == 0 {
-			fmt.Fprintf(b, "  no RTO objective to compare with\n")
+			line("  no RTO objective to compare with")
 		}
 		for _, c := range bu.Checks {
 			who := "rto"
@@ -956,25 +874,25 @@ func writePlanText(w io.Writer, p plan) error {
 			}
 			switch {
 			case !c.HitsPrimary:
-				fmt.Fprintf(b, "  %s %s: no fault on the primary, failover not expected\n", who, c.RTO)
+				line("  %s %s: no fault on the primary, failover not expected", who, c.RTO)
 			case c.Exceeds:
-				fmt.Fprintf(b, "  %s %s: detection alone uses it all\n", who, c.RTO)
+				line("  %s %s: detection alone uses it all", who, c.RTO)
 			default:
-				fmt.Fprintf(b, "  %s %s leaves %s for fencing, promotion, rerouting and the first write\n", who, c.RTO, c.Remaining)
+				line("  %s %s leaves %s for fencing, promotion, rerouting and the first write", who, c.RTO, c.Remaining)
 			}
 		}
 	}
 
 	if len(p.Unimplemented) > 0 {
-		fmt.Fprintf(b, "\nnot runnable by this build ('firedrill run' refuses it)\n")
+		line("\nnot runnable by this build ('firedrill run' refuses it)")
 		for _, u := range p.Unimplemented {
-			fmt.Fprintf(b, "  %s\n", u)
+			line("  %s", u)
 		}
 	}
 	if len(p.Warnings) > 0 {
-		fmt.Fprintln(b)
+		line("")
 		for _, wr := range p.Warnings {
-			fmt.Fprintf(b, "warning: %s\n", wr)
+			line("warning: %s", wr)
 		}
 	}
 	// Tab-aligned rows pad their empty last cells: trim every line.
@@ -986,14 +904,21 @@ func writePlanText(w io.Writer, p plan) error {
 	return err
 }
 
+// first is label on the first line of a list and as many spaces after.
+func first(i int, label string) string {
+	if i == 0 {
+		return label
+	}
+	return strings.Repeat(" ", len(label))
+}
+
 // wrap splits s into lines of at most width characters, at spaces.
 func wrap(s string, width int) []string {
 	var lines []string
 	line := ""
 	for _, word := range strings.Fields(s) {
 		if line != "" && len(line)+1+len(word) > width {
-			lines = append(lines, line)
-			line = ""
+			lines, line = append(lines, line), ""
 		}
 		if line != "" {
 			line += " "
@@ -1004,6 +929,11 @@ func wrap(s string, width int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// selectorText writes a selector as the language's Selector.String does.
+func selectorText(s planSelector) string {
+	return scenarios.Selector{Role: s.Role, Region: s.Region, Labels: s.Labels, Mode: s.Mode}.String()
 }
 
 func portList(ports []planPort) string {
@@ -1018,29 +948,27 @@ func labelText(labels map[string]string) string {
 	if len(labels) == 0 {
 		return ""
 	}
+	return "  labels " + pairs(labels, ",")
+}
+
+// pairs writes k=v for each key, sorted, joined by sep.
+func pairs(m map[string]string, sep string) string {
 	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		parts = append(parts, k+"="+labels[k])
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+"="+m[k])
 	}
-	return "  labels " + strings.Join(parts, ",")
+	return strings.Join(parts, sep)
 }
 
 func paramText(params map[string]string) string {
-	if len(params) == 0 {
-		return "-"
-	}
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		parts = append(parts, k+"="+params[k])
-	}
-	return strings.Join(parts, " ")
+	return cmpOr(pairs(params, " "), "-")
 }
 
 func faultFor(f planFault) string {
-	if f.For != "" {
+	switch {
+	case f.For != "":
 		return f.For
-	}
-	if !f.Reversible {
+	case !f.Reversible:
 		return "- (permanent)"
 	}
 	return "-"

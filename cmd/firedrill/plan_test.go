@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -23,7 +26,7 @@ func fixedImages(t *testing.T) {
 	t.Helper()
 	old := planImages
 	t.Cleanup(func() { planImages = old })
-	planImages = func(_ context.Context, _ *globals, wants []imageWant) []planImage {
+	planImages = func(_ context.Context, _ *globals, reqs []images.Request) []planImage {
 		status := map[images.Role]images.ImageStatus{
 			images.RolePostgres: {Role: images.RolePostgres, RecipeTag: "firedrill/postgres:15-0123456789ab", RecipePresent: true},
 			images.RoleMinIO:    {Role: images.RoleMinIO, RecipeTag: "firedrill/minio:20260212-0123456789ab"},
@@ -31,8 +34,8 @@ func fixedImages(t *testing.T) {
 		}
 		absent := func(string) (bool, error) { return false, nil }
 		var out []planImage
-		for _, w := range wants {
-			out = append(out, resolveImagePlan(w, status[w.Role], absent))
+		for _, q := range reqs {
+			out = append(out, resolveImagePlan(images.Decide(q.Role, q.Want), status[q.Role], absent))
 		}
 		return out
 	}
@@ -88,7 +91,7 @@ func TestPlanGolden(t *testing.T) {
 			if err := dec.Decode(&p); err != nil || dec.More() {
 				t.Fatalf("stdout is not one JSON plan: %v\n%s", err, out)
 			}
-			if p.Scenario != name || p.RunID != runPlaceholder {
+			if p.Scenario != name || p.RunID != topology.RunPlaceholder {
 				t.Errorf("plan names %q run %q", p.Scenario, p.RunID)
 			}
 			golden(t, filepath.Join("plan", name+".json.golden"), out)
@@ -162,7 +165,7 @@ timeline:
 		"  fault #0 rto 1s: no fault on the primary, failover not expected",
 		"  fault #1 rto 8s: detection alone uses it all",
 		"\nwarning: worst-case failure detection alone (10s) does not fit in fault #1's RTO objective (8s)",
-		"postgres.r1       - (permanent)  -       pg-r1, region west, whether primary or replica by then",
+		"  - (permanent)  -       pg-r1, region west, whether primary or replica by then\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
@@ -192,14 +195,7 @@ timeline:
 func TestResolveImagePlan(t *testing.T) {
 	st := images.ImageStatus{RecipeTag: "firedrill/postgres:15-x"}
 	has := func(refs ...string) func(string) (bool, error) {
-		return func(r string) (bool, error) {
-			for _, x := range refs {
-				if x == r {
-					return true, nil
-				}
-			}
-			return false, nil
-		}
+		return func(r string) (bool, error) { return slices.Contains(refs, r), nil }
 	}
 	cases := []struct {
 		want    string
@@ -211,24 +207,36 @@ func TestResolveImagePlan(t *testing.T) {
 		{"postgres:15", []string{"postgres:15"}, true, planSourcePresent, "postgres:15"},
 		{"postgres:15.4", nil, true, planSourceRecipe, "firedrill/postgres:15-x"},
 		{"postgres:15", nil, false, planSourcePullOrBuild, "firedrill/postgres:15-x"},
+		// The official image however it is spelled, as run decides: plan
+		// once said these would be pulled with no recipe standing in.
+		{"docker.io/postgres:15", nil, false, planSourcePullOrBuild, "firedrill/postgres:15-x"},
+		{"index.docker.io/library/postgres:15", nil, true, planSourceRecipe, "firedrill/postgres:15-x"},
 		{"postgres:16", nil, true, planSourcePull, "postgres:16"},
+		{"postgres@sha256:" + strings.Repeat("ab", 32), nil, true, planSourcePull, "postgres@sha256:" + strings.Repeat("ab", 32)},
 		{"example.com/pg:1", []string{"example.com/pg:1"}, false, planSourcePresent, "example.com/pg:1"},
 	}
 	for _, c := range cases {
 		s := st
 		s.RecipePresent = c.recipe
-		got := resolveImagePlan(imageWant{images.RolePostgres, c.want}, s, has(c.present...))
+		got := resolveImagePlan(images.Decide(images.RolePostgres, c.want), s, has(c.present...))
 		if got.Source != c.source || got.Ref != c.ref {
 			t.Errorf("%s present=%v recipe=%v: %s %s, want %s %s", c.want, c.present, c.recipe, got.Source, got.Ref, c.source, c.ref)
 		}
+		if d := images.Decide(images.RolePostgres, c.want); got.Name != d.Name || got.Official != d.Official || got.Recipe != d.Recipe {
+			t.Errorf("%s: the plan shows %+v, not the decision %+v", c.want, got, d)
+		}
 	}
-	app := resolveImagePlan(imageWant{images.RoleApp, ""}, images.ImageStatus{RecipeTag: "firedrill/app:x"}, has())
+	app := resolveImagePlan(images.Decide(images.RoleApp, ""), images.ImageStatus{RecipeTag: "firedrill/app:x"}, has())
 	if app.Source != planSourceBuild {
 		t.Errorf("app without a recipe image: %+v", app)
 	}
-	app = resolveImagePlan(imageWant{images.RoleApp, ""}, images.ImageStatus{RecipeError: "not static; rebuild"}, has())
+	app = resolveImagePlan(images.Decide(images.RoleApp, ""), images.ImageStatus{RecipeError: "not static; rebuild"}, has())
 	if app.Source != planSourceUnknown || app.Detail != "unknown (firedrill's app recipe: not static)" {
 		t.Errorf("app without a recipe: %+v", app)
+	}
+	failing := func(string) (bool, error) { return false, errors.New("daemon says no\nmore") }
+	if got := resolveImagePlan(images.Decide(images.RolePostgres, ""), st, failing); got.Source != planSourceUnknown || got.Detail != "unknown (daemon says no)" {
+		t.Errorf("a failed lookup: %+v", got)
 	}
 }
 
@@ -289,12 +297,12 @@ func TestPlanNamesFitTheirLimits(t *testing.T) {
 	p := buildPlan(scn, nil)
 	runID := strings.Repeat("9", scenarios.MaxRunIDLength)
 	for _, n := range p.Topology.Nodes {
-		container := strings.ReplaceAll(n.Container, runPlaceholder, runID)
+		container := strings.ReplaceAll(n.Container, topology.RunPlaceholder, runID)
 		if len(container) > 63 || len(n.Name) > 63 {
 			t.Errorf("container %s (%d) or node %s too long", container, len(container), n.Name)
 		}
 	}
-	if slot := strings.ReplaceAll(docker.ReplicaNode(name), "-", "_"); len(slot) > 63 {
+	if slot := strings.ReplaceAll(topology.ReplicaNode(name), "-", "_"); len(slot) > 63 {
 		t.Errorf("slot %s too long", slot)
 	}
 	// One character more is refused.
