@@ -21,6 +21,7 @@ import (
 	"github.com/firedrill/firedrill/internal/itest"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
 )
 
 var (
@@ -62,6 +63,16 @@ func upPrimaryKillEnv(t testing.TB) *docker.Env {
 	return env
 }
 
+// appURL is the app's base URL through the runtime's endpoint.
+func appURL(t *testing.T, env *docker.Env) string {
+	t.Helper()
+	ep, err := env.Endpoint(context.Background(), topology.NodeApp, topology.PortApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + ep
+}
+
 // eventually polls cond every 200ms until it returns nil or the deadline passes.
 func eventually(t *testing.T, d time.Duration, cond func() error) {
 	t.Helper()
@@ -81,17 +92,17 @@ func eventually(t *testing.T, d time.Duration, cond func() error) {
 func TestIntegrationEnvironment(t *testing.T) {
 	env := upPrimaryKillEnv(t)
 	ctx := context.Background()
-	replica := docker.ReplicaNode("replica1")
+	replica := topology.ReplicaNode("replica1")
 
 	t.Run("replication", func(t *testing.T) {
-		if err := env.Exec(ctx, docker.NodePrimary, "CREATE TABLE itest_replication (v text)"); err != nil {
+		if err := env.Cluster().Exec(ctx, topology.NodePrimary, "CREATE TABLE itest_replication (v text)"); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Exec(ctx, docker.NodePrimary, "INSERT INTO itest_replication VALUES ($1)", "from-primary"); err != nil {
+		if err := env.Cluster().Exec(ctx, topology.NodePrimary, "INSERT INTO itest_replication VALUES ($1)", "from-primary"); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 30*time.Second, func() error {
-			n, err := env.QueryInt(ctx, replica, "SELECT count(*) FROM itest_replication WHERE v = 'from-primary'")
+			n, err := env.Cluster().QueryInt(ctx, replica, "SELECT count(*) FROM itest_replication WHERE v = 'from-primary'")
 			if err != nil {
 				return err
 			}
@@ -101,7 +112,7 @@ func TestIntegrationEnvironment(t *testing.T) {
 			return nil
 		})
 		// The replica is a standby: it refuses writes.
-		if err := env.Exec(ctx, replica, "INSERT INTO itest_replication VALUES ('x')"); err == nil {
+		if err := env.Cluster().Exec(ctx, replica, "INSERT INTO itest_replication VALUES ('x')"); err == nil {
 			t.Fatal("write on the standby succeeded")
 		}
 	})
@@ -131,10 +142,7 @@ func TestIntegrationEnvironment(t *testing.T) {
 	})
 
 	t.Run("app", func(t *testing.T) {
-		base, err := env.AppURL(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		base := appURL(t, env)
 		req, _ := http.NewRequest(http.MethodPut, base+"/records/itest-1", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -143,8 +151,8 @@ func TestIntegrationEnvironment(t *testing.T) {
 		var w struct{ ID, Node string }
 		json.NewDecoder(resp.Body).Decode(&w)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || w.Node != docker.NodePrimary {
-			t.Fatalf("write: status %d node %q, want 200 from %s", resp.StatusCode, w.Node, docker.NodePrimary)
+		if resp.StatusCode != 200 || w.Node != topology.NodePrimary {
+			t.Fatalf("write: status %d node %q, want 200 from %s", resp.StatusCode, w.Node, topology.NodePrimary)
 		}
 		eventually(t, 30*time.Second, func() error {
 			resp, err := http.Get(base + "/records/itest-1")
@@ -157,34 +165,34 @@ func TestIntegrationEnvironment(t *testing.T) {
 			}
 			return nil
 		})
-		ids, node, err := env.ReadBack(ctx)
-		if err != nil || node != docker.NodePrimary || !ids["itest-1"] {
+		ids, node, err := env.Cluster().ReadBack(ctx)
+		if err != nil || node != topology.NodePrimary || !ids["itest-1"] {
 			t.Fatalf("read back: node %q, has itest-1 %v, err %v", node, ids["itest-1"], err)
 		}
 	})
 
 	t.Run("failover by hand", func(t *testing.T) {
-		if err := env.Kill(ctx, docker.NodePrimary); err != nil {
+		if err := env.Kill(ctx, topology.NodePrimary); err != nil {
 			t.Fatal(err)
 		}
-		if running, _ := env.Running(ctx, docker.NodePrimary); running {
+		if running, _ := env.Cluster().Running(ctx, topology.NodePrimary); running {
 			t.Fatal("primary still running after kill")
 		}
-		if err := env.Check(ctx, docker.NodePrimary); err == nil {
+		if err := env.Cluster().Check(ctx, topology.NodePrimary); err == nil {
 			t.Fatal("health check of a killed primary passed")
 		}
-		if _, err := env.ReceivedLSN(ctx, replica); err != nil {
+		if _, err := env.Cluster().ReceivedLSN(ctx, replica); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Promote(ctx, replica); err != nil {
+		if err := env.Cluster().Promote(ctx, replica); err != nil {
 			t.Fatal(err)
 		}
-		p, err := env.CurrentPrimary(ctx)
+		p, err := env.Cluster().Primary(ctx)
 		if err != nil || p != replica {
 			t.Fatalf("current primary %q, %v; want %s", p, err, replica)
 		}
 		// The app finds the new primary by itself (target_session_attrs).
-		base, _ := env.AppURL(ctx)
+		base := appURL(t, env)
 		eventually(t, 30*time.Second, func() error {
 			req, _ := http.NewRequest(http.MethodPut, base+fmt.Sprintf("/records/itest-after-%d", time.Now().UnixNano()), nil)
 			resp, err := http.DefaultClient.Do(req)

@@ -14,6 +14,7 @@ import (
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
 )
 
 // A run whose id is already held by another run's lease stops before it
@@ -32,13 +33,13 @@ func TestIntegrationRunIDClaimedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	other, err := dockerCli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:   docker.ContainerName(id, docker.NodeLease),
+		Name:   topology.ContainerName(id, docker.NodeLease),
 		Config: &container.Config{Image: app.Ref, Cmd: []string{"lease"}, Labels: map[string]string{docker.LabelRun: id, docker.LabelNode: docker.NodeLease}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	net := docker.ObjectPrefix(id) + "east"
+	net := topology.ObjectPrefix(id) + "east"
 	if _, err := dockerCli.NetworkCreate(ctx, net, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{docker.LabelRun: id}}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,183 @@
+package platformtest
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firedrill/firedrill/platform"
+)
+
+// Nodes names the nodes the contract acts on, in a running environment
+// whose sidecars have pg_isready (the Postgres image).
+type Nodes struct {
+	// Victim is a Postgres node the contract stops, kills, pauses and cuts
+	// off; it must be safe to disturb (a replica) and is left running.
+	Victim string
+	// Observer is another node from whose network namespace the victim's
+	// reachability is checked.
+	Observer string
+	// Port is the victim's Postgres port, "5432/tcp".
+	Port string
+}
+
+const settle = 30 * time.Second
+
+// Contract runs the runtime contract against rt.
+func Contract(t *testing.T, rt platform.Runtime, n Nodes) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	reachable := func() bool {
+		r, err := rt.Exec(ctx, n.Observer, []string{"pg_isready", "-h", n.Victim, "-p", "5432", "-t", "2"})
+		return err == nil && r.ExitCode == 0
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(settle)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s", what, settle)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	state := func() platform.State {
+		t.Helper()
+		st, err := rt.State(ctx, n.Victim)
+		if err != nil {
+			t.Fatalf("state of %s: %v", n.Victim, err)
+		}
+		return st
+	}
+
+	t.Run("state and endpoint", func(t *testing.T) {
+		st := state()
+		if st.Status != platform.StatusRunning || st.Pid == 0 || st.StartedAt.IsZero() {
+			t.Fatalf("running node reports %+v", st)
+		}
+		ep, err := rt.Endpoint(ctx, n.Victim, n.Port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.DialTimeout("tcp", ep, 3*time.Second)
+		if err != nil {
+			t.Fatalf("endpoint %s of %s: %v", ep, n.Victim, err)
+		}
+		c.Close()
+		if _, err := rt.State(ctx, "no-such-node"); err == nil {
+			t.Error("State of an unknown node must fail")
+		}
+	})
+	t.Run("exec in the network namespace", func(t *testing.T) {
+		r, err := rt.Exec(ctx, n.Observer, []string{"sh", "-c", "echo out; echo err >&2; exit 3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ExitCode != 3 || !strings.Contains(r.Output, "out") || !strings.Contains(r.Output, "err") {
+			t.Fatalf("exec gave %+v, want exit 3 with both streams", r)
+		}
+		if !reachable() {
+			t.Fatalf("%s cannot reach %s before any fault", n.Observer, n.Victim)
+		}
+	})
+	t.Run("pause and resume", func(t *testing.T) {
+		if err := rt.Pause(ctx, n.Victim); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Pause(ctx, n.Victim); err != nil {
+			t.Fatalf("second pause must be a no-op: %v", err)
+		}
+		if st := state(); st.Status != platform.StatusPaused {
+			t.Fatalf("after pause: %s", st)
+		}
+		if reachable() {
+			t.Error("a paused Postgres answered pg_isready")
+		}
+		if err := rt.Resume(ctx, n.Victim); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Resume(ctx, n.Victim); err != nil {
+			t.Fatalf("second resume must be a no-op: %v", err)
+		}
+		waitFor("reachable after resume", reachable)
+	})
+	t.Run("stop and start", func(t *testing.T) {
+		if err := rt.Stop(ctx, n.Victim, 2*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if st := state(); st.Status != platform.StatusExited {
+			t.Fatalf("after stop: %s", st)
+		}
+		if err := rt.Stop(ctx, n.Victim, time.Second); err != nil {
+			t.Fatalf("stopping a stopped node must be a no-op: %v", err)
+		}
+		if err := rt.Start(ctx, n.Victim); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Start(ctx, n.Victim); err != nil {
+			t.Fatalf("starting a running node must be a no-op: %v", err)
+		}
+		waitFor("reachable after start", reachable)
+	})
+	t.Run("restart", func(t *testing.T) {
+		before := state()
+		if err := rt.Restart(ctx, n.Victim, 2*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		after := state()
+		if after.Status != platform.StatusRunning || !after.StartedAt.After(before.StartedAt) {
+			t.Fatalf("restart: before %s, after %s: want running with a later start", before, after)
+		}
+		waitFor("reachable after restart", reachable)
+	})
+	t.Run("kill", func(t *testing.T) {
+		if err := rt.Kill(ctx, n.Victim); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("exited after kill", func() bool { return state().Status == platform.StatusExited })
+		if st := state(); st.ExitCode != 137 {
+			t.Errorf("after SIGKILL: %s, want exit code 137", st)
+		}
+		if err := rt.Kill(ctx, n.Victim); err != nil {
+			t.Errorf("killing an exited node must be a no-op: %v", err)
+		}
+		if err := rt.Start(ctx, n.Victim); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("reachable after start", reachable)
+	})
+	t.Run("network cut and heal", func(t *testing.T) {
+		nets, err := rt.Networks(ctx, n.Victim)
+		if err != nil || len(nets) == 0 {
+			t.Fatalf("networks of %s: %v %v", n.Victim, nets, err)
+		}
+		for _, net := range nets {
+			if err := rt.Disconnect(ctx, n.Victim, net); err != nil {
+				t.Fatal(err)
+			}
+			if err := rt.Disconnect(ctx, n.Victim, net); err != nil {
+				t.Fatalf("disconnecting twice must be a no-op: %v", err)
+			}
+		}
+		if left, _ := rt.Networks(ctx, n.Victim); len(left) != 0 {
+			t.Fatalf("still on %v after disconnecting every network", left)
+		}
+		if reachable() {
+			t.Fatal("a node cut off every network is still reachable")
+		}
+		for _, net := range nets {
+			if err := rt.Connect(ctx, n.Victim, net); err != nil {
+				t.Fatal(err)
+			}
+			if err := rt.Connect(ctx, n.Victim, net); err != nil {
+				t.Fatalf("connecting twice must be a no-op: %v", err)
+			}
+		}
+		if back, _ := rt.Networks(ctx, n.Victim); len(back) != len(nets) {
+			t.Fatalf("networks after heal: %v, want %v", back, nets)
+		}
+		waitFor("reachable by host name after heal", reachable)
+	})
+}
