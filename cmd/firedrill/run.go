@@ -154,10 +154,10 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	}
 	var refused []string
 	for _, scn := range scns {
-		// Each line already names file:line:col and the field.
-		u := scn.Unimplemented()
+		// Each line names file:line:col and the field.
+		u := scn.Unsupported(drill.Engine)
 		for _, feature := range u {
-			fmt.Fprintln(g.stderr, termSafe(feature))
+			fmt.Fprintln(g.stderr, termSafe(feature.Error()))
 		}
 		if len(u) > 0 {
 			refused = append(refused, scn.Name)

@@ -1,0 +1,29 @@
+package drill
+
+import (
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Engine is what this build's engine executes, as the scenario language
+// asks it (Scenario.Unsupported): the fault actions are the chaos
+// registry's, the features those the drill assembles. `firedrill run`
+// refuses a scenario that uses anything else, before starting anything.
+var Engine scenarios.Capabilities = engine{}
+
+type engine struct{}
+
+var _ scenarios.Capabilities = engine{}
+
+// Action: the fault registry is the one source of truth.
+func (engine) Action(name string) bool { return chaos.Implemented(name) }
+
+// Feature: selectors (mode all and one) resolve through the topology;
+// the rest comes with the monkey, the DR engine and later issues.
+func (engine) Feature(f scenarios.Feature) bool {
+	switch f {
+	case scenarios.FeatureSelector:
+		return true
+	}
+	return false
+}
