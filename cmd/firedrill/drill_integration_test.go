@@ -275,7 +275,7 @@ func TestIntegrationInterrupt(t *testing.T) {
 	}{
 		{"image build", "[app] building image", 0, syscall.SIGINT, []string{"FIREDRILL_APP_BINARY=" + rebuilt}},
 		{"environment start", "starting environment", 2 * time.Second, syscall.SIGINT, nil},
-		{"fault active", "fault kill", 300 * time.Millisecond, syscall.SIGTERM, nil},
+		{"fault active", "fault f0 (kill", 300 * time.Millisecond, syscall.SIGTERM, nil},
 		{"read-back", "settling", 0, syscall.SIGINT, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

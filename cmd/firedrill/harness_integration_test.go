@@ -119,7 +119,7 @@ func firedrillCmd(t *testing.T, args ...string) (string, int) {
 func TestIntegrationTwoDrillsAtOnce(t *testing.T) {
 	a := startDrill(t, shortDrill)
 	b := startDrill(t, shortDrill)
-	a.waitFor(t, "fault kill")
+	a.waitFor(t, "fault f0 (kill")
 	b.waitFor(t, "drill running")
 	ida, idb := a.runID(t), b.runID(t)
 	if ida == idb {

@@ -37,7 +37,7 @@ var soakPhases = []struct{ marker, phase string }{
 	{"building image", "image build"},
 	{"starting environment", "environment start"},
 	{"drill running", "workload"},
-	{"fault kill", "fault in effect"},
+	{"fault f0 (kill", "fault in effect"},
 	{"settling", "settle"},
 	{"read back", "after the read-back"},
 	{"tearing down", "teardown"},
