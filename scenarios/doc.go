@@ -29,32 +29,53 @@
 //
 // # The language and the engine
 //
-// The language (docs/scenario.md is its reference) covers more than this
-// build's engine executes: fault actions beyond kill, selectors, backups,
-// recovery plans, the monkey, abort conditions. Validate and plan accept
-// all of it; Scenario.Unimplemented lists, with positions, what a given
-// scenario uses that the engine does not run yet, so that `firedrill run`
-// can refuse it up front instead of running part of the file.
+// The language (docs/scenario.md is its reference) covers more than an
+// engine may execute: fault actions, selectors, backups, recovery plans,
+// the monkey, abort conditions. Validate and plan accept all of it. The
+// engine says what it executes by implementing Capabilities (its fault
+// registry answers for the actions; the language holds no flag of its
+// own), and Scenario.Unsupported lists, as structured data with positions,
+// what a scenario uses beyond that, so that `firedrill run` can refuse it
+// up front instead of running part of the file. Actions() is the one
+// description of the fault actions (targets, params, reversibility) that
+// the loader and the engine's registry share (docs/architecture.md,
+// "Faults as a registry").
+//
+// Scenario.Warnings lists what a valid scenario does that will make part of
+// its result inconclusive, such as a fault too close to the end of the
+// timeline for its recovery to be confirmed; validate prints them.
+//
+// # Packages
+//
+// The language's types, defaults, vocabulary and limits are in
+// internal/spec, and this package gives each its public name
+// (aliases.go): scenarios.Scenario is spec.Scenario. This package holds the
+// loader, the built-in library and the validator; internal/yamlpos the
+// strict decoder with positions; internal/schema the JSON Schema
+// generator. Each stays small enough to read (docs/architecture.md,
+// "Packages").
 //
 // # The JSON Schema
 //
 // Schema generates a JSON Schema (draft 2020-12) from the Go types, for
 // editors (yaml-language-server). schema.json is the generated file,
-// embedded as SchemaJSON; schema_docs.go holds the field descriptions,
-// generated from the doc comments. `go test ./scenarios -update` refreshes
-// both, and the tests fail while either is stale.
+// embedded as SchemaJSON; internal/schema/docs.go holds the field
+// descriptions, generated from the doc comments in internal/spec. `go test
+// ./scenarios -update` refreshes both, and the tests fail while either is
+// stale.
 //
 // # Growing the language
 //
-// A new field needs only a struct field with a yaml tag, a doc comment
-// written for someone editing YAML, and where it applies a `schema` tag
-// (required, enum, bounds, pattern), a default in ApplyDefaults and a check
-// in validate*.go: the decoder and the schema find it by reflection. Then
-// run `go test ./scenarios -update`, document it in docs/scenario.md (a
-// test checks every field path is there), and add a broken case to
-// load_test.go. If the engine does not execute it yet, list it in
-// Unimplemented. A field type with its own scalar syntax implements
-// yamlpos.ScalarDecoder, as Duration does. A new fault action is an entry in the
-// actions table (actions.go); flip implemented when its injector lands. A
-// new built-in is a file in library/, whose name must match the file name.
+// A new field needs only a struct field with a yaml tag (internal/spec), a
+// doc comment written for someone editing YAML, and where it applies a
+// `schema` tag (required, enum, bounds, pattern), a default in
+// ApplyDefaults and a check in validate*.go: the decoder and the schema
+// find it by reflection. Then run `go test ./scenarios -update`, document
+// it in docs/scenario.md (a test checks every field path is there), and add
+// a broken case to load_test.go. If an engine may not execute it, give it a
+// Feature and list it in Scenario.Unsupported. A field type with its own
+// scalar syntax implements yamlpos.ScalarDecoder, as Duration does. A new
+// fault action is an entry in the actions table (internal/spec/vocab.go);
+// the engine runs it once its registry has it. A new built-in is a file in
+// library/, whose name must match the file name.
 package scenarios

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/firedrill/firedrill/scenarios/internal/schema"
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 )
 
 // The docs reference every field of the language by its full path, and
@@ -15,12 +18,12 @@ func TestDocsCoverEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range schemaPaths() {
+	for _, p := range schema.Paths() {
 		if !bytes.Contains(doc, []byte("`"+p+"`")) {
 			t.Errorf("docs/scenario.md does not document `%s`", p)
 		}
 	}
-	for _, names := range [][]string{ActionNames(), StepNames(), MetricNames(), backupKinds, roles, fencings} {
+	for _, names := range [][]string{ActionNames(), StepNames(), MetricNames(), spec.BackupKinds, spec.Roles, spec.Fencings} {
 		for _, n := range names {
 			if !bytes.Contains(doc, []byte("`"+n+"`")) {
 				t.Errorf("docs/scenario.md does not mention `%s`", n)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 )
 
 // FuzzLoadBytes checks that the loader never panics and keeps its contract
@@ -74,7 +76,7 @@ func FuzzLoadBytes(f *testing.F) {
 			_ = err.Error()
 			return
 		}
-		if err := s.Validate(); err != nil {
+		if err := Validate(s); err != nil {
 			t.Fatalf("a loaded scenario does not validate again: %v", err)
 		}
 		out, err := yaml.Marshal(s)
@@ -85,7 +87,7 @@ func FuzzLoadBytes(f *testing.F) {
 		if err != nil {
 			t.Fatalf("reload of\n%s\nfailed: %v", out, err)
 		}
-		back.src = s.src
+		spec.SetSource(back, spec.Source(s))
 		if !reflect.DeepEqual(back, s) {
 			t.Fatalf("round trip differs:\n%#v\n%#v", s, back)
 		}

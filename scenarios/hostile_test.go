@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -238,7 +239,7 @@ var absurdCases = []struct {
 	{"too many replicas", edit(map[int]string{9: "        region: west" + replicaLines(2, MaxReplicas+1)}), []wantErr{
 		{"8:7", "environment.postgres.replicas", "10 replicas, but the Postgres servers are configured for at most 9 (max_wal_senders 10, max_replication_slots 10)", "one sender stays free"},
 	}},
-	{"too many regions", edit(map[int]string{4: "  regions: [east, west" + strings.Repeat(", r", maxRegions-1) + "]"}), []wantErr{
+	{"too many regions", edit(map[int]string{4: "  regions: [east, west" + strings.Repeat(", r", spec.MaxRegions-1) + "]"}), []wantErr{
 		{"4:12", "environment.regions", "13 regions, but a drill runs at most 12 services", ""},
 	}},
 	{"replica name too long once prefixed", edit(map[int]string{8: "      - name: " + strings.Repeat("r", MaxReplicaNameLength+1), 23: "      target: postgres.primary"}), []wantErr{
@@ -305,39 +306,6 @@ func TestBucketNames(t *testing.T) {
 			t.Errorf("%s refused: %s", ok, why)
 		}
 	}
-}
-
-// The limits in the field descriptions (the schema's and docs') are the
-// ones the loader checks.
-func TestLimitsInDescriptions(t *testing.T) {
-	for field, want := range map[string]string{
-		"Postgres.Replicas":        fmt.Sprintf("at most %d", MaxReplicas),
-		"Environment.Regions":      fmt.Sprintf("at most %d", maxRegions),
-		"Replica.Name":             fmt.Sprintf("at most %d", MaxReplicaNameLength),
-		"Workload.WritesPerSecond": fmt.Sprintf("from %s to %d, and the timeline must hold at least %d writes", formatFloat(minWritesPerSecond), maxWritesPerSecond, minTimelineWrites),
-		"Timeline.Duration":        fmt.Sprintf("from %s to %dh", MinTimelineDuration, int(MaxTimelineDuration.Hours())),
-		"Failover.CheckInterval":   "at least " + minCheckInterval.String(),
-		"Backup.Every":             "at least " + minRepeat.String(),
-		"Monkey.MeanInterval":      "at least " + minRepeat.String(),
-	} {
-		if !strings.Contains(fieldDocs[field], want) {
-			t.Errorf("%s: %q does not say %q", field, fieldDocs[field], want)
-		}
-	}
-}
-
-// Every bound in a schema tag is 0, 1 or a named limit: tagOptions panics
-// on any other number, and the generator runs over every field.
-func TestSchemaBoundsAreNamed(t *testing.T) {
-	if _, err := Schema(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("a literal bound of 2000 in a schema tag was accepted")
-		}
-	}()
-	tagOptions(reflect.StructField{Name: "X", Tag: `schema:"max=2000"`})
 }
 
 func TestMapStrings(t *testing.T) {

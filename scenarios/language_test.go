@@ -1,17 +1,18 @@
 package scenarios
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 )
 
 // fullScenario uses every field of the language; it must load. Its line
-// numbers are used by TestUnimplemented.
+// numbers are used by TestUnsupported.
 const fullScenario = `apiVersion: firedrill/v1
 name: game-day
 description: Everything at once.
@@ -108,7 +109,7 @@ func TestFullScenario(t *testing.T) {
 	check("matches tier=hot", s.Matches(Selector{Labels: map[string]string{"tier": "hot"}}), []string{"postgres.primary", "postgres.r1"})
 	check("matches role postgres in south", s.Matches(Selector{Role: "postgres", Region: "south"}), []string{"postgres.r2"})
 	check("matches app", s.Matches(Selector{Role: "app"}), []string{"app"})
-	check("monkey window", s.Monkey.Between, Window{Start: Duration{time.Minute}, End: Duration{9 * time.Minute}})
+	check("monkey window", s.Monkey.Between, Window{Start: Duration{Duration: time.Minute}, End: Duration{Duration: 9 * time.Minute}})
 }
 
 func TestNewDefaults(t *testing.T) {
@@ -118,9 +119,9 @@ func TestNewDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := s.Monkey
-	want := &Monkey{Enabled: new(true), MeanInterval: Duration{30 * time.Second}, Actions: []string{"kill"},
+	want := &Monkey{Enabled: new(true), MeanInterval: Duration{Duration: 30 * time.Second}, Actions: []string{"kill"},
 		Targets: []string{"postgres.primary", "postgres.replica"}, MaxAtOnce: 1,
-		Between: Window{End: Duration{time.Minute}}}
+		Between: Window{End: Duration{Duration: time.Minute}}}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("monkey defaults %+v", m)
 	}
@@ -136,19 +137,39 @@ func TestNewDefaults(t *testing.T) {
 	if s.Monkey.FaultDuration.Duration != 10*time.Second || s.Monkey.IsEnabled() {
 		t.Errorf("monkey with a reversible action: %+v", s.Monkey)
 	}
-	if len(s.Unimplemented()) != 0 {
-		t.Errorf("a disabled monkey is reported unimplemented: %v", s.Unimplemented())
+	if u := s.Unsupported(&engine{actions: true}); len(u) != 0 {
+		t.Errorf("a disabled monkey is reported unsupported: %v", u)
 	}
 }
 
-func TestUnimplemented(t *testing.T) {
+// engine is a fake engine: it executes every action when actions is set,
+// and the features listed.
+type engine struct {
+	actions  bool
+	features []Feature
+	asked    []string // what it was asked, in order
+}
+
+func (e *engine) Action(name string) bool {
+	e.asked = append(e.asked, "action "+name)
+	return e.actions
+}
+
+func (e *engine) Feature(f Feature) bool {
+	e.asked = append(e.asked, string(f))
+	return slices.Contains(e.features, f)
+}
+
+func TestUnsupported(t *testing.T) {
 	for _, name := range BuiltinNames() {
 		s, err := Builtin(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u := s.Unimplemented(); len(u) != 0 {
-			t.Errorf("built-in %s uses unimplemented features: %v", name, u)
+		// The built-ins use fault actions and nothing else an engine could
+		// lack: an engine with their actions runs them.
+		if u := s.Unsupported(&engine{actions: true}); len(u) != 0 {
+			t.Errorf("built-in %s uses features beyond fault actions: %v", name, u)
 		}
 	}
 	s, err := LoadBytes("full.yaml", []byte(fullScenario))
@@ -156,46 +177,89 @@ func TestUnimplemented(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"full.yaml:19:16: environment.app.instances: more than one app instance (2)",
-		"full.yaml:20:10: environment.app.env: extra environment variables for the app",
-		"full.yaml:23:21: workload.reads_per_second: a read workload",
-		"full.yaml:28:7: dr.backups[0]: a logical backup schedule",
-		"full.yaml:29:7: dr.backups[1]: a physical backup schedule",
-		"full.yaml:30:7: dr.backups[2]: a files backup schedule",
-		"full.yaml:38:15: dr.recovery.database: the database recovery plan",
-		"full.yaml:39:11: dr.recovery.disk: the disk recovery plan",
-		"full.yaml:40:14: dr.recovery.network: the network recovery plan",
-		"full.yaml:41:15: dr.recovery.complete: the complete recovery plan",
-		"full.yaml:45:69: timeline.faults[0].objectives: a per-fault objective",
-		"full.yaml:46:24: timeline.faults[1].action: the action stop",
-		"full.yaml:47:24: timeline.faults[2].action: the action restart",
-		"full.yaml:48:27: timeline.faults[3].action: the action pause",
-		"full.yaml:48:44: timeline.faults[3].selector: choosing targets with a selector",
-		"full.yaml:49:24: timeline.faults[4].action: the action partition",
-		"full.yaml:50:24: timeline.faults[5].action: the action latency",
-		"full.yaml:51:24: timeline.faults[6].action: the action loss",
-		"full.yaml:51:40: timeline.faults[6].selector: choosing targets with a selector",
-		"full.yaml:52:24: timeline.faults[7].action: the action bandwidth",
-		"full.yaml:53:24: timeline.faults[8].action: the action disk-fill",
-		"full.yaml:54:24: timeline.faults[9].action: the action region-drop",
-		"full.yaml:55:24: timeline.faults[10].action: the action s3-outage",
-		"full.yaml:57:3: monkey: the monkey",
-		"full.yaml:66:5: abort[0]: an abort condition",
-		"full.yaml:67:5: abort[1]: an abort condition",
-		"full.yaml:68:5: abort[2]: an abort condition",
+		"full.yaml:19:16: environment.app.instances: app-instances 2: more than one app instance (2)",
+		"full.yaml:20:10: environment.app.env: app-env: extra environment variables for the app",
+		"full.yaml:23:21: workload.reads_per_second: reads: a read workload",
+		"full.yaml:28:7: dr.backups[0]: backups logical: a logical backup schedule",
+		"full.yaml:29:7: dr.backups[1]: backups physical: a physical backup schedule",
+		"full.yaml:30:7: dr.backups[2]: backups files: a files backup schedule",
+		"full.yaml:38:15: dr.recovery.database: recovery-plans database: the database recovery plan",
+		"full.yaml:39:11: dr.recovery.disk: recovery-plans disk: the disk recovery plan",
+		"full.yaml:40:14: dr.recovery.network: recovery-plans network: the network recovery plan",
+		"full.yaml:41:15: dr.recovery.complete: recovery-plans complete: the complete recovery plan",
+		"full.yaml:45:25: timeline.faults[0].action: action kill: the action kill",
+		"full.yaml:45:69: timeline.faults[0].objectives: fault-objectives: a per-fault objective",
+		"full.yaml:46:24: timeline.faults[1].action: action stop: the action stop",
+		"full.yaml:47:24: timeline.faults[2].action: action restart: the action restart",
+		"full.yaml:48:27: timeline.faults[3].action: action pause: the action pause",
+		"full.yaml:48:44: timeline.faults[3].selector: selector one: choosing targets with a selector",
+		"full.yaml:49:24: timeline.faults[4].action: action partition: the action partition",
+		"full.yaml:50:24: timeline.faults[5].action: action latency: the action latency",
+		"full.yaml:51:24: timeline.faults[6].action: action loss: the action loss",
+		"full.yaml:51:40: timeline.faults[6].selector: selector all: choosing targets with a selector",
+		"full.yaml:52:24: timeline.faults[7].action: action bandwidth: the action bandwidth",
+		"full.yaml:53:24: timeline.faults[8].action: action disk-fill: the action disk-fill",
+		"full.yaml:54:24: timeline.faults[9].action: action region-drop: the action region-drop",
+		"full.yaml:55:24: timeline.faults[10].action: action s3-outage: the action s3-outage",
+		"full.yaml:57:3: monkey: monkey: the monkey",
+		"full.yaml:66:5: abort[0]: abort: an abort condition",
+		"full.yaml:67:5: abort[1]: abort: an abort condition",
+		"full.yaml:68:5: abort[2]: abort: an abort condition",
 	}
-	got := s.Unimplemented()
-	for i := range got {
-		got[i] = strings.TrimSuffix(got[i], " is not executed by this build's engine yet")
+	// Every field, from the structured data: no text is parsed back.
+	describe := func(us []Unsupported) []string {
+		var out []string
+		for _, u := range us {
+			f := string(u.Feature)
+			if u.Detail != "" {
+				f += " " + u.Detail
+			}
+			out = append(out, fmt.Sprintf("%s:%d:%d: %s: %s: %s", u.File, u.Line, u.Col, u.Path, f, u.What))
+		}
+		return out
 	}
-	if !slices.Equal(got, want) {
+	// A nil engine executes nothing.
+	if got := describe(s.Unsupported(nil)); !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The engine is asked about every part, and what it runs is left out.
+	partial := &engine{features: []Feature{FeatureSelector, FeatureMonkey, FeatureReads}}
+	got := describe(s.Unsupported(partial))
+	wantPartial := slices.DeleteFunc(slices.Clone(want), func(l string) bool {
+		return strings.Contains(l, ": selector ") || strings.Contains(l, ": monkey: ") || strings.Contains(l, ": reads: ")
+	})
+	if !slices.Equal(got, wantPartial) {
+		t.Errorf("with selectors, the monkey and reads: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantPartial, "\n"))
+	}
+	for _, q := range []string{"action kill", "action s3-outage", "selector", "monkey", "abort", "app-env"} {
+		if !slices.Contains(partial.asked, q) {
+			t.Errorf("the engine was not asked about %s: %v", q, partial.asked)
+		}
+	}
+	all := &engine{actions: true, features: Features()}
+	if u := s.Unsupported(all); len(u) != 0 {
+		t.Errorf("an engine that runs everything: %v", u)
+	}
+	if u := s.Unsupported(nil); u[0].Error() != "full.yaml:19:16: environment.app.instances: more than one app instance (2) is not executed by this build's engine yet" {
+		t.Errorf("Error() = %q", u[0].Error())
 	}
 
 	// Built in code: paths only.
 	code := &Scenario{Workload: Workload{ReadsPerSecond: 1}}
-	if got := code.Unimplemented(); !slices.Equal(got, []string{"workload.reads_per_second: a read workload is not executed by this build's engine yet"}) {
+	if got := code.Unsupported(nil); len(got) != 1 || got[0].Error() != "workload.reads_per_second: a read workload is not executed by this build's engine yet" {
 		t.Errorf("in code: %q", got)
+	}
+}
+
+// Unsupported lists in file order, whatever the order of the fields.
+func TestUnsupportedInFileOrder(t *testing.T) {
+	s, err := LoadBytes("o.yaml", []byte(strings.Replace(base, "timeline:", "abort: [{metric: failed_writes, above: 10}]\ntimeline:", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := s.Unsupported(nil)
+	if len(u) != 2 || u[0].Feature != FeatureAbort || u[1].Feature != FeatureAction || u[0].Line >= u[1].Line {
+		t.Errorf("not in file order: %v", u)
 	}
 }
 
@@ -206,12 +270,12 @@ func TestValidateDoesNotChangeTheScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.src = nil // as if built in code: zero fields are unset, not written
+	spec.SetSource(s, nil) // as if built in code: zero fields are unset, not written
 	s.Timeline.Faults[3].Selector.Mode = ""
 	s.Timeline.Faults[2].Params.Grace = nil
 	s.Monkey.Actions, s.Monkey.FaultDuration = nil, Duration{}
-	before := deepCopy(reflect.ValueOf(s), nil).Interface().(*Scenario)
-	if err := s.Validate(); err != nil {
+	before := spec.Clone(s)
+	if err := Validate(s); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(s, before) {
@@ -219,39 +283,63 @@ func TestValidateDoesNotChangeTheScenario(t *testing.T) {
 	}
 }
 
-func TestActionTable(t *testing.T) {
-	params := yamlpos.Fields(reflect.TypeFor[Params]()).Names
-	if !slices.Equal(params, paramNames) {
-		t.Errorf("paramNames %v, Params fields %v", paramNames, params)
+// A fault whose at + stability_window reaches the end of the timeline is
+// warned about at its at: its recovery cannot be confirmed while writes
+// are sent. One that leaves room for the window is not. base runs 60s with
+// the default 5s window.
+func TestWarnings(t *testing.T) {
+	for _, c := range []struct {
+		at, window string
+		warn       bool
+	}{
+		{"54s", "", false}, // 54 + 5 < 60
+		{"55s", "", true},  // 55 + 5 = 60: even an instant recovery is confirmed after the writes stop
+		{"59s", "", true},
+		{"45s", "15s", true},
+		{"44s", "15s", false},
+	} {
+		text := edit(map[int]string{21: "    - at: " + c.at})
+		if c.window != "" {
+			text = edit(map[int]string{10: "workload:\n  stability_window: " + c.window, 21: "    - at: " + c.at})
+		}
+		s, err := LoadBytes("w.yaml", []byte(text))
+		if err != nil {
+			t.Fatalf("at %s: %v", c.at, err)
+		}
+		w := s.Warnings()
+		if (len(w) > 0) != c.warn {
+			t.Errorf("at %s, window %q: warnings %v, want a warning: %v", c.at, c.window, w, c.warn)
+			continue
+		}
+		if !c.warn {
+			continue
+		}
+		line := 21
+		if c.window != "" {
+			line = 22
+		}
+		if w[0].File != "w.yaml" || w[0].Line != line || w[0].Col != 11 || w[0].Path != "timeline.faults[0].at" ||
+			!strings.Contains(w[0].Msg, "its RTO will be inconclusive") {
+			t.Errorf("at %s: %+v", c.at, w[0])
+		}
+		if got := w[0].String(); !strings.HasPrefix(got, fmt.Sprintf("w.yaml:%d:11: warning: timeline.faults[0].at: the fault at %s leaves ", line, c.at)) {
+			t.Errorf("String() = %q", got)
+		}
 	}
-	for _, info := range Actions() {
-		if info.Summary == "" || len(info.Targets) == 0 {
-			t.Errorf("%s: incomplete entry %+v", info.Name, info)
-		}
-		for _, k := range info.Targets {
-			if targetPatterns[k] == "" {
-				t.Errorf("%s: unknown target kind %s", info.Name, k)
-			}
-		}
-		for _, p := range info.Params {
-			if !slices.Contains(params, p) {
-				t.Errorf("%s: parameter %s is not a field of Params", info.Name, p)
-			}
-		}
-		for p, def := range info.Defaults {
-			var ps Params
-			setParam(&ps, p, def) // panics on a bad default
-			if paramUnset(&ps, p) {
-				t.Errorf("%s: default of %s not set", info.Name, p)
-			}
-		}
+	// Built in code: the path without a position.
+	code := &Scenario{Timeline: Timeline{Duration: Duration{Duration: 10 * time.Second}, Faults: []Fault{{At: Duration{Duration: 8 * time.Second}}}},
+		Workload: Workload{StabilityWindow: Duration{Duration: 5 * time.Second}}}
+	if w := code.Warnings(); len(w) != 1 || !strings.HasPrefix(w[0].String(), "warning: timeline.faults[0].at: the fault at 8s leaves 2s") {
+		t.Errorf("in code: %v", w)
 	}
-	if impl := slices.DeleteFunc(Actions(), func(a ActionInfo) bool { return !a.Implemented }); len(impl) != 1 || impl[0].Name != "kill" {
-		t.Errorf("implemented actions: %+v (update Unimplemented's test and the docs when one lands)", impl)
-	}
-	for name, st := range steps {
-		if st.summary == "" {
-			t.Errorf("step %s has no summary", name)
+	// No built-in is inconclusive by construction.
+	for _, name := range BuiltinNames() {
+		s, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := s.Warnings(); len(w) > 0 {
+			t.Errorf("built-in %s: %v", name, w)
 		}
 	}
 }

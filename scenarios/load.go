@@ -19,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -128,9 +129,9 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 		// Half a scenario: checking it would report what was not read.
 		return nil, d.Errs.Err(d.More)
 	}
-	s.src = d.Src
+	spec.SetSource(s, d.Src)
 	s.ApplyDefaults()
-	errs = append(d.Errs, s.validate(s.src.Defaulted)...)
+	errs = append(d.Errs, validate(s, d.Src.Defaulted)...)
 	if err := errs.Err(d.More); err != nil {
 		return nil, err
 	}

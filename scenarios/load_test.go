@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 )
 
 // base is a valid scenario; the broken cases below edit its lines, so the
@@ -536,7 +538,7 @@ func TestBuiltins(t *testing.T) {
 		if s.Description == "" {
 			t.Errorf("%s: no description", name)
 		}
-		if err := s.Validate(); err != nil {
+		if err := Validate(s); err != nil {
 			t.Errorf("%s: Validate after load: %v", name, err)
 		}
 		// Editors find the schema through the first line.
@@ -544,8 +546,9 @@ func TestBuiltins(t *testing.T) {
 		if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema=../schema.json\n")) {
 			t.Errorf("%s: no yaml-language-server schema line at the top", name)
 		}
-		// Built-ins run on this build's engine.
-		if u := s.Unimplemented(); len(u) > 0 {
+		// Built-ins use fault actions and nothing else an engine could
+		// lack (the engine's own test checks it runs their actions).
+		if u := s.Unsupported(&engine{actions: true}); len(u) > 0 {
 			t.Errorf("%s: %v", name, u)
 		}
 	}
@@ -566,15 +569,15 @@ func TestBuiltins(t *testing.T) {
 	check("postgres image", env.Postgres.Image, "postgres:15")
 	check("storage image", env.Storage.Image, "minio/minio")
 	check("bucket", env.Storage.Bucket, "firedrill")
-	check("workload", s.Workload, Workload{WritesPerSecond: 50, Timeout: Duration{time.Second}, StabilityWindow: Duration{5 * time.Second}})
+	check("workload", s.Workload, Workload{WritesPerSecond: 50, Timeout: Duration{Duration: time.Second}, StabilityWindow: Duration{Duration: 5 * time.Second}})
 	f := s.DR.Failover
 	check("failover enabled", f.IsEnabled(), true)
 	check("check_interval", f.CheckInterval.Duration, time.Second)
 	check("check_timeout", f.CheckTimeout.Duration, time.Second)
 	check("failures_before_action", f.FailuresBeforeAction, 2)
 	check("fencing", f.Fencing, "stop")
-	check("timeline", s.Timeline, Timeline{Duration: Duration{time.Minute}, Faults: []Fault{{At: Duration{15 * time.Second}, Action: "kill", Target: "postgres.primary"}}})
-	check("rto", *s.Objectives.RTO, Duration{15 * time.Second})
+	check("timeline", s.Timeline, Timeline{Duration: Duration{Duration: time.Minute}, Faults: []Fault{{At: Duration{Duration: 15 * time.Second}, Action: "kill", Target: "postgres.primary"}}})
+	check("rto", *s.Objectives.RTO, Duration{Duration: 15 * time.Second})
 	check("rpo", s.Objectives.RPO, (*Duration)(nil))
 	check("lost_writes", s.Objectives.LostWrites, (*int)(nil))
 
@@ -585,7 +588,8 @@ func TestBuiltins(t *testing.T) {
 	}
 	// Apart from the switch and the texts, the two drills are the same.
 	nf.DR.Failover.Enabled = new(true)
-	nf.Name, nf.Description, nf.File, nf.src = s.Name, s.Description, s.File, s.src
+	nf.Name, nf.Description, nf.File = s.Name, s.Description, s.File
+	spec.SetSource(nf, spec.Source(s))
 	if !reflect.DeepEqual(nf, s) {
 		t.Error("primary-kill-no-failover differs from primary-kill in more than failover")
 	}
@@ -739,8 +743,8 @@ timeline:
 		t.Errorf("r2 region %q", s.RegionOf("postgres.r2"))
 	}
 	want := []Fault{
-		{At: Duration{10 * time.Second}, Action: "kill", Target: "postgres.r1"},
-		{At: Duration{20 * time.Second}, Action: "kill", Target: "postgres.r1"},
+		{At: Duration{Duration: 10 * time.Second}, Action: "kill", Target: "postgres.r1"},
+		{At: Duration{Duration: 20 * time.Second}, Action: "kill", Target: "postgres.r1"},
 	}
 	if !reflect.DeepEqual(s.Timeline.Faults, want) {
 		t.Errorf("faults %+v", s.Timeline.Faults)
@@ -755,10 +759,10 @@ func TestProgrammatic(t *testing.T) {
 			Regions:  []string{"a", "b"},
 			Postgres: Postgres{Primary: Node{Region: "a"}, Replicas: []Replica{{Name: "r1", Region: "b"}}},
 		},
-		Timeline:   Timeline{Duration: Duration{time.Minute}, Faults: []Fault{{At: Duration{}, Action: "kill", Target: TargetAnyReplica}}},
+		Timeline:   Timeline{Duration: Duration{Duration: time.Minute}, Faults: []Fault{{At: Duration{}, Action: "kill", Target: TargetAnyReplica}}},
 		Objectives: Objectives{RTO: NewDuration(10 * time.Second)},
 	}
-	if err := s.Validate(); err != nil {
+	if err := Validate(s); err != nil {
 		t.Fatalf("valid scenario: %v", err)
 	}
 	if s.Workload.WritesPerSecond != 0 || s.Environment.Postgres.Image != "" {
@@ -774,8 +778,8 @@ func TestProgrammatic(t *testing.T) {
 	}
 
 	s.Environment.Postgres.Replicas = append(s.Environment.Postgres.Replicas, Replica{Name: "r1", Region: "c"})
-	s.Timeline.Faults[0].At = Duration{2 * time.Minute}
-	err := s.Validate()
+	s.Timeline.Faults[0].At = Duration{Duration: 2 * time.Minute}
+	err := Validate(s)
 	var errs Errors
 	if !errors.As(err, &errs) || len(errs) != 3 {
 		t.Fatalf("got %v", err)
@@ -799,7 +803,7 @@ func TestValidateAfterLoadKeepsPositions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Timeline.Faults[0].Action = "explode"
-	if err := s.Validate(); err == nil || err.Error() != `t.yaml:22:15: timeline.faults[0].action: unknown action "explode" (hint: actions are: bandwidth, disk-fill, kill, latency, loss, partition, pause, region-drop, restart, s3-outage, stop)` {
+	if err := Validate(s); err == nil || err.Error() != `t.yaml:22:15: timeline.faults[0].action: unknown action "explode" (hint: actions are: bandwidth, disk-fill, kill, latency, loss, partition, pause, region-drop, restart, s3-outage, stop)` {
 		t.Errorf("got %v", err)
 	}
 }
@@ -863,7 +867,8 @@ func TestScenarioRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: reload: %v\n%s", name, err, out)
 		}
-		back.File, back.src = s.File, s.src
+		back.File = s.File
+		spec.SetSource(back, spec.Source(s))
 		if !reflect.DeepEqual(back, s) {
 			t.Errorf("%s: round trip differs:\n%s", name, out)
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -14,40 +15,27 @@ import (
 // applied (s itself is not changed), and returns every problem as Errors,
 // or nil. A scenario from Load carries the positions of its fields, so the
 // errors name file:line:col; one built in code gets field paths only.
-func (s *Scenario) Validate() error {
-	c := s.clone()
-	filled := c.applyDefaults()
-	if s.src != nil {
-		for p := range s.src.Defaulted {
+func Validate(s *Scenario) error {
+	c := spec.Clone(s)
+	filled := spec.FillDefaults(c)
+	if src := spec.Source(s); src != nil {
+		for p := range src.Defaulted {
 			filled[p] = true
 		}
 	}
-	return c.validate(filled).Err(0)
+	return validate(c, filled).Err(0)
 }
 
-// The patterns of names; schema.go publishes them too, so an editor and the
-// loader agree.
+// The patterns of names; the schema publishes them too (spec.Patterns), so
+// an editor and the loader agree.
 var (
-	nameRE     = regexp.MustCompile(namePattern)
-	bucketRE   = regexp.MustCompile(bucketPattern)
-	labelKeyRE = regexp.MustCompile(labelKeyPattern)
-	envNameRE  = regexp.MustCompile(envNamePattern)
-	rateRE     = regexp.MustCompile(ratePattern)
-	sizeRE     = regexp.MustCompile(sizePattern)
+	nameRE     = regexp.MustCompile(spec.NamePattern)
+	bucketRE   = regexp.MustCompile(spec.BucketPattern)
+	labelKeyRE = regexp.MustCompile(spec.LabelKeyPattern)
+	envNameRE  = regexp.MustCompile(spec.EnvNamePattern)
+	rateRE     = regexp.MustCompile(spec.RatePattern)
+	sizeRE     = regexp.MustCompile(spec.SizePattern)
 )
-
-const (
-	namePattern     = `^[a-z0-9][a-z0-9-]*$`
-	bucketPattern   = `^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`
-	labelKeyPattern = `^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`
-	envNamePattern  = `^[A-Za-z_][A-Za-z0-9_]*$`
-	ratePattern     = `^[0-9]+(\.[0-9]+)?(bit|kbit|mbit|gbit)$`
-	sizePattern     = `^[0-9]+(\.[0-9]+)?(B|KB|MB|GB|KiB|MiB|GiB)$`
-)
-
-// reservedEnvPrefix starts the environment variables firedrill sets for
-// the app itself.
-const reservedEnvPrefix = "FIREDRILL_"
 
 // reservedRegions are network names the environment uses itself.
 var reservedRegions = map[string]string{
@@ -62,14 +50,15 @@ var reservedReplicas = map[string]string{
 
 type validator struct {
 	s      *Scenario
+	src    *yamlpos.Source // where each field was written; nil for a scenario built in code
 	filled map[string]bool // paths that hold a default, not a written value
 	errs   Errors
 }
 
 // validate checks s, whose defaults are already applied; filled are the
 // paths the defaults filled.
-func (s *Scenario) validate(filled map[string]bool) Errors {
-	v := &validator{s: s, filled: filled}
+func validate(s *Scenario, filled map[string]bool) Errors {
+	v := &validator{s: s, src: spec.Source(s), filled: filled}
 	v.header()
 	if !v.sizes() {
 		// The other checks compare every reference with every name: on
@@ -95,29 +84,29 @@ func (s *Scenario) validate(filled map[string]bool) Errors {
 // add records a problem with the field at path, unless the decoder has
 // already reported that field.
 func (v *validator) add(path, msg, hint string) {
-	if v.s.src.IsBad(path) {
+	if v.src.IsBad(path) {
 		return
 	}
-	p := v.s.src.At(path)
+	p := v.src.At(path)
 	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.Line, Col: p.Col, Path: path, Msg: msg, Hint: hint})
 }
 
 // addKey records a problem with the key of a map entry, placed at the key.
 func (v *validator) addKey(path, msg, hint string) {
-	if v.s.src.IsBad(path) {
+	if v.src.IsBad(path) {
 		return
 	}
 	p, ok := yamlpos.Pos{}, false
-	if v.s.src != nil {
-		p, ok = v.s.src.Keys[path]
+	if v.src != nil {
+		p, ok = v.src.Keys[path]
 	}
 	if !ok {
-		p = v.s.src.At(path)
+		p = v.src.At(path)
 	}
 	v.errs = append(v.errs, &Error{File: v.s.File, Line: p.Line, Col: p.Col, Path: path, Msg: msg, Hint: hint})
 }
 
-func (v *validator) present(path string) bool { return v.s.src.IsPresent(path) }
+func (v *validator) present(path string) bool { return v.src.IsPresent(path) }
 
 func (v *validator) header() {
 	s := v.s
@@ -131,7 +120,7 @@ func (v *validator) header() {
 	if s.Name == "" {
 		v.add("name", "name is required", "a short id such as primary-kill")
 	} else {
-		v.checkName("name", "name", s.Name, maxNameLength, "")
+		v.checkName("name", "name", s.Name, spec.MaxNameLength, "")
 	}
 }
 
@@ -201,7 +190,7 @@ func (v *validator) regions() []string {
 			v.add(path, fmt.Sprintf("region name %s is reserved: %s", yamlpos.QuoteValue(r), why), "choose another name")
 			continue
 		}
-		if v.checkName(path, "region", r, maxNameLength, "") {
+		if v.checkName(path, "region", r, spec.MaxNameLength, "") {
 			good = append(good, r)
 		}
 	}
@@ -269,7 +258,7 @@ func (v *validator) postgres() {
 		default:
 			first[r.Name] = i + 1
 			v.checkName(path+".name", "replica name", r.Name, MaxReplicaNameLength,
-				fmt.Sprintf(": it becomes the container firedrill-<run id>-pg-%s, a DNS name of at most %d", r.Name, maxIdentifier))
+				fmt.Sprintf(": it becomes the container firedrill-<run id>-pg-%s, a DNS name of at most %d", r.Name, spec.MaxIdentifier))
 		}
 		if r.Synchronous {
 			v.add(path+".synchronous", "synchronous replicas are not supported yet: this build streams to every replica asynchronously",
@@ -303,8 +292,8 @@ func (v *validator) app() {
 	if app.Image != "" {
 		v.image(p+"image", app.Image)
 	}
-	if app.Instances < 1 || app.Instances > maxAppInstances {
-		v.add(p+"instances", fmt.Sprintf("instances must be >= 1 and <= %d, got %d", maxAppInstances, app.Instances), "")
+	if app.Instances < 1 || app.Instances > spec.MaxAppInstances {
+		v.add(p+"instances", fmt.Sprintf("instances must be >= 1 and <= %d, got %d", spec.MaxAppInstances, app.Instances), "")
 	}
 	for _, name := range sortedKeys(app.Env) {
 		path := yamlpos.MapPath(p+"env", name)
@@ -312,7 +301,7 @@ func (v *validator) app() {
 		case !envNameRE.MatchString(name):
 			v.addKey(path, fmt.Sprintf("invalid environment variable name %s", yamlpos.QuoteValue(name)),
 				"letters, digits and underscores, not starting with a digit")
-		case strings.HasPrefix(strings.ToUpper(name), reservedEnvPrefix):
+		case strings.HasPrefix(strings.ToUpper(name), spec.ReservedEnvPrefix):
 			v.addKey(path, fmt.Sprintf("environment variable %s is reserved: firedrill sets the FIREDRILL_* variables of the app itself", yamlpos.QuoteValue(name)),
 				"choose another name")
 		}
@@ -341,12 +330,12 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func (v *validator) workload() {
 	w := &v.s.Workload
-	if !(w.WritesPerSecond >= minWritesPerSecond && w.WritesPerSecond <= maxWritesPerSecond) {
-		v.add("workload.writes_per_second", fmt.Sprintf("writes_per_second must be >= %s and <= %d, got %s", formatFloat(minWritesPerSecond), maxWritesPerSecond, formatFloat(w.WritesPerSecond)),
+	if !(w.WritesPerSecond >= spec.MinWritesPerSecond && w.WritesPerSecond <= spec.MaxWritesPerSecond) {
+		v.add("workload.writes_per_second", fmt.Sprintf("writes_per_second must be >= %s and <= %d, got %s", formatFloat(spec.MinWritesPerSecond), spec.MaxWritesPerSecond, formatFloat(w.WritesPerSecond)),
 			fmt.Sprintf("leave it out for the default of %s", formatFloat(DefaultWritesPerSecond)))
 	}
-	if !(w.ReadsPerSecond >= 0 && w.ReadsPerSecond <= maxWritesPerSecond) {
-		v.add("workload.reads_per_second", fmt.Sprintf("reads_per_second must be >= 0 and <= %d, got %s", maxWritesPerSecond, formatFloat(w.ReadsPerSecond)),
+	if !(w.ReadsPerSecond >= 0 && w.ReadsPerSecond <= spec.MaxWritesPerSecond) {
+		v.add("workload.reads_per_second", fmt.Sprintf("reads_per_second must be >= 0 and <= %d, got %s", spec.MaxWritesPerSecond, formatFloat(w.ReadsPerSecond)),
 			"0 sends no reads")
 	}
 	if w.Timeout.Duration <= 0 {
@@ -363,8 +352,8 @@ func (v *validator) failover() {
 	f := &v.s.DR.Failover
 	const p = "dr.failover."
 	iv, to := f.CheckInterval.Duration, f.CheckTimeout.Duration
-	if iv < minCheckInterval {
-		v.add(p+"check_interval", fmt.Sprintf("check_interval must be at least %s, got %s", minCheckInterval, iv), "for example 1s")
+	if iv < spec.MinCheckInterval {
+		v.add(p+"check_interval", fmt.Sprintf("check_interval must be at least %s, got %s", spec.MinCheckInterval, iv), "for example 1s")
 	}
 	switch {
 	case to <= 0:
@@ -376,8 +365,8 @@ func (v *validator) failover() {
 	if f.FailuresBeforeAction < 1 {
 		v.add(p+"failures_before_action", fmt.Sprintf("failures_before_action must be >= 1, got %d", f.FailuresBeforeAction), "")
 	}
-	if !slices.Contains(fencings, f.Fencing) {
-		v.add(p+"fencing", fmt.Sprintf("unknown fencing %s", yamlpos.QuoteValue(f.Fencing)), yamlpos.DidYouMean(f.Fencing, fencings, "one of"))
+	if !slices.Contains(spec.Fencings, f.Fencing) {
+		v.add(p+"fencing", fmt.Sprintf("unknown fencing %s", yamlpos.QuoteValue(f.Fencing)), yamlpos.DidYouMean(f.Fencing, spec.Fencings, "one of"))
 	}
 }
 

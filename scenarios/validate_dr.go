@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -23,18 +24,18 @@ func (v *validator) backups() {
 		path := fmt.Sprintf("dr.backups[%d]", i)
 		switch {
 		case b.Kind == "" && !v.present(path+".kind"):
-			v.add(path+".kind", "a backup needs a kind", "one of "+strings.Join(backupKinds, ", "))
-		case !slices.Contains(backupKinds, b.Kind):
-			v.add(path+".kind", fmt.Sprintf("unknown backup kind %s", yamlpos.QuoteValue(b.Kind)), yamlpos.DidYouMean(b.Kind, backupKinds, "kinds are"))
+			v.add(path+".kind", "a backup needs a kind", "one of "+strings.Join(spec.BackupKinds, ", "))
+		case !slices.Contains(spec.BackupKinds, b.Kind):
+			v.add(path+".kind", fmt.Sprintf("unknown backup kind %s", yamlpos.QuoteValue(b.Kind)), yamlpos.DidYouMean(b.Kind, spec.BackupKinds, "kinds are"))
 		case !storage:
 			v.add(path+".kind", fmt.Sprintf("%s backups go to the storage, which is disabled (environment.storage.enabled: false)", b.Kind),
 				"enable the storage, or remove the backup")
 		}
 		switch {
-		case v.s.src != nil && !v.present(path+".every"):
+		case v.src != nil && !v.present(path+".every"):
 			v.add(path+".every", "a backup needs every, the time between two backups", "for example every: 15m")
-		case b.Every.Duration < minRepeat:
-			v.add(path+".every", fmt.Sprintf("every must be at least %s, got %s", minRepeat, b.Every), "for example 15m")
+		case b.Every.Duration < spec.MinRepeat:
+			v.add(path+".every", fmt.Sprintf("every must be at least %s, got %s", spec.MinRepeat, b.Every), "for example 15m")
 		}
 		if b.Keep < 1 {
 			v.add(path+".keep", fmt.Sprintf("keep must be >= 1, got %d", b.Keep), "the number of backups kept; leave it out for 7")
@@ -48,48 +49,40 @@ func (v *validator) backups() {
 	}
 }
 
-// hasBackup reports whether a backup of one of the kinds is scheduled.
-func (s *Scenario) hasBackup(kinds ...string) bool {
-	return slices.ContainsFunc(s.DR.Backups, func(b Backup) bool { return slices.Contains(kinds, b.Kind) })
-}
-
 func (v *validator) recovery() {
 	r := &v.s.DR.Recovery
-	for _, plan := range []struct {
-		name  string
-		steps []string
-	}{{"database", r.Database}, {"disk", r.Disk}, {"network", r.Network}, {"complete", r.Complete}} {
-		path := "dr.recovery." + plan.name
-		if plan.steps == nil && v.present(path) {
+	for _, plan := range spec.RecoveryPlans(r) {
+		path := "dr.recovery." + plan.Name
+		if plan.Steps == nil && v.present(path) {
 			v.add(path, "the plan has no step", "list its steps, or leave the plan out")
 		}
-		for i, name := range plan.steps {
+		for i, name := range plan.Steps {
 			v.step(fmt.Sprintf("%s[%d]", path, i), name)
 		}
 	}
 }
 
 func (v *validator) step(path, name string) {
-	st, ok := steps[name]
+	st, ok := spec.LookupStep(name)
 	if !ok {
 		v.add(path, fmt.Sprintf("unknown recovery step %s", yamlpos.QuoteValue(name)), yamlpos.DidYouMean(name, StepNames(), "steps are"))
 		return
 	}
-	switch st.needs {
-	case "replica":
+	switch st.Needs {
+	case spec.NeedsReplica:
 		if len(v.s.Environment.Postgres.Replicas) == 0 {
 			v.add(path, name+" needs a replica", "add one under environment.postgres.replicas")
 		}
-	case "database-backup":
-		if !v.s.hasBackup(BackupLogical, BackupPhysical) {
+	case spec.NeedsDatabaseBackup:
+		if !spec.HasBackup(v.s, BackupLogical, BackupPhysical) {
 			v.add(path, name+" needs a logical or physical backup to restore", "add one under dr.backups, such as {kind: logical, every: 15m}")
 		}
-	case "physical-backup":
-		if !v.s.hasBackup(BackupPhysical) {
+	case spec.NeedsPhysicalBackup:
+		if !spec.HasBackup(v.s, BackupPhysical) {
 			v.add(path, name+" needs a physical backup (base backup and WAL archive)", "add {kind: physical, every: 1h} under dr.backups")
 		}
-	case "files-backup":
-		if !v.s.hasBackup(BackupFiles) {
+	case spec.NeedsFilesBackup:
+		if !spec.HasBackup(v.s, BackupFiles) {
 			v.add(path, name+" needs a files backup to restore", "add {kind: files, every: 1h} under dr.backups")
 		}
 	}
@@ -105,7 +98,7 @@ func (v *validator) abort() {
 	seen := map[cond]int{}
 	for i, c := range v.s.Abort {
 		path := fmt.Sprintf("abort[%d]", i)
-		m, known := metrics[c.Metric]
+		m, known := spec.LookupMetric(c.Metric)
 		switch {
 		case c.Metric == "" && !v.present(path+".metric"):
 			v.add(path+".metric", "an abort condition needs a metric", "one of "+strings.Join(MetricNames(), ", "))
@@ -114,7 +107,7 @@ func (v *validator) abort() {
 			v.add(path+".metric", fmt.Sprintf("unknown metric %s", yamlpos.QuoteValue(c.Metric)), yamlpos.DidYouMean(c.Metric, MetricNames(), "metrics are"))
 			continue
 		}
-		if m.reads && v.s.Workload.ReadsPerSecond <= 0 {
+		if m.Reads && v.s.Workload.ReadsPerSecond <= 0 {
 			v.add(path+".metric", fmt.Sprintf("%s needs reads, and the workload sends none", c.Metric), "set workload.reads_per_second")
 		}
 		switch {
@@ -122,17 +115,17 @@ func (v *validator) abort() {
 			v.add(path+".above", "an abort condition takes below or above, not both", "write two conditions: any one of them aborts")
 		case c.Below == nil && c.Above == nil:
 			v.add(path, fmt.Sprintf("an abort condition needs below or above, the threshold of %s", c.Metric), "for example below: 0.5")
-		case c.Below != nil && !m.rate:
+		case c.Below != nil && !m.Rate:
 			v.add(path+".below", fmt.Sprintf("%s only grows, so below would abort at once", c.Metric), "use above")
 		case c.Below != nil && !(*c.Below > 0 && *c.Below <= 1):
 			v.add(path+".below", fmt.Sprintf("%s is a share between 0 and 1: below must be > 0 and <= 1, got %s", c.Metric, formatFloat(*c.Below)), "0.5 means half the operations fail")
-		case c.Above != nil && m.rate && !(*c.Above >= 0 && *c.Above < 1):
+		case c.Above != nil && m.Rate && !(*c.Above >= 0 && *c.Above < 1):
 			v.add(path+".above", fmt.Sprintf("%s is a share between 0 and 1: above must be >= 0 and < 1, got %s", c.Metric, formatFloat(*c.Above)), "")
-		case c.Above != nil && !m.rate && !(*c.Above >= 0 && *c.Above == math.Trunc(*c.Above) && *c.Above < 1e15):
+		case c.Above != nil && !m.Rate && !(*c.Above >= 0 && *c.Above == math.Trunc(*c.Above) && *c.Above < 1e15):
 			v.add(path+".above", fmt.Sprintf("%s is a count: above must be a whole number >= 0, got %s", c.Metric, formatFloat(*c.Above)), "")
 		}
 		switch {
-		case !m.rate && v.present(path+".for"):
+		case !m.Rate && v.present(path+".for"):
 			v.add(path+".for", fmt.Sprintf("%s never goes down, so for changes nothing", c.Metric), "remove for")
 		case c.For.Duration < 0:
 			v.add(path+".for", "for must be >= 0, got "+c.For.String(), "")

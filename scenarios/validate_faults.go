@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -34,7 +35,7 @@ func (v *validator) timeline() {
 func (v *validator) fault(path string, f *Fault, end time.Duration) {
 	atOK := false
 	switch {
-	case v.s.src != nil && !v.present(path+".at"):
+	case v.src != nil && !v.present(path+".at"):
 		v.add(path+".at", "a fault needs at", "at: 0s injects it at the start")
 	case f.At.Duration < 0:
 		v.add(path+".at", "at must be >= 0, got "+f.At.String(), "")
@@ -45,7 +46,7 @@ func (v *validator) fault(path string, f *Fault, end time.Duration) {
 		atOK = true
 	}
 
-	a, known := actions[f.Action]
+	a, known := spec.LookupAction(f.Action)
 	switch {
 	case f.Action == "":
 		v.add(path+".action", "a fault needs an action", "one of "+strings.Join(ActionNames(), ", "))
@@ -83,12 +84,12 @@ func (v *validator) fault(path string, f *Fault, end time.Duration) {
 }
 
 // faultFor checks a fault's `for` against its action and the timeline.
-func (v *validator) faultFor(path string, f *Fault, a action, end time.Duration, atOK bool) {
+func (v *validator) faultFor(path string, f *Fault, a spec.Action, end time.Duration, atOK bool) {
 	switch {
-	case !a.reversible && f.For != nil:
+	case !a.Reversible && f.For != nil:
 		v.add(path+".for", fmt.Sprintf("%s cannot be reverted, so it takes no for", f.Action),
 			"remove for: the fault happens once; the DR engine has to deal with it")
-	case !a.reversible:
+	case !a.Reversible:
 	case f.For == nil:
 		v.add(path+".action", fmt.Sprintf("%s is reversible: the fault needs for, how long it lasts", f.Action),
 			"add for: 30s, for example")
@@ -105,10 +106,10 @@ func (v *validator) faultFor(path string, f *Fault, a action, end time.Duration,
 }
 
 // targetsFor lists the targets an action can name in this scenario.
-func (v *validator) targetsFor(a action) []string {
+func (v *validator) targetsFor(a spec.Action) []string {
 	var out []string
-	for _, t := range v.s.validTargets(true) {
-		if slices.Contains(a.kinds, targetKind(t)) {
+	for _, t := range spec.ValidTargets(v.s, true) {
+		if slices.Contains(a.Kinds, spec.TargetKind(t)) {
 			out = append(out, t)
 		}
 	}
@@ -118,15 +119,15 @@ func (v *validator) targetsFor(a action) []string {
 // target checks one target name, for the action (unknown or "": any kind).
 // It reports whether the name is usable.
 func (v *validator) target(path, target, actionName string) bool {
-	a, known := actions[actionName]
-	all := v.s.validTargets(true)
+	a, known := spec.LookupAction(actionName)
+	all := spec.ValidTargets(v.s, true)
 	// Hints list what fits the action; for no action, the services (the
 	// region targets serve a few network actions only).
-	candidates := v.s.validTargets(false)
+	candidates := spec.ValidTargets(v.s, false)
 	if known {
 		candidates = v.targetsFor(a)
 	}
-	kind := targetKind(target)
+	kind := spec.TargetKind(target)
 	switch {
 	case target == "":
 		v.add(path, "the target is empty", "one of "+strings.Join(candidates, ", "))
@@ -136,8 +137,8 @@ func (v *validator) target(path, target, actionName string) bool {
 		v.add(path, "the storage is disabled (environment.storage.enabled: false)", "enable the storage or choose another target")
 	case !slices.Contains(all, target):
 		v.add(path, fmt.Sprintf("unknown target %s", yamlpos.QuoteValue(target)), yamlpos.DidYouMean(target, candidates, "targets are"))
-	case known && !slices.Contains(a.kinds, kind):
-		hint := "it applies to " + strings.Join(a.kinds, ", ")
+	case known && !slices.Contains(a.Kinds, kind):
+		hint := "it applies to " + strings.Join(a.Kinds, ", ")
 		if len(candidates) > 0 {
 			hint = "it applies to " + strings.Join(candidates, ", ")
 		}
@@ -148,66 +149,6 @@ func (v *validator) target(path, target, actionName string) bool {
 	return false
 }
 
-// service is one service of the environment as written, for selectors.
-type service struct {
-	name, region string
-	roles        []string
-	labels       map[string]string
-}
-
-// serviceList returns the services of the topology as written: the
-// primary, the replicas, the storage (when enabled) and the app.
-func (s *Scenario) serviceList() []service {
-	env := &s.Environment
-	out := []service{{name: TargetPrimary, region: env.Postgres.Primary.Region,
-		roles: []string{RolePrimary, RolePostgres}, labels: env.Postgres.Primary.Labels}}
-	for _, r := range env.Postgres.Replicas {
-		out = append(out, service{name: postgresPrefix + r.Name, region: r.Region,
-			roles: []string{RoleReplica, RolePostgres}, labels: r.Labels})
-	}
-	if env.Storage.IsEnabled() {
-		out = append(out, service{name: TargetStorage, region: s.RegionOf(TargetStorage),
-			roles: []string{RoleStorage}, labels: env.Storage.Labels})
-	}
-	return append(out, service{name: TargetApp, region: s.RegionOf(TargetApp),
-		roles: []string{RoleApp}, labels: env.App.Labels})
-}
-
-// Matches returns the services a selector matches in the topology as
-// written (the initial primary is postgres.primary), in the order of
-// Services. At injection time role primary means whichever node is primary
-// then.
-func (s *Scenario) Matches(sel Selector) []string {
-	var out []string
-	for _, svc := range s.serviceList() {
-		if sel.matches(svc) {
-			out = append(out, svc.name)
-		}
-	}
-	return out
-}
-
-func (sel Selector) matches(svc service) bool { return sel.Match(svc.roles, svc.region, svc.labels) }
-
-// Match is the selector rule, the one the engine applies at injection time
-// too: a service with these roles (e.g. postgres and replica), in this
-// region, with these labels, matches when every field the selector gives
-// matches (Mode is not part of matching).
-func (sel Selector) Match(roles []string, region string, labels map[string]string) bool {
-	if sel.Role != "" && !slices.Contains(roles, sel.Role) {
-		return false
-	}
-	if sel.Region != "" && sel.Region != region {
-		return false
-	}
-	for k, want := range sel.Labels {
-		if got, ok := labels[k]; !ok || got != want {
-			return false
-		}
-	}
-	return true
-}
-
 // selector checks a selector, for the action (unknown or "": any); in the
 // monkey, mode is not allowed.
 func (v *validator) selector(path string, sel Selector, actionName string, monkey bool) bool {
@@ -216,8 +157,8 @@ func (v *validator) selector(path string, sel Selector, actionName string, monke
 		v.add(path, "a selector needs role, region or labels", "an empty selector would match every service: say which")
 		return false
 	}
-	if sel.Role != "" && !slices.Contains(roles, sel.Role) {
-		v.add(path+".role", fmt.Sprintf("unknown role %s", yamlpos.QuoteValue(sel.Role)), yamlpos.DidYouMean(sel.Role, roles, "roles are"))
+	if sel.Role != "" && !slices.Contains(spec.Roles, sel.Role) {
+		v.add(path+".role", fmt.Sprintf("unknown role %s", yamlpos.QuoteValue(sel.Role)), yamlpos.DidYouMean(sel.Role, spec.Roles, "roles are"))
 		ok = false
 	}
 	if sel.Region != "" && !slices.Contains(v.s.Environment.Regions, sel.Region) {
@@ -228,82 +169,68 @@ func (v *validator) selector(path string, sel Selector, actionName string, monke
 	switch {
 	case monkey && v.present(path+".mode"):
 		v.add(path+".mode", "the monkey always picks one target at random: mode is not allowed here", "remove mode")
-	case !monkey && !slices.Contains(modes, sel.Mode):
-		v.add(path+".mode", fmt.Sprintf("unknown mode %s", yamlpos.QuoteValue(sel.Mode)), yamlpos.DidYouMean(sel.Mode, modes, "modes are"))
+	case !monkey && !slices.Contains(spec.Modes, sel.Mode):
+		v.add(path+".mode", fmt.Sprintf("unknown mode %s", yamlpos.QuoteValue(sel.Mode)), yamlpos.DidYouMean(sel.Mode, spec.Modes, "modes are"))
 	}
 	if !ok {
 		return false
 	}
 	matched := v.s.Matches(sel)
 	if len(matched) == 0 {
-		v.add(path, "the selector matches no service", "services are "+v.describeServices())
+		v.add(path, "the selector matches no service", "services are "+spec.DescribeServices(v.s))
 		return false
 	}
-	if a, known := actions[actionName]; known {
-		if !slices.ContainsFunc(a.kinds, func(k string) bool { return slices.Contains(services, k) }) {
+	if a, known := spec.LookupAction(actionName); known {
+		if !slices.ContainsFunc(a.Kinds, func(k string) bool { return slices.Contains(spec.ServiceKinds, k) }) {
 			v.add(path, fmt.Sprintf("%s applies to a region, which a selector cannot pick", actionName), "write target: region.<name>")
 			return false
 		}
-		fits := slices.DeleteFunc(slices.Clone(matched), func(t string) bool { return !slices.Contains(a.kinds, targetKind(t)) })
+		fits := slices.DeleteFunc(slices.Clone(matched), func(t string) bool { return !slices.Contains(a.Kinds, spec.TargetKind(t)) })
 		if len(fits) == 0 {
 			v.add(path, fmt.Sprintf("the selector matches %s, none of which %s applies to", strings.Join(matched, ", "), actionName),
-				"it applies to "+strings.Join(a.kinds, ", "))
+				"it applies to "+strings.Join(a.Kinds, ", "))
 			return false
 		}
 	}
 	return true
 }
 
-// describeServices lists the services with their region and labels, for
-// the hint of a selector that matches nothing.
-func (v *validator) describeServices() string {
-	var parts []string
-	for _, svc := range v.s.serviceList() {
-		d := svc.name + " (" + svc.region
-		for _, k := range sortedKeys(svc.labels) {
-			d += ", " + k + "=" + svc.labels[k]
-		}
-		parts = append(parts, d+")")
-	}
-	return strings.Join(parts, ", ")
-}
-
 // params checks a fault's params against its action.
-func (v *validator) params(path string, f *Fault, a action) {
+func (v *validator) params(path string, f *Fault, a spec.Action) {
 	p := &f.Params
-	for _, name := range paramNames {
-		if paramUnset(p, name) && !v.present(path+"."+name) {
+	for _, name := range spec.ParamFields {
+		if spec.ParamUnset(p, name) && !v.present(path+"."+name) {
 			continue
 		}
-		if a.takes(name) {
+		if a.Takes(name) {
 			continue
 		}
 		hint := "remove it"
-		if len(a.params) > 0 {
-			hint = fmt.Sprintf("%s takes %s", f.Action, strings.Join(a.paramNames(), ", "))
+		if len(a.Params) > 0 {
+			hint = fmt.Sprintf("%s takes %s", f.Action, strings.Join(a.ParamNames(), ", "))
 		}
 		msg := fmt.Sprintf("%s takes no params", f.Action)
-		if len(a.params) > 0 {
+		if len(a.Params) > 0 {
 			msg = fmt.Sprintf("%s does not take %s", f.Action, name)
 		}
 		v.add(path+"."+name, msg, hint)
 	}
-	for _, ap := range a.params {
-		if ap.required && paramUnset(p, ap.name) {
+	for _, ap := range a.Params {
+		if ap.Required && spec.ParamUnset(p, ap.Name) {
 			where := path
 			if !v.present(path) {
 				where = strings.TrimSuffix(path, ".params") + ".action"
 			}
-			v.add(where, fmt.Sprintf("%s needs params.%s", f.Action, ap.name), paramExample[ap.name])
+			v.add(where, fmt.Sprintf("%s needs params.%s", f.Action, ap.Name), paramExample[ap.Name])
 		}
 	}
-	if p.Grace != nil && a.takes("grace") && p.Grace.Duration < 0 {
+	if p.Grace != nil && a.Takes("grace") && p.Grace.Duration < 0 {
 		v.add(path+".grace", "grace must be >= 0, got "+p.Grace.String(), "0s sends SIGKILL at once")
 	}
-	if p.Delay != nil && a.takes("delay") && p.Delay.Duration <= 0 {
+	if p.Delay != nil && a.Takes("delay") && p.Delay.Duration <= 0 {
 		v.add(path+".delay", "delay must be > 0, got "+p.Delay.String(), "for example 200ms")
 	}
-	if p.Jitter != nil && a.takes("jitter") {
+	if p.Jitter != nil && a.Takes("jitter") {
 		switch {
 		case p.Jitter.Duration < 0:
 			v.add(path+".jitter", "jitter must be >= 0, got "+p.Jitter.String(), "")
@@ -312,13 +239,13 @@ func (v *validator) params(path string, f *Fault, a action) {
 				"a packet cannot arrive before it was sent: make jitter <= delay")
 		}
 	}
-	if p.Percent != nil && a.takes("percent") && !(*p.Percent > 0 && *p.Percent <= maxPercent) {
-		v.add(path+".percent", fmt.Sprintf("percent must be > 0 and <= %d, got %s", maxPercent, formatFloat(*p.Percent)), "")
+	if p.Percent != nil && a.Takes("percent") && !(*p.Percent > 0 && *p.Percent <= spec.MaxPercent) {
+		v.add(path+".percent", fmt.Sprintf("percent must be > 0 and <= %d, got %s", spec.MaxPercent, formatFloat(*p.Percent)), "")
 	}
-	if a.takes("rate") && (p.Rate != "" || v.present(path+".rate")) && !rateRE.MatchString(p.Rate) {
+	if a.Takes("rate") && (p.Rate != "" || v.present(path+".rate")) && !rateRE.MatchString(p.Rate) {
 		v.add(path+".rate", fmt.Sprintf("invalid rate %s", yamlpos.QuoteValue(p.Rate)), rateHint(p.Rate))
 	}
-	if a.takes("size") && (p.Size != "" || v.present(path+".size")) {
+	if a.Takes("size") && (p.Size != "" || v.present(path+".size")) {
 		switch {
 		case !sizeRE.MatchString(p.Size):
 			v.add(path+".size", fmt.Sprintf("invalid size %s", yamlpos.QuoteValue(p.Size)), "a number and a unit: B, KB, MB, GB, KiB, MiB or GiB, such as 512MiB")
@@ -328,13 +255,10 @@ func (v *validator) params(path string, f *Fault, a action) {
 			v.add(path+".size", "disk-fill takes percent or size, not both", "remove one of them")
 		}
 	}
-	if a.takes("to") {
+	if a.Takes("to") {
 		v.partitionTo(path+".to", f)
 	}
 }
-
-// paramNames are the YAML names of the fields of Params, in order.
-var paramNames = []string{"grace", "to", "one_way", "delay", "jitter", "percent", "rate", "size"}
 
 // paramExample is the hint for a missing required parameter.
 var paramExample = map[string]string{
@@ -381,8 +305,8 @@ func (v *validator) monkey() {
 		return
 	}
 	const p = "monkey."
-	if m.MeanInterval.Duration < minRepeat {
-		v.add(p+"mean_interval", fmt.Sprintf("mean_interval must be at least %s, got %s", minRepeat, m.MeanInterval), "for example 30s")
+	if m.MeanInterval.Duration < spec.MinRepeat {
+		v.add(p+"mean_interval", fmt.Sprintf("mean_interval must be at least %s, got %s", spec.MinRepeat, m.MeanInterval), "for example 30s")
 	}
 	if m.MaxAtOnce < 1 {
 		v.add(p+"max_at_once", fmt.Sprintf("max_at_once must be >= 1, got %d", m.MaxAtOnce), "")
@@ -420,7 +344,7 @@ func (v *validator) monkey() {
 	seenAction := map[string]int{}
 	for i, name := range m.Actions {
 		path := fmt.Sprintf("%sactions[%d]", p, i)
-		a, known := actions[name]
+		a, known := spec.LookupAction(name)
 		switch {
 		case !known:
 			v.add(path, fmt.Sprintf("unknown action %s", yamlpos.QuoteValue(name)), yamlpos.DidYouMean(name, ActionNames(), "actions are"))
@@ -430,15 +354,15 @@ func (v *validator) monkey() {
 			continue
 		}
 		seenAction[name] = i + 1
-		reversible = reversible || a.reversible
-		if req := requiredParams(a); len(req) > 0 {
+		reversible = reversible || a.Reversible
+		if req := a.RequiredParams(); len(req) > 0 {
 			v.add(path, fmt.Sprintf("the monkey cannot use %s: it needs params.%s, which only a timeline fault can give", name, strings.Join(req, ", params.")),
 				"schedule it in timeline.faults")
 			continue
 		}
 		usable = append(usable, name)
-		if len(pool) > 0 && !slices.ContainsFunc(pool, func(t string) bool { return slices.Contains(a.kinds, targetKind(t)) }) {
-			v.add(path, fmt.Sprintf("no monkey target fits %s: it applies to %s", name, strings.Join(a.kinds, ", ")),
+		if len(pool) > 0 && !slices.ContainsFunc(pool, func(t string) bool { return slices.Contains(a.Kinds, spec.TargetKind(t)) }) {
+			v.add(path, fmt.Sprintf("no monkey target fits %s: it applies to %s", name, strings.Join(a.Kinds, ", ")),
 				"add such a target to monkey.targets, or remove the action")
 		}
 	}
@@ -448,7 +372,7 @@ func (v *validator) monkey() {
 		if len(usable) == 0 || len(usable) < len(m.Actions) || !slices.Contains(pool, t) || v.filled[p+"targets"] {
 			continue
 		}
-		if !slices.ContainsFunc(usable, func(name string) bool { return slices.Contains(actions[name].kinds, targetKind(t)) }) {
+		if !slices.ContainsFunc(usable, func(name string) bool { return appliesTo(name, t) }) {
 			v.add(fmt.Sprintf("%stargets[%d]", p, i), fmt.Sprintf("none of the monkey's actions applies to %s", t), "remove the target, or add an action that fits it")
 		}
 	}
@@ -478,12 +402,8 @@ func (v *validator) monkey() {
 	}
 }
 
-func requiredParams(a action) []string {
-	var out []string
-	for _, p := range a.params {
-		if p.required {
-			out = append(out, p.name)
-		}
-	}
-	return out
+// appliesTo reports whether the action name can target target.
+func appliesTo(name, target string) bool {
+	a, _ := spec.LookupAction(name)
+	return slices.Contains(a.Kinds, spec.TargetKind(target))
 }

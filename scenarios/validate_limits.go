@@ -3,10 +3,10 @@ package scenarios
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/distribution/reference"
 
+	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -14,7 +14,7 @@ import (
 // would measure nothing with: sizes beyond what the environment is
 // configured for, references Docker cannot parse, bucket names S3
 // refuses, and timings that do not fit the timeline. The limits are in
-// limits.go.
+// internal/spec/limits.go.
 
 // sizes checks the counts the environment is configured for. With too many
 // regions or replicas the other checks are skipped: they compare every
@@ -23,9 +23,9 @@ import (
 func (v *validator) sizes() bool {
 	env := &v.s.Environment
 	ok := true
-	if n := len(env.Regions); n > maxRegions {
+	if n := len(env.Regions); n > spec.MaxRegions {
 		v.add("environment.regions", fmt.Sprintf("%d regions, but a drill runs at most %d services (the primary, %d replicas, the storage and the app) and every region needs one",
-			n, maxRegions, MaxReplicas), "")
+			n, spec.MaxRegions, MaxReplicas), "")
 		ok = false
 	}
 	if n := len(env.Postgres.Replicas); n > MaxReplicas {
@@ -45,34 +45,10 @@ func (v *validator) image(path, ref string) {
 	}
 }
 
-// bucketRules are the S3 bucket naming rules beyond bucketPattern (length
-// and characters); the schema publishes them as one "not" pattern.
-var bucketRules = []struct{ pattern, why string }{
-	{`\.\.`, "two dots in a row"},
-	{`^[0-9]+(\.[0-9]+){3}$`, "it is formatted as an IP address"},
-	{`^xn--`, "the prefix xn-- is reserved"},
-	{`^sthree-`, "the prefix sthree- is reserved"},
-	{`^amzn-s3-demo-`, "the prefix amzn-s3-demo- is reserved"},
-	{`-s3alias$`, "the suffix -s3alias is reserved"},
-	{`--ol-s3$`, "the suffix --ol-s3 is reserved"},
-	{`\.mrap$`, "the suffix .mrap is reserved"},
-	{`--x-s3$`, "the suffix --x-s3 is reserved"},
-	{`--table-s3$`, "the suffix --table-s3 is reserved"},
-}
-
-// reservedBucketPattern matches a name any of bucketRules refuses.
-var reservedBucketPattern = func() string {
-	alts := make([]string, len(bucketRules))
-	for i, r := range bucketRules {
-		alts[i] = "(" + r.pattern + ")"
-	}
-	return strings.Join(alts, "|")
-}()
-
 var bucketRuleREs = func() []*regexp.Regexp {
-	out := make([]*regexp.Regexp, len(bucketRules))
-	for i, r := range bucketRules {
-		out[i] = regexp.MustCompile(r.pattern)
+	out := make([]*regexp.Regexp, len(spec.BucketRules))
+	for i, r := range spec.BucketRules {
+		out[i] = regexp.MustCompile(r.Pattern)
 	}
 	return out
 }()
@@ -88,7 +64,7 @@ func bucketProblem(name string) (why, hint string) {
 	}
 	for i, re := range bucketRuleREs {
 		if re.MatchString(name) {
-			return bucketRules[i].why, "choose another name, such as " + DefaultBucket
+			return spec.BucketRules[i].Why, "choose another name, such as " + DefaultBucket
 		}
 	}
 	return "", ""
@@ -103,11 +79,11 @@ func (v *validator) runnable() {
 		return // reported by timeline
 	}
 	w := &v.s.Workload
-	if rate := w.WritesPerSecond; rate >= minWritesPerSecond && rate <= maxWritesPerSecond {
-		if writes := end.Seconds() * rate; writes < minTimelineWrites {
+	if rate := w.WritesPerSecond; rate >= spec.MinWritesPerSecond && rate <= spec.MaxWritesPerSecond {
+		if writes := end.Seconds() * rate; writes < spec.MinTimelineWrites {
 			v.add("workload.writes_per_second", fmt.Sprintf("at %s writes/s the timeline (%s) holds %.3g writes, too few to measure a recovery (at least %d)",
-				formatFloat(rate), end, writes, minTimelineWrites),
-				fmt.Sprintf("send at least %.3g writes/s, or make timeline.duration longer", minTimelineWrites/end.Seconds()))
+				formatFloat(rate), end, writes, spec.MinTimelineWrites),
+				fmt.Sprintf("send at least %.3g writes/s, or make timeline.duration longer", spec.MinTimelineWrites/end.Seconds()))
 		}
 	}
 	if sw := w.StabilityWindow.Duration; sw >= end {
@@ -115,7 +91,7 @@ func (v *validator) runnable() {
 			"make workload.stability_window shorter than timeline.duration, for example 5s")
 	}
 	f := &v.s.DR.Failover
-	if !f.IsEnabled() || f.CheckInterval.Duration < minCheckInterval || f.FailuresBeforeAction < 1 || f.CheckTimeout.Duration <= 0 {
+	if !f.IsEnabled() || f.CheckInterval.Duration < spec.MinCheckInterval || f.FailuresBeforeAction < 1 || f.CheckTimeout.Duration <= 0 {
 		return // disabled, or reported by failover
 	}
 	if d, ok := f.WorstCaseDetection(); !ok || d > end {

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -38,18 +39,24 @@ of at most 1 MiB are read. Nothing is started and Docker is not needed.
 
 The exit code is 0 when every scenario is valid and 2 when any is not.
 
-A valid scenario that uses a feature this build's engine cannot run yet is
-still valid; validate prints a warning per such feature, and 'firedrill run'
-refuses it (exit 2).
+A valid scenario may still draw warnings, which leave the exit code alone:
+  - a feature this build's engine cannot run yet: 'firedrill run' refuses the
+    scenario (exit 2);
+  - a fault whose at + workload.stability_window reaches timeline.duration: its
+    recovery cannot be confirmed before the writes stop, so its RTO will be
+    inconclusive.
 
 Formats (--format):
-  text    "FILE: ok" lines on stdout, one problem per line on stderr
+  text    "FILE: ok" lines on stdout; one problem per line on stderr, and one
+          warning per line as FILE:LINE:COL: warning: field.path: message
   github  GitHub Actions workflow commands on stdout, so each problem becomes an
-          error annotation on the pull request, each feature this build cannot
-          run a warning: ::error file=F,line=L,col=C,title=firedrill validate::msg
+          error annotation on the pull request and each warning a warning one:
+          ::error file=F,line=L,col=C,title=firedrill validate::msg
   json    a JSON array on stdout, one object per scenario, and nothing else on
           either stream: [{"input","file","name","valid","errors":[{"file","line",
-          "col","path","message","hint","error"}],"unimplemented":[...]}]`,
+          "col","path","message","hint","error"}],"unsupported":[{"file","line",
+          "col","path","feature","detail","message","warning"}],"warnings":[{"file",
+          "line","col","path","message","hint","warning"}]}]`,
 		Example: `  firedrill validate my-drill.yaml
   firedrill validate primary-kill scenarios/*.yaml
   firedrill validate drills/                           # every *.yaml and *.yml in drills
@@ -106,9 +113,12 @@ type validateResult struct {
 	Name  string          `json:"name,omitempty"`
 	Valid bool            `json:"valid"`
 	Errs  []validateError `json:"errors"`
-	// Unimplemented lists the features this build cannot run, each prefixed
-	// with its position; run refuses such a scenario.
-	Unimplemented []string `json:"unimplemented"`
+	// Unsupported lists the parts of a valid scenario this build's engine
+	// does not execute; run refuses such a scenario.
+	Unsupported []validateWarning `json:"unsupported"`
+	// Warnings lists what a valid scenario does that will make part of its
+	// result inconclusive.
+	Warnings []validateWarning `json:"warnings"`
 
 	scn *scenarios.Scenario
 }
@@ -125,6 +135,59 @@ type validateError struct {
 	Error string `json:"error"`
 }
 
+// validateWarning is one warning about a valid scenario, as JSON: a part
+// this build's engine does not execute (Feature set), or one that will come
+// out inconclusive.
+type validateWarning struct {
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+	Col  int    `json:"col,omitempty"`
+	Path string `json:"path,omitempty"`
+	// Feature and Detail name what the engine does not execute
+	// (scenarios.Feature: "action" with the action's name, "monkey"...).
+	Feature string `json:"feature,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+	// Warning is the whole warning in the text format's words.
+	Warning string `json:"warning"`
+}
+
+// refusedNote ends the warning of a part the engine does not execute.
+const refusedNote = " ('firedrill run' refuses it)"
+
+// engineCapabilities is what this build's engine executes, as the engine
+// says it (drill.Engine; docs/architecture.md, "Faults as a registry"):
+// validate warns about the rest, which run refuses. A variable, so that
+// tests can stand in another engine.
+var engineCapabilities = drill.Engine
+
+// warningsOf lists the warnings of a valid scenario: what the engine does
+// not execute, and what will come out inconclusive.
+func warningsOf(scn *scenarios.Scenario, engine scenarios.Capabilities) (unsupported, warnings []validateWarning) {
+	unsupported, warnings = []validateWarning{}, []validateWarning{}
+	for _, u := range scn.Unsupported(engine) {
+		w := scenarios.Warning{File: u.File, Line: u.Line, Col: u.Col, Path: u.Path, Msg: u.Message() + refusedNote}
+		unsupported = append(unsupported, validateWarning{File: u.File, Line: u.Line, Col: u.Col, Path: u.Path,
+			Feature: string(u.Feature), Detail: u.Detail, Message: u.Message(), Warning: w.String()})
+	}
+	for _, w := range scn.Warnings() {
+		warnings = append(warnings, validateWarning{File: w.File, Line: w.Line, Col: w.Col, Path: w.Path,
+			Message: w.Msg, Hint: w.Hint, Warning: w.String()})
+	}
+	return unsupported, warnings
+}
+
+// allWarnings is both lists of r in file order, for the text and GitHub
+// formats.
+func (r validateResult) allWarnings() []validateWarning {
+	all := append(slices.Clone(r.Unsupported), r.Warnings...)
+	slices.SortStableFunc(all, func(a, b validateWarning) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
+	return all
+}
+
 // validateAll loads every input and collects all of its problems. A
 // directory stands for the *.yaml and *.yml files in it (not in its
 // subdirectories), in name order.
@@ -134,7 +197,7 @@ func validateAll(inputs []string) []validateResult {
 		files, err := expandDir(in)
 		switch {
 		case err != nil:
-			out = append(out, validateResult{Input: in, File: in, Unimplemented: []string{}, Errs: []validateError{{
+			out = append(out, validateResult{Input: in, File: in, Unsupported: []validateWarning{}, Warnings: []validateWarning{}, Errs: []validateError{{
 				File: in, Message: err.Error(), Error: (&scenarios.Error{File: in, Msg: err.Error()}).Error()}}})
 		case files == nil:
 			out = append(out, validateOne(in))
@@ -175,13 +238,11 @@ func expandDir(in string) ([]string, error) {
 }
 
 func validateOne(input string) validateResult {
-	r := validateResult{Input: input, File: input, Errs: []validateError{}, Unimplemented: []string{}}
+	r := validateResult{Input: input, File: input, Errs: []validateError{}, Unsupported: []validateWarning{}, Warnings: []validateWarning{}}
 	scn, err := scenarios.Resolve(input)
 	if err == nil {
 		r.scn, r.Valid, r.File, r.Name = scn, true, scn.File, scn.Name
-		if u := scn.Unimplemented(); len(u) > 0 {
-			r.Unimplemented = u
-		}
+		r.Unsupported, r.Warnings = warningsOf(scn, engineCapabilities)
 		return r
 	}
 	for _, e := range scenarioErrors(err) {
@@ -217,8 +278,8 @@ func writeValidateText(stdout, stderr io.Writer, results []validateResult) {
 	for _, r := range results {
 		if r.Valid {
 			fmt.Fprintf(stdout, "%s: ok\n", termSafe(r.Input))
-			for _, u := range r.Unimplemented {
-				fmt.Fprintf(stderr, "warning: %s ('firedrill run' refuses it)\n", termSafe(u))
+			for _, w := range r.allWarnings() {
+				fmt.Fprintln(stderr, termSafe(w.Warning))
 			}
 			continue
 		}
@@ -268,26 +329,6 @@ func unsafeForTerminal(r rune) bool {
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) // bidi embeddings, overrides, isolates
 }
 
-// positionRE matches the "line:col: " that follows the file name in an
-// Error's text.
-var positionRE = regexp.MustCompile(`^(\d+):(\d+): `)
-
-// splitPosition takes apart a line formatted like scenarios.Error
-// ("file:line:col: path: msg", or "file: path: msg") into its position and
-// the rest.
-func splitPosition(file, s string) (line, col int, rest string) {
-	after, ok := strings.CutPrefix(s, file+":")
-	if !ok {
-		return 0, 0, s
-	}
-	if m := positionRE.FindStringSubmatch(after); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		col, _ = strconv.Atoi(m[2])
-		return line, col, after[len(m[0]):]
-	}
-	return 0, 0, strings.TrimPrefix(after, " ")
-}
-
 // annotationTitle is the title of every GitHub annotation validate prints.
 const annotationTitle = "firedrill validate"
 
@@ -295,23 +336,31 @@ func writeValidateGitHub(w io.Writer, results []validateResult) {
 	for _, r := range results {
 		if r.Valid {
 			fmt.Fprintf(w, "%s: ok\n", ghEscapeText(r.Input))
-			for _, u := range r.Unimplemented {
-				line, col, msg := splitPosition(r.File, u)
-				fmt.Fprintln(w, ghAnnotation("warning", r.File, line, col, msg+" ('firedrill run' refuses it)"))
+			for _, wr := range r.allWarnings() {
+				msg := wr.Message
+				if wr.Feature != "" {
+					msg += refusedNote
+				}
+				fmt.Fprintln(w, ghAnnotation("warning", wr.File, wr.Line, wr.Col, annotationText(wr.Path, msg, wr.Hint)))
 			}
 			continue
 		}
 		for _, e := range r.Errs {
-			msg := e.Message
-			if e.Path != "" {
-				msg = e.Path + ": " + msg
-			}
-			if e.Hint != "" {
-				msg += " (hint: " + e.Hint + ")"
-			}
-			fmt.Fprintln(w, ghAnnotation("error", e.File, e.Line, e.Col, msg))
+			fmt.Fprintln(w, ghAnnotation("error", e.File, e.Line, e.Col, annotationText(e.Path, e.Message, e.Hint)))
 		}
 	}
+}
+
+// annotationText is an annotation's message: "path: msg (hint: ...)", the
+// position being in the annotation's properties.
+func annotationText(path, msg, hint string) string {
+	if path != "" {
+		msg = path + ": " + msg
+	}
+	if hint != "" {
+		msg += " (hint: " + hint + ")"
+	}
+	return msg
 }
 
 // ghAnnotation formats a GitHub Actions workflow command such as

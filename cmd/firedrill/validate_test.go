@@ -153,8 +153,10 @@ func TestValidateJSONIsTheOnlyOutput(t *testing.T) {
 		t.Errorf("missing input = %+v", e)
 	}
 	// The raw JSON keeps empty lists as [] for consumers.
-	if !strings.Contains(out, `"errors": []`) {
-		t.Errorf("a valid scenario's errors are not []:\n%s", out)
+	for _, empty := range []string{`"errors": []`, `"unsupported": []`, `"warnings": []`} {
+		if !strings.Contains(out, empty) {
+			t.Errorf("a valid scenario's %s is missing:\n%s", empty, out)
+		}
 	}
 }
 
@@ -165,45 +167,103 @@ func TestValidateUnknownFormat(t *testing.T) {
 	}
 }
 
+// runsEverything is an engine that executes the whole language.
+type runsEverything struct{}
+
+func (runsEverything) Action(string) bool             { return true }
+func (runsEverything) Feature(scenarios.Feature) bool { return true }
+
 // A valid scenario using a feature this build cannot run is valid, with a
-// warning (an annotation at the feature's position on GitHub).
-func TestValidateWarnsAboutUnimplemented(t *testing.T) {
+// warning at the feature's position (an annotation there on GitHub), built
+// from the engine's own answer.
+func TestValidateWarnsAboutUnsupported(t *testing.T) {
 	file := "testdata/run/unimplemented.yaml"
 	scn, err := scenarios.Load(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	features := scn.Unimplemented()
-	if len(features) == 0 {
-		t.Fatalf("%s must use a feature this build cannot run (the monkey)", file)
+	if u := scn.Unsupported(engineCapabilities); len(u) != 1 || u[0].Feature != scenarios.FeatureMonkey {
+		t.Fatalf("%s must use one feature this build cannot run, the monkey: %v", file, u)
 	}
 	code, out, errOut := run(t, "validate", file)
 	if code != 0 || out != file+": ok\n" {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
-	if !strings.HasPrefix(errOut, "warning: "+file+":16:3: monkey: ") || !strings.Contains(errOut, "('firedrill run' refuses it)") {
-		t.Errorf("stderr:\n%s", errOut)
+	want := file + ":16:3: warning: monkey: the monkey is not executed by this build's engine yet ('firedrill run' refuses it)\n"
+	if errOut != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
 	}
 	code, out, _ = run(t, "validate", "--format", "github", file)
-	if code != 0 || !strings.Contains(out, "\n::warning file="+file+",line=16,col=3,title=firedrill validate::monkey: ") {
-		t.Errorf("exit %d, stdout:\n%s", code, out)
+	wantGH := file + ": ok\n::warning file=" + file + ",line=16,col=3,title=firedrill validate::monkey: the monkey is not executed by this build's engine yet ('firedrill run' refuses it)\n"
+	if code != 0 || out != wantGH {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s", code, out, wantGH)
+	}
+	code, out, _ = run(t, "validate", "--format", "json", file)
+	var got []validateResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 || len(got) != 1 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	wantU := validateWarning{File: file, Line: 16, Col: 3, Path: "monkey", Feature: "monkey",
+		Message: "the monkey is not executed by this build's engine yet", Warning: strings.TrimSuffix(want, "\n")}
+	if u := got[0].Unsupported; len(u) != 1 || u[0] != wantU || len(got[0].Warnings) != 0 {
+		t.Errorf("unsupported %+v\nwant %+v; warnings %+v", u, wantU, got[0].Warnings)
+	}
+
+	// The engine decides: one that runs the monkey draws no warning.
+	defer func(e scenarios.Capabilities) { engineCapabilities = e }(engineCapabilities)
+	engineCapabilities = runsEverything{}
+	if code, out, errOut := run(t, "validate", file); code != 0 || out != file+": ok\n" || errOut != "" {
+		t.Errorf("with an engine that runs everything: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
-func TestSplitPosition(t *testing.T) {
-	for _, c := range []struct {
-		in        string
-		line, col int
-		rest      string
-	}{
-		{"a.yaml:3:4: x.y: msg", 3, 4, "x.y: msg"},
-		{"a.yaml: x.y: msg", 0, 0, "x.y: msg"},
-		{"other: msg", 0, 0, "other: msg"},
-	} {
-		line, col, rest := splitPosition("a.yaml", c.in)
-		if line != c.line || col != c.col || rest != c.rest {
-			t.Errorf("splitPosition(%q) = %d %d %q", c.in, line, col, rest)
+// A fault whose at + stability_window reaches the end of the timeline is
+// warned about (its RTO will be inconclusive), without changing the exit
+// code; one that leaves room for the window is not. The default window is
+// 5s and good.yaml's timeline 30s.
+func TestValidateWarnsWhenRecoveryCannotBeConfirmed(t *testing.T) {
+	good, err := os.ReadFile("testdata/validate/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, at string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Replace(string(good), "at: 10s", "at: "+at, 1)), 0o644); err != nil {
+			t.Fatal(err)
 		}
+		return p
+	}
+	fits, reaches, passes := write("fits.yaml", "24s"), write("reaches.yaml", "25s"), write("passes.yaml", "26s")
+
+	code, out, errOut := run(t, "validate", fits, reaches, passes)
+	if code != 0 || out != fits+": ok\n"+reaches+": ok\n"+passes+": ok\n" {
+		t.Fatalf("exit %d, stdout:\n%s", code, out)
+	}
+	want := reaches + ":16:11: warning: timeline.faults[0].at: the fault at 25s leaves 5s before the end of the timeline (30s), not more than workload.stability_window (5s): its recovery cannot be confirmed in time, so its RTO will be inconclusive (hint: make timeline.duration longer than 30s, inject the fault earlier, or shorten workload.stability_window)\n" +
+		passes + ":16:11: warning: timeline.faults[0].at: the fault at 26s leaves 4s before the end of the timeline (30s), not more than workload.stability_window (5s): its recovery cannot be confirmed in time, so its RTO will be inconclusive (hint: make timeline.duration longer than 31s, inject the fault earlier, or shorten workload.stability_window)\n"
+	if errOut != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
+	}
+
+	code, out, _ = run(t, "validate", "--format", "github", passes)
+	wantGH := "::warning file=" + ghEscapeProperty(passes) + ",line=16,col=11,title=firedrill validate::timeline.faults[0].at: the fault at 26s leaves 4s"
+	if code != 0 || !strings.Contains(out, "\n"+wantGH) || strings.Contains(out, "refuses") {
+		t.Errorf("exit %d, stdout:\n%s\nwant a line starting %s", code, out, wantGH)
+	}
+
+	code, out, _ = run(t, "validate", "--format", "json", fits, passes)
+	var got []validateResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 || len(got) != 2 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	if len(got[0].Warnings) != 0 {
+		t.Errorf("a fault that leaves room for the window is warned about: %+v", got[0].Warnings)
+	}
+	if w := got[1].Warnings; len(w) != 1 || w[0].Line != 16 || w[0].Col != 11 || w[0].Path != "timeline.faults[0].at" ||
+		w[0].Feature != "" || !strings.HasPrefix(w[0].Hint, "make timeline.duration longer than 31s") || len(got[1].Unsupported) != 0 {
+		t.Errorf("warnings %+v, unsupported %+v", w, got[1].Unsupported)
 	}
 }
 

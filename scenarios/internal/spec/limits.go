@@ -1,4 +1,4 @@
-package scenarios
+package spec
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 
 // The limits of the language. The validator checks them and the JSON
 // Schema publishes them: schema tags name them (schema:"max=maxAppInstances",
-// see schemaLimits), so each number is written here and nowhere else.
+// see SchemaLimits), so each number is written here and nowhere else.
 
 // The Postgres servers of a drill run with these settings (platform/docker reads
 // them): each replica holds one replication slot and one WAL sender, and
@@ -21,64 +21,64 @@ const (
 // MaxReplicas is how many replicas those settings carry.
 const MaxReplicas = min(MaxReplicationSlots, MaxWALSenders-1)
 
-// maxRegions: every region holds a service, and there are at most the
+// MaxRegions: every region holds a service, and there are at most the
 // primary, the replicas, the storage and the app.
-const maxRegions = 1 + MaxReplicas + 2
+const MaxRegions = 1 + MaxReplicas + 2
 
 // MaxRunIDLength is the longest run id the name limits leave room for;
 // the Docker runtime's run ids must not be longer.
 const MaxRunIDLength = 32
 
-// maxIdentifier is both Postgres's identifier limit (NAMEDATALEN-1 bytes:
+// MaxIdentifier is both Postgres's identifier limit (NAMEDATALEN-1 bytes:
 // cluster_name, replication slot names) and a DNS label's (a container is
 // reachable by its name on its networks).
-const maxIdentifier = 63
+const MaxIdentifier = 63
 
-// maxNameLength bounds the scenario's name and region names.
-const maxNameLength = maxIdentifier
+// MaxNameLength bounds the scenario's name and region names.
+const MaxNameLength = MaxIdentifier
 
 // MaxReplicaNameLength bounds a replica's name: replica r runs as node
 // pg-r (its cluster_name; its replication slot is pg_r) in the container
 // firedrill-<run id>-pg-r, and the container name is the longest of them.
-const MaxReplicaNameLength = maxIdentifier - len("firedrill-") - MaxRunIDLength - len("-") - len("pg-")
+const MaxReplicaNameLength = MaxIdentifier - len("firedrill-") - MaxRunIDLength - len("-") - len("pg-")
 
 // Rates and counts.
 const (
-	maxWritesPerSecond = 2000
-	// minWritesPerSecond is one write every 1000s. The probe schedules
+	MaxWritesPerSecond = 2000
+	// MinWritesPerSecond is one write every 1000s. The probe schedules
 	// write i at i/rate: below this the gap between two writes leaves a
 	// drill nothing to measure, and far below it overflows a
 	// time.Duration.
-	minWritesPerSecond = 0.001
-	// minTimelineWrites is how many writes the timeline must hold for an
+	MinWritesPerSecond = 0.001
+	// MinTimelineWrites is how many writes the timeline must hold for an
 	// RTO to be measured at all.
-	minTimelineWrites = 10
-	maxAppInstances   = 16
-	maxPercent        = 100
+	MinTimelineWrites = 10
+	MaxAppInstances   = 16
+	MaxPercent        = 100
 )
 
 // Durations.
 const (
 	MinTimelineDuration = time.Second
 	MaxTimelineDuration = 7 * 24 * time.Hour // a week-long game day
-	// minCheckInterval keeps the failover manager's health checks from
+	// MinCheckInterval keeps the failover manager's health checks from
 	// running in a tight loop.
-	minCheckInterval = 10 * time.Millisecond
-	// minRepeat bounds what repeats through the drill (backups, monkey
+	MinCheckInterval = 10 * time.Millisecond
+	// MinRepeat bounds what repeats through the drill (backups, monkey
 	// faults), so that a typo in a unit does not fire it in a tight loop.
-	minRepeat = time.Second
+	MinRepeat = time.Second
 )
 
-// schemaLimits are the limits schema tags may name.
-var schemaLimits = map[string]float64{
-	"maxWritesPerSecond":   maxWritesPerSecond,
-	"minWritesPerSecond":   minWritesPerSecond,
-	"maxAppInstances":      maxAppInstances,
-	"maxPercent":           maxPercent,
-	"maxNameLength":        maxNameLength,
+// SchemaLimits are the limits schema tags may name.
+var SchemaLimits = map[string]float64{
+	"maxWritesPerSecond":   MaxWritesPerSecond,
+	"minWritesPerSecond":   MinWritesPerSecond,
+	"maxAppInstances":      MaxAppInstances,
+	"maxPercent":           MaxPercent,
+	"maxNameLength":        MaxNameLength,
 	"maxReplicaNameLength": float64(MaxReplicaNameLength),
 	"maxReplicas":          MaxReplicas,
-	"maxRegions":           maxRegions,
+	"maxRegions":           MaxRegions,
 }
 
 // WorstCaseDetection is the longest a dead primary can go unnoticed by the

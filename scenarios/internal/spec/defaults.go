@@ -1,4 +1,4 @@
-package scenarios
+package spec
 
 import (
 	"fmt"
@@ -47,7 +47,7 @@ var DefaultMonkeyActions = []string{ActionKill}
 // the objectives and abort have no defaults. Load and friends call it; it
 // is idempotent.
 func (s *Scenario) ApplyDefaults() {
-	d := s.applyDefaults()
+	d := FillDefaults(s)
 	if s.src != nil {
 		for p := range d {
 			s.src.Defaulted[p] = true
@@ -55,8 +55,11 @@ func (s *Scenario) ApplyDefaults() {
 	}
 }
 
-// applyDefaults fills unset fields and returns the paths it filled.
-func (s *Scenario) applyDefaults() map[string]bool {
+// FillDefaults is ApplyDefaults without marking the filled paths in the
+// source positions: it returns them instead, keyed by field path
+// ("dr.backups[0].keep"), for the validator (which checks a filled field
+// differently) and the schema (which publishes each default).
+func FillDefaults(s *Scenario) map[string]bool {
 	filled := map[string]bool{}
 	unset := func(path string, zero bool) bool {
 		if !zero || s.src.IsPresent(path) {
@@ -133,16 +136,16 @@ func (s *Scenario) applyDefaults() map[string]bool {
 			sel.Mode = DefaultSelectorMode
 		}
 		if a, ok := actions[fault.Action]; ok {
-			for _, p := range a.params {
-				if p.def == "" {
+			for _, p := range a.Params {
+				if p.Default == "" {
 					continue
 				}
-				if fault.Action == ActionDiskFill && p.name == "percent" &&
+				if fault.Action == ActionDiskFill && p.Name == "percent" &&
 					(fault.Params.Size != "" || s.src.IsPresent(path+".params.size")) {
 					continue // disk-fill takes percent or size, and size is given
 				}
-				if unset(path+".params."+p.name, paramUnset(&fault.Params, p.name)) {
-					setParam(&fault.Params, p.name, p.def)
+				if unset(path+".params."+p.Name, ParamUnset(&fault.Params, p.Name)) {
+					setParam(&fault.Params, p.Name, p.Default)
 				}
 			}
 		}
@@ -167,7 +170,7 @@ func (s *Scenario) applyDefaults() map[string]bool {
 		if unset("monkey.max_at_once", m.MaxAtOnce == 0) {
 			m.MaxAtOnce = DefaultMonkeyMaxAtOnce
 		}
-		reversible := slices.ContainsFunc(m.Actions, func(name string) bool { return actions[name].reversible })
+		reversible := slices.ContainsFunc(m.Actions, func(name string) bool { return actions[name].Reversible })
 		if reversible && unset("monkey.fault_duration", m.FaultDuration.Duration == 0) {
 			m.FaultDuration.Duration = DefaultMonkeyFaultDuration
 		}
@@ -178,8 +181,11 @@ func (s *Scenario) applyDefaults() map[string]bool {
 	return filled
 }
 
-// paramUnset reports whether the parameter name of p holds no value.
-func paramUnset(p *Params, name string) bool {
+// ParamFields are the YAML names of the fields of Params, in order.
+var ParamFields = []string{"grace", "to", "one_way", "delay", "jitter", "percent", "rate", "size"}
+
+// ParamUnset reports whether the parameter name of p holds no value.
+func ParamUnset(p *Params, name string) bool {
 	switch name {
 	case "grace":
 		return p.Grace == nil
@@ -235,9 +241,9 @@ func setParam(p *Params, name, def string) {
 	}
 }
 
-// clone returns a deep copy of s (sharing the read-only source positions),
+// Clone returns a deep copy of s (sharing the read-only source positions),
 // so that applying defaults to it never writes through to s.
-func (s *Scenario) clone() *Scenario {
+func Clone(s *Scenario) *Scenario {
 	return deepCopy(reflect.ValueOf(s), nil).Interface().(*Scenario)
 }
 

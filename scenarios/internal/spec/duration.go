@@ -1,4 +1,4 @@
-package scenarios
+package spec
 
 import (
 	"fmt"
@@ -10,6 +10,14 @@ import (
 
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
+
+// Duration is a time.Duration written as a Go duration string ("15s",
+// "1m30s", "500ms"). A bare number is rejected: it has no unit.
+type Duration struct{ time.Duration }
+
+// NewDuration returns a pointer to d as a Duration, for the optional
+// objectives of a scenario built in code.
+func NewDuration(d time.Duration) *Duration { return &Duration{Duration: d} }
 
 // ParseDuration parses a scenario duration: a Go duration string such as
 // "15s", "1m30s" or "500ms". Bare numbers and unknown units are errors whose

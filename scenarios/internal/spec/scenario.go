@@ -1,31 +1,25 @@
-package scenarios
+package spec
 
-import (
-	"maps"
-	"slices"
-	"strings"
-	"time"
-
-	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
-)
+import "github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 
 // APIVersion is the only scenario language version this build reads.
 const APIVersion = "firedrill/v1"
 
 // The doc comments of the exported fields below are also the descriptions
-// of the JSON Schema (schema_docs.go is generated from them by
+// of the JSON Schema (internal/schema/docs.go is generated from them by
 // `go test ./scenarios -update`): write them for someone editing a YAML
 // file, naming fields by their YAML names. A leading "X is" is dropped from
 // the schema text. The `schema` struct tag adds what reflection cannot see:
-// required, an enum table, bounds, a pattern (see schema.go).
+// required, an enum table, bounds, a pattern (see internal/schema).
 
 // Scenario is one drill: the environment to build, the workload to drive,
 // the DR engine's settings, the faults to inject and the objectives to
 // meet.
 //
-// Load, LoadBytes, Builtin and Resolve return a scenario with its defaults
-// applied and validated. A scenario built in code can be completed with
-// ApplyDefaults and checked with Validate.
+// The loader (scenarios.Load, LoadBytes, Builtin and Resolve) returns a
+// scenario with its defaults applied and validated. A scenario built in
+// code can be completed with ApplyDefaults and checked with
+// scenarios.Validate.
 type Scenario struct {
 	// APIVersion is the language version: required, and this build reads
 	// only "firedrill/v1".
@@ -66,9 +60,17 @@ type Scenario struct {
 	File string `yaml:"-"`
 
 	// src remembers where each field was written, for error positions; nil
-	// for a scenario built in code.
+	// for a scenario built in code. The loader sets it (SetSource).
 	src *yamlpos.Source
 }
+
+// SetSource records where each field of s was written; the loader calls it
+// with what the decoder found.
+func SetSource(s *Scenario, src *yamlpos.Source) { s.src = src }
+
+// Source returns where each field of s was written, or nil for a scenario
+// built in code (yamlpos.Source's methods accept nil).
+func Source(s *Scenario) *yamlpos.Source { return s.src }
 
 // Objectives are the limits a drill is scored against. A nil limit is not
 // checked; its value is still reported.
@@ -253,8 +255,8 @@ const (
 	BackupFiles    = "files"    // tar.gz of the app's uploaded files
 )
 
-// backupKinds is the set of accepted Backup.Kind values, in hint order.
-var backupKinds = []string{BackupLogical, BackupPhysical, BackupFiles}
+// BackupKinds is the set of accepted Backup.Kind values, in hint order.
+var BackupKinds = []string{BackupLogical, BackupPhysical, BackupFiles}
 
 // Recovery holds a recovery plan per failure type: the ordered steps the
 // DR engine runs when it classifies a failure as that type. A type
@@ -303,9 +305,9 @@ const (
 	FenceDisconnect = "disconnect" // cut the old primary off its networks
 )
 
-// fencings is the set of accepted Failover.Fencing values, in the order
+// Fencings is the set of accepted Failover.Fencing values, in the order
 // hints list them.
-var fencings = []string{FenceStop, FenceDisconnect}
+var Fencings = []string{FenceStop, FenceDisconnect}
 
 // Timeline is the drill's schedule.
 type Timeline struct {
@@ -379,9 +381,11 @@ const (
 	ModeOne = "one"
 )
 
+// Roles and Modes are the accepted Selector.Role and Selector.Mode values,
+// in the order hints list them.
 var (
-	roles = []string{RolePrimary, RoleReplica, RolePostgres, RoleStorage, RoleApp}
-	modes = []string{ModeAll, ModeOne}
+	Roles = []string{RolePrimary, RoleReplica, RolePostgres, RoleStorage, RoleApp}
+	Modes = []string{ModeAll, ModeOne}
 )
 
 // Params are the parameters of a fault action. Each action accepts only
@@ -486,91 +490,4 @@ type AbortCondition struct {
 	// For is how long the condition must hold without a break before the
 	// drill aborts (rates only); default 0s, at the first crossing.
 	For Duration `yaml:"for,omitempty" schema:"min=0"`
-}
-
-// Service names, as used by Fault.Target and RegionOf. A replica's service
-// name is "postgres." + its name.
-const (
-	TargetPrimary    = "postgres.primary"
-	TargetAnyReplica = "postgres.replica"
-	TargetStorage    = "storage"
-	TargetApp        = "app"
-
-	postgresPrefix = "postgres."
-)
-
-// ReplicaNames returns the names of the replicas, in the scenario's order.
-func (s *Scenario) ReplicaNames() []string {
-	names := make([]string, 0, len(s.Environment.Postgres.Replicas))
-	for _, r := range s.Environment.Postgres.Replicas {
-		names = append(names, r.Name)
-	}
-	return names
-}
-
-// Services returns the name of every service the environment runs:
-// "postgres.primary", "postgres.<replica>" for each replica, "storage" and
-// "app".
-func (s *Scenario) Services() []string {
-	out := []string{TargetPrimary}
-	for _, r := range s.Environment.Postgres.Replicas {
-		out = append(out, postgresPrefix+r.Name)
-	}
-	return append(out, TargetStorage, TargetApp)
-}
-
-// RegionOf returns the region a service is placed in: service is one of
-// "postgres.primary" (the initial primary), "postgres.<replica>", "storage"
-// or "app". Unset storage and app regions resolve to their defaults. It
-// returns "" for an unknown service.
-func (s *Scenario) RegionOf(service string) string {
-	env := &s.Environment
-	switch service {
-	case TargetPrimary:
-		return env.Postgres.Primary.Region
-	case TargetStorage:
-		if env.Storage.Region == "" && len(env.Regions) > 0 {
-			return env.Regions[0]
-		}
-		return env.Storage.Region
-	case TargetApp:
-		if env.App.Region == "" {
-			return env.Postgres.Primary.Region
-		}
-		return env.App.Region
-	}
-	if name, ok := strings.CutPrefix(service, postgresPrefix); ok && name != "" {
-		i := slices.IndexFunc(env.Postgres.Replicas, func(r Replica) bool { return r.Name == name })
-		if i >= 0 {
-			return env.Postgres.Replicas[i].Region
-		}
-	}
-	return ""
-}
-
-// Duration is a time.Duration written as a Go duration string ("15s",
-// "1m30s", "500ms"). A bare number is rejected: it has no unit.
-type Duration struct{ time.Duration }
-
-// NewDuration returns a pointer to d as a Duration, for the optional
-// objectives of a scenario built in code.
-func NewDuration(d time.Duration) *Duration { return &Duration{Duration: d} }
-
-// String writes the selector as plan and reports show it:
-// "selector role=replica region=east label tier=a mode=one".
-func (s Selector) String() string {
-	parts := []string{"selector"}
-	if s.Role != "" {
-		parts = append(parts, "role="+s.Role)
-	}
-	if s.Region != "" {
-		parts = append(parts, "region="+s.Region)
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
-		parts = append(parts, "label "+k+"="+s.Labels[k])
-	}
-	if s.Mode != "" {
-		parts = append(parts, "mode="+s.Mode)
-	}
-	return strings.Join(parts, " ")
 }
