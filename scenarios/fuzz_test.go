@@ -14,8 +14,9 @@ import (
 
 // FuzzLoadBytes checks that the loader never panics and keeps its contract
 // on any input: a scenario or Errors, never both; errors in file order and
-// capped; a loaded scenario validates again and survives a YAML round
-// trip. An input that takes longer than maxLoadTime to load is a finding
+// capped; a loaded scenario validates again, places its unsupported
+// findings and warnings in the file, and survives a YAML round trip. An
+// input that takes longer than maxLoadTime to load is a finding
 // too: the loader's work is meant to be bounded, whatever the input.
 //
 //	go test ./scenarios -run '^$' -fuzz FuzzLoadBytes -fuzztime 2m
@@ -78,6 +79,17 @@ func FuzzLoadBytes(f *testing.F) {
 		}
 		if err := Validate(s); err != nil {
 			t.Fatalf("a loaded scenario does not validate again: %v", err)
+		}
+		// What an engine is told and warned about is placed in the file.
+		for _, u := range s.Unsupported(nil) {
+			if u.File != "fuzz" || u.Path == "" || u.Line < 1 || u.Col < 1 || u.Feature == "" {
+				t.Fatalf("malformed unsupported finding %#v", u)
+			}
+		}
+		for _, w := range s.Warnings() {
+			if w.File != "fuzz" || w.Path == "" || w.Line < 1 || w.Col < 1 || w.Msg == "" {
+				t.Fatalf("malformed warning %#v", w)
+			}
 		}
 		out, err := yaml.Marshal(s)
 		if err != nil {
