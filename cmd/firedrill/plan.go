@@ -103,9 +103,13 @@ type plan struct {
 	// Warnings are problems the scenario is allowed to have but probably
 	// does not mean to (detection slower than the RTO objective...).
 	Warnings []string `json:"warnings"`
-	// Unimplemented lists what this build cannot run, each as
-	// file:line:col: path: what; run refuses the scenario while it is not
-	// empty.
+	// ScenarioWarnings are the language's warnings, as validate prints
+	// them: file:line:col: warning: path: what (a recovery the timeline is
+	// too short to confirm...).
+	ScenarioWarnings []string `json:"scenario_warnings"`
+	// Unimplemented lists what this build's engine does not execute, each
+	// as file:line:col: path: what; run refuses the scenario while it is
+	// not empty.
 	Unimplemented []string `json:"unimplemented"`
 }
 
@@ -443,8 +447,15 @@ func buildPlan(scn *scenarios.Scenario, imgs []planImage) plan {
 	p := plan{
 		Scenario: scn.Name, File: scn.File, Description: strings.TrimSpace(scn.Description),
 		RunID: topology.RunPlaceholder, Images: imgs, Abort: []planAbort{},
-		Warnings: []string{}, Unimplemented: nonNil(scn.Unimplemented()),
+		Warnings: []string{}, ScenarioWarnings: []string{}, Unimplemented: []string{},
 		Topology: planTopo(scn, topo), DR: planDRSettings(scn, topo),
+	}
+	// The engine run asks (validate.go): plan refuses what run refuses.
+	for _, u := range scn.Unsupported(engineCapabilities) {
+		p.Unimplemented = append(p.Unimplemented, u.Error())
+	}
+	for _, w := range scn.Warnings() {
+		p.ScenarioWarnings = append(p.ScenarioWarnings, w.String())
 	}
 	wl := scn.Workload
 	p.Workload = planWorkload{WritesPerSecond: wl.WritesPerSecond, ReadsPerSecond: wl.ReadsPerSecond,
@@ -889,11 +900,14 @@ func writePlanText(w io.Writer, p plan) error {
 			line("  %s", u)
 		}
 	}
-	if len(p.Warnings) > 0 {
+	if len(p.Warnings)+len(p.ScenarioWarnings) > 0 {
 		line("")
-		for _, wr := range p.Warnings {
-			line("warning: %s", wr)
-		}
+	}
+	for _, wr := range p.Warnings {
+		line("warning: %s", wr)
+	}
+	for _, wr := range p.ScenarioWarnings {
+		line("%s", wr)
 	}
 	// Tab-aligned rows pad their empty last cells: trim every line.
 	lines := strings.Split(b.String(), "\n")

@@ -310,3 +310,32 @@ func TestPlanNamesFitTheirLimits(t *testing.T) {
 		t.Error("a replica name one character too long loaded")
 	}
 }
+
+// Plan shows the language's warnings as validate does: here a fault too
+// late for its recovery to be confirmed.
+func TestPlanShowsScenarioWarnings(t *testing.T) {
+	fixedImages(t)
+	good, err := os.ReadFile("testdata/validate/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "late.yaml")
+	if err := os.WriteFile(file, []byte(strings.Replace(string(good), "at: 10s", "at: 28s", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "plan", file)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if want := file + ":16:11: warning: timeline.faults[0].at: the fault at 28s leaves 2s"; !strings.Contains(out, "\n"+want) {
+		t.Errorf("plan lacks %q:\n%s", want, out)
+	}
+	code, out, _ = run(t, "plan", "--json", file)
+	var p plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil || code != 0 {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	if len(p.ScenarioWarnings) != 1 || !strings.Contains(p.ScenarioWarnings[0], "timeline.faults[0].at") {
+		t.Errorf("scenario warnings %q", p.ScenarioWarnings)
+	}
+}
