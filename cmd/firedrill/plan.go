@@ -492,7 +492,7 @@ func buildPlan(scn *scenarios.Scenario, imgs []planImage) plan {
 		if f.Selector != nil {
 			pf.Selector = planSel(*f.Selector, nodes)
 		}
-		pf.Resolution = resolution(topo, f, nodes, err)
+		pf.Resolution = resolution(f, nodes, err)
 		p.Timeline.Faults = append(p.Timeline.Faults, pf)
 	}
 
@@ -671,7 +671,7 @@ func planSel(sel scenarios.Selector, nodes []*topology.Node) *planSelector {
 
 // resolution says in words how the engine chooses a fault's nodes at
 // injection, and which they are at the start.
-func resolution(topo *topology.Topology, f scenarios.Fault, nodes []*topology.Node, err error) string {
+func resolution(f scenarios.Fault, nodes []*topology.Node, err error) string {
 	if err != nil {
 		return "resolves to nothing at the start: " + err.Error()
 	}
