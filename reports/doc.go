@@ -1,16 +1,25 @@
-// Package reports turns what a drill recorded — the Timeline's events, the
-// workload Ledger and the read-back of acknowledged writes — into a scored
-// firedrill.Result, and renders that Result for people and machines.
+// Package reports turns what a drill recorded — the schedule of
+// injections, the Timeline's events, the workload Ledger and the read-back
+// of acknowledged writes — into a scored firedrill.Result, and renders that
+// Result for people and machines.
 //
 // Score is pure logic: it talks to no container and no database, reads no
 // clock, and gives the same Result for the same Input, so every measurement
 // rule can be tested on synthetic ledgers. The rules it applies are the
-// product (README.md, "How it measures"); Score's documentation states
-// each of them exactly: RTO per fault and its phases, lost writes, RPO,
-// split brain, the objectives and the verdict.
+// product; docs/measurement.md states them with worked examples, and
+// Score's documentation states each of them exactly: the end of
+// observation, RTO per injection and its phases, overlapping injections,
+// charging of failover events and lost writes, RPO, split brain, the
+// read-back node, schedule lag, the objectives and the verdict.
 //
 // A measurement that could not be made is never a pass: it makes its
 // objective no-data and the drill inconclusive.
+//
+// Files: score.go (Input, Score, what each injection did), recovery.go
+// (RTO and overlap), charge.go (charging failover events and lost writes,
+// RPO), splitbrain.go, writes.go (counts, schedule lag, read-back node,
+// warnings), objectives.go (objectives and reasons), terminal.go and
+// json.go (renderers).
 //
 // Renderers: WriteJSON writes result.json; WriteTerminal writes the compact
 // end-of-run summary (k6-style ✓/✗ objective lines).

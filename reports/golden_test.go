@@ -62,6 +62,44 @@ func goldenCases() map[string]Input {
 		cases["never"] = in
 	}
 
+	// overlap: three injections, the second inside the first's outage, the
+	// third a pause with a revert; the manager's phase, a resolution time,
+	// and failed writes found at read-back.
+	{
+		sc := scenario()
+		sc.Objectives.RTO = d(10 * sec)
+		ops := ledger(0, 20*sec, func(s time.Duration) (firedrill.Outcome, string) {
+			switch {
+			case s >= 12*sec && s < 14*sec:
+				return firedrill.OutcomeIndeterminate, ""
+			case s >= 14*sec:
+				return firedrill.OutcomeOK, "pg-replica"
+			}
+			return failover(8 * sec)(s)
+		})
+		in := input(ops)
+		in.Scenario = sc
+		in.Injections = []firedrill.Injection{
+			injection(0, 5*sec, "kill", "postgres.primary"),
+			injection(1, 6500*ms, "kill", "postgres.replica"),
+			injection(2, 12*sec, "pause", "app"),
+		}
+		in.Events = append([]firedrill.Event{
+			{At: 0, Kind: firedrill.EventDrillStart},
+			{At: 0, Span: 730 * ms, Kind: firedrill.EventManagerStart, Detail: "builtin"},
+			{At: 4992 * ms, Span: 8 * ms, Kind: eventFaultResolved, Injection: "f0", Target: "pg-primary"},
+			applied("f0", 5*sec, 40*ms, "pg-primary"),
+			applied("f1", 6500*ms, 0, "pg-replica2"),
+			{At: 12 * sec, Span: 20 * ms, Kind: firedrill.EventFaultInjected, Injection: "f2", Target: "app", Nodes: []string{"app"},
+				Evidence: "container state paused"},
+			{At: 14 * sec, Span: 15 * ms, Kind: firedrill.EventFaultReverted, Injection: "f2", Target: "app", Nodes: []string{"app"},
+				Evidence: "container state running"},
+			{At: 20 * sec, Kind: firedrill.EventDrillEnd},
+		}, failoverAt(6500*ms)...)
+		in.ReadBack["w-0051"], in.ReadBack["w-0052"] = true, true
+		cases["overlap"] = in
+	}
+
 	// inconclusive: the read-back failed.
 	{
 		in := input(ledger(0, 20*sec, failover(8*sec)))
@@ -107,7 +145,7 @@ func TestGoldenTerminal(t *testing.T) {
 }
 
 func TestGoldenJSON(t *testing.T) {
-	for _, name := range []string{"pass", "fail", "inconclusive"} {
+	for _, name := range []string{"pass", "fail", "inconclusive", "overlap"} {
 		t.Run(name, func(t *testing.T) {
 			r := Score(goldenCases()[name])
 			var buf bytes.Buffer

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/firedrill/firedrill"
@@ -19,15 +18,16 @@ type Input struct {
 	// to measure.
 	Start time.Time
 	// Duration is how long the measured part ran: the offset at which the
-	// workload stopped. Zero means unknown; the drill.end event, if any, is
-	// used instead.
+	// workload stopped sending. The drill.end event, when there is one,
+	// wins: only it is stamped at the instant the probe stopped sending
+	// (docs/measurement.md, "Observation"). Zero means unknown.
 	Duration time.Duration
 	// Injections are the drill's schedule; nil means the scenario's
 	// timeline faults (firedrill.NewSchedule).
 	Injections []firedrill.Injection
 	// Events are the Timeline's events. Fault events carry the id of their
 	// injection. An event whose At is zero but whose AtMS is not (an event
-	// read back from JSON) is placed at AtMS.
+	// read back from JSON) is placed at AtMS, and likewise for Span.
 	Events []firedrill.Event
 	// Ops is the ledger. Only write operations (Kind "write", or empty) are
 	// scored.
@@ -43,7 +43,8 @@ type Input struct {
 	FailoverEnabled bool
 }
 
-// MaxLostIDs caps Result.Writes.LostIDs; Result.Writes.Lost stays exact.
+// MaxLostIDs caps Result.Writes.LostIDs (and FailedButPresentIDs); the
+// counts stay exact.
 const MaxLostIDs = 1000
 
 // Objective names, in the order Score reports them.
@@ -54,131 +55,196 @@ const (
 	ObjectiveSplitBrain = "split_brain"
 )
 
+// eventFaultResolved is the event of an injection's target resolution: At
+// when it began, Span how long it took. The root package is to declare it
+// as firedrill.EventFaultResolved; until then it is named here.
+const eventFaultResolved firedrill.EventKind = "fault.resolved"
+
 // targetReport is the Target of an objective that has no limit.
 const targetReport = "report"
 
-// Score applies the measurement rules (README.md, "How it measures") to what a drill
-// recorded. It is pure: the same Input gives the same Result. All times are
-// offsets on the drill's monotonic Timeline; only write operations count.
+// Score applies the measurement rules of docs/measurement.md to what a
+// drill recorded. It is pure: the same Input gives the same Result. All
+// times are offsets on the drill's monotonic Timeline; only write
+// operations count. Each rule below is the one the document states, with
+// its worked example there.
 //
-// Faults. Result.Faults holds one entry per scenario fault, in scenario
-// order. A fault is injected at T, the offset of its first fault.injected
-// event. A fault without one (whether or not a fault.failed event says why)
-// was not injected: Injected is false, Error says why, AtMS is the
-// scheduled offset, and the drill is inconclusive.
+// Observation. The drill is observed from offset 0 to the end of
+// observation: the drill.end event (the instant the probe stopped
+// sending), else Input.Duration, else the last write's send time. Writes
+// sent after it are counted but take no part in the RTO; writes sent
+// before it and finished after it (drained) count with their outcome, but
+// no stability window can close after it. DurationMS is this end.
 //
-// RTO of an injected fault. Take the writes sent at or after T, ordered by
-// send time. The recovery write is the earliest ok write o such that every
-// write sent in [o.Sent, o.Sent+W] (both ends included) is ok, W being the
-// scenario's stability window, and the window was fully observed: some
-// write was sent at or after o.Sent+W, or the measured run lasted until at
-// least o.Sent+W. RTO = o's ack time − T. Without such a write the fault
-// never recovered: RTOMS is nil (RTO = ∞), Recovered false. Without any
-// write sent at or after T there is no data (NoData): neither a pass nor a
-// recovery.
+// Injections. Result.Faults holds one entry per injection of the schedule
+// (Input.Injections), in schedule order. An injection is injected at T, the
+// At of its first fault.injected event (the instant the call applying the
+// fault began, after target resolution); the effect is certain by
+// E = T + Span. resolve_ms is the Span of its fault.resolved event (null
+// without one), reverted_ms the At of its fault.reverted event (null if
+// never reverted). An injection without a fault.injected event was not
+// injected: Error says why, AtMS is the scheduled offset, and the drill is
+// inconclusive; so is a drill in which a revert failed.
 //
-// Phases, in ms from T: detect, fence and promote are the first
-// failover.detect, failover.fence and failover.promote events at or after T
-// and before the next fault's injection; first_write is the recovery
-// write's ack time − T. A phase that did not happen is absent.
+// Charging of failover events. A failover.detect or failover.error goes to
+// the injection it names; otherwise to the latest injection at or before
+// it whose nodes include its Target (the old primary), else to the latest
+// injection at or before it. A failover.fence or failover.promote goes to
+// the injection of the latest detect at or before it, else to the latest
+// injection at or before it. Result.Events carry the charged injection.
+// Phases of an injection, in ms from T: the first detect, fence and
+// promote charged to it, and first_write = its RTO.
+//
+// RTO. The recovery write of a time slot is the earliest ok write o, sent
+// at or after the slot's start, such that every write sent in
+// [o.Sent, o.Sent+W] (both ends, and ties with o.Sent, included) is ok, W
+// being the stability window, and the window closed within the slot:
+// o.Sent+W <= the slot's end. Only writes sent in the slot count: from its
+// start up to, excluding, the next injection's T, or up to and including
+// the end of observation for the last one. Injections, in time order,
+// are measured one slot each, the slot starting at E: an injection's
+// outage must end, confirmed, before the next one is injected. When its
+// clean run is cut short by the next injection, the window is checked
+// across it (all observed writes) and confirms the recovery if it holds.
+// Otherwise — the outage still going on, or no write at all, when the
+// next injection came — the two are one outage: the next injection joins
+// the group, whose slot starts at the latest E of its members and ends
+// where the next injection after the group comes. A group's outage ends at
+// its recovery write. With no recovery write in the last slot, the group
+// did not recover: unconfirmed (inconclusive) when its writes were all ok
+// from some ok write o to the end of observation but o.Sent+W passed it
+// (PendingMS is o.Sent), no-data when no write was sent in it, and never
+// (a fail) otherwise.
+//
+// Overlap. In a group of several injections, the cause is the one member
+// charged with failover events within the group's outage, if exactly one
+// is: it gets the group's recovery and RTO = recovery ack − its T; every
+// other member is overlapped ("injected during f0's outage; its effect
+// cannot be told apart"), with no RTO of its own. Without such a member,
+// or with several, every member is flagged: the earliest gets the
+// combined outage, measured from its T, the others are overlapped.
 //
 // Writes. Attempted, Acked (ok), Failed and Indeterminate count outcomes.
 // An acknowledged write whose id is not in ReadBack is lost; one that is
-// found is verified. Failed and indeterminate writes are never lost. With a
-// nil ReadBack, Lost is nil and LostIDs empty. LostIDs are ordered by seq
-// and capped at MaxLostIDs; Lost stays exact.
+// found is verified. Failed and indeterminate writes are never lost; a
+// failed write that is found is counted in FailedButPresent and warned
+// about (Warnings), without changing the verdict. With a nil ReadBack
+// these counts are null. Lists of ids are ordered by seq and capped at
+// MaxLostIDs.
 //
-// RPO. Each lost write is charged to the first fault injected at or after
-// its ack time (one acked after every injection is charged to the last
-// fault before it, with a window clamped at 0); its window is that
-// injection time − its ack time. RPOMS is the largest window: with one
-// fault, injection time − ack time of the oldest lost write. RPOMS is 0
-// when nothing is lost, and nil when ReadBack is nil or when writes were
+// Read-back node. The read-back must come from the node that acknowledged
+// the last ok write (by ack time): otherwise, or when either node is
+// unknown, rpo and lost_writes are no-data and the drill inconclusive.
+//
+// Charging of lost writes and RPO. A lost write goes to the injection of
+// the first failover.promote at or after its ack (the promotion that lost
+// it); without one, to the first injection whose E is at or after its ack
+// and whose nodes include the node that acknowledged it (Op.Node), else to
+// the first injection whose E is at or after its ack, else to the last
+// injection at or before its ack. Its loss window is E − ack of that
+// injection, clamped at 0: a write acknowledged before the effect was
+// certain is charged up to E, never less. An injection's RPO is its
+// largest window (0 when none is charged to it), the drill's RPO the
+// largest of all. It is null without a read-back, or when writes were
 // lost but no fault was injected.
 //
-// Split brain. Among the ok writes acknowledged at or after the first
-// injection, grouped by Op.Node, each node spans [first ack, last ack]. If
-// the spans of two nodes overlap (ends included), SplitBrain is true; a
-// clean failover moves from one node to the next without overlap.
+// Split brain. Order the ok writes that name their node by ack. A node A
+// that acknowledges a write z after another node B acknowledged a write
+// y, having acknowledged a write x before y, in certain order
+// (x.Done < y.Sent and y.Done < z.Sent), is a split brain unless A was
+// promoted in between (a failover.promote of A with y.Done <= At <=
+// z.Done). So is a node that acknowledges a write sent after another
+// node's promotion had returned (At+Span < z.Sent), unless it was itself
+// promoted after that one and by z's ack. Measured when some write was
+// acknowledged at or after the first injection.
+//
+// Schedule lag: Sent − Due over the write operations, p50 and p99 by
+// nearest rank, and the maximum; null without writes. The health-check
+// phase is the Span of the first failover.start event; null without one.
 //
 // Objectives, always in this order: rto, rpo, lost_writes, split_brain.
 // Each is missed when its measurement breaks its limit, no-data when the
 // measurement could not be made (limit or not; missed wins over no-data),
-// met when within its limit, and reported when it has no limit.
-//   - rto ("<= 15s" or "report"): measured is the worst fault's RTO, or
-//     "never recovered" if any fault did not recover (missed when a limit
-//     is set). No-data when no fault was injected, or a fault had no data.
-//   - rpo ("<= 1s" or "report"): RPOMS. No-data when RPOMS is nil or no
-//     write was acknowledged.
+// met when within its limit (limits included), and reported when it has
+// no limit.
+//   - rto ("<= 15s" or "report"): judged on the injections that are not
+//     overlapped; measured is the worst RTO. Missed when any never
+//     recovered, whatever the limit, or an RTO is over the limit.
+//     No-data when no fault was injected, or one is unconfirmed or has no
+//     data.
+//   - rpo ("<= 1s" or "report"): RPOMS; with a limit of 0s, any lost
+//     write misses it. No-data when RPOMS is nil, no write was
+//     acknowledged, or the read-back node is wrong.
 //   - lost_writes ("<= N" or "report"): "3 of 1204 acked". No-data without
-//     a read-back or without an acknowledged write.
+//     a usable read-back or without an acknowledged write.
 //   - split_brain ("none", always checked): missed on split brain, no-data
 //     when no write was acknowledged after the first injection.
 //
 // Verdict: fail if any objective was missed; otherwise inconclusive if any
-// objective is no-data, no write was acknowledged, a scenario fault was
-// not injected, or the drill was aborted (a drill.abort event); otherwise
-// pass. Reasons explains a fail or an inconclusive in short sentences,
-// missed objectives first.
+// objective is no-data, no write was acknowledged, an injection was not
+// injected, a revert failed, or the drill was aborted (a drill.abort
+// event); otherwise pass. Reasons explains a fail or an inconclusive in
+// short sentences, missed objectives first; Warnings hold what breaks a
+// promise without deciding the verdict.
 func Score(in Input) firedrill.Result {
 	sc := in.Scenario
 	if sc == nil {
 		sc = &scenarios.Scenario{}
 	}
 	events := normalizeEvents(in.Events)
-	byTime := append([]firedrill.Event(nil), events...)
-	sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].At < byTime[j].At })
-
-	end := in.Duration
-	if end <= 0 {
-		for _, e := range byTime {
-			if e.Kind == firedrill.EventDrillEnd {
-				end = e.At
-			}
-		}
-	}
 	window := sc.Workload.StabilityWindow.Duration
 	writes := writeOps(in.Ops)
+	end := observationEnd(events, in.Duration, writes)
 
 	injections := in.Injections
 	if injections == nil {
 		injections = firedrill.NewSchedule(sc).Injections()
 	}
-	faults := scoreFaults(injections, byTime, writes, window, end)
+	faults := newFaults(injections, events)
 	injected := injectedByTime(faults)
+	charged := chargeEvents(events, injected)
+	for k, f := range charged {
+		if f != nil && events[k].Injection == "" {
+			events[k].Injection = f.res.ID
+		}
+	}
+	setPhases(events, charged)
+	scoreRecovery(injected, writes, window, end, events, charged)
 
 	stats, lost := countWrites(writes, in.ReadBack)
 	res := firedrill.Result{
-		Scenario:        sc.Name,
-		RunID:           in.RunID,
-		StartedAt:       in.Start,
-		DurationMS:      firedrill.Millis(end),
-		Writes:          stats,
-		WriteRate:       sc.Workload.WritesPerSecond,
-		StabilityMS:     firedrill.Millis(window),
-		Events:          events,
-		FailoverEnabled: in.FailoverEnabled,
-		ReadFrom:        in.ReadFrom,
-		Faults:          make([]firedrill.FaultResult, 0, len(faults)),
-	}
-	for _, f := range faults {
-		res.Faults = append(res.Faults, f.res)
+		Scenario:           sc.Name,
+		RunID:              in.RunID,
+		StartedAt:          in.Start,
+		DurationMS:         firedrill.Millis(end),
+		Writes:             stats,
+		WriteRate:          sc.Workload.WritesPerSecond,
+		StabilityMS:        firedrill.Millis(window),
+		Events:             events,
+		FailoverEnabled:    in.FailoverEnabled,
+		ReadFrom:           in.ReadFrom,
+		ScheduleLag:        scheduleLag(writes),
+		HealthCheckPhaseMS: healthCheckPhase(events),
+		Faults:             make([]firedrill.FaultResult, 0, len(faults)),
 	}
 
-	rpo := worstRPO(lost, injected)
+	rpo := chargeLost(lost, injected, events, charged, in.ReadBack != nil)
 	if in.ReadBack != nil && rpo.measurable {
 		ms := firedrill.Millis(rpo.value)
 		res.RPOMS = &ms
+	}
+	for _, f := range faults {
+		res.Faults = append(res.Faults, f.res)
 	}
 	var firstInjection *time.Duration
 	if len(injected) > 0 {
 		firstInjection = &injected[0].at
 	}
-	split := splitBrain(writes, firstInjection)
+	split := splitBrain(writes, events, firstInjection)
 	res.SplitBrain = split.split
 
-	sb := &scoreBuilder{in: in, sc: sc, end: end, window: window}
-	sb.objRTO(faults)
+	sb := &scoreBuilder{in: in, sc: sc, end: end, window: window, readBackProblem: readBackProblem(in, writes)}
+	sb.objRTO(injected)
 	sb.objRPO(rpo, stats)
 	sb.objLostWrites(stats)
 	sb.objSplitBrain(split, len(injected) > 0, stats)
@@ -192,8 +258,11 @@ func Score(in Input) firedrill.Result {
 		if !f.res.Injected {
 			sb.inconclusive = append(sb.inconclusive, fmt.Sprintf("%s was not injected: %s", f.label, f.res.Error))
 		}
+		if f.res.RevertError != "" {
+			sb.inconclusive = append(sb.inconclusive, fmt.Sprintf("the revert of %s failed: %s", f.label, f.res.RevertError))
+		}
 	}
-	for _, e := range byTime {
+	for _, e := range events {
 		if e.Kind == firedrill.EventAbort {
 			r := "the drill was aborted at " + human(e.At)
 			if e.Detail != "" {
@@ -202,6 +271,7 @@ func Score(in Input) firedrill.Result {
 			sb.inconclusive = append(sb.inconclusive, r)
 		}
 	}
+	res.Warnings = warnings(stats)
 
 	switch {
 	case len(sb.missed) > 0:
@@ -215,20 +285,33 @@ func Score(in Input) firedrill.Result {
 	return res
 }
 
-// normalizeEvents copies the events, filling At from AtMS (events read back
-// from JSON) or AtMS from At (events built in code) when one is missing.
+// normalizeEvents copies the events ordered by time (stable), filling At
+// and Span from AtMS and SpanMS (events read back from JSON) or the other
+// way round (events built in code) when one is missing.
 func normalizeEvents(in []firedrill.Event) []firedrill.Event {
 	out := make([]firedrill.Event, len(in))
 	for i, e := range in {
 		switch {
 		case e.At == 0 && e.AtMS != 0:
-			e.At = time.Duration(math.Round(e.AtMS * float64(time.Millisecond)))
+			e.At = fromMS(e.AtMS)
 		case e.AtMS == 0 && e.At != 0:
 			e.AtMS = firedrill.Millis(e.At)
 		}
+		switch {
+		case e.Span == 0 && e.SpanMS != 0:
+			e.Span = fromMS(e.SpanMS)
+		case e.SpanMS == 0 && e.Span != 0:
+			e.SpanMS = firedrill.Millis(e.Span)
+		}
+		e.Nodes = append([]string(nil), e.Nodes...)
 		out[i] = e
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
 	return out
+}
+
+func fromMS(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
 }
 
 // writeOps returns the write operations ordered by send time (then seq).
@@ -248,18 +331,45 @@ func writeOps(ops []firedrill.Op) []firedrill.Op {
 	return out
 }
 
-// faultScore is a FaultResult with what the objectives and reasons need.
-type faultScore struct {
-	res   firedrill.FaultResult
-	label string        // `fault 0 (kill postgres.primary)`
-	at    time.Duration // injection offset, when injected
-	rto   time.Duration // when recovered
-	// pending is the first write after which the system stayed healthy
-	// until the run ended, too early to close the stability window.
-	pending *firedrill.Op
+// observationEnd is the end of observation: the last drill.end event, else
+// the measured duration, else the last write's send time (writes must be
+// ordered by Sent).
+func observationEnd(events []firedrill.Event, duration time.Duration, writes []firedrill.Op) time.Duration {
+	end, found := time.Duration(0), false
+	for _, e := range events {
+		if e.Kind == firedrill.EventDrillEnd {
+			end, found = e.At, true
+		}
+	}
+	switch {
+	case found:
+		return end
+	case duration > 0:
+		return duration
+	case len(writes) > 0:
+		return writes[len(writes)-1].Sent
+	}
+	return 0
 }
 
-func scoreFaults(injections []firedrill.Injection, byTime []firedrill.Event, writes []firedrill.Op, window, end time.Duration) []*faultScore {
+// faultScore is a FaultResult with what the rules need.
+type faultScore struct {
+	res   firedrill.FaultResult
+	label string        // "f0 (kill postgres.primary)"
+	at    time.Duration // T: the effect instant, when injected
+	eff   time.Duration // E = T + Span: the effect is certain
+	rto   time.Duration // when res.RTOMS is set
+	// pending is the first write of the clean run that the end of
+	// observation cut short, when Recovery is unconfirmed.
+	pending *firedrill.Op
+	// rpo is the largest loss window charged, with its write.
+	rpo   time.Duration
+	rpoOp *firedrill.Op
+	lost  int
+}
+
+// newFaults reads what happened to every injection from its events.
+func newFaults(injections []firedrill.Injection, events []firedrill.Event) []*faultScore {
 	faults := make([]*faultScore, len(injections))
 	for i, in := range injections {
 		fs := &faultScore{label: in.Label(), res: firedrill.FaultResult{
@@ -268,21 +378,28 @@ func scoreFaults(injections []firedrill.Injection, byTime []firedrill.Event, wri
 			Recovery: firedrill.RecoveryNotInjected,
 		}}
 		var failed *firedrill.Event
-		for k := range byTime {
-			e := &byTime[k]
+		for k := range events {
+			e := &events[k]
 			if e.Injection != in.ID {
 				continue
 			}
-			if e.Kind == firedrill.EventFaultInjected && !fs.res.Injected {
+			switch {
+			case e.Kind == firedrill.EventFaultInjected && !fs.res.Injected:
 				fs.res.Injected = true
-				fs.at = e.At
-				fs.res.AtMS = firedrill.Millis(e.At)
-				fs.res.SpanMS = firedrill.Millis(e.Span)
+				fs.at, fs.eff = e.At, e.At+e.Span
+				fs.res.AtMS, fs.res.SpanMS = e.AtMS, e.SpanMS
 				fs.res.Nodes = e.Nodes
 				fs.res.Evidence = e.Evidence
-			}
-			if e.Kind == firedrill.EventFaultFailed && failed == nil {
+			case e.Kind == firedrill.EventFaultFailed && failed == nil:
 				failed = e
+			case e.Kind == eventFaultResolved && fs.res.ResolveMS == nil:
+				ms := e.SpanMS
+				fs.res.ResolveMS = &ms
+			case e.Kind == firedrill.EventFaultReverted && fs.res.RevertedMS == nil:
+				ms := e.AtMS
+				fs.res.RevertedMS = &ms
+			case e.Kind == firedrill.EventFaultRevertFailed && fs.res.RevertError == "":
+				fs.res.RevertError = orDash(e.Detail)
 			}
 		}
 		if !fs.res.Injected {
@@ -294,54 +411,19 @@ func scoreFaults(injections []firedrill.Injection, byTime []firedrill.Event, wri
 			default:
 				fs.res.Error = "no fault.injected event was recorded"
 			}
+			if failed != nil {
+				fs.res.Nodes = failed.Nodes
+			}
+		}
+		if fs.res.Nodes == nil {
+			fs.res.Nodes = []string{} // result.json writes [], not null
 		}
 		faults[i] = fs
-	}
-
-	injected := injectedByTime(faults)
-	for k, fs := range injected {
-		next := time.Duration(math.MaxInt64)
-		for _, later := range injected[k+1:] {
-			if later.at > fs.at {
-				next = later.at
-				break
-			}
-		}
-		for _, ph := range []struct {
-			kind firedrill.EventKind
-			name string
-		}{
-			{firedrill.EventDetect, firedrill.PhaseDetect},
-			{firedrill.EventFence, firedrill.PhaseFence},
-			{firedrill.EventPromote, firedrill.PhasePromote},
-		} {
-			for _, e := range byTime {
-				if e.Kind == ph.kind && e.At >= fs.at && e.At < next {
-					fs.res.Phases[ph.name] = firedrill.Millis(e.At - fs.at)
-					break
-				}
-			}
-		}
-
-		rec, pending, noData := recoveryPoint(writes, fs.at, window, end)
-		fs.pending = pending
-		switch {
-		case noData:
-			fs.res.Recovery = firedrill.RecoveryNoData
-		case rec != nil:
-			fs.rto = rec.Done - fs.at
-			ms := firedrill.Millis(fs.rto)
-			fs.res.RTOMS = &ms
-			fs.res.Recovery = firedrill.RecoveryRecovered
-			fs.res.Phases[firedrill.PhaseFirstWrite] = ms
-		default:
-			fs.res.Recovery = firedrill.RecoveryNever
-		}
 	}
 	return faults
 }
 
-// injectedByTime returns the injected faults ordered by injection time.
+// injectedByTime returns the injected faults ordered by T (stable).
 func injectedByTime(faults []*faultScore) []*faultScore {
 	var out []*faultScore
 	for _, f := range faults {
@@ -353,440 +435,13 @@ func injectedByTime(faults []*faultScore) []*faultScore {
 	return out
 }
 
-// recoveryPoint finds the write that ends the outage of a fault injected at
-// t. writes must be ordered by Sent. Only writes sent at or after t count.
-//
-// The recovery write is the earliest ok write o such that every write sent
-// in [o.Sent, o.Sent+window] (both ends included, ties with o.Sent too) is
-// ok, and the window was fully observed: some write was sent at or after
-// o.Sent+window, or the measured run lasted until at least o.Sent+window
-// (end; the probe is open-loop, so it kept sending through the window).
-//
-// It returns the recovery write, or nil. When nil, pending is the first
-// write whose window was clean but closed after the run ended (the system
-// looked healthy, too late to tell), and noData says no write was sent at
-// or after t at all.
-func recoveryPoint(writes []firedrill.Op, t, window, end time.Duration) (rec, pending *firedrill.Op, noData bool) {
-	i0 := sort.Search(len(writes), func(i int) bool { return writes[i].Sent >= t })
-	after := writes[i0:]
-	if len(after) == 0 {
-		return nil, nil, true
-	}
-	// nextBad[i] is the index of the first write at or after i that is not
-	// ok, or len(after).
-	nextBad := make([]int, len(after)+1)
-	nextBad[len(after)] = len(after)
-	for i := len(after) - 1; i >= 0; i-- {
-		if after[i].Outcome != firedrill.OutcomeOK {
-			nextBad[i] = i
-		} else {
-			nextBad[i] = nextBad[i+1]
+// healthCheckPhase is the Span of the first failover.start event, in ms.
+func healthCheckPhase(events []firedrill.Event) *float64 {
+	for _, e := range events {
+		if e.Kind == firedrill.EventManagerStart {
+			ms := e.SpanMS
+			return &ms
 		}
 	}
-	lastSent := after[len(after)-1].Sent
-	groupStart := 0 // first write sent at the same instant as after[i]
-	for i := range after {
-		if i > 0 && after[i].Sent != after[i-1].Sent {
-			groupStart = i
-		}
-		o := &after[i]
-		if o.Outcome != firedrill.OutcomeOK {
-			continue
-		}
-		windowEnd := o.Sent + window
-		if b := nextBad[groupStart]; b < len(after) && after[b].Sent <= windowEnd {
-			continue
-		}
-		if lastSent >= windowEnd || end >= windowEnd {
-			return o, nil, false
-		}
-		// Later candidates have later windows: none can be observed.
-		return nil, o, false
-	}
-	return nil, nil, false
-}
-
-// countWrites counts write outcomes and finds the lost writes.
-//
-// A write is lost when it was acknowledged (ok) and its id is not in
-// readBack; it is verified when it was acknowledged and found. Failed and
-// indeterminate writes are never lost, found or not. With a nil readBack
-// (no read-back could be made) Lost is nil and nothing is verified.
-// LostIDs are ordered by seq and capped at MaxLostIDs; the returned slice
-// holds every lost write, ordered by seq.
-func countWrites(writes []firedrill.Op, readBack map[string]bool) (firedrill.WriteStats, []firedrill.Op) {
-	var st firedrill.WriteStats
-	var lost []firedrill.Op
-	for _, o := range writes {
-		st.Attempted++
-		switch o.Outcome {
-		case firedrill.OutcomeOK:
-			st.Acked++
-			if readBack != nil {
-				if readBack[o.ID] {
-					st.Verified++
-				} else {
-					lost = append(lost, o)
-				}
-			}
-		case firedrill.OutcomeIndeterminate:
-			st.Indeterminate++
-		default:
-			st.Failed++
-		}
-	}
-	if readBack == nil {
-		return st, nil
-	}
-	sort.SliceStable(lost, func(i, j int) bool {
-		if lost[i].Seq != lost[j].Seq {
-			return lost[i].Seq < lost[j].Seq
-		}
-		return lost[i].ID < lost[j].ID
-	})
-	n := len(lost)
-	st.Lost = &n
-	for i, o := range lost {
-		if i == MaxLostIDs {
-			break
-		}
-		st.LostIDs = append(st.LostIDs, o.ID)
-	}
-	return st, lost
-}
-
-// rpoResult is the RPO and the write that set it.
-type rpoResult struct {
-	value      time.Duration
-	measurable bool
-	write      *firedrill.Op // the lost write that set value, if any
-	fault      *faultScore   // the fault it was lost to
-}
-
-// worstRPO computes the RPO from the lost writes and the injected faults
-// (ordered by time).
-//
-// Each lost write is charged to the first fault injected at or after its
-// ack time T_ack; its loss window is that injection time − T_ack. A write
-// acknowledged after every injection is charged to the last fault before
-// it, with a window clamped at 0. RPO is the largest window: with one
-// fault, injection − ack time of the oldest lost write. RPO is 0 when
-// nothing is lost; it cannot be measured when writes were lost but no
-// fault was injected.
-func worstRPO(lost []firedrill.Op, injected []*faultScore) rpoResult {
-	if len(lost) == 0 {
-		return rpoResult{measurable: true}
-	}
-	if len(injected) == 0 {
-		return rpoResult{}
-	}
-	r := rpoResult{measurable: true, value: -1}
-	for i := range lost {
-		o := &lost[i]
-		k := sort.Search(len(injected), func(k int) bool { return injected[k].at >= o.Done })
-		var f *faultScore
-		var w time.Duration
-		if k < len(injected) {
-			f, w = injected[k], injected[k].at-o.Done
-		} else {
-			f = injected[len(injected)-1]
-		}
-		if w > r.value || (w == r.value && o.Done < r.write.Done) {
-			r.value, r.write, r.fault = w, o, f
-		}
-	}
-	return r
-}
-
-// splitResult says whether two primaries acknowledged writes at once.
-type splitResult struct {
-	measured bool // some write was acknowledged after the first injection
-	split    bool
-	detail   string
-}
-
-type nodeSpan struct {
-	node        string
-	first, last time.Duration
-}
-
-// splitBrain looks for two nodes acknowledging writes at the same time
-// after the first fault's injection.
-//
-// Among the ok writes acknowledged at or after the first injection, grouped
-// by the node that acknowledged them (Op.Node; writes without a node are
-// ignored), each node spans [its first ack, its last ack]. If the spans of
-// two different nodes overlap (ends included), the drill had a split brain.
-// A clean failover moves from one node to the next without overlap.
-func splitBrain(writes []firedrill.Op, firstInjection *time.Duration) splitResult {
-	if firstInjection == nil {
-		return splitResult{detail: "no fault was injected"}
-	}
-	spans := map[string]*nodeSpan{}
-	for _, o := range writes {
-		if o.Outcome != firedrill.OutcomeOK || o.Done < *firstInjection || o.Node == "" {
-			continue
-		}
-		s := spans[o.Node]
-		if s == nil {
-			spans[o.Node] = &nodeSpan{node: o.Node, first: o.Done, last: o.Done}
-			continue
-		}
-		s.first = min(s.first, o.Done)
-		s.last = max(s.last, o.Done)
-	}
-	if len(spans) == 0 {
-		return splitResult{detail: "no write was acknowledged after the first fault"}
-	}
-	list := make([]*nodeSpan, 0, len(spans))
-	for _, s := range spans {
-		list = append(list, s)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].first != list[j].first {
-			return list[i].first < list[j].first
-		}
-		return list[i].node < list[j].node
-	})
-	reach := list[0] // the span reaching furthest so far
-	for _, s := range list[1:] {
-		if s.first <= reach.last {
-			return splitResult{measured: true, split: true, detail: fmt.Sprintf(
-				"%s (acks %s–%s) and %s (acks %s–%s) both acknowledged writes",
-				reach.node, human(reach.first), human(reach.last), s.node, human(s.first), human(s.last))}
-		}
-		if s.last > reach.last {
-			reach = s
-		}
-	}
-	names := make([]string, len(list))
-	for i, s := range list {
-		names[i] = s.node
-	}
-	if len(names) == 1 {
-		return splitResult{measured: true, detail: "after the first fault every ack came from " + names[0]}
-	}
-	return splitResult{measured: true, detail: "after the first fault acks moved " + strings.Join(names, " → ")}
-}
-
-// scoreBuilder accumulates objectives and the reasons for the verdict.
-type scoreBuilder struct {
-	in     Input
-	sc     *scenarios.Scenario
-	end    time.Duration
-	window time.Duration
-
-	objectives   []firedrill.ObjectiveResult
-	missed       []string // reasons for a fail
-	inconclusive []string // reasons for an inconclusive
-}
-
-// add records an objective; reasons (if any) explain a missed or no-data
-// status, one sentence each.
-func (b *scoreBuilder) add(o firedrill.ObjectiveResult, reasons ...string) {
-	o.Met = o.Status == firedrill.StatusMet || o.Status == firedrill.StatusReported
-	b.objectives = append(b.objectives, o)
-	for _, r := range reasons {
-		if r == "" {
-			continue
-		}
-		switch o.Status {
-		case firedrill.StatusMissed:
-			b.missed = append(b.missed, o.Name+": "+r)
-		case firedrill.StatusNoData:
-			b.inconclusive = append(b.inconclusive, o.Name+": "+r)
-		}
-	}
-}
-
-func limitTarget(d *scenarios.Duration) string {
-	if d == nil {
-		return targetReport
-	}
-	return "<= " + human(d.Duration)
-}
-
-func (b *scoreBuilder) runLength() string {
-	if b.end <= 0 {
-		return "the run"
-	}
-	return "the " + human(b.end) + " run"
-}
-
-func (b *scoreBuilder) objRTO(faults []*faultScore) {
-	limit := b.sc.Objectives.RTO
-	o := firedrill.ObjectiveResult{Name: ObjectiveRTO, Target: limitTarget(limit)}
-	var injected, noData, never []*faultScore
-	var worst *faultScore
-	for _, f := range faults {
-		if !f.res.Injected {
-			continue
-		}
-		injected = append(injected, f)
-		switch {
-		case f.res.Recovery == firedrill.RecoveryNoData:
-			noData = append(noData, f)
-		case f.res.Recovery != firedrill.RecoveryRecovered:
-			never = append(never, f)
-		case worst == nil || f.rto > worst.rto:
-			worst = f
-		}
-	}
-	if len(injected) == 0 {
-		o.Measured, o.Status, o.Detail = "no data", firedrill.StatusNoData, "no fault was injected"
-		b.add(o, "no fault was injected: there was nothing to recover from")
-		return
-	}
-
-	var details []string
-	for _, f := range injected {
-		switch {
-		case f.res.Recovery == firedrill.RecoveryNoData:
-			details = append(details, f.label+": no data")
-		case f.res.Recovery != firedrill.RecoveryRecovered:
-			details = append(details, f.label+": never recovered")
-		default:
-			details = append(details, f.label+": "+human(f.rto))
-		}
-	}
-	o.Detail = strings.Join(details, "; ")
-
-	switch {
-	case len(never) > 0:
-		o.Measured = "never recovered"
-	case worst != nil:
-		o.Measured = human(worst.rto)
-	default:
-		o.Measured = "no data"
-	}
-
-	var reasons []string
-	switch {
-	case limit != nil && (len(never) > 0 || (worst != nil && worst.rto > limit.Duration)):
-		o.Status = firedrill.StatusMissed
-		for _, f := range injected {
-			switch {
-			case f.res.Recovery == firedrill.RecoveryNoData:
-			case f.res.Recovery != firedrill.RecoveryRecovered:
-				r := fmt.Sprintf("%s never recovered within %s", f.label, b.runLength())
-				if f.pending != nil {
-					r += fmt.Sprintf(" (writes succeeded from %s, but the run ended before the %s stability window closed)",
-						human(f.pending.Sent), human(b.window))
-				}
-				reasons = append(reasons, r)
-			case f.rto > limit.Duration:
-				reasons = append(reasons, fmt.Sprintf("%s took %s to recover, objective %s", f.label, human(f.rto), o.Target))
-			}
-		}
-	case len(noData) > 0:
-		o.Status = firedrill.StatusNoData
-		for _, f := range noData {
-			reasons = append(reasons, fmt.Sprintf("no write was sent after %s was injected", f.label))
-		}
-	case limit == nil:
-		o.Status = firedrill.StatusReported
-	default:
-		o.Status = firedrill.StatusMet
-	}
-	b.add(o, reasons...)
-}
-
-func (b *scoreBuilder) readBackFailure() string {
-	if b.in.ReadBackErr != nil {
-		return "the read-back of acknowledged writes failed: " + b.in.ReadBackErr.Error()
-	}
-	return "the read-back of acknowledged writes was not made"
-}
-
-func (b *scoreBuilder) objRPO(rpo rpoResult, st firedrill.WriteStats) {
-	limit := b.sc.Objectives.RPO
-	o := firedrill.ObjectiveResult{Name: ObjectiveRPO, Target: limitTarget(limit), Measured: "no data"}
-	switch {
-	case b.in.ReadBack == nil:
-		// Reported once, for both rpo and lost_writes, by objLostWrites.
-		o.Status, o.Detail = firedrill.StatusNoData, b.readBackFailure()
-		b.add(o)
-		return
-	case st.Acked == 0:
-		// Reported once, as "no acknowledged writes", by Score.
-		o.Status, o.Detail = firedrill.StatusNoData, "no acknowledged writes"
-		b.add(o)
-		return
-	case !rpo.measurable:
-		o.Status, o.Detail = firedrill.StatusNoData, "acknowledged writes were lost but no fault was injected"
-		b.add(o, o.Detail)
-		return
-	}
-	o.Measured = human(rpo.value)
-	if rpo.write != nil {
-		o.Detail = fmt.Sprintf("write %s, acknowledged at %s, %s before %s was injected, is lost",
-			rpo.write.ID, human(rpo.write.Done), human(rpo.value), rpo.fault.label)
-	} else {
-		o.Detail = "no acknowledged write was lost"
-	}
-	switch {
-	case limit == nil:
-		o.Status = firedrill.StatusReported
-		b.add(o)
-	case rpo.value > limit.Duration:
-		o.Status = firedrill.StatusMissed
-		b.add(o, fmt.Sprintf("acknowledged writes from %s before %s were lost, objective %s",
-			human(rpo.value), rpo.fault.label, o.Target))
-	default:
-		o.Status = firedrill.StatusMet
-		b.add(o)
-	}
-}
-
-func (b *scoreBuilder) objLostWrites(st firedrill.WriteStats) {
-	limit := b.sc.Objectives.LostWrites
-	o := firedrill.ObjectiveResult{Name: ObjectiveLostWrites, Target: targetReport, Measured: "no data"}
-	if limit != nil {
-		o.Target = fmt.Sprintf("<= %d", *limit)
-	}
-	switch {
-	case st.Lost == nil:
-		o.Measured = "not measured"
-		o.Status, o.Detail = firedrill.StatusNoData, b.readBackFailure()
-		b.add(o)
-		b.inconclusive = append(b.inconclusive, ObjectiveRPO+", "+ObjectiveLostWrites+": "+o.Detail)
-		return
-	case st.Acked == 0:
-		o.Status, o.Detail = firedrill.StatusNoData, "no acknowledged writes to verify"
-		b.add(o)
-		return
-	}
-	lost := *st.Lost
-	o.Measured = fmt.Sprintf("%d of %d acked", lost, st.Acked)
-	o.Detail = fmt.Sprintf("%d acknowledged writes read back, %d missing", st.Verified, lost)
-	switch {
-	case limit == nil:
-		o.Status = firedrill.StatusReported
-		b.add(o)
-	case lost > *limit:
-		o.Status = firedrill.StatusMissed
-		b.add(o, fmt.Sprintf("%d of %d acknowledged writes were lost, objective %s", lost, st.Acked, o.Target))
-	default:
-		o.Status = firedrill.StatusMet
-		b.add(o)
-	}
-}
-
-func (b *scoreBuilder) objSplitBrain(s splitResult, anyInjected bool, st firedrill.WriteStats) {
-	o := firedrill.ObjectiveResult{Name: ObjectiveSplitBrain, Target: "none", Detail: s.detail}
-	switch {
-	case !s.measured:
-		o.Measured, o.Status = "no data", firedrill.StatusNoData
-		reason := ""
-		if anyInjected && st.Acked > 0 { // otherwise another reason says it
-			reason = s.detail
-		}
-		b.add(o, reason)
-	case s.split:
-		o.Measured, o.Status = "split brain", firedrill.StatusMissed
-		b.add(o, s.detail)
-	default:
-		o.Measured, o.Status = "none", firedrill.StatusMet
-		b.add(o)
-	}
+	return nil
 }

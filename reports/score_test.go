@@ -34,14 +34,17 @@ func scenario() *scenarios.Scenario {
 	}
 }
 
-// ledger sends a write every 100ms in [from, to) with a 10ms latency; fate
-// decides each write's outcome and acknowledging node from its send time.
+// ledger sends a write every 100ms in [from, to) with a 10ms latency, up
+// to 0.4ms behind its schedule; fate decides each write's outcome and
+// acknowledging node from its send time.
 func ledger(from, to time.Duration, fate func(sent time.Duration) (firedrill.Outcome, string)) []firedrill.Op {
 	var ops []firedrill.Op
 	for sent := from; sent < to; sent += 100 * ms {
 		seq := int64(len(ops) + 1)
 		out, node := fate(sent)
-		op := firedrill.Op{ID: fmt.Sprintf("w-%04d", seq), Seq: seq, Kind: "write", Sent: sent, Done: sent + 10*ms, Outcome: out}
+		lag := time.Duration(seq%5) * 100 * time.Microsecond
+		op := firedrill.Op{ID: fmt.Sprintf("w-%04d", seq), Seq: seq, Kind: "write", Due: max(0, sent-lag), Sent: sent,
+			Done: sent + 10*ms, Outcome: out}
 		switch out {
 		case firedrill.OutcomeOK:
 			op.Node = node
@@ -93,22 +96,43 @@ func readBackAll(ops []firedrill.Op, drop func(firedrill.Op) bool) map[string]bo
 	return rb
 }
 
+// lastAcker is the node that acknowledged the last ok write: where a
+// correct read-back reads from.
+func lastAcker(ops []firedrill.Op) string {
+	var last *firedrill.Op
+	for i := range ops {
+		if o := &ops[i]; o.Outcome == firedrill.OutcomeOK && (last == nil || o.Done >= last.Done) {
+			last = o
+		}
+	}
+	if last == nil {
+		return ""
+	}
+	return last.Node
+}
+
 func input(ops []firedrill.Op) Input {
 	return Input{
 		Scenario: scenario(), RunID: "r-test", Start: time.Date(2026, 8, 21, 10, 15, 0, 0, time.UTC),
-		Duration: 20 * sec, Events: killEvents(), Ops: ops, ReadBack: readBackAll(ops, nil), FailoverEnabled: true,
+		Duration: 20 * sec, Events: killEvents(), Ops: ops, ReadBack: readBackAll(ops, nil), ReadFrom: lastAcker(ops),
+		FailoverEnabled: true,
 	}
 }
 
 func objective(t *testing.T, r firedrill.Result, name string) firedrill.ObjectiveResult {
 	t.Helper()
-	for _, o := range r.Objectives {
-		if o.Name == name {
-			return o
-		}
+	return find(t, r.Objectives, func(o firedrill.ObjectiveResult) bool { return o.Name == name })
+}
+
+// find returns the element of xs that matches, failing the test without one.
+func find[T any](t *testing.T, xs []T, match func(T) bool) T {
+	t.Helper()
+	if i := slices.IndexFunc(xs, match); i >= 0 {
+		return xs[i]
 	}
-	t.Fatalf("objective %q missing from %+v", name, r.Objectives)
-	return firedrill.ObjectiveResult{}
+	var zero T
+	t.Fatalf("none of %+v matches", xs)
+	return zero
 }
 
 func fptr(f float64) *float64 { return &f }
@@ -195,11 +219,11 @@ func TestScoreRTO(t *testing.T) {
 			reason: "rto: f0 (kill postgres.primary) never recovered within the 20s run",
 		},
 		{
-			name: "the run ends before the stability window closes: not recovered",
+			name: "the run ends before the stability window closes: unconfirmed",
 			in:   func() Input { return input(ledger(0, 20*sec, failover(19*sec))) },
 			// ok from 19.0s, the window closes at 21s, the run ends at 20s
-			rec: firedrill.RecoveryNever, status: firedrill.StatusMissed, verdict: firedrill.VerdictFail,
-			reason: "writes succeeded from 19s, but the run ended before the 2s stability window closed",
+			rec: firedrill.RecoveryUnconfirmed, status: firedrill.StatusNoData, verdict: firedrill.VerdictInconclusive,
+			reason: "writes succeeded from 19s, but observation ended at 20s before the 2s stability window closed",
 		},
 		{
 			name: "the run's end closes the window when it lasts past it",
@@ -623,13 +647,13 @@ func TestRecoveryPointTies(t *testing.T) {
 		{ID: "c", Seq: 3, Sent: 7 * sec, Done: 7*sec + 10*ms, Outcome: firedrill.OutcomeOK, Node: "n"},
 		{ID: "d", Seq: 4, Sent: 8 * sec, Done: 8*sec + 10*ms, Outcome: firedrill.OutcomeOK, Node: "n"},
 	}
-	rec, pending, noData := recoveryPoint(writeOps(ops), 5*sec, sec, 0)
+	rec, pending, noData := recoveryPoint(writeOps(ops), slot{from: 5 * sec, until: 9 * sec, last: true}, sec)
 	if rec == nil || rec.ID != "c" || pending != nil || noData {
 		t.Errorf("recovery = %+v pending %+v noData %v, want c", rec, pending, noData)
 	}
-	// d's window [8s, 9s] is neither reached by a later write nor by the
-	// run's end (unknown): pending, not recovered.
-	rec, pending, _ = recoveryPoint(writeOps(ops[3:]), 5*sec, sec, 0)
+	// d's window [8s, 9s] closes after the slot's end: pending, not
+	// recovered.
+	rec, pending, _ = recoveryPoint(writeOps(ops[3:]), slot{from: 5 * sec, until: 9*sec - time.Microsecond, last: true}, sec)
 	if rec != nil || pending == nil || pending.ID != "d" {
 		t.Errorf("recovery = %+v pending %+v, want pending d", rec, pending)
 	}

@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,10 +32,13 @@ const (
 )
 
 // WriteTerminal writes the end-of-run summary of r for a person: a header
-// (scenario, run id, duration), the writes, one block per fault with its
-// phases and RTO, one line per objective (✓ met, ✗ missed, ? no data,
-// • reported) with the target and the measured value, the lost ids, a split
-// brain warning, and the verdict with its reasons. It fits 80 columns.
+// (scenario, run id, duration), the writes (with the failed writes found at
+// read-back and the node read from), the probe's schedule lag and the
+// failover manager's health-check phase, one block per injection (id,
+// action, nodes, evidence, phases, RTO, loss, revert, overlap note), one
+// line per objective (✓ met, ✗ missed, ? no data, • reported) with the
+// target and the measured value, the lost ids, a split brain warning, and
+// the verdict with its reasons and warnings. It fits 80 columns.
 func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error {
 	t := &term{color: opts.Color}
 
@@ -64,7 +66,19 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 	} else {
 		parts = append(parts, fmt.Sprintf("%d lost", *ws.Lost), fmt.Sprintf("%d verified", ws.Verified))
 	}
+	if n := ws.FailedButPresent; n != nil && *n > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed but present", *n))
+	}
+	if r.ReadFrom != "" {
+		parts = append(parts, "read from "+r.ReadFrom)
+	}
 	t.joined("writes  ", parts)
+	if l := r.ScheduleLag; l != nil {
+		t.joined("probe   ", []string{"schedule lag p50 " + humanMS(l.P50MS), "p99 " + humanMS(l.P99MS), "max " + humanMS(l.MaxMS)})
+	}
+	if r.HealthCheckPhaseMS != nil {
+		t.line("manager health-check phase " + humanMS(*r.HealthCheckPhaseMS))
+	}
 
 	// Faults.
 	for _, f := range r.Faults {
@@ -116,6 +130,9 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 	for _, reason := range r.Reasons {
 		t.wrapped("  - ", "    ", reason)
 	}
+	for _, warning := range r.Warnings {
+		t.wrappedPainted(ansiYellow, "  ! warning: ", "    ", warning)
+	}
 	_, err := io.WriteString(w, t.b.String())
 	return err
 }
@@ -138,7 +155,11 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	if len(f.Nodes) > 0 && (len(f.Nodes) > 1 || f.Nodes[0] != f.Target) {
 		what += " → " + strings.Join(f.Nodes, ", ")
 	}
-	t.wrapped(f.ID+"  ", indent, what+" at "+humanMS(f.AtMS))
+	at := " at " + humanMS(f.AtMS)
+	if f.ResolveMS != nil {
+		at += " (resolved in " + humanMS(*f.ResolveMS) + ")"
+	}
+	t.wrapped(f.ID+"  ", indent, what+at)
 	if f.Evidence != "" {
 		t.wrapped(indent+"evidence: ", indent+"  ", f.Evidence)
 	}
@@ -159,11 +180,9 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	}
 
 	// Failover errors charged to this injection.
-	at := time.Duration(math.Round(f.AtMS * float64(time.Millisecond)))
 	for _, e := range r.Events {
 		if e.Kind == firedrill.EventFailoverError && e.Injection == f.ID {
-			ea := time.Duration(math.Round(e.AtMS * float64(time.Millisecond)))
-			t.wrappedPainted(ansiYellow, indent+"failover error at "+human(ea-at)+": ", indent+"  ", orDash(e.Detail))
+			t.wrappedPainted(ansiYellow, indent+"failover error at "+humanMS(e.AtMS-f.AtMS)+": ", indent+"  ", orDash(e.Detail))
 		}
 	}
 
@@ -180,6 +199,37 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 		t.line(indent + t.paint(ansiBold, "RTO "+humanMS(*f.RTOMS)) + note)
 	case firedrill.RecoveryNever:
 		t.line(indent + t.paint(ansiRed, "never recovered") + note)
+	case firedrill.RecoveryUnconfirmed:
+		from := ""
+		if f.PendingMS != nil {
+			from = ": ok from " + humanMS(*f.PendingMS) + ", the run ended first"
+		}
+		t.line(indent + t.paint(ansiYellow, "RTO unconfirmed") + from)
+	case firedrill.RecoveryOverlapped:
+		t.line(indent + t.paint(ansiYellow, "no RTO of its own"))
+	}
+
+	var more []string
+	if f.Lost != nil && *f.Lost > 0 {
+		more = append(more, fmt.Sprintf("lost %d", *f.Lost))
+		if f.RPOMS != nil {
+			more = append(more, "RPO "+humanMS(*f.RPOMS))
+		}
+	}
+	switch {
+	case f.RevertError != "":
+		more = append(more, "revert failed")
+	case f.RevertedMS != nil:
+		more = append(more, "reverted at "+humanMS(*f.RevertedMS))
+	}
+	if len(more) > 0 {
+		t.joined(indent, more)
+	}
+	if f.RevertError != "" {
+		t.wrapped(indent+"revert: ", indent+"  ", f.RevertError)
+	}
+	if f.Overlap != "" {
+		t.wrapped(indent+"overlap: ", indent+"  ", f.Overlap)
 	}
 }
 
