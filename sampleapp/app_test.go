@@ -82,7 +82,7 @@ func TestPutRecord(t *testing.T) {
 		case "dup":
 			return "", &pgconn.PgError{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "23505", Message: "duplicate"}
 		case "down":
-			return "", &acquireError{errors.New("dial tcp: connection refused")}
+			return "", &acquireError{err: errors.New("dial tcp: connection refused")}
 		case "lost":
 			return "", io.ErrUnexpectedEOF
 		case "slow":
@@ -412,4 +412,64 @@ func TestConfigFromEnv(t *testing.T) {
 	if _, err := ConfigFromEnv(); err == nil {
 		t.Error("missing DSN: no error")
 	}
+}
+
+// TestOKReplyIsJSON: the hand-built answer of a write is what encoding/json
+// writes for it, for node names that need escaping too.
+func TestOKReplyIsJSON(t *testing.T) {
+	for _, node := range []string{"pg-primary", "pg_replica.1", "", `q"uote`, `back\slash`, "<b>&", "tab\t", "é", "\x7f"} {
+		rec := httptest.NewRecorder()
+		writeOKReply(rec, "run-1_00000001", node)
+		want, _ := json.Marshal(writeOK{ID: "run-1_00000001", Node: node})
+		if got := rec.Body.String(); got != string(want)+"\n" {
+			t.Errorf("node %q: body %q, want %q", node, got, want)
+		}
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("node %q: %d %v", node, rec.Code, rec.Header())
+		}
+	}
+}
+
+// TestFailLogLimited: failed writes are logged at most once per
+// failLogEvery; the next line says how many were not.
+func TestFailLogLimited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf strings.Builder // the handler runs on this goroutine
+		cfg := testConfig()
+		cfg.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
+		st := &fakeStore{insertFn: func(context.Context, string) (string, error) {
+			return "", &acquireError{err: errors.New("dial tcp: connection refused")}
+		}}
+		a := newApp(cfg, st)
+		a.ready.Store(true)
+		h := a.routes()
+		// 1000 failed writes/s for 1s: ten lines; the first says 0 suppressed, the others 99.
+		for range 1000 {
+			if status, _ := do(t, h, http.MethodPut, "/records/x"); status != 503 {
+				t.Fatalf("status %d", status)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if len(lines) != 10 {
+			t.Fatalf("%d lines for 1000 failures in 1s, want 10:\n%s", len(lines), strings.Join(lines, "\n"))
+		}
+		for i, l := range lines {
+			var rec struct {
+				Msg        string `json:"msg"`
+				Suppressed int    `json:"suppressed"`
+				Outcome    string `json:"outcome"`
+			}
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Fatal(err)
+			}
+			want := 99
+			if i == 0 {
+				want = 0
+			}
+			if rec.Msg != "write failed" || rec.Suppressed != want || rec.Outcome != "failed" {
+				t.Errorf("line %d: %s, want suppressed %d", i, l, want)
+			}
+		}
+	})
 }

@@ -11,10 +11,24 @@ import (
 )
 
 // idPattern is the shape of a record id: the probe's "<run id>-<sequence>".
+// It is the documentation of validID, and the text of its error.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// validID reports whether id may be used as a record id.
-func validID(id string) bool { return idPattern.MatchString(id) }
+// validID reports whether id matches idPattern, byte by byte: it runs on
+// every write, and the regular expression costs ten times as much.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // SQLSTATE codes the app treats specially.
 const (
@@ -22,12 +36,22 @@ const (
 	sqlStateReadOnlySQLTrans = "25006" // the server is (now) a standby
 )
 
-// acquireError marks an error that happened while getting a connection from
-// the pool (waiting for one, dialing, authenticating, checking
-// target_session_attrs, pinging): the INSERT was never sent.
-type acquireError struct{ err error }
+// acquireError marks an error that happened while getting a connection
+// ready for the INSERT (waiting for one, dialing, authenticating, checking
+// target_session_attrs, pinging, preparing the statement): the INSERT was
+// never sent.
+type acquireError struct {
+	step string // what failed; empty means "acquire connection"
+	err  error
+}
 
-func (e *acquireError) Error() string { return "acquire connection: " + e.err.Error() }
+func (e *acquireError) Error() string {
+	step := e.step
+	if step == "" {
+		step = "acquire connection"
+	}
+	return step + ": " + e.err.Error()
+}
 func (e *acquireError) Unwrap() error { return e.err }
 
 // errNotReady is returned for writes before the schema exists.

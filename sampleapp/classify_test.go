@@ -53,9 +53,14 @@ func TestClassifyWriteError(t *testing.T) {
 		want   firedrill.Outcome
 	}{
 		{"schema not ready", errNotReady, ok503, fail},
-		{"acquire: context deadline while waiting for a connection", &acquireError{context.DeadlineExceeded}, ok503, fail},
-		{"acquire: connect refused", &acquireError{connectErr}, ok503, fail},
-		{"acquire: FATAL at startup", &acquireError{pgErr("FATAL", "57P03", "the database system is starting up")}, ok503, fail},
+		{"acquire: context deadline while waiting for a connection", &acquireError{err: context.DeadlineExceeded}, ok503, fail},
+		{"acquire: connect refused", &acquireError{err: connectErr}, ok503, fail},
+		{"acquire: FATAL at startup", &acquireError{err: pgErr("FATAL", "57P03", "the database system is starting up")}, ok503, fail},
+		// The INSERT is prepared on a connection before it is sent there: a
+		// failure to prepare, however it happens, means it was not sent.
+		{"prepare: connection lost", &acquireError{step: "prepare insert", err: io.ErrUnexpectedEOF}, ok503, fail},
+		{"prepare: terminated", &acquireError{step: "prepare insert", err: pgErr("FATAL", "57P01", "terminating connection")}, ok503, fail},
+		{"prepare: undefined table", &acquireError{step: "prepare insert", err: pgErr("ERROR", "42P01", "relation does not exist")}, ok503, fail},
 		{"connect error", connectErr, ok503, fail},
 		{"context already done", alreadyDone, ok503, fail},
 		{"duplicate id", pgErr("ERROR", "23505", "duplicate key value violates unique constraint"), http.StatusConflict, fail},
@@ -121,8 +126,14 @@ func TestPoolConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.HealthCheckPeriod != healthCheckPeriod || cfg.MaxConns != defaultMaxConns ||
-		cfg.ConnConfig.ConnectTimeout != defaultConnectTimeout || cfg.ShouldPing == nil || cfg.PingTimeout != pingTimeout {
+		cfg.ConnConfig.ConnectTimeout != defaultConnectTimeout || cfg.PingTimeout != pingTimeout {
 		t.Errorf("pool config not tuned: health %s, max %d, connect timeout %s", cfg.HealthCheckPeriod, cfg.MaxConns, cfg.ConnConfig.ConnectTimeout)
+	}
+	// No ping on every checkout: pgxpool's default ShouldPing (idle > 1s),
+	// and the socket check before every checkout.
+	if cfg.ShouldPing != nil || cfg.PrepareConn == nil || cfg.BeforeAcquire != nil {
+		t.Errorf("checkout checks: ShouldPing set %v, PrepareConn set %v, BeforeAcquire set %v; want only PrepareConn",
+			cfg.ShouldPing != nil, cfg.PrepareConn != nil, cfg.BeforeAcquire != nil)
 	}
 	if len(cfg.ConnConfig.Fallbacks) == 0 || cfg.ConnConfig.ValidateConnect == nil {
 		t.Errorf("multi-host / target_session_attrs not parsed by pgx")
@@ -137,4 +148,29 @@ func TestPoolConfig(t *testing.T) {
 	if _, err := poolConfig("postgres://app:s3cret@h:notaport/app"); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("bad DSN: err %v (must be an error without the password)", err)
 	}
+}
+
+// TestValidIDIsIDPattern: the hand-written check accepts exactly what the
+// documented pattern does, for every byte at every position and at the
+// length limits.
+func TestValidIDIsIDPattern(t *testing.T) {
+	ids := []string{"", strings.Repeat("a", 127), strings.Repeat("a", 128), strings.Repeat("a", 129), "é", "a\x00"}
+	for c := range 256 {
+		ids = append(ids, string(rune(c)), "x"+string([]byte{byte(c)}), string([]byte{byte(c)})+"y")
+	}
+	for _, id := range ids {
+		if got, want := validID(id), idPattern.MatchString(id); got != want {
+			t.Errorf("validID(%q) = %v, idPattern says %v", id, got, want)
+		}
+	}
+}
+
+func FuzzValidID(f *testing.F) {
+	f.Add("run-1_00000001")
+	f.Add("a b")
+	f.Fuzz(func(t *testing.T, id string) {
+		if got, want := validID(id), idPattern.MatchString(id); got != want {
+			t.Errorf("validID(%q) = %v, idPattern says %v", id, got, want)
+		}
+	})
 }

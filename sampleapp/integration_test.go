@@ -32,7 +32,7 @@ import (
 )
 
 type pgServer struct {
-	t       *testing.T
+	t       testing.TB
 	bin     string
 	dir     string
 	port    int
@@ -40,9 +40,12 @@ type pgServer struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	cluster string
+	// settings are extra -c name=value server settings, after the defaults
+	// (the last one of a name wins).
+	settings []string
 }
 
-func pgBinDir(t *testing.T) string {
+func pgBinDir(t testing.TB) string {
 	if d := os.Getenv("FIREDRILL_PG_BIN"); d != "" {
 		return d
 	}
@@ -58,9 +61,10 @@ func pgBinDir(t *testing.T) string {
 }
 
 // startPostgres initialises a cluster in a temporary directory and starts it
-// on 127.0.0.1. As root, it runs as the "postgres" user.
-func startPostgres(t *testing.T, cluster string) *pgServer {
-	s := &pgServer{t: t, bin: pgBinDir(t), cluster: cluster}
+// on 127.0.0.1, with fsync off unless settings say otherwise. As root, it
+// runs as the "postgres" user.
+func startPostgres(t testing.TB, cluster string, settings ...string) *pgServer {
+	s := &pgServer{t: t, bin: pgBinDir(t), cluster: cluster, settings: settings}
 	dir, err := os.MkdirTemp("", "firedrill-pg-")
 	if err != nil {
 		t.Fatal(err)
@@ -109,9 +113,13 @@ func (s *pgServer) run(name string, args ...string) {
 }
 
 func (s *pgServer) start() {
-	s.cmd = s.command("postgres", "-D", filepath.Join(s.dir, "data"), "-p", strconv.Itoa(s.port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+s.dir,
-		"-c", "cluster_name="+s.cluster, "-c", "fsync=off")
+	args := []string{"-D", filepath.Join(s.dir, "data"), "-p", strconv.Itoa(s.port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + s.dir,
+		"-c", "cluster_name=" + s.cluster, "-c", "fsync=off"}
+	for _, kv := range s.settings {
+		args = append(args, "-c", kv)
+	}
+	s.cmd = s.command("postgres", args...)
 	logf, err := os.Create(filepath.Join(s.dir, "postgres.log"))
 	if err != nil {
 		s.t.Fatal(err)
@@ -157,7 +165,7 @@ func (s *pgServer) dsn() string {
 	return fmt.Sprintf("postgres://firedrill@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=2", s.port)
 }
 
-func (s *pgServer) conn(t *testing.T) *pgx.Conn {
+func (s *pgServer) conn(t testing.TB) *pgx.Conn {
 	c, err := pgx.Connect(t.Context(), s.dsn())
 	if err != nil {
 		t.Fatal(err)
@@ -288,6 +296,34 @@ func TestIntegrationPostgres(t *testing.T) {
 		})
 		if r := <-res; r.status != 503 || r.body["outcome"] != "indeterminate" {
 			t.Errorf("PUT on a terminated backend: %+v", r)
+		}
+	})
+
+	t.Run("connection whose backend died is not used", func(t *testing.T) {
+		// The pool's connections are busy a moment ago, so pgxpool's own
+		// ShouldPing (idle > 1s) does not ping them: only the socket check
+		// before checkout (prepareConn) keeps the next INSERT off them.
+		for i := range 4 {
+			if r := call(t, "PUT", base+"/records/before-kill-"+strconv.Itoa(i)); r.status != 200 {
+				t.Fatalf("PUT: %+v", r)
+			}
+		}
+		admin := pg.conn(t)
+		var killed int
+		if err := admin.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed == 0 {
+			t.Fatalf("terminate the app's backends: %d, %v", killed, err)
+		}
+		eventually(t, "backends gone", 5*time.Second, func() bool {
+			var n int
+			admin.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+				WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`).Scan(&n)
+			return n == 0
+		})
+		for i := range 4 {
+			if r := call(t, "PUT", base+"/records/after-kill-"+strconv.Itoa(i)); r.status != 200 {
+				t.Errorf("PUT after the backends died: %+v, want 200 on a new connection", r)
+			}
 		}
 	})
 

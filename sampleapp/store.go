@@ -29,13 +29,25 @@ const SchemaSQL = `CREATE TABLE IF NOT EXISTS firedrill_writes (
 
 const (
 	insertSQL = `INSERT INTO firedrill_writes (id) VALUES ($1) RETURNING node`
-	selectSQL = `SELECT id, node, written_at, current_setting('cluster_name') FROM firedrill_writes WHERE id = $1`
-	pingSQL   = `SELECT current_setting('cluster_name')`
+	// insertStmt is insertSQL's name as a prepared statement on each write
+	// connection: parsed and planned once per connection, not per write.
+	insertStmt = "firedrill_insert"
+	selectSQL  = `SELECT id, node, written_at, current_setting('cluster_name') FROM firedrill_writes WHERE id = $1`
+	pingSQL    = `SELECT current_setting('cluster_name')`
 )
 
 // Pool settings (DSN parameters pool_* still win where noted).
+//
+// The pool's size follows from the rate it must carry: a write holds a
+// connection for one commit, so rate × commit time connections are busy —
+// at 2000 writes/s with ~1 ms commits, 2. defaultMaxConns = 16 lets a
+// commit become 8 times slower at that rate before a request waits for a
+// connection, while bounding what the app puts on a 2-core Postgres: past a
+// few concurrent inserts more backends only contend, and after a failover
+// every missing connection is dialed, authenticated and prepared on the new
+// primary at once (docs/architecture.md, "The sample app").
 const (
-	defaultMaxConns       = 32              // unless pool_max_conns is given
+	defaultMaxConns       = 16              // unless pool_max_conns is given
 	defaultConnectTimeout = 2 * time.Second // per host, unless connect_timeout is given
 	healthCheckPeriod     = time.Second
 	pingTimeout           = time.Second
@@ -94,9 +106,10 @@ func newPGStore(ctx context.Context, writeDSN, readDSN string) (*pgStore, error)
 // poolConfig parses a DSN and tunes the pool for a failover drill. pgx does
 // the multi-host selection and checks target_session_attrs, but only when it
 // connects; so connections that broke are never handed out again (pgxpool
-// destroys closed connections on release, every acquired connection is
-// pinged first), the background health check runs every second, and a
-// connection that finds its server turned standby is closed by insert.
+// destroys closed connections on release, and prepareConn looks at every
+// connection's socket before handing it out), the background health check
+// runs every second, and a connection that finds its server turned standby
+// is closed by insert.
 func poolConfig(dsn string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -110,13 +123,14 @@ func poolConfig(dsn string) (*pgxpool.Config, error) {
 	}
 	cfg.HealthCheckPeriod = healthCheckPeriod
 	cfg.PingTimeout = pingTimeout
-	// Ping on every acquire: a connection to a server that was killed or
-	// fenced is found dead before the INSERT is sent on it, so the write goes
-	// to a fresh connection (or fails definitely) instead of becoming
-	// indeterminate. It costs one round trip per request.
-	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
-	// One round trip per statement, no per-connection prepared statements to
-	// rebuild after a failover.
+	// A connection to a server that was killed or fenced is found dead
+	// before the INSERT is sent on it (prepareConn: a peek at the socket,
+	// not a round trip); ShouldPing stays pgxpool's default (ping what has
+	// been idle for over a second).
+	cfg.PrepareConn = prepareConn
+	// Statements other than the insert (the schema, reads, the health
+	// check) are rare: one round trip each, no statement cache to rebuild
+	// after a failover. The insert is prepared (insert).
 	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	return cfg, nil
 }
@@ -183,15 +197,23 @@ func (s *pgStore) ensureSchema(ctx context.Context) error {
 
 // insert writes one row in autocommit and returns once the commit is
 // acknowledged, with the cluster_name of the server that committed it.
-// Errors from acquiring a connection are wrapped in *acquireError.
+// Errors from acquiring a connection, or from preparing the insert on it
+// (the first write on each connection), are wrapped in *acquireError: the
+// INSERT itself was not sent.
 func (s *pgStore) insert(ctx context.Context, id string) (string, error) {
 	c, err := s.write.Acquire(ctx)
 	if err != nil {
 		return "", &acquireError{err: err}
 	}
 	defer c.Release()
+	// Prepared here rather than in AfterConnect: a connection can be made
+	// before the table exists (the schema is created through this pool).
+	// pgx keeps it per connection; later calls are a map lookup.
+	if _, err := c.Conn().Prepare(ctx, insertStmt, insertSQL); err != nil {
+		return "", &acquireError{step: "prepare insert", err: err}
+	}
 	var node string
-	err = c.QueryRow(ctx, insertSQL, id).Scan(&node)
+	err = c.QueryRow(ctx, insertStmt, id).Scan(&node)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == sqlStateReadOnlySQLTrans {
