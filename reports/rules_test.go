@@ -485,6 +485,10 @@ func TestRuleReadBackNode(t *testing.T) {
 		if r.ReadFrom != tt.from || r.Verdict != tt.verdict || (tt.reason != "" && !hasReason(r, tt.reason)) {
 			t.Errorf("read from %q: result read_from %q verdict %s reasons %q", tt.from, r.ReadFrom, r.Verdict, r.Reasons)
 		}
+		if wrong := tt.from != "pg-replica"; wrong != (r.Writes.Lost == nil) || wrong != (r.RPOMS == nil) || wrong != (fault(t, r, "f0").Lost == nil) {
+			t.Errorf("read from %q: lost %s rpo %s f0 lost %s; a wrong node measures no loss", tt.from, show(r.Writes.Lost),
+				show(r.RPOMS), show(fault(t, r, "f0").Lost))
+		}
 	}
 }
 

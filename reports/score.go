@@ -134,7 +134,10 @@ const targetReport = "report"
 //
 // Read-back node. The read-back must come from the node that acknowledged
 // the last ok write (by ack time): otherwise, or when either node is
-// unknown, rpo and lost_writes are no-data and the drill inconclusive.
+// unknown, it is treated as no read-back for loss — Lost, the RPOs and the
+// per-injection losses are null, rpo and lost_writes no-data, the drill
+// inconclusive — though verified and failed-but-present writes are still
+// counted.
 //
 // Charging of lost writes and RPO. A lost write goes to the injection of
 // the first failover.promote at or after its ack (the promotion that lost
@@ -212,6 +215,13 @@ func Score(in Input) firedrill.Result {
 	scoreRecovery(injected, writes, window, end, events, charged)
 
 	stats, lost := countWrites(writes, in.ReadBack)
+	problem := readBackProblem(in, writes)
+	usable := in.ReadBack != nil && problem == ""
+	if !usable {
+		// A read-back from the wrong node tells nothing about loss: what
+		// it misses may be safe on the right one.
+		stats.Lost, stats.LostIDs, lost = nil, nil, nil
+	}
 	res := firedrill.Result{
 		Scenario:           sc.Name,
 		RunID:              in.RunID,
@@ -228,8 +238,8 @@ func Score(in Input) firedrill.Result {
 		Faults:             make([]firedrill.FaultResult, 0, len(faults)),
 	}
 
-	rpo := chargeLost(lost, injected, events, charged, in.ReadBack != nil)
-	if in.ReadBack != nil && rpo.measurable {
+	rpo := chargeLost(lost, injected, events, charged, usable)
+	if usable && rpo.measurable {
 		ms := firedrill.Millis(rpo.value)
 		res.RPOMS = &ms
 	}
@@ -243,7 +253,7 @@ func Score(in Input) firedrill.Result {
 	split := splitBrain(writes, events, firstInjection)
 	res.SplitBrain = split.split
 
-	sb := &scoreBuilder{in: in, sc: sc, end: end, window: window, readBackProblem: readBackProblem(in, writes)}
+	sb := &scoreBuilder{in: in, sc: sc, end: end, window: window, readBackProblem: problem}
 	sb.objRTO(injected)
 	sb.objRPO(rpo, stats)
 	sb.objLostWrites(stats)
