@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -144,6 +146,10 @@ func (h *HTTPWriter) MaxConns() int { return h.maxConns }
 // connections are lost (an op that times out closes its connection).
 func (h *HTTPWriter) Dialed() int64 { return h.dialed.Load() }
 
+// returnsByDeadline: Write returns by its context's deadline (the request
+// carries it, and the client's Timeout bounds it too).
+func (h *HTTPWriter) returnsByDeadline() {}
+
 // CloseIdleConnections closes the writer's idle keep-alive connections.
 func (h *HTTPWriter) CloseIdleConnections() { h.client.CloseIdleConnections() }
 
@@ -184,7 +190,11 @@ func (h *HTTPWriter) Write(ctx context.Context, id string) (string, firedrill.Ou
 		return "", classifyTransportError(err, wrote.Load()), fmt.Errorf("PUT %s: %w", id, err)
 	}
 	defer resp.Body.Close()
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	bp := bodyBufs.Get().(*bytes.Buffer)
+	defer bodyBufs.Put(bp)
+	bp.Reset()
+	_, readErr := bp.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes))
+	body := bp.Bytes()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBodyBytes)) // let the connection be reused
 
 	var reply appReply
@@ -194,6 +204,10 @@ func (h *HTTPWriter) Write(ctx context.Context, id string) (string, firedrill.Ou
 	}
 	return classifyResponse(resp.StatusCode, reply, decodeErr)
 }
+
+// bodyBufs holds the buffers answers are read into, between writes: the
+// probe reads one per op, 1000+ a second.
+var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // classifyResponse maps the app's HTTP answer to an outcome. decodeErr is
 // the error reading or decoding the body, if any.

@@ -447,3 +447,58 @@ func TestInvalidConfig(t *testing.T) {
 		}
 	}
 }
+
+// deadlineFake is a Writer that, like HTTPWriter, promises to return by its
+// context's deadline: the probe calls it on the op's goroutine.
+type deadlineFake struct{ writerFunc }
+
+func (deadlineFake) returnsByDeadline() {}
+
+// TestDeadlineWriter: a writer called on the op's goroutine is recorded as
+// it answers; an ok that comes only at the deadline is no answer in time
+// (indeterminate), while a definite failure stays failed (the write did not
+// happen, whenever the writer learned it).
+func TestDeadlineWriter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 200 * time.Millisecond
+		w := deadlineFake{func(ctx context.Context, id string) (string, firedrill.Outcome, error) {
+			var seq int
+			fmt.Sscanf(id[strings.LastIndex(id, "-")+1:], "%d", &seq)
+			switch seq % 3 {
+			case 0:
+				time.Sleep(10 * time.Millisecond)
+				return "pg-a", firedrill.OutcomeOK, nil
+			case 1: // an answer that arrives with the deadline
+				<-ctx.Done()
+				return "pg-a", firedrill.OutcomeOK, nil
+			default: // still waiting for a connection at the deadline
+				<-ctx.Done()
+				return "", firedrill.OutcomeFailed, ctx.Err()
+			}
+		}}
+		_, ops := run(t, Config{Rate: 10, Timeout: timeout, RunID: "d"}, w, time.Second, nil)
+		if len(ops) != 10 {
+			t.Fatalf("%d ops, want 10", len(ops))
+		}
+		for _, op := range ops {
+			want, took := firedrill.OutcomeOK, 10*time.Millisecond
+			switch op.Seq % 3 {
+			case 1:
+				want, took = firedrill.OutcomeIndeterminate, timeout
+			case 2:
+				want, took = firedrill.OutcomeFailed, timeout
+			}
+			if op.Outcome != want || op.Done-op.Sent != took {
+				t.Errorf("op %d: %s after %s (%s), want %s after %s", op.Seq, op.Outcome, op.Done-op.Sent, op.Error, want, took)
+			}
+		}
+	})
+}
+
+func TestOpID(t *testing.T) {
+	for seq, want := range map[int64]string{0: "r-00000000", 7: "r-00000007", 12345678: "r-12345678", 123456789: "r-123456789"} {
+		if got := OpID("r", seq); got != want {
+			t.Errorf("OpID(r, %d) = %q, want %q", seq, got, want)
+		}
+	}
+}

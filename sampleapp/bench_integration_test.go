@@ -3,34 +3,35 @@
 package sampleapp
 
 // BenchmarkProbeApp: the probe alone against the sample app, as in a drill
-// but without containers, at 200, 1000 and 2000 writes/s, for the app as it
-// is and as it was at a baseline commit, side by side in one run
-// (docs/benchmarks.md, "Probe and app at 200, 1000, 2000 writes/s").
+// but without containers, at 200, 1000 and 2000 writes/s, for the probe and
+// the app as they are and as they were at a baseline commit, side by side in
+// one run (docs/benchmarks.md, "Probe and app at 200, 1000, 2000 writes/s").
 //
-// The app runs as a separate process against a real Postgres started from
-// the host's binaries (startPostgres, with fsync on as in a drill's
-// container). Its binary is built here with `go build -overlay` from a main
-// that does what `firedrill app` does (ConfigFromEnv, Run), so the
-// benchmark does not depend on the CLI package compiling; the baseline's
-// sources come from `git show REV:sampleapp/...`. The probe runs in this
-// process, so this process's CPU (getrusage) and peak RSS (VmHWM, reset
-// before each run through /proc/self/clear_refs) are the harness's.
+// The app and the probe each run as a separate process, against a real
+// Postgres started from the host's binaries (startPostgres, with fsync on as
+// in a drill's container). Both binaries are built here with `go build
+// -overlay`: the app from a main that does what `firedrill app` does
+// (ConfigFromEnv, Run), the probe from a driver that runs probe.Probe with
+// an HTTPWriter as a drill does, so the benchmark does not depend on the CLI
+// package compiling; a baseline's probe/ and sampleapp/ sources come from
+// `git show REV:...`. The driver reports its own CPU time over the run
+// (getrusage) and its peak RSS (VmHWM, reset at the start of the run through
+// /proc/self/clear_refs): those are the harness's numbers.
 //
 //	go test -tags integration -run '^$' -bench ProbeApp -benchtime 1x -timeout 10m ./sampleapp/
 
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,19 +40,20 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
-	"github.com/firedrill/firedrill/probe"
 )
 
 var (
 	benchDuration = flag.Duration("probeapp.duration", 10*time.Second, "how long the probe runs at each rate")
 	benchRates    = flag.String("probeapp.rates", "200,1000,2000", "writes per second, comma-separated")
-	// The baseline is the last commit before the app's hot path changed.
-	benchBaseline = flag.String("probeapp.baseline", "31cbbf4", "git revision of the sample app to compare with (empty: none)")
+	// The baseline is the last commit before the probe's and the app's
+	// changes for 1000+ writes/s (issue 7, items 6 l and n).
+	benchBaseline = flag.String("probeapp.baseline", "a8b9781", "git revision of probe/ and sampleapp/ to compare with (empty: none)")
 	benchTimeout  = flag.Duration("probeapp.timeout", time.Second, "the probe's per-op timeout (the built-in scenarios' 1s)")
+	benchProfiles = flag.String("probeapp.cpuprofiles", "", "directory for a CPU profile of each run's probe driver")
 )
 
-// benchMain is the app binary's main: what `firedrill app` runs.
-const benchMain = `package main
+// benchAppMain is the app binary's main: what `firedrill app` runs.
+const benchAppMain = `package main
 
 import (
 	"context"
@@ -79,6 +81,106 @@ func main() {
 }
 `
 
+// benchDriverMain is the probe's driver: a Probe with an HTTPWriter, as a
+// drill runs it, for -duration; it writes the ledger to -ledger and its
+// report (driverReport) to stdout. OPTIONS and EXTRA are filled in for
+// versions of the probe that have them.
+const benchDriverMain = `package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/probe"
+)
+
+func main() {
+	url := flag.String("url", "", "")
+	rate := flag.Float64("rate", 0, "")
+	timeout := flag.Duration("timeout", time.Second, "")
+	duration := flag.Duration("duration", 10*time.Second, "")
+	runID := flag.String("run", "bench", "")
+	ledgerPath := flag.String("ledger", "", "")
+	cpuProfile := flag.String("cpuprofile", "", "")
+	flag.Parse()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			panic(err)
+		}
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
+	}
+
+	tl := firedrill.NewTimeline()
+	ledger := &firedrill.Ledger{}
+	hw := probe.NewHTTPWriter(*url, *timeout OPTIONS)
+	p := probe.New(probe.Config{Rate: *rate, Timeout: *timeout, RunID: *runID}, hw, tl, ledger)
+	rep := map[string]int64{"dialed": -1, "unsent": -1}
+	// The peak RSS from here on is the probe's.
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *duration)
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start := tl.Now()
+	err := p.Run(ctx)
+	wall := tl.Now() - start
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cancel()
+	if err != nil {
+		panic(err)
+	}
+	EXTRA
+	rep["start_ns"] = int64(start)
+	rep["wall_ns"] = int64(wall)
+	rep["cpu_ns"] = ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+	f, _ := os.Open("/proc/self/status")
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			rep["hwm_kb"], _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	f.Close()
+	lf, err := os.Create(*ledgerPath)
+	if err != nil {
+		panic(err)
+	}
+	if err := firedrill.WriteJSONL(lf, ledger.Ops()); err != nil {
+		panic(err)
+	}
+	lf.Close()
+	json.NewEncoder(os.Stdout).Encode(rep)
+}
+`
+
+// driverReport is what the driver prints.
+type driverReport struct {
+	StartNS int64 `json:"start_ns"`
+	WallNS  int64 `json:"wall_ns"`
+	CPUNS   int64 `json:"cpu_ns"`
+	HWMKB   int64 `json:"hwm_kb"`
+	Dialed  int64 `json:"dialed"`
+	Unsent  int64 `json:"unsent"`
+}
+
+// variant is one version of the probe and the app.
+type variant struct {
+	name, app, driver string
+	rev               string // empty: the working tree
+}
+
 func BenchmarkProbeApp(b *testing.B) {
 	var rates []float64
 	for _, f := range strings.Split(*benchRates, ",") {
@@ -89,15 +191,35 @@ func BenchmarkProbeApp(b *testing.B) {
 		rates = append(rates, r)
 	}
 	root := moduleRoot(b)
-	apps := []struct{ name, bin string }{{"app=current", buildApp(b, root, "")}}
+	revs := []string{""}
 	if *benchBaseline != "" {
-		apps = append([]struct{ name, bin string }{{"app=" + *benchBaseline, buildApp(b, root, *benchBaseline)}}, apps...)
+		revs = []string{*benchBaseline, ""}
+	}
+	var variants []variant
+	for _, rev := range revs {
+		v := variant{name: "current", rev: rev}
+		if rev != "" {
+			v.name = rev
+		}
+		v.app = buildBinary(b, root, rev, "sampleapp", benchAppMain)
+		// The driver's main needs the probe's options and counters where
+		// this version has them (the baseline's NewHTTPWriter takes none).
+		drv := benchDriverMain
+		if hasSource(b, root, rev, "probe/http.go", "func WithRate(") {
+			drv = strings.Replace(drv, " OPTIONS", ", probe.WithRate(*rate)", 1)
+			drv = strings.Replace(drv, "EXTRA", `rep["dialed"], rep["unsent"] = hw.Dialed(), int64(p.Unsent())`, 1)
+		} else {
+			drv = strings.Replace(drv, " OPTIONS", "", 1)
+			drv = strings.Replace(drv, "EXTRA", "_ = hw", 1)
+		}
+		v.driver = buildBinary(b, root, rev, "probe", drv)
+		variants = append(variants, v)
 	}
 	pg := startPostgres(b, "pg-bench", "fsync=on", "max_connections=200")
 	for _, rate := range rates {
-		for _, app := range apps {
-			b.Run(fmt.Sprintf("rate=%g/%s", rate, app.name), func(b *testing.B) {
-				benchRate(b, pg, app.bin, rate)
+		for _, v := range variants {
+			b.Run(fmt.Sprintf("rate=%g/%s", rate, v.name), func(b *testing.B) {
+				benchRate(b, pg, v, rate)
 			})
 		}
 	}
@@ -111,9 +233,34 @@ func moduleRoot(b *testing.B) string {
 	return filepath.Dir(strings.TrimSpace(string(out)))
 }
 
-// buildApp builds the app binary from the working tree, or with the
-// sample app's non-test sources as they were at rev.
-func buildApp(b *testing.B, root, rev string) string {
+func git(b *testing.B, root string, args ...string) []byte {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("git %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// hasSource reports whether file, in the working tree or at rev, contains s.
+func hasSource(b *testing.B, root, rev, file, s string) bool {
+	var src []byte
+	if rev == "" {
+		var err error
+		if src, err = os.ReadFile(filepath.Join(root, file)); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		src = git(b, root, "show", rev+":"+file)
+	}
+	return bytes.Contains(src, []byte(s))
+}
+
+// buildBinary builds main (a main package placed, through the overlay, at
+// pkg/internal/benchmain) from the working tree, or with the non-test
+// sources of the packages probe and sampleapp as they were at rev.
+func buildBinary(b *testing.B, root, rev, pkg, main string) string {
 	dir := b.TempDir()
 	overlay := map[string]string{}
 	add := func(path string, content []byte) {
@@ -126,26 +273,20 @@ func buildApp(b *testing.B, root, rev string) string {
 		}
 		overlay[filepath.Join(root, path)] = f
 	}
-	add("sampleapp/internal/benchmain/main.go", []byte(benchMain))
+	mainDir := pkg + "/internal/benchmain"
+	add(mainDir+"/main.go", []byte(main))
 	if rev != "" {
-		current, _ := filepath.Glob(filepath.Join(root, "sampleapp", "*.go"))
-		for _, f := range current {
-			if !strings.HasSuffix(f, "_test.go") {
-				overlay[f] = "" // deleted unless the baseline has it
+		for _, p := range []string{"probe", "sampleapp"} {
+			current, _ := filepath.Glob(filepath.Join(root, p, "*.go"))
+			for _, f := range current {
+				if !strings.HasSuffix(f, "_test.go") {
+					overlay[f] = "" // deleted unless the baseline has it
+				}
 			}
-		}
-		git := func(args ...string) []byte {
-			cmd := exec.Command("git", args...)
-			cmd.Dir = root
-			out, err := cmd.Output()
-			if err != nil {
-				b.Fatalf("git %s: %v", strings.Join(args, " "), err)
-			}
-			return out
-		}
-		for _, name := range strings.Fields(string(git("ls-tree", "--name-only", rev, "sampleapp/"))) {
-			if strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") {
-				add(name, git("show", rev+":"+name))
+			for _, name := range strings.Fields(string(git(b, root, "ls-tree", "--name-only", rev, p+"/"))) {
+				if strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") {
+					add(name, git(b, root, "show", rev+":"+name))
+				}
 			}
 		}
 	}
@@ -157,13 +298,13 @@ func buildApp(b *testing.B, root, rev string) string {
 	if err := os.WriteFile(ovf, js, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	bin := filepath.Join(dir, "app")
+	bin := filepath.Join(dir, "bin")
 	// Built as the app image's binary is (Makefile: build).
-	cmd := exec.Command("go", "build", "-trimpath", "-overlay", ovf, "-o", bin, "./sampleapp/internal/benchmain")
+	cmd := exec.Command("go", "build", "-trimpath", "-overlay", ovf, "-o", bin, "./"+mainDir)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build the app (baseline %q): %v\n%s", rev, err, out)
+		b.Fatalf("build %s (revision %q): %v\n%s", mainDir, rev, err, out)
 	}
 	return bin
 }
@@ -218,21 +359,15 @@ func startApp(b *testing.B, pg *pgServer, bin string) *appProcess {
 	}
 }
 
-// cpuSample is CPU time consumed so far by this process, the app, the
-// Postgres server (postmaster, live backends, reaped backends) and the
-// whole machine (busy, out of total).
+// cpuSample is CPU time consumed so far by the app, the Postgres server
+// (postmaster, live backends, reaped backends) and the whole machine (busy,
+// out of total). The probe's driver measures its own.
 type cpuSample struct {
-	at                           time.Time
-	harness, app, postgres, busy time.Duration
-	total                        time.Duration
+	app, postgres, busy, total time.Duration
 }
 
 func sampleCPU(b *testing.B, appPID, pgPID int) cpuSample {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	s := cpuSample{at: time.Now(), harness: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	var s cpuSample
 	s.app, _ = procCPU(appPID, false)
 	s.postgres, _ = procCPU(pgPID, true)
 	entries, _ := os.ReadDir("/proc")
@@ -318,12 +453,9 @@ func machineCPU(b *testing.B) (busy, total time.Duration) {
 	return busy, total
 }
 
-// peakRSS is VmHWM of /proc/pid/status (self for 0), in MiB.
+// peakRSS is VmHWM of /proc/pid/status, in MiB.
 func peakRSS(b *testing.B, pid int) float64 {
-	p := "/proc/self/status"
-	if pid != 0 {
-		p = fmt.Sprintf("/proc/%d/status", pid)
-	}
+	p := fmt.Sprintf("/proc/%d/status", pid)
 	f, err := os.Open(p)
 	if err != nil {
 		b.Fatal(err)
@@ -340,17 +472,16 @@ func peakRSS(b *testing.B, pid int) float64 {
 	return 0
 }
 
-func benchRate(b *testing.B, pg *pgServer, bin string, rate float64) {
+func benchRate(b *testing.B, pg *pgServer, v variant, rate float64) {
 	admin := pg.conn(b)
-	app := startApp(b, pg, bin)
+	app := startApp(b, pg, v.app)
 	appPID, pgPID := app.cmd.Process.Pid, pg.cmd.Process.Pid
 
-	var ops []firedrill.Op
-	var dialed int64
-	var unsent int
-	var wall time.Duration
-	var end cpuSample // the sums of the runs' differences
-	var harnessRSS float64
+	var lags, lat []time.Duration
+	var counts [3]int
+	var sum driverReport
+	var hwm int64
+	var d cpuSample // the sums of the runs' differences
 	for i := range b.N {
 		// Each run starts from an empty table and a fresh checkpoint, so
 		// the runs compared do not inherit each other's rows or dirty pages.
@@ -360,81 +491,101 @@ func benchRate(b *testing.B, pg *pgServer, bin string, rate float64) {
 		if _, err := admin.Exec(b.Context(), "CHECKPOINT"); err != nil {
 			b.Fatal(err)
 		}
-		runtime.GC()
-		// Reset this process's peak RSS: what follows is the probe's.
-		if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-			b.Fatalf("reset VmHWM: %v", err)
+		ledgerPath := filepath.Join(b.TempDir(), "ledger.jsonl")
+		cmd := exec.Command(v.driver, "-url", app.base, "-rate", fmt.Sprint(rate), "-timeout", benchTimeout.String(),
+			"-duration", benchDuration.String(), "-run", fmt.Sprintf("bench-%g-%d", rate, i), "-ledger", ledgerPath)
+		if *benchProfiles != "" {
+			name := strings.NewReplacer("/", "_", "=", "").Replace(b.Name())
+			cmd.Args = append(cmd.Args, "-cpuprofile", filepath.Join(*benchProfiles, fmt.Sprintf("%s-%d.pprof", name, i)))
 		}
-		tl := firedrill.NewTimeline()
-		ledger := &firedrill.Ledger{}
-		hw := probe.NewHTTPWriter(app.base, *benchTimeout, probe.WithRate(rate))
-		p := probe.New(probe.Config{Rate: rate, Timeout: *benchTimeout, RunID: fmt.Sprintf("bench-%g-%d", rate, i)}, hw, tl, ledger)
-		ctx, cancel := context.WithTimeout(b.Context(), *benchDuration)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		s0 := sampleCPU(b, appPID, pgPID)
-		err := p.Run(ctx)
+		err := cmd.Run()
 		s1 := sampleCPU(b, appPID, pgPID)
-		cancel()
+		if err != nil {
+			b.Fatalf("probe driver: %v\n%s", err, stderr.Bytes())
+		}
+		var rep driverReport
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			b.Fatalf("probe driver report %q: %v", stdout.Bytes(), err)
+		}
+		lf, err := os.Open(ledgerPath)
 		if err != nil {
 			b.Fatal(err)
 		}
-		harnessRSS = max(harnessRSS, peakRSS(b, 0))
-		hw.CloseIdleConnections()
-		ops = append(ops, ledger.Ops()...)
-		dialed += hw.Dialed()
-		unsent += p.Unsent()
-		wall += s1.at.Sub(s0.at)
-		end.harness += s1.harness - s0.harness
-		end.app += s1.app - s0.app
-		end.postgres += s1.postgres - s0.postgres
-		end.busy += s1.busy - s0.busy
-		end.total += s1.total - s0.total
+		ops, err := firedrill.ReadJSONL(lf)
+		lf.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The lag is computed from the schedule itself, op i due at the
+		// probe's start + i/rate, the same way for every version (the
+		// baseline's ops carry no Due).
+		start := time.Duration(rep.StartNS)
+		for _, op := range ops {
+			due := start + time.Duration(float64(op.Seq)*float64(time.Second)/rate)
+			lags = append(lags, op.Sent-due)
+			lat = append(lat, op.Done-op.Sent)
+			switch op.Outcome {
+			case firedrill.OutcomeOK:
+				counts[0]++
+			case firedrill.OutcomeFailed:
+				counts[1]++
+			default:
+				counts[2]++
+			}
+		}
+		sum.WallNS += rep.WallNS
+		sum.CPUNS += rep.CPUNS
+		sum.Dialed += rep.Dialed
+		sum.Unsent += rep.Unsent
+		hwm = max(hwm, rep.HWMKB)
+		d.app += s1.app - s0.app
+		d.postgres += s1.postgres - s0.postgres
+		d.busy += s1.busy - s0.busy
+		d.total += s1.total - s0.total
 	}
 	b.StopTimer()
 
-	lag := probe.ScheduleLag(ops)
-	var counts [3]int
-	var lat []time.Duration
-	for _, op := range ops {
-		switch op.Outcome {
-		case firedrill.OutcomeOK:
-			counts[0]++
-		case firedrill.OutcomeFailed:
-			counts[1]++
-		default:
-			counts[2]++
-		}
-		lat = append(lat, op.Done-op.Sent)
-	}
+	slices.Sort(lags)
 	slices.Sort(lat)
-	pct := func(q float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, max(0, int(float64(len(lat))*q+0.999999)-1))]
-	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	wall := time.Duration(sum.WallNS)
 	share := func(d time.Duration) float64 { return 100 * d.Seconds() / wall.Seconds() } // % of one core
+	n := len(lags)
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(float64(len(ops)), "writes")
-	b.ReportMetric(float64(len(ops))/wall.Seconds(), "writes/s")
+	b.ReportMetric(float64(n), "writes")
+	b.ReportMetric(float64(n)/wall.Seconds(), "writes/s")
 	b.ReportMetric(float64(counts[1]+counts[2]), "not-ok")
-	b.ReportMetric(float64(unsent), "unsent")
-	b.ReportMetric(ms(lag.P50), "lag-p50-ms")
-	b.ReportMetric(ms(lag.P99), "lag-p99-ms")
-	b.ReportMetric(ms(lag.Max), "lag-max-ms")
-	b.ReportMetric(ms(pct(0.50)), "lat-p50-ms")
-	b.ReportMetric(ms(pct(0.99)), "lat-p99-ms")
-	b.ReportMetric(share(end.harness), "harness-cpu-%")
-	b.ReportMetric(harnessRSS, "harness-rss-MB")
-	b.ReportMetric(share(end.app), "app-cpu-%")
+	if n > 0 {
+		b.ReportMetric(ms(nearestRank(lags, 0.50)), "lag-p50-ms")
+		b.ReportMetric(ms(nearestRank(lags, 0.99)), "lag-p99-ms")
+		b.ReportMetric(ms(lags[n-1]), "lag-max-ms")
+		b.ReportMetric(ms(nearestRank(lat, 0.50)), "lat-p50-ms")
+		b.ReportMetric(ms(nearestRank(lat, 0.99)), "lat-p99-ms")
+	}
+	b.ReportMetric(share(time.Duration(sum.CPUNS)), "harness-cpu-%")
+	b.ReportMetric(float64(hwm)/1024, "harness-rss-MB")
+	b.ReportMetric(share(d.app), "app-cpu-%")
 	b.ReportMetric(peakRSS(b, appPID), "app-rss-MB")
-	b.ReportMetric(share(end.postgres), "pg-cpu-%")
-	b.ReportMetric(100*end.busy.Seconds()/end.total.Seconds(), "machine-busy-%")
-	b.ReportMetric(float64(dialed), "conns")
-	if counts[0] != len(ops) {
+	b.ReportMetric(share(d.postgres), "pg-cpu-%")
+	b.ReportMetric(100*d.busy.Seconds()/d.total.Seconds(), "machine-busy-%")
+	if sum.Dialed >= 0 { // versions that count them
+		b.ReportMetric(float64(sum.Dialed), "conns")
+		b.ReportMetric(float64(sum.Unsent), "unsent")
+	}
+	if counts[0] != n {
 		log, _ := os.ReadFile(app.log)
 		b.Logf("%d ok, %d failed, %d indeterminate; app log tail:\n%s", counts[0], counts[1], counts[2], tail(log, 2000))
 	}
+}
+
+// nearestRank is the nearest-rank q-quantile of sorted (non-empty), as
+// probe.ScheduleLag computes it.
+func nearestRank(sorted []time.Duration, q float64) time.Duration {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 func tail(b []byte, n int) []byte {
