@@ -47,9 +47,11 @@ var (
 	benchRates    = flag.String("probeapp.rates", "200,1000,2000", "writes per second, comma-separated")
 	// The baseline is the last commit before the probe's and the app's
 	// changes for 1000+ writes/s (issue 7, items 6 l and n).
-	benchBaseline = flag.String("probeapp.baseline", "a8b9781", "git revision of probe/ and sampleapp/ to compare with (empty: none)")
-	benchTimeout  = flag.Duration("probeapp.timeout", time.Second, "the probe's per-op timeout (the built-in scenarios' 1s)")
-	benchProfiles = flag.String("probeapp.cpuprofiles", "", "directory for a CPU profile of each run's probe driver")
+	benchBaseline   = flag.String("probeapp.baseline", "a8b9781", "git revision of probe/ and sampleapp/ to compare with (empty: none)")
+	benchTimeout    = flag.Duration("probeapp.timeout", time.Second, "the probe's per-op timeout (the built-in scenarios' 1s)")
+	benchFreeze     = flag.Duration("probeapp.freeze", 2*time.Second, "how long the app is frozen in the outage runs (0: none)")
+	benchFreezeRate = flag.Float64("probeapp.freeze-rate", 1000, "writes per second of the outage runs")
+	benchProfiles   = flag.String("probeapp.cpuprofiles", "", "directory for a CPU profile of each run's probe driver")
 )
 
 // benchAppMain is the app binary's main: what `firedrill app` runs.
@@ -219,7 +221,17 @@ func BenchmarkProbeApp(b *testing.B) {
 	for _, rate := range rates {
 		for _, v := range variants {
 			b.Run(fmt.Sprintf("rate=%g/%s", rate, v.name), func(b *testing.B) {
-				benchRate(b, pg, v, rate)
+				benchRate(b, pg, v, rate, 0)
+			})
+		}
+	}
+	// An outage the probe must ride through: the app frozen (SIGSTOP)
+	// for 2s, 3s into the run: every op in flight then holds its connection
+	// until its timeout, which is where the connection bound matters.
+	if *benchFreeze > 0 {
+		for _, v := range variants {
+			b.Run(fmt.Sprintf("rate=%g/app-frozen-%s/%s", *benchFreezeRate, *benchFreeze, v.name), func(b *testing.B) {
+				benchRate(b, pg, v, *benchFreezeRate, *benchFreeze)
 			})
 		}
 	}
@@ -472,7 +484,13 @@ func peakRSS(b *testing.B, pid int) float64 {
 	return 0
 }
 
-func benchRate(b *testing.B, pg *pgServer, v variant, rate float64) {
+// freezeAt is when, into a run, the app is frozen for the outage runs.
+const freezeAt = 3 * time.Second
+
+// benchRate runs the probe's driver at rate against a fresh app b.N times;
+// with freeze > 0 the app is frozen (SIGSTOP) for freeze, freezeAt into
+// each run.
+func benchRate(b *testing.B, pg *pgServer, v variant, rate float64, freeze time.Duration) {
 	admin := pg.conn(b)
 	app := startApp(b, pg, v.app)
 	appPID, pgPID := app.cmd.Process.Pid, pg.cmd.Process.Pid
@@ -501,7 +519,18 @@ func benchRate(b *testing.B, pg *pgServer, v variant, rate float64) {
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		s0 := sampleCPU(b, appPID, pgPID)
-		err := cmd.Run()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		if freeze > 0 {
+			frozen := time.AfterFunc(freezeAt, func() {
+				app.cmd.Process.Signal(syscall.SIGSTOP)
+				time.Sleep(freeze)
+				app.cmd.Process.Signal(syscall.SIGCONT)
+			})
+			defer frozen.Stop()
+		}
+		err := cmd.Wait()
 		s1 := sampleCPU(b, appPID, pgPID)
 		if err != nil {
 			b.Fatalf("probe driver: %v\n%s", err, stderr.Bytes())
@@ -575,7 +604,7 @@ func benchRate(b *testing.B, pg *pgServer, v variant, rate float64) {
 		b.ReportMetric(float64(sum.Dialed), "conns")
 		b.ReportMetric(float64(sum.Unsent), "unsent")
 	}
-	if counts[0] != n {
+	if counts[0] != n && freeze == 0 {
 		log, _ := os.ReadFile(app.log)
 		b.Logf("%d ok, %d failed, %d indeterminate; app log tail:\n%s", counts[0], counts[1], counts[2], tail(log, 2000))
 	}
