@@ -109,11 +109,12 @@ func (p *Probe) due(seq int64) time.Duration {
 //
 // Once ctx is done nothing more is sent, not even an op that fell due
 // before: the Runner stamps drill.end when it cancels ctx, and no write may
-// be sent after the end of the measured part (docs/measurement.md). Such ops
-// are counted by Unsent, not recorded. Ops are never retried. Each op runs
-// under its own Timeout, detached from ctx, so the end of the drill does not
-// turn in-flight writes into failures; Run returns once they have all been
-// recorded in the ledger. The error is non-nil only for an invalid Config.
+// be sent after the end of observation (docs/measurement.md,
+// "Observation"). Such ops are counted by Unsent, not recorded. Ops are
+// never retried. Each op runs under its own Timeout, detached from ctx, so
+// the end of the drill does not turn in-flight writes into failures; Run
+// returns once they have all been recorded in the ledger. The error is
+// non-nil only for an invalid Config.
 func (p *Probe) Run(ctx context.Context) error {
 	if err := p.cfg.validate(); err != nil {
 		return fmt.Errorf("probe: %w", err)
