@@ -356,7 +356,7 @@ func TestPauseRevertFailure(t *testing.T) {
 // TestFaultErrors: a fault whose runtime call fails, or whose effect the
 // node's state never shows, is an error: a fault that did not take effect
 // must make the drill inconclusive, never pass (docs/architecture.md,
-// "Faults").
+// "Faults as a registry").
 func TestFaultErrors(t *testing.T) {
 	type setup func(rt *fakert.Runtime)
 	for _, c := range []struct {

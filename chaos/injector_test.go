@@ -100,7 +100,7 @@ func (s *slowState) answeredAt() time.Duration {
 // TestInjectionInstantIsAfterResolution is item 6a of issue 7: the
 // instant recorded as the injection is the instant the effect was applied,
 // after the targets were resolved, not before (docs/measurement.md,
-// "Injection instant").
+// "Injections: T, Span and E").
 func TestInjectionInstantIsAfterResolution(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := &slowState{delay: 300 * time.Millisecond, primary: topology.NodePrimary}
