@@ -95,11 +95,14 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	// still tears the environment down instead of the process dying.
 	ctx, abort := context.WithCancelCause(parent)
 	defer abort(nil)
-	d := &drill{Runner: r, log: r.Logger, progress: r.Progress, active: map[string]*activeFault{}}
+	d := &drill{Runner: r, log: r.Logger, active: map[string]*activeFault{}}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
-	if d.progress == nil {
+	// Injections, reverts and the status line print from their own
+	// goroutines: one line at a time.
+	d.progress = &lineWriter{w: r.Progress}
+	if r.Progress == nil {
 		d.progress = io.Discard
 	}
 	sched := r.Schedule
@@ -129,7 +132,9 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 		})
 	}
 
-	wctx, stopWorkload := context.WithCancel(ctx)
+	// The workload's context ends only through stopSending, even on an
+	// interrupt: drill.end is stamped first, so no write is sent after it.
+	wctx, stopWorkload := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkload()
 	var workloadErr error
 	workloadDone := make(chan struct{})
@@ -168,7 +173,10 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 		if !sleepUntil(ctx, tl, in.At) {
 			return interrupted()
 		}
-		injections.Go(func() { d.inject(ctx, in) })
+		injections.Go(func() {
+			defer recoverInto(abort, "injection "+in.ID)
+			d.inject(ctx, in)
+		})
 	}
 	if !sleepUntil(ctx, tl, r.Scenario.Timeline.Duration.Duration) {
 		return interrupted()
@@ -377,4 +385,17 @@ func recoverInto(abort context.CancelCauseFunc, part string) {
 	if p := recover(); p != nil {
 		abort(fmt.Errorf("%s panicked: %v\n%s", part, p, debug.Stack()))
 	}
+}
+
+// lineWriter serializes writes to w: each Write (one progress line) is
+// whole.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -23,8 +24,7 @@ type Injector struct {
 	fences Fences
 	tl     *firedrill.Timeline
 
-	mu  sync.Mutex
-	rng *rand.Rand // the run's seeded source: a selector's "one" pick
+	seed int64 // the run's seed: a selector's "one" pick
 }
 
 var _ firedrill.Injector = (*Injector)(nil)
@@ -35,7 +35,16 @@ type InjectorOption func(*Injector)
 // WithSeed seeds the random choices of injections (a selector's mode one),
 // so that a run can be replayed.
 func WithSeed(seed int64) InjectorOption {
-	return func(in *Injector) { in.rng = rand.New(rand.NewPCG(uint64(seed), 0x6669726564726c6c)) }
+	return func(in *Injector) { in.seed = seed }
+}
+
+// rngFor is the random source of one injection: drawn from the run's seed
+// and the injection's id, so a pick does not depend on the order in which
+// concurrent injections happen to resolve.
+func (in *Injector) rngFor(id string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return rand.New(rand.NewPCG(uint64(in.seed), h.Sum64()))
 }
 
 // WithFences lets reverts know which nodes the failover manager fenced.
@@ -45,7 +54,6 @@ func WithFences(f Fences) InjectorOption { return func(in *Injector) { in.fences
 // rt, resolving roles with state and stamping instants on tl.
 func NewInjector(topo *topology.Topology, rt platform.Runtime, state topology.State, tl *firedrill.Timeline, opts ...InjectorOption) *Injector {
 	in := &Injector{topo: topo, rt: rt, state: state, tl: tl}
-	WithSeed(0)(in)
 	for _, o := range opts {
 		o(in)
 	}
@@ -62,9 +70,7 @@ func (in *Injector) Inject(ctx context.Context, inj firedrill.Injection) (firedr
 	if err != nil {
 		return firedrill.Applied{}, fmt.Errorf("%s: %w", inj.Action, err)
 	}
-	in.mu.Lock()
-	nodes, err := in.topo.Resolve(ctx, in.state, inj.Fault, in.rng)
-	in.mu.Unlock()
+	nodes, err := in.topo.Resolve(ctx, in.state, inj.Fault, in.rngFor(inj.ID))
 	resolved := in.tl.Now()
 	if err != nil {
 		return firedrill.Applied{Resolved: resolved}, err

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -46,7 +47,10 @@ func TestRunRefusesRealUnimplementedScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	features := scn.Unimplemented()
+	var features []string
+	for _, u := range scn.Unsupported(drill.Engine) {
+		features = append(features, u.Error())
+	}
 	if len(features) == 0 {
 		t.Fatalf("%s must use a feature this build cannot run (the monkey)", file)
 	}
