@@ -296,6 +296,8 @@ func (d *drill) revert(af *activeFault, why string) {
 		cleanup := d.cleanupContext()
 		if cleanup.Err() != nil {
 			d.log.Warn("revert skipped: forced teardown", "injection", af.in.ID)
+			tl.Add(Event{At: tl.Now(), Kind: EventFaultRevertFailed, Injection: af.in.ID, Target: first(af.nodes),
+				Nodes: af.nodes, Detail: af.in.Action + " not reverted: skipped by a second interrupt (forced teardown)"})
 			fmt.Fprintf(d.progress, "  revert of %s skipped (forced teardown)\n", af.in.Label())
 			return
 		}

@@ -50,6 +50,11 @@ func (p *pause) Revert(ctx context.Context, t *Target) (string, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if exited(st) {
+			// Killed or fenced while frozen: there was nothing to thaw.
+			ev = append(ev, n.Name+" not resumed: "+st.String()+" while paused")
+			continue
+		}
 		ev = append(ev, n.Name+" resumed: "+st.String())
 	}
 	return strings.Join(ev, "; "), errors.Join(errs...)
