@@ -87,7 +87,7 @@ func goldenCases() map[string]Input {
 		in.Events = append([]firedrill.Event{
 			{At: 0, Kind: firedrill.EventDrillStart},
 			{At: 0, Span: 730 * ms, Kind: firedrill.EventManagerStart, Detail: "builtin"},
-			{At: 4992 * ms, Span: 8 * ms, Kind: eventFaultResolved, Injection: "f0", Target: "pg-primary"},
+			{At: 4992 * ms, Span: 8 * ms, Kind: firedrill.EventFaultResolved, Injection: "f0", Target: "pg-primary"},
 			applied("f0", 5*sec, 40*ms, "pg-primary"),
 			applied("f1", 6500*ms, 0, "pg-replica2"),
 			{At: 12 * sec, Span: 20 * ms, Kind: firedrill.EventFaultInjected, Injection: "f2", Target: "app", Nodes: []string{"app"},

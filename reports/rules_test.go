@@ -80,7 +80,7 @@ func TestRuleEffectInstant(t *testing.T) {
 	}
 	ops := ledger(0, 20*sec, fate)
 	events := append([]firedrill.Event{
-		{At: 4990 * ms, Span: 10 * ms, Kind: eventFaultResolved, Injection: "f0", Target: "pg-primary"},
+		{At: 4990 * ms, Span: 10 * ms, Kind: firedrill.EventFaultResolved, Injection: "f0", Target: "pg-primary"},
 		applied("f0", 5*sec, 50*ms, "pg-primary"),
 	}, failoverAt(6500*ms)...)
 	lostAt := func(sent time.Duration) func(firedrill.Op) bool {

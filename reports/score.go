@@ -55,11 +55,6 @@ const (
 	ObjectiveSplitBrain = "split_brain"
 )
 
-// eventFaultResolved is the event of an injection's target resolution: At
-// when it began, Span how long it took. The root package is to declare it
-// as firedrill.EventFaultResolved; until then it is named here.
-const eventFaultResolved firedrill.EventKind = "fault.resolved"
-
 // targetReport is the Target of an objective that has no limit.
 const targetReport = "report"
 
@@ -402,7 +397,7 @@ func newFaults(injections []firedrill.Injection, events []firedrill.Event) []*fa
 				fs.res.Evidence = e.Evidence
 			case e.Kind == firedrill.EventFaultFailed && failed == nil:
 				failed = e
-			case e.Kind == eventFaultResolved && fs.res.ResolveMS == nil:
+			case e.Kind == firedrill.EventFaultResolved && fs.res.ResolveMS == nil:
 				ms := e.SpanMS
 				fs.res.ResolveMS = &ms
 			case e.Kind == firedrill.EventFaultReverted && fs.res.RevertedMS == nil:
