@@ -51,6 +51,7 @@ var (
 	benchTimeout    = flag.Duration("probeapp.timeout", time.Second, "the probe's per-op timeout (the built-in scenarios' 1s)")
 	benchFreeze     = flag.Duration("probeapp.freeze", 2*time.Second, "how long the app is frozen in the outage runs (0: none)")
 	benchFreezeRate = flag.Float64("probeapp.freeze-rate", 1000, "writes per second of the outage runs")
+	benchLedgers    = flag.String("probeapp.ledgers", "", "directory to keep each run's ledger.jsonl in")
 	benchProfiles   = flag.String("probeapp.cpuprofiles", "", "directory for a CPU profile of each run's probe driver")
 )
 
@@ -510,6 +511,10 @@ func benchRate(b *testing.B, pg *pgServer, v variant, rate float64, freeze time.
 			b.Fatal(err)
 		}
 		ledgerPath := filepath.Join(b.TempDir(), "ledger.jsonl")
+		if *benchLedgers != "" {
+			name := strings.NewReplacer("/", "_", "=", "").Replace(b.Name())
+			ledgerPath = filepath.Join(*benchLedgers, fmt.Sprintf("%s-%d.jsonl", name, i))
+		}
 		cmd := exec.Command(v.driver, "-url", app.base, "-rate", fmt.Sprint(rate), "-timeout", benchTimeout.String(),
 			"-duration", benchDuration.String(), "-run", fmt.Sprintf("bench-%g-%d", rate, i), "-ledger", ledgerPath)
 		if *benchProfiles != "" {
