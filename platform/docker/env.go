@@ -140,11 +140,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 
 	// All at once: on a fresh machine the builds are independent and run
 	// concurrently, after one check of what they need (docs/benchmarks.md).
-	resolved, err := imgs.ResolveAll(ctx, []images.Request{
-		{Role: images.RolePostgres, Want: scn.Environment.Postgres.Image},
-		{Role: images.RoleMinIO, Want: scn.Environment.Storage.Image},
-		{Role: images.RoleApp, Want: scn.Environment.App.Image},
-	})
+	resolved, err := imgs.ResolveAll(ctx, ImageRequests(scn, e.Topology))
 	if err != nil {
 		return e, fmt.Errorf("resolve images: %w", err)
 	}
