@@ -10,6 +10,6 @@
 // stamps the instant its effect is applied (after resolution), and returns
 // evidence that the fault took effect: a fault that did not take effect is
 // an error, which makes the drill inconclusive, never a pass
-// (docs/architecture.md, "Faults as a registry"; docs/measurement.md, "Injection
-// instant").
+// (docs/architecture.md, "Faults as a registry"; docs/measurement.md,
+// "Injections: T, Span and E").
 package chaos

@@ -75,7 +75,7 @@ type rpoResult struct {
 }
 
 // chargeLost charges every lost write to an injection and computes the
-// RPOs (docs/measurement.md, "RPO" and "Charging"). events are ordered by
+// RPOs (docs/measurement.md, "Lost writes and RPO" and "Charging"). events are ordered by
 // time, charged is chargeEvents' answer, injected is ordered by T.
 //
 // A lost write goes to the injection of the first promotion at or after

@@ -34,7 +34,7 @@ func (w Warning) String() string {
 // A fault whose at + workload.stability_window reaches timeline.duration
 // cannot have its recovery confirmed: the window can only be observed
 // while writes are being sent, and they stop at the end of the timeline
-// (docs/measurement.md, "Stability window"). Its RTO will be inconclusive
+// (docs/measurement.md, "Observation"). Its RTO will be inconclusive
 // however quickly the system recovers, so the scenario says so up front.
 // Reaching the end exactly counts too: even an instant recovery is
 // acknowledged after the injection, and its window then closes after the
