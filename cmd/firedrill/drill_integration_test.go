@@ -45,16 +45,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// drill is one firedrill process run by a test.
-type drill struct {
+// drillRun is one firedrill process run by a test.
+type drillRun struct {
 	out            string
 	stdout, stderr bytes.Buffer
 	code           int
 }
 
-func runFiredrill(t *testing.T, args ...string) *drill {
+func runFiredrill(t *testing.T, args ...string) *drillRun {
 	t.Helper()
-	d := &drill{out: t.TempDir()}
+	d := &drillRun{out: t.TempDir()}
 	cmd := exec.Command(bin, append(args[:len(args):len(args)], "--out", d.out)...)
 	cmd.Stdout, cmd.Stderr = &d.stdout, &d.stderr
 	err := cmd.Run()
@@ -245,7 +245,7 @@ func TestIntegrationNoFailoverNeverRecovers(t *testing.T) {
 	if d.code != 1 || res.Verdict != firedrill.VerdictFail {
 		t.Fatalf("exit %d verdict %s, want 1 fail", d.code, res.Verdict)
 	}
-	if len(res.Faults) != 1 || res.Faults[0].RTOMS != nil || res.Faults[0].Recovered {
+	if len(res.Faults) != 1 || res.Faults[0].RTOMS != nil || res.Faults[0].Recovery != firedrill.RecoveryNever {
 		t.Fatalf("faults = %+v, want never recovered", res.Faults)
 	}
 	if !strings.Contains(d.stdout.String(), "never recovered") {
