@@ -70,13 +70,24 @@ func (t *Topology) ResolveTarget(ctx context.Context, st State, target string) (
 		if err != nil {
 			return nil, fmt.Errorf("resolve %s: the primary cannot be determined, so neither can a replica: %w", target, err)
 		}
+		var errs []error
 		for _, n := range t.OfKind(KindPostgres) {
 			if n.Name == p {
 				continue
 			}
-			if ok, err := st.Running(ctx, n.Name); err == nil && ok {
+			ok, err := st.Running(ctx, n.Name)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if ok {
 				return []*Node{n}, nil
 			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			// The cause matters more than "no match": the state of some
+			// replica could not be read.
+			return nil, fmt.Errorf("resolve %s: %w (no Postgres node other than the primary %s is known to run: %w)", target, ErrNoMatch, p, err)
 		}
 		return nil, fmt.Errorf("resolve %s: %w (no running Postgres node other than the primary %s)", target, ErrNoMatch, p)
 	case scenarios.TargetStorage, scenarios.TargetApp:
