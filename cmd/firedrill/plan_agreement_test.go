@@ -13,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -22,8 +24,9 @@ import (
 // example of docs/scenario.md (the full-language one among them) and the
 // plan test scenarios, what `plan --json` prints is what run derives:
 // topology.New's nodes, the runtime's names (topology.ContainerName,
-// NetworkName, VolumeName), the images of images.Decide, and the targets of
-// topology's Resolve in the initial state.
+// NetworkName, VolumeName), the images docker.Up asks for
+// (docker.ImageRequests, decided by images.Decide) and the lease's, and the
+// targets of topology's Resolve in the initial state.
 func TestPlanAgreesWithRun(t *testing.T) {
 	fixedImages(t)
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
@@ -34,7 +37,7 @@ func TestPlanAgreesWithRun(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d\n%s", code, errOut)
 			}
-			var p plan
+			var p drill.Plan
 			if err := json.Unmarshal([]byte(out), &p); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
@@ -56,43 +59,41 @@ func TestPlanAgreementCatchesDisagreement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	imgs := func() []planImage {
-		var out []planImage
-		for _, q := range imageRequests(scn, topology.New(scn)) {
-			out = append(out, decided(images.Decide(q.Role, q.Want), planSourceUnknown, "", "test"))
-		}
-		return out
-	}
-	if d := disagreements(scn, buildPlan(scn, imgs())); len(d) > 0 {
+	newPlan := func() drill.Plan { return drill.NewPlan(context.Background(), scn, testImages) }
+	if d := disagreements(scn, newPlan()); len(d) > 0 {
 		t.Fatalf("the plan of everything.yaml disagrees with itself:\n%s", strings.Join(d, "\n"))
 	}
-	for name, spoil := range map[string]func(p *plan){
-		"a node missing":    func(p *plan) { p.Topology.Nodes = p.Topology.Nodes[1:] },
-		"nodes reordered":   func(p *plan) { n := p.Topology.Nodes; n[0], n[1] = n[1], n[0] },
-		"a wrong network":   func(p *plan) { p.Topology.Nodes[1].Networks[0] = network("east") },
-		"a missing network": func(p *plan) { p.Topology.Nodes[2].Networks = p.Topology.Nodes[2].Networks[:1] },
-		"a wrong container": func(p *plan) { p.Topology.Nodes[0].Container = "firedrill-<run>-primary" },
-		"a port missing":    func(p *plan) { p.Topology.Nodes[3].Ports = p.Topology.Nodes[3].Ports[:1] },
-		"a wrong volume":    func(p *plan) { p.Topology.Nodes[0].Volume = "firedrill-<run>-pg-primary:/data" },
-		"a volume too many": func(p *plan) { p.Topology.Nodes[4].Volume = "firedrill-<run>-app:/data" },
-		"a wrong region":    func(p *plan) { p.Topology.Nodes[2].Region = "east" },
-		"a label lost":      func(p *plan) { p.Topology.Nodes[0].Labels = map[string]string{} },
-		"a region's nodes":  func(p *plan) { p.Topology.Regions[0].Nodes = []string{"pg-primary"} },
-		"the wan":           func(p *plan) { p.Topology.WAN = network("internet") },
+	for name, spoil := range map[string]func(p *drill.Plan){
+		"a node missing":  func(p *drill.Plan) { p.Topology.Nodes = p.Topology.Nodes[1:] },
+		"nodes reordered": func(p *drill.Plan) { n := p.Topology.Nodes; n[0], n[1] = n[1], n[0] },
+		"a wrong network": func(p *drill.Plan) {
+			p.Topology.Nodes[1].Networks[0] = topology.NetworkName(topology.RunPlaceholder, "east")
+		},
+		"a missing network": func(p *drill.Plan) { p.Topology.Nodes[2].Networks = p.Topology.Nodes[2].Networks[:1] },
+		"a wrong container": func(p *drill.Plan) { p.Topology.Nodes[0].Container = "firedrill-<run>-primary" },
+		"a port missing":    func(p *drill.Plan) { p.Topology.Nodes[3].Ports = p.Topology.Nodes[3].Ports[:1] },
+		"a wrong volume":    func(p *drill.Plan) { p.Topology.Nodes[0].Volume = "firedrill-<run>-pg-primary:/data" },
+		"a volume too many": func(p *drill.Plan) { p.Topology.Nodes[4].Volume = "firedrill-<run>-app:/data" },
+		"a wrong region":    func(p *drill.Plan) { p.Topology.Nodes[2].Region = "east" },
+		"a label lost":      func(p *drill.Plan) { p.Topology.Nodes[0].Labels = map[string]string{} },
+		"a region's nodes":  func(p *drill.Plan) { p.Topology.Regions[0].Nodes = []string{"pg-primary"} },
+		"the wan":           func(p *drill.Plan) { p.Topology.WAN = topology.NetworkName(topology.RunPlaceholder, "internet") },
 		// plan's old rule: docker.io/postgres:15 was not official.
-		"an image decided otherwise": func(p *plan) { p.Images[0].Official, p.Images[0].Recipe = false, false },
-		"an image missing":           func(p *plan) { p.Images = p.Images[:2] },
+		"an image decided otherwise": func(p *drill.Plan) { p.Images[0].Official, p.Images[0].Recipe = false, false },
+		"an image missing":           func(p *drill.Plan) { p.Images = p.Images[:2] },
+		"an image role":              func(p *drill.Plan) { p.Topology.Nodes[3].ImageRole = string(images.RoleApp) },
+		"a lease image":              func(p *drill.Plan) { p.Images = append(p.Images, p.Images[2]); p.Images[3].Lease = true },
 		// A selector resolved as the scenario is written instead of by
 		// the engine, or a target resolved to the wrong node.
-		"a selector resolving differently": func(p *plan) { p.Timeline.Faults[1].Nodes = []string{"pg-replica1", "pg-replica2"} },
-		"a target resolving differently":   func(p *plan) { p.Timeline.Faults[3].Nodes = []string{"pg-replica1"} },
-		"a region resolving differently":   func(p *plan) { p.Timeline.Faults[2].Nodes = []string{"pg-primary"} },
-		"selector matches":                 func(p *plan) { p.Timeline.Faults[1].Selector.Matches = []string{"postgres.primary"} },
-		"a monkey selector":                func(p *plan) { p.Monkey.Selectors[0].Matches = []string{"postgres.replica1"} },
-		"failover candidates":              func(p *plan) { p.DR.Failover.Candidates = []string{"pg-replica2"} },
+		"a selector resolving differently": func(p *drill.Plan) { p.Timeline.Faults[1].Nodes = []string{"pg-replica1", "pg-replica2"} },
+		"a target resolving differently":   func(p *drill.Plan) { p.Timeline.Faults[3].Nodes = []string{"pg-replica1"} },
+		"a region resolving differently":   func(p *drill.Plan) { p.Timeline.Faults[2].Nodes = []string{"pg-primary"} },
+		"selector matches":                 func(p *drill.Plan) { p.Timeline.Faults[1].Selector.Matches = []string{"postgres.primary"} },
+		"a monkey selector":                func(p *drill.Plan) { p.Monkey.Selectors[0].Matches = []string{"postgres.replica1"} },
+		"failover candidates":              func(p *drill.Plan) { p.DR.Failover.Candidates = []string{"pg-replica2"} },
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := buildPlan(scn, imgs())
+			p := newPlan()
 			spoil(&p)
 			if d := disagreements(scn, p); len(d) == 0 {
 				t.Errorf("%s: not caught", name)
@@ -108,8 +109,8 @@ func TestPlanAgreementModeOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := buildPlan(scn, nil)
-	i := slices.IndexFunc(p.Timeline.Faults, func(f planFault) bool {
+	p := drill.NewPlan(context.Background(), scn, testImages)
+	i := slices.IndexFunc(p.Timeline.Faults, func(f drill.PlanFault) bool {
 		return f.Selector != nil && f.Selector.Mode == scenarios.ModeOne
 	})
 	if i < 0 {
@@ -154,31 +155,8 @@ func agreementInputs(t *testing.T) []string {
 	return inputs
 }
 
-// runImageRequests are the images run asks for: one per kind of node the
-// runtime creates, with the image the scenario names for that kind.
-func runImageRequests(scn *scenarios.Scenario, topo *topology.Topology) []images.Request {
-	env := &scn.Environment
-	var out []images.Request
-	seen := map[string]bool{}
-	for _, n := range topo.Nodes {
-		if seen[n.Kind] {
-			continue
-		}
-		seen[n.Kind] = true
-		switch n.Kind {
-		case topology.KindPostgres:
-			out = append(out, images.Request{Role: images.RolePostgres, Want: env.Postgres.Image})
-		case topology.KindStorage:
-			out = append(out, images.Request{Role: images.RoleMinIO, Want: env.Storage.Image})
-		case topology.KindApp:
-			out = append(out, images.Request{Role: images.RoleApp, Want: env.App.Image})
-		}
-	}
-	return out
-}
-
 // disagreements lists where p differs from what run derives for scn.
-func disagreements(scn *scenarios.Scenario, p plan) []string {
+func disagreements(scn *scenarios.Scenario, p drill.Plan) []string {
 	var out []string
 	differ := func(what string, got, want any) {
 		if g, w := fmt.Sprintf("%q", got), fmt.Sprintf("%q", want); g != w {
@@ -232,12 +210,23 @@ func disagreements(scn *scenarios.Scenario, p plan) []string {
 
 	var gotImages, wantImages []string
 	for _, im := range p.Images {
-		gotImages = append(gotImages, fmt.Sprintf("%+v", images.Decision{Role: im.Role, Want: im.Want, Name: im.Name, Official: im.Official, Recipe: im.Recipe}))
+		gotImages = append(gotImages, fmt.Sprintf("%+v lease %v", images.Decision{Role: im.Role, Want: im.Want, Name: im.Name, Official: im.Official, Recipe: im.Recipe}, im.Lease))
 	}
-	for _, q := range runImageRequests(scn, topo) {
-		wantImages = append(wantImages, fmt.Sprintf("%+v", images.Decide(q.Role, q.Want)))
+	for _, q := range docker.ImageRequests(scn, topo) {
+		wantImages = append(wantImages, fmt.Sprintf("%+v lease false", images.Decide(q.Role, q.Want)))
+	}
+	// Up resolves firedrill's own app image for the lease besides the
+	// scenario's app image, when it names one.
+	if scn.Environment.App.Image != "" {
+		wantImages = append(wantImages, fmt.Sprintf("%+v lease true", images.Decide(images.RoleApp, "")))
 	}
 	differ("images", gotImages, wantImages)
+	// The image each node starts from, as docker.Up picks it by kind.
+	upRole := map[string]images.Role{topology.KindPostgres: images.RolePostgres,
+		topology.KindStorage: images.RoleMinIO, topology.KindApp: images.RoleApp}
+	for _, pn := range p.Topology.Nodes {
+		differ(pn.Name+" image role", pn.ImageRole, string(upRole[pn.Kind]))
+	}
 
 	ctx := context.Background()
 	for i, f := range scn.Timeline.Faults {
@@ -253,7 +242,7 @@ func disagreements(scn *scenarios.Scenario, p plan) []string {
 			all.Selector = &sel
 		}
 		nodes, err := topo.Resolve(ctx, topo.Initial(), all, nil)
-		differ(fmt.Sprintf("fault %d nodes", i), pf.Nodes, nonNil(topology.Names(nodes)))
+		differ(fmt.Sprintf("fault %d nodes", i), pf.Nodes, topology.Names(nodes))
 		if err != nil && pf.ResolveError == "" {
 			out = append(out, fmt.Sprintf("fault %d: run cannot resolve it (%v), plan says nothing", i, err))
 		}
@@ -284,7 +273,7 @@ func disagreements(scn *scenarios.Scenario, p plan) []string {
 	return out
 }
 
-func selectorMatches(s *planSelector) []string {
+func selectorMatches(s *drill.PlanSelector) []string {
 	if s == nil {
 		return nil
 	}

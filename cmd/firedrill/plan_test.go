@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
@@ -24,22 +23,19 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // altogether (pull, else build); the app recipe is not built yet.
 func fixedImages(t *testing.T) {
 	t.Helper()
-	old := planImages
-	t.Cleanup(func() { planImages = old })
-	planImages = func(_ context.Context, _ *globals, reqs []images.Request) []planImage {
-		status := map[images.Role]images.ImageStatus{
-			images.RolePostgres: {Role: images.RolePostgres, RecipeTag: "firedrill/postgres:15-0123456789ab", RecipePresent: true},
-			images.RoleMinIO:    {Role: images.RoleMinIO, RecipeTag: "firedrill/minio:20260212-0123456789ab"},
-			images.RoleApp:      {Role: images.RoleApp, RecipeTag: "firedrill/app:devel-0123456789ab"},
-		}
-		absent := func(string) (bool, error) { return false, nil }
-		var out []planImage
-		for _, q := range reqs {
-			out = append(out, resolveImagePlan(images.Decide(q.Role, q.Want), status[q.Role], absent))
-		}
-		return out
+	old := planLookup
+	t.Cleanup(func() { planLookup = old })
+	planLookup = func(context.Context, *globals) (drill.ImageLookup, func()) {
+		return testImages, func() {}
 	}
 }
+
+// testImages are fixedImages' answers.
+var testImages = drill.FixedImages([]images.ImageStatus{
+	{Role: images.RolePostgres, RecipeTag: "firedrill/postgres:15-0123456789ab", RecipePresent: true},
+	{Role: images.RoleMinIO, RecipeTag: "firedrill/minio:20260212-0123456789ab"},
+	{Role: images.RoleApp, RecipeTag: "firedrill/app:devel-0123456789ab"},
+})
 
 // golden compares got with testdata/<name>, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
@@ -85,7 +81,7 @@ func TestPlanGolden(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("--json: exit %d\n%s", code, errOut)
 			}
-			var p plan
+			var p drill.Plan
 			dec := json.NewDecoder(strings.NewReader(out))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&p); err != nil || dec.More() {
@@ -172,7 +168,7 @@ timeline:
 		}
 	}
 	code, out, _ = run(t, "plan", "--json", file)
-	var p plan
+	var p drill.Plan
 	if err := json.Unmarshal([]byte(out), &p); err != nil || code != 0 {
 		t.Fatalf("exit %d: %v", code, err)
 	}
@@ -180,7 +176,7 @@ timeline:
 	if b.Detection != "10s" || len(b.Checks) != 3 || len(p.Warnings) != 1 {
 		t.Fatalf("budget %+v, warnings %q", b, p.Warnings)
 	}
-	want := []planBudgetCheck{
+	want := []drill.PlanBudgetCheck{
 		{Fault: -1, RTO: "20s", Remaining: "10s", HitsPrimary: true},
 		{Fault: 0, RTO: "1s", Remaining: "-9s", Exceeds: true},
 		{Fault: 1, RTO: "8s", Remaining: "-2s", Exceeds: true, HitsPrimary: true},
@@ -189,54 +185,6 @@ timeline:
 		if c != want[i] {
 			t.Errorf("check %d = %+v, want %+v", i, c, want[i])
 		}
-	}
-}
-
-func TestResolveImagePlan(t *testing.T) {
-	st := images.ImageStatus{RecipeTag: "firedrill/postgres:15-x"}
-	has := func(refs ...string) func(string) (bool, error) {
-		return func(r string) (bool, error) { return slices.Contains(refs, r), nil }
-	}
-	cases := []struct {
-		want    string
-		present []string
-		recipe  bool
-		source  string
-		ref     string
-	}{
-		{"postgres:15", []string{"postgres:15"}, true, planSourcePresent, "postgres:15"},
-		{"postgres:15.4", nil, true, planSourceRecipe, "firedrill/postgres:15-x"},
-		{"postgres:15", nil, false, planSourcePullOrBuild, "firedrill/postgres:15-x"},
-		// The official image however it is spelled, as run decides: plan
-		// once said these would be pulled with no recipe standing in.
-		{"docker.io/postgres:15", nil, false, planSourcePullOrBuild, "firedrill/postgres:15-x"},
-		{"index.docker.io/library/postgres:15", nil, true, planSourceRecipe, "firedrill/postgres:15-x"},
-		{"postgres:16", nil, true, planSourcePull, "postgres:16"},
-		{"postgres@sha256:" + strings.Repeat("ab", 32), nil, true, planSourcePull, "postgres@sha256:" + strings.Repeat("ab", 32)},
-		{"example.com/pg:1", []string{"example.com/pg:1"}, false, planSourcePresent, "example.com/pg:1"},
-	}
-	for _, c := range cases {
-		s := st
-		s.RecipePresent = c.recipe
-		got := resolveImagePlan(images.Decide(images.RolePostgres, c.want), s, has(c.present...))
-		if got.Source != c.source || got.Ref != c.ref {
-			t.Errorf("%s present=%v recipe=%v: %s %s, want %s %s", c.want, c.present, c.recipe, got.Source, got.Ref, c.source, c.ref)
-		}
-		if d := images.Decide(images.RolePostgres, c.want); got.Name != d.Name || got.Official != d.Official || got.Recipe != d.Recipe {
-			t.Errorf("%s: the plan shows %+v, not the decision %+v", c.want, got, d)
-		}
-	}
-	app := resolveImagePlan(images.Decide(images.RoleApp, ""), images.ImageStatus{RecipeTag: "firedrill/app:x"}, has())
-	if app.Source != planSourceBuild {
-		t.Errorf("app without a recipe image: %+v", app)
-	}
-	app = resolveImagePlan(images.Decide(images.RoleApp, ""), images.ImageStatus{RecipeError: "not static; rebuild"}, has())
-	if app.Source != planSourceUnknown || app.Detail != "unknown (firedrill's app recipe: not static)" {
-		t.Errorf("app without a recipe: %+v", app)
-	}
-	failing := func(string) (bool, error) { return false, errors.New("daemon says no\nmore") }
-	if got := resolveImagePlan(images.Decide(images.RolePostgres, ""), st, failing); got.Source != planSourceUnknown || got.Detail != "unknown (daemon says no)" {
-		t.Errorf("a failed lookup: %+v", got)
 	}
 }
 
@@ -268,7 +216,7 @@ func TestPlanEscapesControlCharacters(t *testing.T) {
 	}
 	// JSON carries the value itself, encoded.
 	code, out, _ = run(t, "plan", "--json", file)
-	var p plan
+	var p drill.Plan
 	if err := json.Unmarshal([]byte(out), &p); code != 0 || err != nil {
 		t.Fatalf("exit %d: %v", code, err)
 	}
@@ -294,7 +242,7 @@ func TestPlanNamesFitTheirLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := buildPlan(scn, nil)
+	p := drill.NewPlan(context.Background(), scn, testImages)
 	runID := strings.Repeat("9", scenarios.MaxRunIDLength)
 	for _, n := range p.Topology.Nodes {
 		container := strings.ReplaceAll(n.Container, topology.RunPlaceholder, runID)
@@ -331,7 +279,7 @@ func TestPlanShowsScenarioWarnings(t *testing.T) {
 		t.Errorf("plan lacks %q:\n%s", want, out)
 	}
 	code, out, _ = run(t, "plan", "--json", file)
-	var p plan
+	var p drill.Plan
 	if err := json.Unmarshal([]byte(out), &p); err != nil || code != 0 {
 		t.Fatalf("exit %d: %v", code, err)
 	}
