@@ -373,10 +373,10 @@ func startApp(b *testing.B, pg *pgServer, bin string) *appProcess {
 }
 
 // cpuSample is CPU time consumed so far by the app, the Postgres server
-// (postmaster, live backends, reaped backends) and the whole machine (busy,
-// out of total). The probe's driver measures its own.
+// (postmaster, live backends, reaped backends) and the whole machine (busy
+// and steal, out of total: machineCPU). The probe's driver measures its own.
 type cpuSample struct {
-	app, postgres, busy, total time.Duration
+	app, postgres, busy, steal, total time.Duration
 }
 
 func sampleCPU(b *testing.B, appPID, pgPID int) cpuSample {
@@ -394,7 +394,7 @@ func sampleCPU(b *testing.B, appPID, pgPID int) cpuSample {
 			s.postgres += d
 		}
 	}
-	s.busy, s.total = machineCPU(b)
+	s.busy, s.steal, s.total = machineCPU(b)
 	return s
 }
 
@@ -443,9 +443,11 @@ func procPPID(pid int) (int, bool) {
 	return ppid, err == nil
 }
 
-// machineCPU reads the aggregate line of /proc/stat: busy (all but idle and
-// iowait) and total, over all cores.
-func machineCPU(b *testing.B) (busy, total time.Duration) {
+// machineCPU reads the aggregate line of /proc/stat over all cores: busy
+// (user, nice, system, irq, softirq), steal (time this virtual machine's
+// cores were ready but the host ran something else: a stall the probe
+// cannot help) and the total of those and idle and iowait.
+func machineCPU(b *testing.B) (busy, steal, total time.Duration) {
 	raw, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		b.Fatal(err)
@@ -453,17 +455,21 @@ func machineCPU(b *testing.B) (busy, total time.Duration) {
 	line, _, _ := strings.Cut(string(raw), "\n")
 	f := strings.Fields(line)
 	for i, v := range f[1:] {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		d := time.Duration(n) * clockTick
 		if i >= 8 { // guest times are already counted in user
 			break
 		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		d := time.Duration(n) * clockTick
 		total += d
-		if i != 3 && i != 4 {
+		switch i {
+		case 3, 4: // idle, iowait
+		case 7:
+			steal += d
+		default:
 			busy += d
 		}
 	}
-	return busy, total
+	return busy, steal, total
 }
 
 // peakRSS is VmHWM of /proc/pid/status, in MiB.
@@ -578,6 +584,7 @@ func benchRate(b *testing.B, pg *pgServer, v variant, rate float64, freeze time.
 		d.app += s1.app - s0.app
 		d.postgres += s1.postgres - s0.postgres
 		d.busy += s1.busy - s0.busy
+		d.steal += s1.steal - s0.steal
 		d.total += s1.total - s0.total
 	}
 	b.StopTimer()
@@ -605,6 +612,7 @@ func benchRate(b *testing.B, pg *pgServer, v variant, rate float64, freeze time.
 	b.ReportMetric(peakRSS(b, appPID), "app-rss-MB")
 	b.ReportMetric(share(d.postgres), "pg-cpu-%")
 	b.ReportMetric(100*d.busy.Seconds()/d.total.Seconds(), "machine-busy-%")
+	b.ReportMetric(100*d.steal.Seconds()/d.total.Seconds(), "steal-%")
 	if sum.Dialed >= 0 { // versions that count them
 		b.ReportMetric(float64(sum.Dialed), "conns")
 		b.ReportMetric(float64(sum.Unsent), "unsent")
