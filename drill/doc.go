@@ -4,5 +4,6 @@
 // Runner, reads the ledger, tears everything down (on success, failure,
 // interrupt and panic) and scores the recording. The CLI only chooses
 // flags and output directories and maps the outcome to an exit code
-// (docs/architecture.md, "The flow of a drill").
+// (docs/architecture.md, "The flow of a drill"). It also derives the plan
+// `firedrill plan` prints (plan.go) from the same functions a run uses.
 package drill

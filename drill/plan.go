@@ -358,13 +358,6 @@ func (f fixedImages) Present(_ context.Context, ref string) (bool, error) {
 	return slices.Contains(f.present, ref), nil
 }
 
-// leaseRequest is the image of the run's lease when it is not one of the
-// nodes' images: docker.Up runs the lease on firedrill's own app image,
-// and resolves it on its own when the scenario names another app image.
-func leaseRequest(scn *scenarios.Scenario) (images.Request, bool) {
-	return images.Request{Role: images.RoleApp}, scn.Environment.App.Image != ""
-}
-
 // planImages says, for each image a run resolves (docker.ImageRequests,
 // then the lease's), which image it would use and where it would come
 // from, with lookups only.
@@ -386,7 +379,7 @@ func planImages(ctx context.Context, scn *scenarios.Scenario, topo *topology.Top
 	for _, q := range docker.ImageRequests(scn, topo) {
 		out = append(out, image(q))
 	}
-	if q, ok := leaseRequest(scn); ok {
+	if q, ok := docker.LeaseRequest(scn); ok {
 		im := image(q)
 		im.Lease = true
 		out = append(out, im)
@@ -394,15 +387,13 @@ func planImages(ctx context.Context, scn *scenarios.Scenario, topo *topology.Top
 	return out
 }
 
-// imageRoles is the image role of each kind of node, from the requests
-// the run makes: docker.ImageRequests asks for one image per kind, in the
-// order the kinds first appear among the nodes.
+// imageRoles is the image role of each kind of node, as the run maps them
+// (docker.ImageRole).
 func imageRoles(scn *scenarios.Scenario, topo *topology.Topology) map[string]images.Role {
-	reqs := docker.ImageRequests(scn, topo)
 	out := map[string]images.Role{}
 	for _, n := range topo.Nodes {
-		if _, seen := out[n.Kind]; !seen && len(out) < len(reqs) {
-			out[n.Kind] = reqs[len(out)].Role
+		if role, ok := docker.ImageRole(n.Kind); ok {
+			out[n.Kind] = role
 		}
 	}
 	return out

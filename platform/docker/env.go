@@ -145,17 +145,16 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 		return e, fmt.Errorf("resolve images: %w", err)
 	}
 	e.sidecarImage = resolved[images.RolePostgres].Ref
-	imageOf := map[string]string{
-		topology.KindPostgres: resolved[images.RolePostgres].Ref,
-		topology.KindStorage:  resolved[images.RoleMinIO].Ref,
-		topology.KindApp:      resolved[images.RoleApp].Ref,
+	imageOf := func(kind string) string {
+		role, _ := ImageRole(kind)
+		return resolved[role].Ref
 	}
 
 	// The lease runs firedrill's own binary: the app image the scenario
 	// names, if any, may be anything.
 	leaseImg := resolved[images.RoleApp]
-	if scn.Environment.App.Image != "" {
-		if leaseImg, err = imgs.Resolve(ctx, images.RoleApp, ""); err != nil {
+	if q, separate := LeaseRequest(scn); separate {
+		if leaseImg, err = imgs.Resolve(ctx, q.Role, q.Want); err != nil {
 			return e, fmt.Errorf("resolve firedrill's app image for the run's lease: %w", err)
 		}
 	}
@@ -175,14 +174,14 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	var wg sync.WaitGroup
 	var s3Err error
 	if st := e.Topology.OfKind(topology.KindStorage); len(st) > 0 {
-		wg.Go(func() { s3Err = e.startMinIO(ctx, st[0], imageOf[topology.KindStorage]) })
+		wg.Go(func() { s3Err = e.startMinIO(ctx, st[0], imageOf(topology.KindStorage)) })
 	}
 	var pgErr error
 	for _, n := range e.Topology.OfKind(topology.KindPostgres) {
 		if n.Role == topology.RolePrimary {
-			pgErr = e.startPrimary(ctx, n, imageOf[topology.KindPostgres])
+			pgErr = e.startPrimary(ctx, n, imageOf(topology.KindPostgres))
 		} else {
-			pgErr = e.startReplica(ctx, n, imageOf[topology.KindPostgres])
+			pgErr = e.startReplica(ctx, n, imageOf(topology.KindPostgres))
 		}
 		if pgErr != nil {
 			break
@@ -192,7 +191,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	if err := errors.Join(pgErr, s3Err); err != nil {
 		return e, err
 	}
-	if err := e.startApp(ctx, e.Topology.MustNode(topology.NodeApp), imageOf[topology.KindApp]); err != nil {
+	if err := e.startApp(ctx, e.Topology.MustNode(topology.NodeApp), imageOf(topology.KindApp)); err != nil {
 		return e, err
 	}
 	e.say("environment %s ready in %s", e.RunID, time.Since(start).Round(100*time.Millisecond))

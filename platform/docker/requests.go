@@ -19,23 +19,46 @@ import (
 // The run's lease is not among them: when the scenario names an app image,
 // Up resolves firedrill's own app image for the lease on its own.
 func ImageRequests(scn *scenarios.Scenario, topo *topology.Topology) []images.Request {
-	env := &scn.Environment
 	var out []images.Request
 	for _, n := range topo.Nodes {
-		var q images.Request
-		switch n.Kind {
-		case topology.KindPostgres:
-			q = images.Request{Role: images.RolePostgres, Want: env.Postgres.Image}
-		case topology.KindStorage:
-			q = images.Request{Role: images.RoleMinIO, Want: env.Storage.Image}
-		case topology.KindApp:
-			q = images.Request{Role: images.RoleApp, Want: env.App.Image}
-		default:
-			continue // a kind Up has no image for
-		}
-		if !slices.Contains(out, q) {
+		q, ok := imageRequest(scn, n.Kind)
+		if ok && !slices.Contains(out, q) {
 			out = append(out, q)
 		}
 	}
 	return out
+}
+
+// ImageRole is the image role of the nodes of a kind.
+func ImageRole(kind string) (images.Role, bool) {
+	switch kind {
+	case topology.KindPostgres:
+		return images.RolePostgres, true
+	case topology.KindStorage:
+		return images.RoleMinIO, true
+	case topology.KindApp:
+		return images.RoleApp, true
+	}
+	return "", false
+}
+
+func imageRequest(scn *scenarios.Scenario, kind string) (images.Request, bool) {
+	role, ok := ImageRole(kind)
+	if !ok {
+		return images.Request{}, false // a kind Up has no image for
+	}
+	want := map[images.Role]string{images.RolePostgres: scn.Environment.Postgres.Image,
+		images.RoleMinIO: scn.Environment.Storage.Image, images.RoleApp: scn.Environment.App.Image}[role]
+	return images.Request{Role: role, Want: want}, true
+}
+
+// LeaseRequest is the image of the run's lease container, which runs
+// firedrill's own binary (`firedrill lease`): the app image when it is
+// firedrill's own, else a separate request for it; ok is false when the
+// app's own request already covers it.
+func LeaseRequest(scn *scenarios.Scenario) (req images.Request, separate bool) {
+	if scn.Environment.App.Image != "" {
+		return images.Request{Role: images.RoleApp}, true
+	}
+	return images.Request{Role: images.RoleApp}, false
 }
