@@ -113,6 +113,17 @@ func wantStatus(t *testing.T, rt *fakert.Runtime, node string, want platform.Sta
 	}
 }
 
+// wantExec checks that a sidecar command containing want ran in node.
+func wantExec(t *testing.T, rt *fakert.Runtime, node, want string) {
+	t.Helper()
+	for _, c := range rt.Calls(fakert.OpExec) {
+		if c.Node == node && strings.Contains(c.Arg, want) {
+			return
+		}
+	}
+	t.Errorf("no sidecar command with %q ran in %s (calls %v)", want, node, rt.Calls(fakert.OpExec))
+}
+
 func wantEvidence(t *testing.T, ev string, patterns ...string) {
 	t.Helper()
 	for _, p := range patterns {
@@ -281,7 +292,11 @@ func TestPause(t *testing.T) {
 	c.checkInstant(t, fakert.OpPause)
 	wantStatus(t, rt, "app", platform.StatusPaused)
 	wantStatus(t, rt, "pg-r1", platform.StatusPaused)
-	wantEvidence(t, ev, `app paused`, `pg-r1 paused`)
+	wantEvidence(t, ev, `app paused, its packets dropped`, `pg-r1 paused, its packets dropped`)
+	// A frozen node's network is held too, from a sidecar, after the
+	// freeze: its kernel must not keep accepting data for it.
+	wantExec(t, rt, "app", "FIREDRILL-PAUSE -j DROP")
+	wantExec(t, rt, "pg-r1", "FIREDRILL-PAUSE -j DROP")
 
 	pid := rt.Snapshot("app").Pid
 	rt.ResetCalls()
@@ -299,7 +314,9 @@ func TestPause(t *testing.T) {
 	if rt.Snapshot("app").Pid != pid {
 		t.Error("the revert of a pause restarted the node instead of thawing it")
 	}
-	wantEvidence(t, rev, fmt.Sprintf(`app resumed: running \(pid %d\)`, pid), `pg-r1 resumed: running`)
+	wantEvidence(t, rev, fmt.Sprintf(`app resumed, its packets flowing: running \(pid %d\)`, pid), `pg-r1 resumed, its packets flowing: running`)
+	wantExec(t, rt, "app", "-D INPUT -j FIREDRILL-PAUSE")
+	wantExec(t, rt, "pg-r1", "-D OUTPUT -j FIREDRILL-PAUSE")
 
 	if _, err := reverter(t, f).Revert(bg, newCall(rt, nil, "app", "pg-r1").t); err != nil {
 		t.Fatalf("second revert: %v", err)

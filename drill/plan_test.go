@@ -64,10 +64,10 @@ func TestPlanImagesAreTheRunsRequests(t *testing.T) {
 		name, env string
 		want      []string
 	}{
-		{"defaults", "", []string{"postgres postgres:15", "minio minio/minio", "app "}},
-		{"no storage", "  storage: {enabled: false}\n", []string{"postgres postgres:15", "app "}},
+		{"defaults", "", []string{"postgres postgres:15", "minio minio/minio", "app ", "nettools "}},
+		{"no storage", "  storage: {enabled: false}\n", []string{"postgres postgres:15", "app ", "nettools "}},
 		{"named", "  storage: {image: minio/minio:RELEASE.2025-01-01T00-00-00Z}\n",
-			[]string{"postgres postgres:15", "minio minio/minio:RELEASE.2025-01-01T00-00-00Z", "app "}},
+			[]string{"postgres postgres:15", "minio minio/minio:RELEASE.2025-01-01T00-00-00Z", "app ", "nettools "}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -95,11 +95,11 @@ func TestPlanImagesAreTheRunsRequests(t *testing.T) {
 func TestPlanShowsTheLeaseImage(t *testing.T) {
 	scn := scenario(t, "  app: {image: example.com/shop/app:1.4}\n")
 	p := NewPlan(context.Background(), scn, recipes)
-	want := []string{"postgres postgres:15", "minio minio/minio", "app example.com/shop/app:1.4", "app  (lease)"}
+	want := []string{"postgres postgres:15", "minio minio/minio", "app example.com/shop/app:1.4", "nettools ", "app  (lease)"}
 	if got := roles(p.Images); !slices.Equal(got, want) {
 		t.Fatalf("images %q, want %q", got, want)
 	}
-	lease := p.Images[3]
+	lease := p.Images[4]
 	if lease.Source != ImageBuild || lease.Ref != "firedrill/app:x" {
 		t.Errorf("lease image %+v", lease)
 	}
@@ -122,7 +122,7 @@ func TestPlanShowsTheLeaseImage(t *testing.T) {
 // the decision is still shown.
 func TestPlanWithoutImageLookups(t *testing.T) {
 	p := NewPlan(context.Background(), scenario(t, ""), NoImages("Docker unreachable"))
-	if len(p.Images) != 3 {
+	if len(p.Images) != 4 {
 		t.Fatalf("images %+v", p.Images)
 	}
 	for _, im := range p.Images {

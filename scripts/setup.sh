@@ -26,7 +26,7 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 case "$purpose" in
-  drill) roles=(postgres minio app) ;;           # the default scenario's images
+  drill) roles=(postgres minio app nettools) ;;  # the images a run resolves (nettools: the sidecars)
   test)  roles=(postgres minio app nettools) ;;  # the integration tier builds every recipe
   *) say "unknown purpose $purpose (drill or test)"; exit 2 ;;
 esac

@@ -35,6 +35,7 @@ var testImages = drill.FixedImages([]images.ImageStatus{
 	{Role: images.RolePostgres, RecipeTag: "firedrill/postgres:15-0123456789ab", RecipePresent: true},
 	{Role: images.RoleMinIO, RecipeTag: "firedrill/minio:20260212-0123456789ab"},
 	{Role: images.RoleApp, RecipeTag: "firedrill/app:devel-0123456789ab"},
+	{Role: images.RoleNetTools, RecipeTag: "firedrill/nettools:bookworm-0123456789ab", RecipePresent: true},
 })
 
 // golden compares got with testdata/<name>, or rewrites it with -update.
@@ -101,12 +102,13 @@ func TestPlanWithoutDockerSaysUnknown(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
-	for _, role := range []string{"postgres", "minio", "app"} {
+	roles := []string{"postgres", "minio", "app", "nettools"}
+	for _, role := range roles {
 		if !strings.Contains(out, "  "+role+" ") {
 			t.Errorf("no image line for %s", role)
 		}
 	}
-	if strings.Count(out, "unknown (Docker unreachable)") != 3 {
+	if strings.Count(out, "unknown (Docker unreachable)") != len(roles) {
 		t.Errorf("images are not unknown:\n%s", out)
 	}
 }

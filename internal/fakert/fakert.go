@@ -500,7 +500,9 @@ func (r *Runtime) Endpoint(ctx context.Context, name, port string) (string, erro
 func (r *Runtime) Exec(ctx context.Context, name string, cmd []string) (platform.ExecResult, error) {
 	var handler func(string, []string) (platform.ExecResult, error)
 	err := r.act(ctx, Call{Op: OpExec, Node: name, Arg: strings.Join(cmd, " ")}, func(n *node) error {
-		if n.state.Status != platform.StatusRunning {
+		// A sidecar joins the node's network namespace, which a paused
+		// node still has (Docker allows it); a stopped one has none.
+		if n.state.Status != platform.StatusRunning && n.state.Status != platform.StatusPaused {
 			return fmt.Errorf("exec in %s: %w (%s)", name, errNotRunning, n.state)
 		}
 		handler = r.exec

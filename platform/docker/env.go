@@ -67,8 +67,8 @@ type Env struct {
 	// Docker's userland port proxy on 127.0.0.1 (docs/architecture.md,
 	// "Endpoints").
 	direct, forcePublished bool
-	// sidecarImage runs Exec's sidecars: the run's Postgres image, which
-	// has a shell and is present once the run has started.
+	// sidecarImage runs Exec's sidecars: the nettools image (a shell,
+	// iproute2, iptables, pg_isready-free).
 	sidecarImage string
 
 	mu     sync.Mutex
@@ -144,7 +144,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	if err != nil {
 		return e, fmt.Errorf("resolve images: %w", err)
 	}
-	e.sidecarImage = resolved[images.RolePostgres].Ref
+	e.sidecarImage = resolved[images.RoleNetTools].Ref
 	imageOf := func(kind string) string {
 		role, _ := ImageRole(kind)
 		return resolved[role].Ref

@@ -26,11 +26,11 @@ const maxExecOutput = 1 << 20
 var sidecarSeq atomic.Int64
 
 // Exec runs cmd in a sidecar container that joins the node's network
-// namespace (Docker's --network container:<id>): the node's own image is
-// never changed and needs no shell or tools. The sidecar runs the run's
-// sidecar image (the Postgres image, which has a shell; docs/architecture.md,
-// "Sidecars"), carries the run's label so that `firedrill clean` finds it,
-// and is removed when the command ends.
+// namespace (Docker's --network container:<id>) with the NET_ADMIN
+// capability: the node's own image is never changed and needs no shell or
+// tools. The sidecar runs the nettools image (a shell, iproute2, iptables;
+// docs/architecture.md, "Sidecars"), carries the run's label so that
+// `firedrill clean` finds it, and is removed when the command ends.
 func (e *Env) Exec(ctx context.Context, name string, cmd []string) (platform.ExecResult, error) {
 	n, err := e.mustNode(name)
 	if err != nil {
@@ -46,7 +46,8 @@ func (e *Env) Exec(ctx context.Context, name string, cmd []string) (platform.Exe
 		Name: sname,
 		Config: &container.Config{Image: e.sidecarImage, Cmd: cmd, Entrypoint: []string{}, Labels: labels,
 			User: "root"},
-		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode("container:" + n.id())},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode("container:" + n.id()),
+			CapAdd: []string{"NET_ADMIN"}},
 	})
 	if err != nil {
 		return platform.ExecResult{}, fmt.Errorf("exec in %s: create sidecar: %w", name, err)

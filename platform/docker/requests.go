@@ -16,6 +16,10 @@ import (
 // `firedrill plan` shows the images a run would use from this very list
 // (docs/architecture.md, "One model of the topology").
 //
+// The last request is the sidecar image (nettools: iproute2 and
+// iptables), which Exec runs in a node's network namespace
+// (docs/architecture.md, "Sidecars").
+//
 // The run's lease is not among them: when the scenario names an app image,
 // Up resolves firedrill's own app image for the lease on its own.
 func ImageRequests(scn *scenarios.Scenario, topo *topology.Topology) []images.Request {
@@ -26,7 +30,7 @@ func ImageRequests(scn *scenarios.Scenario, topo *topology.Topology) []images.Re
 			out = append(out, q)
 		}
 	}
-	return out
+	return append(out, images.Request{Role: images.RoleNetTools})
 }
 
 // ImageRole is the image role of the nodes of a kind.

@@ -11,7 +11,7 @@ import (
 )
 
 // Nodes names the nodes the contract acts on, in a running environment
-// whose sidecars have pg_isready (the Postgres image).
+// whose sidecars have bash and timeout (the nettools image).
 type Nodes struct {
 	// Victim is a Postgres node the contract stops, kills, pauses and cuts
 	// off; it must be safe to disturb (a replica) and is left running.
@@ -29,8 +29,13 @@ const settle = 30 * time.Second
 func Contract(t *testing.T, rt platform.Runtime, n Nodes) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	// reachable asks the victim's Postgres, from inside the observer, for
+	// SSL: a live server answers 'N' (no SSL) at once; a frozen or cut off
+	// one does not within 2 s. A bare TCP connect would not do: the kernel
+	// of a paused container still completes handshakes.
 	reachable := func() bool {
-		r, err := rt.Exec(ctx, n.Observer, []string{"pg_isready", "-h", n.Victim, "-p", "5432", "-t", "2"})
+		r, err := rt.Exec(ctx, n.Observer, []string{"timeout", "3", "bash", "-c",
+			`exec 3<>/dev/tcp/` + n.Victim + `/5432 && printf '\x00\x00\x00\x08\x04\xd2\x16\x2f' >&3 && read -r -t 2 -n 1 answer <&3 && [ "$answer" = N ]`})
 		return err == nil && r.ExitCode == 0
 	}
 	waitFor := func(what string, cond func() bool) {
@@ -93,7 +98,12 @@ func Contract(t *testing.T, rt platform.Runtime, n Nodes) {
 			t.Fatalf("after pause: %s", st)
 		}
 		if reachable() {
-			t.Error("a paused Postgres answered pg_isready")
+			t.Error("a paused Postgres answered")
+		}
+		// A paused node keeps its network namespace: a sidecar can join it
+		// (a frozen node's network is held that way).
+		if r, err := rt.Exec(ctx, n.Victim, []string{"true"}); err != nil || r.ExitCode != 0 {
+			t.Errorf("exec in the paused node: %+v, %v", r, err)
 		}
 		if err := rt.Resume(ctx, n.Victim); err != nil {
 			t.Fatal(err)

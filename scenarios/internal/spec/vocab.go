@@ -81,7 +81,7 @@ var actions = map[string]Action{
 		Params:  []Param{{Name: "grace", Default: "10s"}},
 	},
 	ActionPause: {
-		Summary:    "freeze the target's processes (docker pause): connections hang instead of failing",
+		Summary:    "freeze the target like a stalled host: its processes (docker pause) and its packets (dropped); connections hang instead of failing",
 		Kinds:      ServiceKinds,
 		Reversible: true,
 	},
