@@ -65,9 +65,13 @@ clean: build
 	./$(BIN) clean
 
 # Benchmarks: see docs/benchmarks.md for what they measure and the results.
+# ProbeApp needs no Docker (a local Postgres, the probe and the app as
+# processes, about 90 s); HandlePut and HTTPWriter are the per-write costs.
 bench: docker-check
 	$(GO) test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./images/... ./platform/...
 	$(GO) test -tags integration -run '^$$' -bench Drill -benchtime 5x -timeout 60m ./cmd/firedrill/
+	$(GO) test -tags integration -run '^$$' -bench ProbeApp -benchtime 1x -timeout 10m ./sampleapp/
+	$(GO) test -run '^$$' -bench 'HandlePut|HTTPWriter' ./sampleapp/ ./probe/
 
 fuzz:
 	$(GO) test ./scenarios -run '^$$' -fuzz FuzzLoadBytes -fuzztime 2m
