@@ -624,7 +624,8 @@ func benchRate(b *testing.B, pg *pgServer, v variant, rate float64, freeze time.
 }
 
 // nearestRank is the nearest-rank q-quantile of sorted (non-empty), as
-// probe.ScheduleLag computes it.
+// result.json's schedule_lag is computed (docs/measurement.md, "Schedule
+// lag").
 func nearestRank(sorted []time.Duration, q float64) time.Duration {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
