@@ -113,15 +113,16 @@ func wantStatus(t *testing.T, rt *fakert.Runtime, node string, want platform.Sta
 	}
 }
 
-// wantExec checks that a sidecar command containing want ran in node.
-func wantExec(t *testing.T, rt *fakert.Runtime, node, want string) {
+// wantCall checks that a call op whose argument contains want was made
+// on node.
+func wantCall(t *testing.T, rt *fakert.Runtime, op, node, want string) {
 	t.Helper()
-	for _, c := range rt.Calls(fakert.OpExec) {
+	for _, c := range rt.Calls(op) {
 		if c.Node == node && strings.Contains(c.Arg, want) {
 			return
 		}
 	}
-	t.Errorf("no sidecar command with %q ran in %s (calls %v)", want, node, rt.Calls(fakert.OpExec))
+	t.Errorf("no %s with %q on %s (calls %v)", op, want, node, rt.Calls(op))
 }
 
 func wantEvidence(t *testing.T, ev string, patterns ...string) {
@@ -295,8 +296,8 @@ func TestPause(t *testing.T) {
 	wantEvidence(t, ev, `app paused, its packets dropped`, `pg-r1 paused, its packets dropped`)
 	// A frozen node's network is held too, from a sidecar, after the
 	// freeze: its kernel must not keep accepting data for it.
-	wantExec(t, rt, "app", "FIREDRILL-PAUSE -j DROP")
-	wantExec(t, rt, "pg-r1", "FIREDRILL-PAUSE -j DROP")
+	wantCall(t, rt, fakert.OpHold, "app", "FIREDRILL-PAUSE -j DROP")
+	wantCall(t, rt, fakert.OpHold, "pg-r1", "FIREDRILL-PAUSE -j DROP")
 
 	pid := rt.Snapshot("app").Pid
 	rt.ResetCalls()
@@ -315,8 +316,17 @@ func TestPause(t *testing.T) {
 		t.Error("the revert of a pause restarted the node instead of thawing it")
 	}
 	wantEvidence(t, rev, fmt.Sprintf(`app resumed, its packets flowing: running \(pid %d\)`, pid), `pg-r1 resumed, its packets flowing: running`)
-	wantExec(t, rt, "app", "-D INPUT -j FIREDRILL-PAUSE")
-	wantExec(t, rt, "pg-r1", "-D OUTPUT -j FIREDRILL-PAUSE")
+	wantCall(t, rt, fakert.OpRelease, "app", "FIREDRILL-PAUSE")
+	wantCall(t, rt, fakert.OpRelease, "pg-r1", "FIREDRILL-PAUSE")
+	// Packets flow before the thaw, so the node comes back whole at the
+	// instant the revert is stamped at.
+	var order []string
+	for _, c := range rt.Calls(fakert.OpRelease, fakert.OpResume) {
+		order = append(order, c.Op+" "+c.Node)
+	}
+	if got := strings.Join(order, ", "); got != "release app, resume app, release pg-r1, resume pg-r1" {
+		t.Errorf("revert order %s, want each node's packets released before it is resumed", got)
+	}
 
 	if _, err := reverter(t, f).Revert(bg, newCall(rt, nil, "app", "pg-r1").t); err != nil {
 		t.Fatalf("second revert: %v", err)

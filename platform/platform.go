@@ -45,6 +45,20 @@ type Runtime interface {
 	// (the node's own image is never changed, and needs no shell) and
 	// returns its combined output.
 	Exec(ctx context.Context, node string, cmd []string) (ExecResult, error)
+	// Hold runs cmd in such a sidecar and keeps it running: cmd applies an
+	// effect, prints one line, then reads its standard input and undoes
+	// the effect when it reads a line or the input ends. Hold returns once
+	// the first line is printed (the effect is in place); Held.Release
+	// undoes it at once, without starting anything. If the harness dies,
+	// the sidecar's input ends and the effect is undone all the same.
+	Hold(ctx context.Context, node string, cmd []string) (Held, error)
+}
+
+// Held is an effect kept in place by a sidecar (Runtime.Hold).
+type Held interface {
+	// Release undoes the effect and returns what the sidecar printed
+	// after its first line; it may be called more than once.
+	Release(ctx context.Context) (string, error)
 }
 
 // Status is a node's lifecycle state.

@@ -26,6 +26,8 @@ const (
 	OpNetworks   = "networks"
 	OpEndpoint   = "endpoint"
 	OpExec       = "exec"
+	OpHold       = "hold"
+	OpRelease    = "release"
 )
 
 // Exit codes a node is left with, as a container platform reports them.
@@ -512,4 +514,50 @@ func (r *Runtime) Exec(ctx context.Context, name string, cmd []string) (platform
 		return platform.ExecResult{}, err
 	}
 	return handler(name, cmd)
+}
+
+// Hold runs the HandleExec function for cmd (the effect applied) and
+// returns a Held whose Release records an OpRelease call; an error when
+// the node does not run, as for Exec.
+func (r *Runtime) Hold(ctx context.Context, name string, cmd []string) (platform.Held, error) {
+	var handler func(string, []string) (platform.ExecResult, error)
+	err := r.act(ctx, Call{Op: OpHold, Node: name, Arg: strings.Join(cmd, " ")}, func(n *node) error {
+		if n.state.Status != platform.StatusRunning && n.state.Status != platform.StatusPaused {
+			return fmt.Errorf("hold in %s: %w (%s)", name, errNotRunning, n.state)
+		}
+		handler = r.exec
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if handler != nil {
+		if res, err := handler(name, cmd); err != nil {
+			return nil, err
+		} else if res.ExitCode != 0 {
+			return nil, fmt.Errorf("hold in %s: exit %d: %s", name, res.ExitCode, res.Output)
+		}
+	}
+	return &held{r: r, node: name, cmd: strings.Join(cmd, " ")}, nil
+}
+
+type held struct {
+	r         *Runtime
+	node, cmd string
+	mu        sync.Mutex
+	released  bool
+}
+
+// Release records the release once; later calls are no-ops.
+func (h *held) Release(ctx context.Context) (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released {
+		return "released", nil
+	}
+	if err := h.r.act(ctx, Call{Op: OpRelease, Node: h.node, Arg: h.cmd}, func(*node) error { return nil }); err != nil {
+		return "", err
+	}
+	h.released = true
+	return "released", nil
 }

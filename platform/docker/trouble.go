@@ -44,7 +44,8 @@ func firstLine(s string) string {
 // the daemon's event stream is lost (a daemon restart or stop). It stops
 // when ctx ends, which must happen before Down: the run's own teardown
 // removes objects too. Faults do not remove objects (kill, stop and pause
-// leave the container in place), so every removal seen here is trouble.
+// leave the container in place), so every removal seen here is trouble,
+// but for the run's sidecars, which the run removes when their command ends.
 func (e *Env) Watch(ctx context.Context) <-chan *TroubleError {
 	out := make(chan *TroubleError, 1)
 	ev := e.docker.Events(ctx, client.EventsListOptions{
@@ -80,6 +81,10 @@ func (e *Env) Watch(ctx context.Context) <-chan *TroubleError {
 // objects, all of which are named with the run's prefix.
 func (e *Env) troubleIn(m events.Message) *TroubleError {
 	if m.Action != events.ActionDestroy && m.Action != events.ActionRemove {
+		return nil
+	}
+	if _, sidecar := m.Actor.Attributes[LabelSidecar]; sidecar {
+		// The run removes its own sidecars when their command ends.
 		return nil
 	}
 	name := m.Actor.Attributes["name"]

@@ -65,9 +65,11 @@ func TestWatchReportsLostDaemon(t *testing.T) {
 
 func TestWatchReportsRemovalFromOutside(t *testing.T) {
 	id := "20261201-120000-0123456789"
-	// Another run's removal and a kill of ours come first: neither is trouble.
+	// Another run's removal, a kill of ours and the removal of one of our
+	// sidecars come first: none is trouble.
 	body := `{"Type":"container","Action":"destroy","Actor":{"ID":"x","Attributes":{"name":"firedrill-20261201-120000-aaaaaaaaaa-app"}}}
 {"Type":"container","Action":"kill","Actor":{"ID":"y","Attributes":{"name":"firedrill-` + id + `-pg-primary"}}}
+{"Type":"container","Action":"destroy","Actor":{"ID":"s","Attributes":{"name":"firedrill-` + id + `-sidecar-app-1","firedrill.sidecar-of":"app"}}}
 {"Type":"container","Action":"destroy","Actor":{"ID":"z","Attributes":{"name":"firedrill-` + id + `-app"}}}
 `
 	e := &Env{RunID: id, docker: fakeDaemon(t, body)}

@@ -158,6 +158,24 @@ func Contract(t *testing.T, rt platform.Runtime, n Nodes) {
 		}
 		waitFor("reachable after start", reachable)
 	})
+	t.Run("hold and release", func(t *testing.T) {
+		h, err := rt.Hold(ctx, n.Victim, []string{"sh", "-ec",
+			`iptables -w -I INPUT -p tcp --dport 5432 -j DROP; echo held; read -r _ || true; iptables -w -D INPUT -p tcp --dport 5432 -j DROP; echo released`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reachable() {
+			t.Error("reachable while a sidecar holds its port closed")
+		}
+		out, err := h.Release(ctx)
+		if err != nil || !strings.Contains(out, "released") {
+			t.Fatalf("release: %q, %v", out, err)
+		}
+		if _, err := h.Release(ctx); err != nil {
+			t.Errorf("a second release must be a no-op: %v", err)
+		}
+		waitFor("reachable after release", reachable)
+	})
 	t.Run("network cut and heal", func(t *testing.T) {
 		nets, err := rt.Networks(ctx, n.Victim)
 		if err != nil || len(nets) == 0 {

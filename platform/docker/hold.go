@@ -1,0 +1,163 @@
+package docker
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/firedrill/firedrill/platform"
+	"github.com/firedrill/firedrill/topology"
+)
+
+// Hold runs cmd in a sidecar in the node's network namespace, attached to
+// its standard input, and returns once cmd has printed its first line.
+// Release writes a line and closes the input; cmd undoes its effect and
+// exits. The input also ends when the harness dies (the attach connection
+// closes), so an effect held this way never outlives the harness: the
+// same guarantee as the run's lease (docs/architecture.md, "Sidecars").
+func (e *Env) Hold(ctx context.Context, name string, cmd []string) (platform.Held, error) {
+	n, err := e.mustNode(name)
+	if err != nil {
+		return nil, err
+	}
+	if e.sidecarImage == "" {
+		return nil, fmt.Errorf("hold in %s: no sidecar image resolved for this run", name)
+	}
+	labels := e.labels(nil)
+	labels[LabelSidecar] = name
+	sname := fmt.Sprintf("%ssidecar-%s-%d", topology.ObjectPrefix(e.RunID), name, sidecarSeq.Add(1))
+	created, err := e.docker.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: sname,
+		Config: &container.Config{Image: e.sidecarImage, Cmd: cmd, Entrypoint: []string{}, Labels: labels, User: "root",
+			OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode("container:" + n.id()),
+			CapAdd: []string{"NET_ADMIN"}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hold in %s: create sidecar: %w", name, err)
+	}
+	h := &held{e: e, node: name, id: created.ID, first: make(chan string, 1), done: make(chan struct{})}
+	att, err := e.docker.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
+	if err != nil {
+		h.remove(ctx)
+		return nil, fmt.Errorf("hold in %s: attach to sidecar: %w", name, err)
+	}
+	h.conn = att.HijackedResponse
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := stdcopy.StdCopy(pw, pw, h.conn.Reader)
+		pw.CloseWithError(err)
+	}()
+	h.lines = bufio.NewScanner(pr)
+	go h.drain()
+	if _, err := e.docker.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		h.conn.Close()
+		h.remove(ctx)
+		return nil, fmt.Errorf("hold in %s: start sidecar: %w", name, err)
+	}
+	select {
+	case first, ok := <-h.first:
+		if !ok {
+			out := h.output()
+			h.conn.Close()
+			h.remove(ctx)
+			return nil, fmt.Errorf("hold in %s: the sidecar exited before the effect was in place: %s", name, e.redact(out))
+		}
+		_ = first
+		return h, nil
+	case <-ctx.Done():
+		h.conn.Close()
+		h.remove(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("hold in %s: %w", name, ctx.Err())
+	}
+}
+
+// held is one sidecar holding an effect.
+type held struct {
+	e    *Env
+	node string
+	id   string
+	conn client.HijackedResponse
+
+	lines *bufio.Scanner
+	first chan string
+	done  chan struct{} // closed when the output ends
+
+	mu   sync.Mutex
+	out  []string // lines after the first
+	once sync.Once
+	err  error
+	rel  string
+}
+
+// drain reads the sidecar's output: the first line is handed to Hold, the
+// rest kept for Release.
+func (h *held) drain() {
+	defer close(h.done)
+	first := true
+	for h.lines.Scan() {
+		line := h.lines.Text()
+		if first {
+			first = false
+			h.first <- line
+			close(h.first)
+			continue
+		}
+		h.mu.Lock()
+		h.out = append(h.out, line)
+		h.mu.Unlock()
+	}
+	if first {
+		close(h.first)
+	}
+}
+
+func (h *held) output() string {
+	<-h.done
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.out, "\n")
+}
+
+// Release undoes the effect: one line on the sidecar's input, the input
+// closed, its output read to the end, the sidecar removed.
+func (h *held) Release(ctx context.Context) (string, error) {
+	h.once.Do(func() {
+		_, werr := io.WriteString(h.conn.Conn, "release\n")
+		cerr := h.conn.CloseWrite()
+		select {
+		case <-h.done:
+		case <-ctx.Done():
+			h.err = fmt.Errorf("release in %s: %w", h.node, ctx.Err())
+		}
+		wait := h.e.docker.ContainerWait(ctx, h.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+		code := -1
+		select {
+		case r := <-wait.Result:
+			code = int(r.StatusCode)
+		case err := <-wait.Error:
+			h.err = errors.Join(h.err, fmt.Errorf("release in %s: wait for sidecar: %w", h.node, err))
+		}
+		h.conn.Close()
+		h.rel = h.e.redact(h.output())
+		if code != 0 && h.err == nil {
+			h.err = fmt.Errorf("release in %s: the sidecar exited with %d: %s (write: %v, close: %v)", h.node, code, h.rel, werr, cerr)
+		}
+		h.remove(ctx)
+	})
+	return h.rel, h.err
+}
+
+func (h *held) remove(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
+	defer cancel()
+	_ = removeContainer(rctx, h.e.docker, h.id)
+}
