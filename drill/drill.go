@@ -121,7 +121,8 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	ledger := &firedrill.Ledger{}
 	wl := scn.Workload
 	pr := probe.New(probe.Config{Rate: wl.WritesPerSecond, Timeout: wl.Timeout.Duration, RunID: cfg.RunID},
-		probe.NewHTTPWriter((&url.URL{Scheme: "http", Host: appURL}).String(), wl.Timeout.Duration), tl, ledger)
+		probe.NewHTTPWriter((&url.URL{Scheme: "http", Host: appURL}).String(), wl.Timeout.Duration,
+			probe.WithRate(wl.WritesPerSecond)), tl, ledger)
 
 	cluster := env.Cluster()
 	every := cfg.ProgressEvery
