@@ -69,7 +69,7 @@ clean: build
 # processes, about 90 s); HandlePut and HTTPWriter are the per-write costs.
 bench: docker-check
 	$(GO) test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./images/... ./platform/...
-	$(GO) test -tags integration -run '^$$' -bench Drill -benchtime 5x -timeout 60m ./cmd/firedrill/
+	$(GO) test -tags integration -run '^$$' -bench 'DrillPrimaryKill|PrimaryKillRates' -benchtime 5x -timeout 60m ./cmd/firedrill/
 	$(GO) test -tags integration -run '^$$' -bench ProbeApp -benchtime 1x -timeout 10m ./sampleapp/
 	$(GO) test -run '^$$' -bench 'HandlePut|HTTPWriter' ./sampleapp/ ./probe/
 
