@@ -162,6 +162,11 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 		if len(u) > 0 {
 			refused = append(refused, scn.Name)
 		}
+		// Warnings do not stop a drill; they say up front which number
+		// will be inconclusive.
+		for _, w := range scn.Warnings() {
+			fmt.Fprintln(g.stderr, termSafe(w.String()))
+		}
 	}
 	if len(refused) > 0 {
 		return withCode(firedrill.ExitUsage, fmt.Errorf("this build cannot run %s yet (features above); nothing was started",
