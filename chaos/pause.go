@@ -34,7 +34,8 @@ type pause struct {
 
 // holdPackets drops every packet of the node in both directions, in a
 // chain of our own, until it reads a line or its input ends; then it
-// removes exactly what it added.
+// removes exactly what it added. It says "released" as soon as packets
+// flow again, before tidying up its chain, so the thaw is not delayed.
 var holdPackets = []string{"sh", "-ec", `iptables -w -N FIREDRILL-PAUSE 2>/dev/null || iptables -w -F FIREDRILL-PAUSE
 iptables -w -A FIREDRILL-PAUSE -j DROP
 iptables -w -I INPUT -j FIREDRILL-PAUSE
@@ -43,9 +44,9 @@ echo held
 read -r _ || true
 iptables -w -D INPUT -j FIREDRILL-PAUSE
 iptables -w -D OUTPUT -j FIREDRILL-PAUSE
+echo released
 iptables -w -F FIREDRILL-PAUSE
-iptables -w -X FIREDRILL-PAUSE
-echo released`}
+iptables -w -X FIREDRILL-PAUSE`}
 
 func (p *pause) Inject(ctx context.Context, t *Target) (string, error) {
 	var ev []string

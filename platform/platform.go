@@ -57,7 +57,9 @@ type Runtime interface {
 // Held is an effect kept in place by a sidecar (Runtime.Hold).
 type Held interface {
 	// Release undoes the effect and returns what the sidecar printed
-	// after its first line; it may be called more than once.
+	// after its first line; it may be called more than once. It returns
+	// as soon as the sidecar prints its second line (the effect is
+	// undone) or exits, whichever comes first.
 	Release(ctx context.Context) (string, error)
 }
 

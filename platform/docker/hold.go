@@ -3,7 +3,6 @@ package docker
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -44,7 +43,7 @@ func (e *Env) Hold(ctx context.Context, name string, cmd []string) (platform.Hel
 	if err != nil {
 		return nil, fmt.Errorf("hold in %s: create sidecar: %w", name, err)
 	}
-	h := &held{e: e, node: name, id: created.ID, first: make(chan string, 1), done: make(chan struct{})}
+	h := &held{e: e, node: name, id: created.ID, first: make(chan string, 1), second: make(chan struct{}), done: make(chan struct{})}
 	att, err := e.docker.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
 	if err != nil {
 		h.remove(ctx)
@@ -87,9 +86,10 @@ type held struct {
 	id   string
 	conn client.HijackedResponse
 
-	lines *bufio.Scanner
-	first chan string
-	done  chan struct{} // closed when the output ends
+	lines  *bufio.Scanner
+	first  chan string
+	second chan struct{} // closed at the second line or the end of the output
+	done   chan struct{} // closed when the output ends
 
 	mu   sync.Mutex
 	out  []string // lines after the first
@@ -102,6 +102,8 @@ type held struct {
 // rest kept for Release.
 func (h *held) drain() {
 	defer close(h.done)
+	var secondOnce sync.Once
+	defer secondOnce.Do(func() { close(h.second) })
 	first := true
 	for h.lines.Scan() {
 		line := h.lines.Text()
@@ -114,6 +116,7 @@ func (h *held) drain() {
 		h.mu.Lock()
 		h.out = append(h.out, line)
 		h.mu.Unlock()
+		secondOnce.Do(func() { close(h.second) })
 	}
 	if first {
 		close(h.first)
@@ -127,31 +130,36 @@ func (h *held) output() string {
 	return strings.Join(h.out, "\n")
 }
 
-// Release undoes the effect: one line on the sidecar's input, the input
-// closed, its output read to the end, the sidecar removed.
+// Release undoes the effect: one line on the sidecar's input and the
+// input closed; it returns at the sidecar's next line (the effect undone)
+// or its exit. The sidecar then finishes and is removed in the
+// background, so the caller (a revert) is not held up by Docker.
 func (h *held) Release(ctx context.Context) (string, error) {
 	h.once.Do(func() {
 		_, werr := io.WriteString(h.conn.Conn, "release\n")
 		cerr := h.conn.CloseWrite()
 		select {
-		case <-h.done:
+		case <-h.second:
 		case <-ctx.Done():
 			h.err = fmt.Errorf("release in %s: %w", h.node, ctx.Err())
 		}
-		wait := h.e.docker.ContainerWait(ctx, h.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
-		code := -1
-		select {
-		case r := <-wait.Result:
-			code = int(r.StatusCode)
-		case err := <-wait.Error:
-			h.err = errors.Join(h.err, fmt.Errorf("release in %s: wait for sidecar: %w", h.node, err))
+		h.mu.Lock()
+		h.rel = h.e.redact(strings.Join(h.out, "\n"))
+		h.mu.Unlock()
+		if h.rel == "" && h.err == nil {
+			h.err = fmt.Errorf("release in %s: the sidecar ended without undoing its effect (write: %v, close: %v)", h.node, werr, cerr)
 		}
-		h.conn.Close()
-		h.rel = h.e.redact(h.output())
-		if code != 0 && h.err == nil {
-			h.err = fmt.Errorf("release in %s: the sidecar exited with %d: %s (write: %v, close: %v)", h.node, code, h.rel, werr, cerr)
-		}
-		h.remove(ctx)
+		go func() {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
+			defer cancel()
+			w := h.e.docker.ContainerWait(wctx, h.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+			select {
+			case <-w.Result:
+			case <-w.Error:
+			}
+			h.conn.Close()
+			h.remove(wctx)
+		}()
 	})
 	return h.rel, h.err
 }
