@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -373,6 +374,39 @@ func TestProbeWaitsForConnOnSchedule(t *testing.T) {
 	for _, op := range ops[1:] {
 		if op.Done < last {
 			t.Errorf("op %d finished at %s, before the last op was sent at %s: it did not wait", op.Seq, op.Done, last)
+		}
+	}
+}
+
+// TestHTTPWriterRecoversAfterTimeoutStorm: after an outage in which most
+// writes timed out, waiting for a connection or in flight, the writer
+// still sends the next writes at once: its connection bound must not
+// wedge. (A drill at 1000 writes/s once ended with 1001 writes parked in
+// net/http's getConn beside 261 idle connections: the Transport's
+// MaxConnsPerHost accounting, not the app, held every later write.)
+func TestHTTPWriterRecoversAfterTimeoutStorm(t *testing.T) {
+	srv := newHeldServer(t)
+	hw := NewHTTPWriter(srv.URL, 10*time.Second, WithMaxConns(4))
+	defer hw.CloseIdleConnections()
+	var wg sync.WaitGroup
+	for i := range 400 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Duration(5+i%40)*time.Millisecond)
+			defer cancel()
+			hw.Write(ctx, fmt.Sprintf("storm-%d", i))
+		})
+		if i%20 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	wg.Wait()
+	close(srv.release)
+	for i := range 50 {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		_, outcome, err := hw.Write(ctx, fmt.Sprintf("after-%d", i))
+		cancel()
+		if outcome != firedrill.OutcomeOK {
+			t.Fatalf("write %d after the storm: %s, %v", i, outcome, err)
 		}
 	}
 }
