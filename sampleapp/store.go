@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -52,6 +53,7 @@ const (
 	defaultConnectTimeout = 2 * time.Second // per host, unless connect_timeout is given
 	healthCheckPeriod     = time.Second
 	pingTimeout           = time.Second
+	lookupTimeout         = 250 * time.Millisecond
 )
 
 // record is one row as GET /records/{id} returns it.
@@ -121,6 +123,16 @@ func poolConfig(dsn string) (*pgxpool.Config, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	// A host whose name no longer resolves (a killed primary's container
+	// leaves the network's DNS) must cost little: pgx tries the hosts in
+	// order, and every new connection after a failover looks the dead one
+	// up first. The run's names are answered locally at once; a lookup
+	// that takes longer is for a name that is gone.
+	cfg.ConnConfig.LookupFunc = func(ctx context.Context, host string) ([]string, error) {
+		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		defer cancel()
+		return net.DefaultResolver.LookupHost(lctx, host)
 	}
 	cfg.HealthCheckPeriod = healthCheckPeriod
 	cfg.PingTimeout = pingTimeout

@@ -287,6 +287,15 @@ func (e *Env) run(ctx context.Context, s service) (*node, error) {
 				}
 			}
 			hc.Mounts = append(hc.Mounts, mounts...)
+			// Docker's embedded DNS answers the run's host names itself and
+			// forwards any other name upstream. A drill sends nothing
+			// beyond the host and its own networks, and the name of a
+			// killed container (pg-primary after a kill) is such an "other"
+			// name: pointed at loopback, the forward goes nowhere instead
+			// of to the host's resolver, whose answers, under a failover's
+			// burst of lookups, stalled every new database connection for
+			// seconds (docs/architecture.md, "Naming").
+			hc.DNS = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
 		}),
 		testcontainers.WithLogger(tcLogger{e.log}),
 	}
