@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/firedrill/firedrill/internal/ghactions"
+
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -335,18 +337,18 @@ const annotationTitle = "firedrill validate"
 func writeValidateGitHub(w io.Writer, results []validateResult) {
 	for _, r := range results {
 		if r.Valid {
-			fmt.Fprintf(w, "%s: ok\n", ghEscapeText(r.Input))
+			fmt.Fprintf(w, "%s: ok\n", ghactions.EscapeText(r.Input))
 			for _, wr := range r.allWarnings() {
 				msg := wr.Message
 				if wr.Feature != "" {
 					msg += refusedNote
 				}
-				fmt.Fprintln(w, ghAnnotation("warning", wr.File, wr.Line, wr.Col, annotationText(wr.Path, msg, wr.Hint)))
+				fmt.Fprintln(w, ghactions.Annotation("warning", wr.File, wr.Line, wr.Col, annotationTitle, annotationText(wr.Path, msg, wr.Hint)))
 			}
 			continue
 		}
 		for _, e := range r.Errs {
-			fmt.Fprintln(w, ghAnnotation("error", e.File, e.Line, e.Col, annotationText(e.Path, e.Message, e.Hint)))
+			fmt.Fprintln(w, ghactions.Annotation("error", e.File, e.Line, e.Col, annotationTitle, annotationText(e.Path, e.Message, e.Hint)))
 		}
 	}
 }
@@ -361,44 +363,6 @@ func annotationText(path, msg, hint string) string {
 		msg += " (hint: " + hint + ")"
 	}
 	return msg
-}
-
-// ghAnnotation formats a GitHub Actions workflow command such as
-// ::error file=F,line=L,col=C,title=T::message. Line and col are left out
-// when unknown (0).
-func ghAnnotation(level, file string, line, col int, msg string) string {
-	props := []string{"file=" + ghEscapeProperty(file)}
-	if line > 0 {
-		props = append(props, "line="+strconv.Itoa(line))
-		if col > 0 {
-			props = append(props, "col="+strconv.Itoa(col))
-		}
-	}
-	props = append(props, "title="+ghEscapeProperty(annotationTitle))
-	return "::" + level + " " + strings.Join(props, ",") + "::" + ghEscapeData(msg)
-}
-
-// ghEscapeData escapes a workflow command's message (GitHub's
-// actions/toolkit escapeData): %, CR and LF.
-func ghEscapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// ghEscapeText escapes text printed on a line of its own, which must not
-// become a workflow command: as data, plus a leading ':' (a line starting
-// with :: is a command) and the ##[ of the old command syntax.
-func ghEscapeText(s string) string {
-	s = strings.ReplaceAll(ghEscapeData(s), "##[", "##%5B")
-	if rest := strings.TrimLeft(s, " \t"); strings.HasPrefix(rest, ":") {
-		s = s[:len(s)-len(rest)] + "%3A" + rest[1:]
-	}
-	return s
-}
-
-// ghEscapeProperty escapes a workflow command's property value (GitHub's
-// escapeProperty): as data, plus : and , which delimit properties.
-func ghEscapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
 // writeJSON writes v as indented JSON followed by a newline.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/firedrill/firedrill/internal/ghactions"
+
 	"encoding/json"
 	"fmt"
 	"os"
@@ -104,15 +106,6 @@ func TestValidateGitHubEscaping(t *testing.T) {
 		t.Errorf("no line starts with\n%s\ngot:\n%s", prefix, out)
 	}
 
-	if got := ghEscapeProperty("builtin:a,b%\r\n"); got != "builtin%3Aa%2Cb%25%0D%0A" {
-		t.Errorf("ghEscapeProperty = %q", got)
-	}
-	if got := ghEscapeData("a: b, 5%\r\n"); got != "a: b, 5%25%0D%0A" {
-		t.Errorf("ghEscapeData = %q", got)
-	}
-	if got := ghAnnotation("error", "builtin:x", 0, 0, "m"); got != "::error file=builtin%3Ax,title=firedrill validate::m" {
-		t.Errorf("annotation without a position = %q", got)
-	}
 }
 
 func TestValidateJSONIsTheOnlyOutput(t *testing.T) {
@@ -248,7 +241,7 @@ func TestValidateWarnsWhenRecoveryCannotBeConfirmed(t *testing.T) {
 	}
 
 	code, out, _ = run(t, "validate", "--format", "github", passes)
-	wantGH := "::warning file=" + ghEscapeProperty(passes) + ",line=16,col=11,title=firedrill validate::timeline.faults[0].at: the fault at 26s leaves 4s"
+	wantGH := "::warning file=" + ghactions.EscapeProperty(passes) + ",line=16,col=11,title=firedrill validate::timeline.faults[0].at: the fault at 26s leaves 4s"
 	if code != 0 || !strings.Contains(out, "\n"+wantGH) || strings.Contains(out, "refuses") {
 		t.Errorf("exit %d, stdout:\n%s\nwant a line starting %s", code, out, wantGH)
 	}
@@ -410,7 +403,7 @@ func TestValidateGitHubFileNamesCannotForgeCommands(t *testing.T) {
 	oks := 0
 	for _, l := range lines {
 		switch {
-		case strings.HasPrefix(l, "::error file="+ghEscapeProperty(filepath.Join(dir, "bad"))):
+		case strings.HasPrefix(l, "::error file="+ghactions.EscapeProperty(filepath.Join(dir, "bad"))):
 			if strings.Count(l, "::") != 2 {
 				t.Errorf("annotation with a forged command: %q", l)
 			}
@@ -424,9 +417,6 @@ func TestValidateGitHubFileNamesCannotForgeCommands(t *testing.T) {
 	}
 	if oks != len(names) {
 		t.Errorf("%d ok lines, want %d:\n%s", oks, len(names), out)
-	}
-	if got := ghEscapeText(" ::x ##[y] 1%\n"); got != " %3A:x ##%5By] 1%25%0A" {
-		t.Errorf("ghEscapeText = %q", got)
 	}
 }
 
