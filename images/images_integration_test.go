@@ -106,9 +106,9 @@ func (c *imagesTestCapture) lines() []string {
 func imagesTestAppBinary(t *testing.T) (path string, tiny bool) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "firedrill")
-	if matches, _ := filepath.Glob("../../cmd/firedrill/*.go"); len(matches) > 0 {
+	if matches, _ := filepath.Glob("../cmd/firedrill/*.go"); len(matches) > 0 {
 		cmd := exec.Command("go", "build", "-o", out, "./cmd/firedrill")
-		cmd.Dir = "../.."
+		cmd.Dir = ".."
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 		b, err := cmd.CombinedOutput()
 		if err == nil {
@@ -589,7 +589,7 @@ func TestImagesAppFromCgoBinary(t *testing.T) {
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "firedrill")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/firedrill")
-	cmd.Dir = "../.."
+	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("CGO_ENABLED=1 go build ./cmd/firedrill: %v\n%s", err, b)
