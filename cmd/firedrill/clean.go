@@ -69,7 +69,7 @@ they are the build cache.`,
 	return cmd
 }
 
-// newLeaseCmd is what a run's lease container runs (see testenv/lease.go):
+// newLeaseCmd is what a run's lease container runs (see platform/docker/lease.go):
 // it holds the lease until its stdin, held open by the harness, closes.
 func newLeaseCmd(g *globals) *cobra.Command {
 	return &cobra.Command{

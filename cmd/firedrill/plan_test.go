@@ -230,10 +230,10 @@ func TestPlanEscapesControlCharacters(t *testing.T) {
 // The longest replica name the loader accepts still makes identifiers that
 // fit: the container (a DNS name) with the longest run id, the node (its
 // cluster_name) and the replication slot (Postgres names), 63 bytes each;
-// and testenv's run ids are within that length.
+// and the Docker runtime's run ids are within that length.
 func TestPlanNamesFitTheirLimits(t *testing.T) {
 	if n := len(docker.NewRunID()); n > scenarios.MaxRunIDLength {
-		t.Errorf("testenv's run ids have %d characters, the name limits assume at most %d", n, scenarios.MaxRunIDLength)
+		t.Errorf("the Docker runtime's run ids have %d characters, the name limits assume at most %d", n, scenarios.MaxRunIDLength)
 	}
 	good, err := os.ReadFile("testdata/validate/good.yaml")
 	if err != nil {
