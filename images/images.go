@@ -1,6 +1,8 @@
 package images
 
 import (
+	"github.com/firedrill/firedrill/images/internal/hostneeds"
+
 	"context"
 	"errors"
 	"fmt"
@@ -178,7 +180,7 @@ type Images struct {
 	logger    *slog.Logger
 	pull      bool
 	mirror    string
-	host      imgHost // what the recipes' needs are checked against
+	host      hostneeds.Host // what the recipes' needs are checked against
 	// buildOne builds one recipe (im.build); tests replace it.
 	buildOne func(ctx context.Context, r *imgRecipe, force bool) (Image, error)
 
@@ -196,7 +198,7 @@ func NewImages(docker *client.Client, opts ...ImagesOption) *Images {
 		docker:   docker,
 		progress: os.Stderr,
 		pull:     true,
-		host:     imgRealHost,
+		host:     hostneeds.Real,
 		recipes:  map[Role]*imgRecipe{},
 	}
 	im.buildOne = im.build

@@ -7,37 +7,14 @@ package images
 import (
 	"context"
 	"fmt"
-	"go/version"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/firedrill/firedrill/images/internal/hostneeds"
 )
 
 // Need is one thing a recipe needs on the machine that builds it.
-type Need struct {
-	// Name is what to call it in messages ("debootstrap", "root").
-	Name string
-	// Why says what the need is for, in messages.
-	Why string
-	// Executable is looked up on PATH, then in Dirs ("" for a need that is no
-	// program, such as root).
-	Executable string
-	// Dirs are searched after PATH: debootstrap lives in /usr/sbin, which a
-	// non-root PATH often lacks.
-	Dirs []string
-	// Package is the system package providing Executable ("" when the system's
-	// package is no good, as for Go, whose distribution packages are too old).
-	Package string
-	// Root is set for the need to run as root.
-	Root bool
-	// MinGo is the oldest Go toolchain that will do ("1.21"), for the go need:
-	// older ones cannot fetch the newer toolchain MinIO's go.mod asks for.
-	MinGo string
-	// Hint is how to satisfy a need that no package satisfies.
-	Hint string
-}
+type Need = hostneeds.Need
 
 // The needs of the recipes. A need belongs to the recipe step whose output is
 // cached: once the base image or the MinIO binary exists, the tool is no longer
@@ -110,91 +87,15 @@ func imgJoinRoles(roles []Role) string {
 	return strings.Join(s, ", ")
 }
 
-// imgHost is what the needs are checked against; tests fake it.
-type imgHost struct {
-	lookPath  func(string) (string, error)
-	stat      func(string) (os.FileInfo, error)
-	euid      func() int
-	goVersion func(goBin string) (string, error) // "go1.26.8"
-}
-
-var imgRealHost = imgHost{lookPath: exec.LookPath, stat: os.Stat, euid: os.Geteuid, goVersion: imgGoVersion}
-
-func imgGoVersion(goBin string) (string, error) {
-	out, err := exec.Command(goBin, "env", "GOVERSION").Output()
-	return strings.TrimSpace(string(out)), err
-}
-
-// find returns the path of n's executable, or "" when there is none.
-func (h imgHost) find(n Need) string {
-	if p, err := h.lookPath(n.Executable); err == nil {
-		return p
-	}
-	for _, d := range n.Dirs {
-		p := filepath.Join(d, n.Executable)
-		if st, err := h.stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	return ""
-}
-
-// check returns whether n is met and, when its executable is there but will
-// not do, why.
-func (h imgHost) check(n Need) (ok bool, why string) {
-	if n.Root {
-		return h.euid() == 0, ""
-	}
-	p := h.find(n)
-	if p == "" {
-		return false, ""
-	}
-	if n.MinGo != "" {
-		v, err := h.goVersion(p)
-		if err != nil || !version.IsValid(v) {
-			return false, fmt.Sprintf("%s does not say its version: %v", p, err)
-		}
-		if version.Compare(v, "go"+n.MinGo) < 0 {
-			return false, fmt.Sprintf("%s is %s, older than %s", p, v, n.MinGo)
-		}
-	}
-	return true, ""
-}
-
-// imgPackageManagers in order of preference, with how each installs a package.
-var imgPackageManagers = []struct{ name, install string }{
-	{"apt-get", "apt-get install"},
-	{"dnf", "dnf install"},
-	{"yum", "yum install"},
-	{"zypper", "zypper install"},
-	{"pacman", "pacman -S"},
-	{"apk", "apk add"},
-}
-
-// installCommand is the command that installs pkg with the first package
-// manager present, with sudo unless we are root.
-func (h imgHost) installCommand(pkg string) string {
-	sudo := "sudo "
-	if h.euid() == 0 {
-		sudo = ""
-	}
-	for _, pm := range imgPackageManagers {
-		if _, err := h.lookPath(pm.name); err == nil {
-			return sudo + pm.install + " " + pkg
-		}
-	}
-	return "install the " + pkg + " package with your system's package manager"
-}
-
 // missing checks the needs of each role (in order) and groups the unmet ones
 // by need, in the order they are declared.
-func (h imgHost) missing(needs map[Role][]Need, roles []Role) []Missing {
+func imgMissing(h hostneeds.Host, needs map[Role][]Need, roles []Role) []Missing {
 	var out []Missing
 	index := map[string]int{}
 	whys := map[string]string{}
 	for _, role := range roles {
 		for _, n := range needs[role] {
-			ok, why := h.check(n)
+			ok, why := h.Check(n)
 			if ok {
 				continue
 			}
@@ -214,7 +115,7 @@ func (h imgHost) missing(needs map[Role][]Need, roles []Role) []Missing {
 			m.Fix = "run the build as root once, e.g. `sudo firedrill images build " + strings.ReplaceAll(imgJoinRoles(m.Roles), ",", "") +
 				"` (later runs reuse the images)"
 		case m.Need.Package != "":
-			m.Fix = h.installCommand(m.Need.Package)
+			m.Fix = h.InstallCommand(m.Need.Package)
 		default:
 			m.Fix = m.Need.Hint
 		}
@@ -243,7 +144,7 @@ func (im *Images) Needs(ctx context.Context, roles []Role, force bool) ([]Missin
 		}
 		needs[role] = n
 	}
-	return im.host.missing(needs, roles), nil
+	return imgMissing(im.host, needs, roles), nil
 }
 
 // pendingNeeds are the needs of the steps a build of role would run now.
@@ -294,7 +195,7 @@ func (im *Images) preflight(ctx context.Context, roles []Role, force bool) error
 // steps call it, so that a build started without the preflight (Resolve of one
 // role) says the same.
 func (im *Images) require(role Role) error {
-	if missing := im.host.missing(imgRecipeNeeds, []Role{role}); len(missing) > 0 {
+	if missing := imgMissing(im.host, imgRecipeNeeds, []Role{role}); len(missing) > 0 {
 		return &MissingError{Missing: missing}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package images
 
 import (
+	"github.com/firedrill/firedrill/images/internal/hostneeds"
+
 	"context"
 	"errors"
 	"fmt"
@@ -15,15 +17,15 @@ import (
 )
 
 // fakeHost has the executables in exe (name -> path) and runs as uid.
-func fakeHost(uid int, exe map[string]string) imgHost {
-	return imgHost{
-		lookPath: func(name string) (string, error) {
+func fakeHost(uid int, exe map[string]string) hostneeds.Host {
+	return hostneeds.Host{
+		LookPath: func(name string) (string, error) {
 			if p, ok := exe[name]; ok && !strings.HasPrefix(p, "/usr/sbin/") {
 				return p, nil
 			}
 			return "", errors.New("not on PATH")
 		},
-		stat: func(p string) (os.FileInfo, error) {
+		Stat: func(p string) (os.FileInfo, error) {
 			for _, e := range exe {
 				if e == p {
 					return fakeExecutable{}, nil
@@ -31,8 +33,8 @@ func fakeHost(uid int, exe map[string]string) imgHost {
 			}
 			return nil, fs.ErrNotExist
 		},
-		euid:      func() int { return uid },
-		goVersion: func(string) (string, error) { return "go1.26.8", nil },
+		Euid:      func() int { return uid },
+		GoVersion: func(string) (string, error) { return "go1.26.8", nil },
 	}
 }
 
@@ -42,7 +44,7 @@ func (fakeExecutable) Mode() fs.FileMode { return 0o755 }
 
 func TestImagesNeedsAllMissingInOneMessage(t *testing.T) {
 	h := fakeHost(1000, map[string]string{"apt-get": "/usr/bin/apt-get"})
-	missing := h.missing(imgRecipeNeeds, []Role{RolePostgres, RoleMinIO, RoleApp, RoleNetTools})
+	missing := imgMissing(h, imgRecipeNeeds, []Role{RolePostgres, RoleMinIO, RoleApp, RoleNetTools})
 	var names []string
 	for _, m := range missing {
 		names = append(names, m.Need.Name+"="+imgJoinRoles(m.Roles)+"="+m.Fix)
@@ -70,13 +72,13 @@ func TestImagesNeedsAllMissingInOneMessage(t *testing.T) {
 func TestImagesNeedsMet(t *testing.T) {
 	// debootstrap in /usr/sbin, off a user's PATH, still counts; root has no sudo.
 	h := fakeHost(0, map[string]string{"debootstrap": "/usr/sbin/debootstrap", "go": "/usr/local/go/bin/go"})
-	if m := h.missing(imgRecipeNeeds, Roles()); len(m) != 0 {
+	if m := imgMissing(h, imgRecipeNeeds, Roles()); len(m) != 0 {
 		t.Fatalf("everything is there, yet missing %+v", m)
 	}
-	if got := h.find(needDebootstrap); got != "/usr/sbin/debootstrap" {
+	if got := h.Find(needDebootstrap); got != "/usr/sbin/debootstrap" {
 		t.Fatalf("debootstrap found at %q", got)
 	}
-	if m := h.missing(imgRecipeNeeds, []Role{RoleApp}); len(m) != 0 {
+	if m := imgMissing(h, imgRecipeNeeds, []Role{RoleApp}); len(m) != 0 {
 		t.Fatalf("the app recipe needs nothing: %+v", m)
 	}
 }
@@ -98,7 +100,7 @@ func TestImagesNeedsInstallCommand(t *testing.T) {
 		for _, pm := range c.pms {
 			exe[pm] = "/usr/bin/" + pm
 		}
-		if got := fakeHost(c.uid, exe).installCommand("debootstrap"); got != c.want {
+		if got := fakeHost(c.uid, exe).InstallCommand("debootstrap"); got != c.want {
 			t.Errorf("uid %d with %v: %q, want %q", c.uid, c.pms, got, c.want)
 		}
 	}
@@ -217,8 +219,8 @@ func TestImagesNeedsOldGo(t *testing.T) {
 		{"go1.24.8", true, ""},
 		{"", false, "does not say its version"},
 	} {
-		h.goVersion = func(string) (string, error) { return c.v, nil }
-		m := h.missing(imgRecipeNeeds, []Role{RoleMinIO})
+		h.GoVersion = func(string) (string, error) { return c.v, nil }
+		m := imgMissing(h, imgRecipeNeeds, []Role{RoleMinIO})
 		if c.ok != (len(m) == 0) {
 			t.Fatalf("go %q: missing %+v", c.v, m)
 		}

@@ -376,7 +376,7 @@ func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string)
 	if err := im.require(r.role); err != nil {
 		return err
 	}
-	bin := im.host.find(needDebootstrap)
+	bin := im.host.Find(needDebootstrap)
 	rootDir := filepath.Join(tmp, "rootfs")
 	args := []string{"--variant=minbase", "--include=" + strings.Join(r.packages, ",")}
 	debs := filepath.Join(im.cacheDir, "debs")
@@ -480,7 +480,7 @@ func (im *Images) minioBinary(ctx context.Context, tmp string) error {
 	if err := im.require(RoleMinIO); err != nil {
 		return err
 	}
-	goBin := im.host.find(needGo)
+	goBin := im.host.Find(needGo)
 	gobin := filepath.Join(tmp, "gobin")
 	// The user's GOCACHE and GOMODCACHE are used as they are: a second build
 	// (another cache directory, a forced rebuild) reuses both.
