@@ -20,6 +20,7 @@ import (
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/internal/outfile"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
@@ -342,7 +343,7 @@ type runInfo struct {
 }
 
 func writeRunInfo(path string, info runInfo) error {
-	return writeOutputFile(path, modeOutput, func(w io.Writer) error { return writeJSON(w, info) })
+	return outfile.Write(path, outfile.ModeOutput, func(w io.Writer) error { return writeJSON(w, info) })
 }
 
 func version() string {
@@ -465,11 +466,11 @@ func appBinary() (string, error) {
 }
 
 func writeLedger(path string, ops []firedrill.Op) error {
-	return writeOutputFile(path, modeOutput, func(w io.Writer) error { return firedrill.WriteJSONL(w, ops) })
+	return outfile.Write(path, outfile.ModeOutput, func(w io.Writer) error { return firedrill.WriteJSONL(w, ops) })
 }
 
 func writeResult(path string, res firedrill.Result) error {
-	return writeOutputFile(path, modeOutput, func(w io.Writer) error { return reports.WriteJSON(w, res) })
+	return outfile.Write(path, outfile.ModeOutput, func(w io.Writer) error { return reports.WriteJSON(w, res) })
 }
 
 // writeCredentials stores the run's passwords for a person inspecting a
@@ -479,7 +480,7 @@ func writeCredentials(path string, env *docker.Env) error {
 	s3User, s3Pass := env.S3Credentials()
 	body := fmt.Sprintf("PGUSER=%s\nPGPASSWORD=%s\nPGDATABASE=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n",
 		pg.User, pg.Password, pg.Database, s3User, s3Pass)
-	return writeOutputFile(path, modeCredentials, func(w io.Writer) error {
+	return outfile.Write(path, outfile.ModePrivate, func(w io.Writer) error {
 		_, err := io.WriteString(w, body)
 		return err
 	})

@@ -1,10 +1,4 @@
-package main
-
-// The files a drill writes into its output directory. They may hold what a
-// person must not see (credentials.env) or what CI parses (result.json), and
-// the directory may be shared or reused: a file is never written through a
-// symlink someone planted, never into a FIFO, and always gets its mode, also
-// when it existed before with another one.
+package outfile
 
 import (
 	"errors"
@@ -14,20 +8,19 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 )
 
 // Modes of the output files: results are for everyone who can read the
 // directory; credentials for the owner alone.
 const (
-	modeOutput      fs.FileMode = 0o644
-	modeCredentials fs.FileMode = 0o600
+	ModeOutput  fs.FileMode = 0o644
+	ModePrivate fs.FileMode = 0o600
 )
 
-// writeOutputFile writes path with mode through write. It refuses a path
+// Write writes path with mode through write. It refuses a path
 // whose last element is a symlink (O_NOFOLLOW) or is not a regular file, and
 // sets the mode even when the file existed.
-func writeOutputFile(path string, mode fs.FileMode, write func(io.Writer) error) error {
+func Write(path string, mode fs.FileMode, write func(io.Writer) error) error {
 	// O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader.
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, mode)
 	if err != nil {
@@ -80,26 +73,26 @@ func fileKind(m fs.FileMode) string {
 	return "special file"
 }
 
-// checkOutDir says whether out can become a drill's output directory: it is
-// a directory, or does not exist yet and its nearest existing parent is a
-// writable directory. It is checked before anything starts.
-func checkOutDir(out string) error {
+// CheckDir says whether out can become an output directory: it is a
+// directory, or does not exist yet and its nearest existing parent is a
+// writable directory. Callers check it before anything starts.
+func CheckDir(out string) error {
 	for dir := out; ; dir = filepath.Dir(dir) {
 		st, err := os.Stat(dir)
 		if err == nil {
 			if !st.IsDir() {
 				if dir == out {
-					return fmt.Errorf("--out %s is a %s, not a directory", out, fileKindOrFile(st.Mode()))
+					return fmt.Errorf("%s is a %s, not a directory", out, fileKindOrFile(st.Mode()))
 				}
-				return fmt.Errorf("--out %s: %s is not a directory", out, dir)
+				return fmt.Errorf("%s is not a directory", dir)
 			}
 			if err := syscall.Access(dir, 0o2 /* W_OK */); err != nil {
-				return fmt.Errorf("--out %s: %s is not writable", out, dir)
+				return fmt.Errorf("%s is not writable", dir)
 			}
 			return nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-			return fmt.Errorf("--out %s: %w", out, err)
+			return err
 		}
 		if parent := filepath.Dir(dir); parent == dir {
 			return nil
@@ -112,29 +105,4 @@ func fileKindOrFile(m fs.FileMode) string {
 		return "file"
 	}
 	return fileKind(m)
-}
-
-// maxSettle bounds --settle: the DR engine keeps running during it and the
-// read-back waits for it; hours are a typo.
-const maxSettle = time.Hour
-
-// checkRunFlags checks run's flags before anything is loaded or started.
-func checkRunFlags(f *runFlags) error {
-	var errs []error
-	switch f.color {
-	case "auto", "always", "never":
-	default:
-		errs = append(errs, fmt.Errorf("--color %q: want auto, always or never", f.color))
-	}
-	if f.settle < 0 {
-		errs = append(errs, fmt.Errorf("--settle %s: must not be negative", f.settle))
-	} else if f.settle > maxSettle {
-		errs = append(errs, fmt.Errorf("--settle %s: at most %s", f.settle, maxSettle))
-	}
-	if f.out != "" {
-		if err := checkOutDir(f.out); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firedrill/firedrill"
+)
+
+func TestCheckRunFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ok := runFlags{color: "auto", settle: 3 * time.Second}
+	for _, c := range []struct {
+		name string
+		edit func(*runFlags)
+		want string // "" means valid
+	}{
+		{"defaults", func(*runFlags) {}, ""},
+		{"new out dir", func(f *runFlags) { f.out = filepath.Join(dir, "a", "b") }, ""},
+		{"existing out dir", func(f *runFlags) { f.out = dir }, ""},
+		{"color", func(f *runFlags) { f.color = "yes" }, `--color "yes": want auto, always or never`},
+		{"negative settle", func(f *runFlags) { f.settle = -time.Second }, "--settle -1s: must not be negative"},
+		{"huge settle", func(f *runFlags) { f.settle = 48 * time.Hour }, "--settle 48h0m0s: at most 1h0m0s"},
+		{"out is a file", func(f *runFlags) { f.out = file }, "is a file, not a directory"},
+		{"out under a file", func(f *runFlags) { f.out = filepath.Join(file, "x") }, "a-file is not a directory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := ok
+			c.edit(&f)
+			err := checkRunFlags(&f)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// Bad flags are usage errors found before Docker is reached.
+func TestRunChecksFlagsBeforeTouchingDocker(t *testing.T) {
+	noDocker(t)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"run", "--color", "sometimes", "primary-kill"},
+		{"run", "--settle", "-5s", "primary-kill"},
+		{"run", "--out", file, "primary-kill"},
+	} {
+		code, _, errOut := run(t, args...)
+		if code != firedrill.ExitUsage || strings.Contains(errOut, "Docker is not reachable") {
+			t.Errorf("%v: exit %d, want 2 without reaching Docker:\n%s", args, code, errOut)
+		}
+	}
+}
