@@ -387,18 +387,6 @@ func planImages(ctx context.Context, scn *scenarios.Scenario, topo *topology.Top
 	return out
 }
 
-// imageRoles is the image role of each kind of node, as the run maps them
-// (docker.ImageRole).
-func imageRoles(scn *scenarios.Scenario, topo *topology.Topology) map[string]images.Role {
-	out := map[string]images.Role{}
-	for _, n := range topo.Nodes {
-		if role, ok := docker.ImageRole(n.Kind); ok {
-			out[n.Kind] = role
-		}
-	}
-	return out
-}
-
 // firstLine is the first line of an error message: a plan's detail is one
 // line.
 func firstLine(s string) string {
@@ -570,10 +558,10 @@ func topologyOf(scn *scenarios.Scenario, topo *topology.Topology) PlanTopology {
 	for _, r := range env.Postgres.Replicas {
 		sync[topology.ReplicaNode(r.Name)] = r.Synchronous
 	}
-	roleOf := imageRoles(scn, topo)
 	t := PlanTopology{WAN: network(topology.WAN), Regions: []PlanRegion{}, Nodes: []PlanNode{}}
 	for _, n := range topo.Nodes {
-		pn := PlanNode{Name: n.Name, Service: n.Service, Kind: n.Kind, ImageRole: string(roleOf[n.Kind]),
+		role, _ := docker.ImageRole(n.Kind)
+		pn := PlanNode{Name: n.Name, Service: n.Service, Kind: n.Kind, ImageRole: string(role),
 			Region: n.Region, Container: topology.ContainerName(run, n.Name), Labels: n.Labels}
 		for _, net := range n.Networks {
 			pn.Networks = append(pn.Networks, topology.NetworkName(run, net))
