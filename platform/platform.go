@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -44,14 +45,74 @@ type Runtime interface {
 	// Exec runs cmd in a sidecar that shares the node's network namespace
 	// (the node's own image is never changed, and needs no shell) and
 	// returns its combined output.
-	Exec(ctx context.Context, node string, cmd []string) (ExecResult, error)
+	Exec(ctx context.Context, node string, cmd []string, opts ...SidecarOption) (ExecResult, error)
 	// Hold runs cmd in such a sidecar and keeps it running: cmd applies an
 	// effect, prints one line, then reads its standard input and undoes
 	// the effect when it reads a line or the input ends. Hold returns once
 	// the first line is printed (the effect is in place); Held.Release
 	// undoes it at once, without starting anything. If the harness dies,
 	// the sidecar's input ends and the effect is undone all the same.
-	Hold(ctx context.Context, node string, cmd []string) (Held, error)
+	Hold(ctx context.Context, node string, cmd []string, opts ...SidecarOption) (Held, error)
+
+	// Addresses are the node's addresses now, by logical network (a
+	// region or topology.WAN): what its peers reach it at, for faults
+	// that name peers (a partition's other side). They change when a node
+	// restarts or reconnects; a node that does not run has none.
+	Addresses(ctx context.Context, node string) (map[string]netip.Addr, error)
+}
+
+// SidecarImage is what a sidecar runs (docs/architecture.md, "Sidecars").
+type SidecarImage string
+
+// Sidecar images.
+const (
+	// SidecarTools is the nettools image: a shell, iproute2, iptables.
+	SidecarTools SidecarImage = "tools"
+	// SidecarAgent is firedrill's own static binary (the app image): for
+	// sidecars whose work is Go code, started as `firedrill agent ...`.
+	SidecarAgent SidecarImage = "agent"
+)
+
+// SidecarConfig is what SidecarOptions set.
+type SidecarConfig struct {
+	Image SidecarImage
+	// Volume mounts the node's data volume at the node's data directory
+	// (topology.Node.Volume) in the sidecar, for faults on its disk.
+	Volume bool
+	// Env is the sidecar's environment. Values may be secrets: the
+	// runtime never prints them.
+	Env map[string]string
+}
+
+// SidecarOption configures the sidecar of Exec and Hold.
+type SidecarOption func(*SidecarConfig)
+
+// WithImage runs the sidecar from image instead of the nettools image.
+func WithImage(image SidecarImage) SidecarOption {
+	return func(c *SidecarConfig) { c.Image = image }
+}
+
+// WithVolume mounts the node's data volume in the sidecar.
+func WithVolume() SidecarOption { return func(c *SidecarConfig) { c.Volume = true } }
+
+// WithEnv adds an environment variable to the sidecar.
+func WithEnv(key, value string) SidecarOption {
+	return func(c *SidecarConfig) {
+		if c.Env == nil {
+			c.Env = map[string]string{}
+		}
+		c.Env[key] = value
+	}
+}
+
+// NewSidecarConfig applies opts to the defaults (the nettools image, no
+// volume, no environment).
+func NewSidecarConfig(opts ...SidecarOption) SidecarConfig {
+	c := SidecarConfig{Image: SidecarTools}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
 }
 
 // Held is an effect kept in place by a sidecar (Runtime.Hold).

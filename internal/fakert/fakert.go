@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ const (
 	OpExec       = "exec"
 	OpHold       = "hold"
 	OpRelease    = "release"
+	OpAddresses  = "addresses"
 )
 
 // Exit codes a node is left with, as a container platform reports them.
@@ -68,6 +70,7 @@ type Runtime struct {
 	last   time.Time // the latest start or finish stamp handed out
 	onCall func(Call)
 	exec   func(node string, cmd []string) (platform.ExecResult, error)
+	seq    int // nodes added: each gets its own host number in addresses
 }
 
 var _ platform.Runtime = (*Runtime)(nil)
@@ -77,6 +80,7 @@ type node struct {
 	networks  []string
 	removed   bool
 	endpoints map[string]string
+	host      byte // the last byte of its addresses
 }
 
 // rule changes what calls of one operation do: fail, take time, or do
@@ -110,6 +114,8 @@ func (r *Runtime) Add(name string, networks ...string) {
 		r.nodes = map[string]*node{}
 	}
 	n := &node{networks: slices.Clone(networks), endpoints: map[string]string{}}
+	r.seq++
+	n.host = byte(r.seq)
 	r.startLocked(n)
 	r.nodes[name] = n
 }
@@ -478,6 +484,23 @@ func (r *Runtime) Networks(ctx context.Context, name string) ([]string, error) {
 	return out, err
 }
 
+// Addresses gives a running or paused node one address per network it is
+// on, 10.<network's place in its list + 1>.0.<the node's number>, stable
+// for the node; none when it does not run.
+func (r *Runtime) Addresses(ctx context.Context, name string) (map[string]netip.Addr, error) {
+	out := map[string]netip.Addr{}
+	err := r.act(ctx, Call{Op: OpAddresses, Node: name}, func(n *node) error {
+		if n.state.Status != platform.StatusRunning && n.state.Status != platform.StatusPaused {
+			return nil
+		}
+		for i, net := range n.networks {
+			out[net] = netip.AddrFrom4([4]byte{10, byte(i + 1), 0, n.host})
+		}
+		return nil
+	})
+	return out, err
+}
+
 // Endpoint returns the address SetEndpoint gave the port, or
 // "<node>:<port number>"; an error when the node has exited (its ports
 // are gone).
@@ -499,7 +522,7 @@ func (r *Runtime) Endpoint(ctx context.Context, name, port string) (string, erro
 
 // Exec runs the HandleExec function; an error when the node does not run
 // (there is no network namespace to join).
-func (r *Runtime) Exec(ctx context.Context, name string, cmd []string) (platform.ExecResult, error) {
+func (r *Runtime) Exec(ctx context.Context, name string, cmd []string, _ ...platform.SidecarOption) (platform.ExecResult, error) {
 	var handler func(string, []string) (platform.ExecResult, error)
 	err := r.act(ctx, Call{Op: OpExec, Node: name, Arg: strings.Join(cmd, " ")}, func(n *node) error {
 		// A sidecar joins the node's network namespace, which a paused
@@ -519,7 +542,7 @@ func (r *Runtime) Exec(ctx context.Context, name string, cmd []string) (platform
 // Hold runs the HandleExec function for cmd (the effect applied) and
 // returns a Held whose Release records an OpRelease call; an error when
 // the node does not run, as for Exec.
-func (r *Runtime) Hold(ctx context.Context, name string, cmd []string) (platform.Held, error) {
+func (r *Runtime) Hold(ctx context.Context, name string, cmd []string, _ ...platform.SidecarOption) (platform.Held, error) {
 	var handler func(string, []string) (platform.ExecResult, error)
 	err := r.act(ctx, Call{Op: OpHold, Node: name, Arg: strings.Join(cmd, " ")}, func(n *node) error {
 		if n.state.Status != platform.StatusRunning && n.state.Status != platform.StatusPaused {

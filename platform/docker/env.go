@@ -70,6 +70,9 @@ type Env struct {
 	// sidecarImage runs Exec's sidecars: the nettools image (a shell,
 	// iproute2, iptables, pg_isready-free).
 	sidecarImage string
+	// agentImage runs sidecars of firedrill's own binary
+	// (platform.SidecarAgent): the image the run's lease runs.
+	agentImage string
 
 	mu     sync.Mutex
 	nodes  []*node
@@ -158,6 +161,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 			return e, fmt.Errorf("resolve firedrill's app image for the run's lease: %w", err)
 		}
 	}
+	e.agentImage = leaseImg.Ref
 	lease, err := acquireLease(ctx, docker, e.RunID, leaseImg.Ref)
 	e.lease = lease
 	if err != nil {

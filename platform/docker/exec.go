@@ -6,11 +6,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 
 	"github.com/firedrill/firedrill/platform"
@@ -29,28 +32,13 @@ var sidecarSeq atomic.Int64
 // namespace (Docker's --network container:<id>) with the NET_ADMIN
 // capability: the node's own image is never changed and needs no shell or
 // tools. The sidecar runs the nettools image (a shell, iproute2, iptables;
-// docs/architecture.md, "Sidecars"), carries the run's label so that
-// `firedrill clean` finds it, and is removed when the command ends.
-func (e *Env) Exec(ctx context.Context, name string, cmd []string) (platform.ExecResult, error) {
-	n, err := e.mustNode(name)
+// docs/architecture.md, "Sidecars") unless opts choose firedrill's agent,
+// carries the run's label so that `firedrill clean` finds it, and is
+// removed when the command ends.
+func (e *Env) Exec(ctx context.Context, name string, cmd []string, opts ...platform.SidecarOption) (platform.ExecResult, error) {
+	created, err := e.createSidecar(ctx, "exec in", name, cmd, false, opts)
 	if err != nil {
 		return platform.ExecResult{}, err
-	}
-	if e.sidecarImage == "" {
-		return platform.ExecResult{}, fmt.Errorf("exec in %s: no sidecar image resolved for this run", name)
-	}
-	labels := e.labels(nil)
-	labels[LabelSidecar] = name
-	sname := fmt.Sprintf("%ssidecar-%s-%d", topology.ObjectPrefix(e.RunID), name, sidecarSeq.Add(1))
-	created, err := e.docker.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: sname,
-		Config: &container.Config{Image: e.sidecarImage, Cmd: cmd, Entrypoint: []string{}, Labels: labels,
-			User: "root"},
-		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode("container:" + n.id()),
-			CapAdd: []string{"NET_ADMIN"}},
-	})
-	if err != nil {
-		return platform.ExecResult{}, fmt.Errorf("exec in %s: create sidecar: %w", name, err)
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
@@ -81,6 +69,51 @@ func (e *Env) Exec(ctx context.Context, name string, cmd []string) (platform.Exe
 		return platform.ExecResult{ExitCode: code}, fmt.Errorf("exec in %s: read output: %w", name, err)
 	}
 	return platform.ExecResult{ExitCode: code, Output: strings.TrimRight(e.redact(out.String()), "\n")}, nil
+}
+
+// createSidecar creates (not starts) a sidecar in the node's network
+// namespace for cmd, configured by opts; attach keeps its standard input
+// open for Hold. what starts its errors ("exec in").
+func (e *Env) createSidecar(ctx context.Context, what, name string, cmd []string, attach bool, opts []platform.SidecarOption) (client.ContainerCreateResult, error) {
+	n, err := e.mustNode(name)
+	if err != nil {
+		return client.ContainerCreateResult{}, err
+	}
+	cfg := platform.NewSidecarConfig(opts...)
+	image := e.sidecarImage
+	if cfg.Image == platform.SidecarAgent {
+		image = e.agentImage
+	}
+	if image == "" {
+		return client.ContainerCreateResult{}, fmt.Errorf("%s %s: no %s sidecar image resolved for this run", what, name, cfg.Image)
+	}
+	labels := e.labels(nil)
+	labels[LabelSidecar] = name
+	sname := fmt.Sprintf("%ssidecar-%s-%d", topology.ObjectPrefix(e.RunID), name, sidecarSeq.Add(1))
+	config := &container.Config{Image: image, Cmd: cmd, Entrypoint: []string{}, Labels: labels, User: "root"}
+	if cfg.Image == platform.SidecarAgent {
+		// The agent image is the static binary alone, its entrypoint:
+		// cmd is the subcommand and its arguments ("agent", ...).
+		config.Entrypoint = nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(cfg.Env)) {
+		config.Env = append(config.Env, k+"="+cfg.Env[k])
+	}
+	if attach {
+		config.OpenStdin, config.StdinOnce, config.AttachStdin, config.AttachStdout, config.AttachStderr = true, true, true, true, true
+	}
+	host := &container.HostConfig{NetworkMode: container.NetworkMode("container:" + n.id()), CapAdd: []string{"NET_ADMIN"}}
+	if cfg.Volume {
+		if n.Volume == "" {
+			return client.ContainerCreateResult{}, fmt.Errorf("%s %s: the node has no data volume", what, name)
+		}
+		host.Mounts = []mount.Mount{{Type: mount.TypeVolume, Source: topology.VolumeName(e.RunID, name), Target: n.Volume}}
+	}
+	created, err := e.docker.ContainerCreate(ctx, client.ContainerCreateOptions{Name: sname, Config: config, HostConfig: host})
+	if err != nil {
+		return client.ContainerCreateResult{}, fmt.Errorf("%s %s: create sidecar: %w", what, name, err)
+	}
+	return created, nil
 }
 
 // capped keeps the first left bytes written and drops the rest.

@@ -13,7 +13,6 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/firedrill/firedrill/platform"
-	"github.com/firedrill/firedrill/topology"
 )
 
 // Hold runs cmd in a sidecar in the node's network namespace, attached to
@@ -22,26 +21,10 @@ import (
 // exits. The input also ends when the harness dies (the attach connection
 // closes), so an effect held this way never outlives the harness: the
 // same guarantee as the run's lease (docs/architecture.md, "Sidecars").
-func (e *Env) Hold(ctx context.Context, name string, cmd []string) (platform.Held, error) {
-	n, err := e.mustNode(name)
+func (e *Env) Hold(ctx context.Context, name string, cmd []string, opts ...platform.SidecarOption) (platform.Held, error) {
+	created, err := e.createSidecar(ctx, "hold in", name, cmd, true, opts)
 	if err != nil {
 		return nil, err
-	}
-	if e.sidecarImage == "" {
-		return nil, fmt.Errorf("hold in %s: no sidecar image resolved for this run", name)
-	}
-	labels := e.labels(nil)
-	labels[LabelSidecar] = name
-	sname := fmt.Sprintf("%ssidecar-%s-%d", topology.ObjectPrefix(e.RunID), name, sidecarSeq.Add(1))
-	created, err := e.docker.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: sname,
-		Config: &container.Config{Image: e.sidecarImage, Cmd: cmd, Entrypoint: []string{}, Labels: labels, User: "root",
-			OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true},
-		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode("container:" + n.id()),
-			CapAdd: []string{"NET_ADMIN"}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("hold in %s: create sidecar: %w", name, err)
 	}
 	h := &held{e: e, node: name, id: created.ID, first: make(chan string, 1), second: make(chan struct{}), done: make(chan struct{})}
 	att, err := e.docker.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"syscall"
@@ -183,6 +184,30 @@ func (e *Env) Networks(ctx context.Context, name string) ([]string, error) {
 		}
 	}
 	slices.Sort(out)
+	return out, nil
+}
+
+// Addresses lists the node's addresses now by logical network; a node that
+// does not run has none (an empty map, not an error).
+func (e *Env) Addresses(ctx context.Context, name string) (map[string]netip.Addr, error) {
+	n, err := e.mustNode(name)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := e.docker.ContainerInspect(ctx, n.id(), client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", name, err)
+	}
+	out := map[string]netip.Addr{}
+	if ins.Container.NetworkSettings != nil {
+		for dn, ep := range ins.Container.NetworkSettings.Networks {
+			l, ok := e.logical(dn)
+			if !ok || ep == nil || !ep.IPAddress.IsValid() {
+				continue
+			}
+			out[l] = ep.IPAddress
+		}
+	}
 	return out, nil
 }
 
