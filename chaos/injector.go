@@ -103,7 +103,7 @@ func (in *Injector) Inject(ctx context.Context, inj firedrill.Injection) (firedr
 func (in *Injector) target(nodes []*topology.Node) (*Target, func(def time.Duration) time.Duration) {
 	var once sync.Once
 	var at time.Duration = -1
-	t := &Target{Nodes: nodes, Runtime: in.rt, Fences: in.fences,
+	t := &Target{Nodes: nodes, Runtime: in.rt, Fences: in.fences, Topology: in.topo, State: in.state,
 		Applying: func() { once.Do(func() { at = in.tl.Now() }) }}
 	return t, func(def time.Duration) time.Duration {
 		if at < 0 {

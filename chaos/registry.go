@@ -38,6 +38,11 @@ type Target struct {
 	Nodes   []*topology.Node
 	Runtime platform.Runtime
 	Fences  Fences
+	// Topology and State let a fault resolve the other nodes it names (a
+	// partition's params.to) the way the injection's own target was
+	// resolved: topology.ResolveTarget(ctx, State, target).
+	Topology *topology.Topology
+	State    topology.State
 	// Applying marks the instant the effect is being applied; only the
 	// first call counts.
 	Applying func()
