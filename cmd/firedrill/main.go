@@ -145,7 +145,7 @@ Logs and progress go to stderr; results, and --json output alone, to stdout.`,
 	}
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "debug logs on stderr")
 	root.AddCommand(newRunCmd(g), newImagesCmd(g), newCleanCmd(g), newListCmd(g), newValidateCmd(g), newPlanCmd(g), newSchemaCmd(g),
-		newAppCmd(g), newVersionCmd(g), newLeaseCmd(g))
+		newAppCmd(g), newVersionCmd(g), newLeaseCmd(g), newAgentCmd(g))
 	return root
 }
 
