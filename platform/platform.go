@@ -122,6 +122,13 @@ type Held interface {
 	// as soon as the sidecar prints its second line (the effect is
 	// undone) or exits, whichever comes first.
 	Release(ctx context.Context) (string, error)
+	// Lines streams the lines the sidecar prints after its first, as it
+	// prints them, for a sidecar that keeps reporting (a watcher) rather
+	// than holding an effect silently. The same channel on every call; it
+	// closes when the sidecar's output ends (it exited, or its container
+	// went away), or once a released sidecar is gone. Lines also go to
+	// Release's result; whoever does not read them loses nothing else.
+	Lines() <-chan string
 }
 
 // Status is a node's lifecycle state.

@@ -71,6 +71,7 @@ type Runtime struct {
 	onCall func(Call)
 	exec   func(node string, cmd []string) (platform.ExecResult, error)
 	seq    int // nodes added: each gets its own host number in addresses
+	holds  []*held
 }
 
 var _ platform.Runtime = (*Runtime)(nil)
@@ -540,8 +541,9 @@ func (r *Runtime) Exec(ctx context.Context, name string, cmd []string, _ ...plat
 }
 
 // Hold runs the HandleExec function for cmd (the effect applied) and
-// returns a Held whose Release records an OpRelease call; an error when
-// the node does not run, as for Exec.
+// returns a Held whose Release records an OpRelease call and whose Lines
+// stream what Print prints on the node until EndOutput or Release; an
+// error when the node does not run, as for Exec.
 func (r *Runtime) Hold(ctx context.Context, name string, cmd []string, _ ...platform.SidecarOption) (platform.Held, error) {
 	var handler func(string, []string) (platform.ExecResult, error)
 	err := r.act(ctx, Call{Op: OpHold, Node: name, Arg: strings.Join(cmd, " ")}, func(n *node) error {
@@ -561,17 +563,24 @@ func (r *Runtime) Hold(ctx context.Context, name string, cmd []string, _ ...plat
 			return nil, fmt.Errorf("hold in %s: exit %d: %s", name, res.ExitCode, res.Output)
 		}
 	}
-	return &held{r: r, node: name, cmd: strings.Join(cmd, " ")}, nil
+	h := &held{r: r, node: name, cmd: strings.Join(cmd, " ")}
+	r.mu.Lock()
+	r.holds = append(r.holds, h)
+	r.mu.Unlock()
+	return h, nil
 }
 
 type held struct {
 	r         *Runtime
 	node, cmd string
+	stream    platform.LineStream
 	mu        sync.Mutex
 	released  bool
+	ended     bool // its output ended (EndOutput)
 }
 
-// Release records the release once; later calls are no-ops.
+// Release records the release once; later calls are no-ops. The
+// sidecar's output ends and its Lines close.
 func (h *held) Release(ctx context.Context) (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -582,5 +591,72 @@ func (h *held) Release(ctx context.Context) (string, error) {
 		return "", err
 	}
 	h.released = true
+	h.stream.End()
 	return "released", nil
+}
+
+// Lines delivers what Print printed on this sidecar.
+func (h *held) Lines() <-chan string { return h.stream.Chan() }
+
+// live reports whether the sidecar still prints: neither released nor
+// ended.
+func (h *held) live() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.released && !h.ended
+}
+
+// Print makes every live held sidecar of node (neither released nor
+// ended) print line after its first, as a streaming sidecar does: it
+// arrives on their Lines. It returns how many sidecars printed it.
+func (r *Runtime) Print(node, line string) int {
+	n := 0
+	for _, h := range r.heldOn(node) {
+		if h.live() {
+			h.stream.Add(line)
+			n++
+		}
+	}
+	return n
+}
+
+// EndOutput ends the output of every live held sidecar of node, as when
+// the sidecar exits by itself or its container is removed: their Lines
+// close. It returns how many ended.
+func (r *Runtime) EndOutput(node string) int {
+	n := 0
+	for _, h := range r.heldOn(node) {
+		h.mu.Lock()
+		if !h.released && !h.ended {
+			h.ended = true
+			h.stream.End()
+			n++
+		}
+		h.mu.Unlock()
+	}
+	return n
+}
+
+// Holding is how many held sidecars of node are live (neither released
+// nor ended).
+func (r *Runtime) Holding(node string) int {
+	n := 0
+	for _, h := range r.heldOn(node) {
+		if h.live() {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *Runtime) heldOn(node string) []*held {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*held
+	for _, h := range r.holds {
+		if h.node == node {
+			out = append(out, h)
+		}
+	}
+	return out
 }

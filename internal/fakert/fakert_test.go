@@ -272,3 +272,40 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("%d state calls recorded, want %d", got, 8*50)
 	}
 }
+
+// A held sidecar streams what Print makes it print, until EndOutput (it
+// died) or Release; only live sidecars print.
+func TestHeldSidecarStreamsLines(t *testing.T) {
+	r := New("app")
+	h, err := r.Hold(ctx, "app", []string{"agent", "watch"})
+	must(t, err)
+	if n := r.Holding("app"); n != 1 {
+		t.Fatalf("holding %d sidecars, want 1", n)
+	}
+	if n := r.Print("app", "round 0"); n != 1 {
+		t.Fatalf("Print reached %d sidecars, want 1", n)
+	}
+	if l := <-h.Lines(); l != "round 0" {
+		t.Fatalf("line %q", l)
+	}
+	if n := r.EndOutput("app"); n != 1 {
+		t.Fatalf("EndOutput ended %d sidecars, want 1", n)
+	}
+	if _, ok := <-h.Lines(); ok {
+		t.Fatal("Lines still open after the sidecar's output ended")
+	}
+	if r.Print("app", "too late") != 0 || r.Holding("app") != 0 {
+		t.Error("an ended sidecar still prints")
+	}
+
+	h2, err := r.Hold(ctx, "app", []string{"agent", "watch"})
+	must(t, err)
+	_, err = h2.Release(ctx)
+	must(t, err)
+	if _, ok := <-h2.Lines(); ok || r.Print("app", "x") != 0 {
+		t.Error("a released sidecar still streams")
+	}
+	if got := r.Count(OpRelease, "app"); got != 1 {
+		t.Errorf("%d releases recorded, want 1 (the ended sidecar was never released)", got)
+	}
+}

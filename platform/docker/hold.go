@@ -74,17 +74,20 @@ type held struct {
 	second chan struct{} // closed at the second line or the end of the output
 	done   chan struct{} // closed when the output ends
 
-	mu   sync.Mutex
-	out  []string // lines after the first
-	once sync.Once
-	err  error
-	rel  string
+	mu     sync.Mutex
+	out    []string // lines after the first
+	stream platform.LineStream
+	once   sync.Once
+	err    error
+	rel    string
 }
 
 // drain reads the sidecar's output: the first line is handed to Hold, the
-// rest kept for Release.
+// rest kept for Release and streamed to Lines (redacted: a sidecar's
+// environment may hold a secret).
 func (h *held) drain() {
 	defer close(h.done)
+	defer h.stream.End()
 	var secondOnce sync.Once
 	defer secondOnce.Do(func() { close(h.second) })
 	first := true
@@ -99,12 +102,18 @@ func (h *held) drain() {
 		h.mu.Lock()
 		h.out = append(h.out, line)
 		h.mu.Unlock()
+		h.stream.Add(h.e.redact(line))
 		secondOnce.Do(func() { close(h.second) })
 	}
 	if first {
 		close(h.first)
 	}
 }
+
+// Lines streams what the sidecar prints after its first line, as it
+// prints it; the channel closes when the output ends, or once the released
+// sidecar is removed.
+func (h *held) Lines() <-chan string { return h.stream.Chan() }
 
 func (h *held) output() string {
 	<-h.done
@@ -142,6 +151,7 @@ func (h *held) Release(ctx context.Context) (string, error) {
 			}
 			h.conn.Close()
 			h.remove(wctx)
+			h.stream.Abandon()
 		}()
 	})
 	return h.rel, h.err

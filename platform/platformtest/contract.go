@@ -176,6 +176,49 @@ func Contract(t *testing.T, rt platform.Runtime, n Nodes) {
 		}
 		waitFor("reachable after release", reachable)
 	})
+	t.Run("hold streams its lines", func(t *testing.T) {
+		// A watcher-like sidecar: its lines must arrive while it runs, not
+		// at Release; after Release its last line comes and the stream ends.
+		h, err := rt.Hold(ctx, n.Observer, []string{"sh", "-c",
+			`echo watching; i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo round $i; sleep 0.2; done; read -r _ || true; echo stopped`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := h.Lines()
+		for i := 1; i <= 3; i++ {
+			select {
+			case l, ok := <-lines:
+				if want := "round " + string(rune('0'+i)); !ok || l != want {
+					t.Fatalf("line %d = %q (open %v), want %q", i, l, ok, want)
+				}
+			case <-time.After(settle):
+				t.Fatalf("line %d not streamed within %s (before any Release)", i, settle)
+			}
+		}
+		if _, err := h.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var rest []string
+		timeout := time.After(settle)
+		for done := false; !done; {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					done = true
+					break
+				}
+				rest = append(rest, l)
+			case <-timeout:
+				t.Fatalf("Lines not closed within %s of the release (got %q)", settle, rest)
+			}
+		}
+		if len(rest) != 1 || rest[0] != "stopped" {
+			t.Errorf("after release the stream gave %q, want [stopped] then the end", rest)
+		}
+		if h.Lines() != lines {
+			t.Error("Lines must return the same channel on every call")
+		}
+	})
 	t.Run("network cut and heal", func(t *testing.T) {
 		nets, err := rt.Networks(ctx, n.Victim)
 		if err != nil || len(nets) == 0 {
