@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -27,7 +28,10 @@ type Injector struct {
 	seed int64 // the run's seed: a selector's "one" pick
 }
 
-var _ firedrill.Injector = (*Injector)(nil)
+var (
+	_ firedrill.Injector   = (*Injector)(nil)
+	_ firedrill.NodeStates = (*Injector)(nil)
+)
 
 // InjectorOption configures NewInjector.
 type InjectorOption func(*Injector)
@@ -72,24 +76,28 @@ func (in *Injector) Inject(ctx context.Context, inj firedrill.Injection) (firedr
 	}
 	nodes, err := in.topo.Resolve(ctx, in.state, inj.Fault, in.rngFor(inj.ID))
 	resolved := in.tl.Now()
+	if errors.Is(err, topology.ErrNoMatch) {
+		// Nothing was done: the Runner skips a monkey fault for it.
+		return firedrill.Applied{Resolved: resolved}, fmt.Errorf("%w: %w", firedrill.ErrNothingToHit, err)
+	}
 	if err != nil {
 		return firedrill.Applied{Resolved: resolved}, err
 	}
 	ap := firedrill.Applied{Nodes: topology.Names(nodes), Resolved: resolved}
 
-	t, at := in.target(nodes)
+	t, at, applied := in.target(inj, nodes)
 	ev, err := fault.Inject(ctx, t)
 	end := in.tl.Now()
 	ap.At = at(resolved)
-	ap.Span = end - ap.At
+	ap.Span = max(applied(end)-ap.At, 0)
 	ap.Evidence = ev
 	if r, ok := fault.(Reverter); ok {
 		ap.Revert = func(ctx context.Context) (firedrill.Reverted, error) {
-			rt, rat := in.target(nodes)
+			rt, rat, rapplied := in.target(inj, nodes)
 			ev, err := r.Revert(ctx, rt)
 			end := in.tl.Now()
 			start := rat(end)
-			return firedrill.Reverted{At: start, Span: end - start, Evidence: ev}, err
+			return firedrill.Reverted{At: start, Span: max(rapplied(end)-start, 0), Evidence: ev}, err
 		}
 	}
 	if err != nil {
@@ -98,17 +106,34 @@ func (in *Injector) Inject(ctx context.Context, inj firedrill.Injection) (firedr
 	return ap, nil
 }
 
-// target builds the Target of one call, and a function returning the
-// instant Applying was first called (or def if it never was).
-func (in *Injector) target(nodes []*topology.Node) (*Target, func(def time.Duration) time.Duration) {
-	var once sync.Once
-	var at time.Duration = -1
-	t := &Target{Nodes: nodes, Runtime: in.rt, Fences: in.fences, Topology: in.topo, State: in.state,
-		Applying: func() { once.Do(func() { at = in.tl.Now() }) }}
-	return t, func(def time.Duration) time.Duration {
-		if at < 0 {
-			return def
-		}
-		return at
+// Running reports whether node runs now, as the platform says: the Runner
+// asks it for monkey.max_at_once (a killed node counts until it runs
+// again).
+func (in *Injector) Running(ctx context.Context, node string) (bool, error) {
+	st, err := in.rt.State(ctx, node)
+	if err != nil {
+		return false, fmt.Errorf("state of %s: %w", node, err)
 	}
+	return running(st), nil
+}
+
+// target builds the Target of one call of inj's fault, and functions
+// returning the instants Applying and Applied were first called (or def
+// if never).
+func (in *Injector) target(inj firedrill.Injection, nodes []*topology.Node) (t *Target, at, applied func(def time.Duration) time.Duration) {
+	var onceAt, onceApplied sync.Once
+	var atV, appliedV time.Duration = -1, -1
+	t = &Target{Nodes: nodes, Runtime: in.rt, Fences: in.fences, Topology: in.topo, State: in.state,
+		Name: inj.Fault.Target, Rand: in.rngFor("fault " + inj.ID),
+		Applying: func() { onceAt.Do(func() { atV = in.tl.Now() }) },
+		Applied:  func() { onceApplied.Do(func() { appliedV = in.tl.Now() }) }}
+	or := func(v *time.Duration) func(time.Duration) time.Duration {
+		return func(def time.Duration) time.Duration {
+			if *v < 0 {
+				return def
+			}
+			return *v
+		}
+	}
+	return t, or(&atV), or(&appliedV)
 }

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"time"
@@ -46,6 +47,20 @@ type Target struct {
 	// Applying marks the instant the effect is being applied; only the
 	// first call counts.
 	Applying func()
+	// Applied marks the instant the effect is certain (the call applying
+	// it returned), for a fault that measures its evidence afterwards (a
+	// latency times round trips): the measuring is not part of the span.
+	// Only the first call counts; without one, the instant Inject (or
+	// Revert) returned.
+	Applied func()
+	// Name is the target as the fault names it (postgres.primary,
+	// region.east); empty for a selector. A fault on a region acts on
+	// the region's links, not only on its nodes.
+	Name string
+	// Rand is the injection's own seeded source (drawn from the run's
+	// seed and the injection's id), for a fault's random choices: a
+	// replayed run draws the same.
+	Rand *rand.Rand
 }
 
 // Spec is a fault action in the registry.
