@@ -21,8 +21,21 @@ const (
 	// OutcomeFailed: a definite error; the write did not happen.
 	OutcomeFailed Outcome = "failed"
 	// OutcomeIndeterminate: a timeout or a broken connection after sending;
-	// the write may or may not have happened. Never counted as lost.
+	// the write may or may not have happened. Never counted as lost. For a
+	// read: no answer within the timeout, so what it would have read is
+	// unknown.
 	OutcomeIndeterminate Outcome = "indeterminate"
+	// OutcomeStale (reads only): the node that served the read answered
+	// that the row of an acknowledged write is not there; a replica lagging
+	// behind (docs/measurement.md, "Reads"). Never counted as lost.
+	OutcomeStale Outcome = "stale"
+)
+
+// Roles of the node that served a read, as it said when it served it
+// (pg_is_in_recovery): a promoted replica serves as the primary.
+const (
+	ServedByPrimary = "primary"
+	ServedByReplica = "replica"
 )
 
 // Op is one workload operation as the client saw it. Sent and Done are
@@ -30,7 +43,7 @@ const (
 type Op struct {
 	ID   string `json:"id"`
 	Seq  int64  `json:"seq"`
-	Kind string `json:"kind"` // "write" (reads come later)
+	Kind string `json:"kind"` // "write" or "read"
 	// Due is when the open-loop schedule wanted the operation sent; Sent
 	// is when it was. Sent − Due is the probe's schedule lag: a lag that
 	// grows shows coordinated omission (docs/measurement.md).
@@ -39,8 +52,13 @@ type Op struct {
 	Done    time.Duration `json:"-"`
 	Outcome Outcome       `json:"outcome"`
 	// Node is the Postgres server that acknowledged the write (its
-	// cluster_name), empty unless Outcome is ok.
-	Node  string `json:"node,omitempty"`
+	// cluster_name), empty unless Outcome is ok. For a read, the server
+	// that served it (ok or stale).
+	Node string `json:"node,omitempty"`
+	// Key (reads only) is the id of the acknowledged write the read asked
+	// for; Role is ServedByPrimary or ServedByReplica, how Node served it.
+	Key   string `json:"key,omitempty"`
+	Role  string `json:"role,omitempty"`
 	Error string `json:"error,omitempty"`
 }
 
@@ -55,13 +73,15 @@ type opJSON struct {
 	DoneMS  float64  `json:"done_ms"`
 	Outcome Outcome  `json:"outcome"`
 	Node    string   `json:"node,omitempty"`
+	Key     string   `json:"key,omitempty"`
+	Role    string   `json:"role,omitempty"`
 	Error   string   `json:"error,omitempty"`
 }
 
 // MarshalJSON writes times as milliseconds from the start of the run.
 func (o Op) MarshalJSON() ([]byte, error) {
 	j := opJSON{ID: o.ID, Seq: o.Seq, Kind: o.Kind, DueMS: Millis(o.Due), SentMS: Millis(o.Sent), DoneMS: Millis(o.Done),
-		Outcome: o.Outcome, Node: o.Node, Error: o.Error}
+		Outcome: o.Outcome, Node: o.Node, Key: o.Key, Role: o.Role, Error: o.Error}
 	if o.Outcome == OutcomeOK {
 		ms := Millis(o.Done)
 		j.AckedMS = &ms
@@ -75,7 +95,7 @@ func (o *Op) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*o = Op{ID: j.ID, Seq: j.Seq, Kind: j.Kind, Outcome: j.Outcome, Node: j.Node, Error: j.Error,
+	*o = Op{ID: j.ID, Seq: j.Seq, Kind: j.Kind, Outcome: j.Outcome, Node: j.Node, Key: j.Key, Role: j.Role, Error: j.Error,
 		Due:  time.Duration(j.DueMS * float64(time.Millisecond)),
 		Sent: time.Duration(j.SentMS * float64(time.Millisecond)), Done: time.Duration(j.DoneMS * float64(time.Millisecond))}
 	return nil
@@ -109,10 +129,12 @@ func (l *Ledger) Len() int {
 }
 
 // WriteJSONL writes one JSON line per operation, ordered by sequence
-// (whatever order ops are in: the ledger holds them in finish order).
+// (whatever order ops are in: the ledger holds them in finish order); the
+// reads, which have a sequence of their own, before the write of the same
+// number.
 func WriteJSONL(w io.Writer, ops []Op) error {
 	ops = slices.Clone(ops)
-	slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Or(cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.Kind, b.Kind)) })
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for _, op := range ops {

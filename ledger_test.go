@@ -72,3 +72,36 @@ func TestWriteJSONLAckedOnlyWhenOK(t *testing.T) {
 		t.Errorf("lines:\n%s", buf.String())
 	}
 }
+
+// A read's line carries its key and the role of the node that served it,
+// and reads back the same; reads and writes of the same sequence number
+// come out in one order whatever order they finished in.
+func TestReadOpsJSONL(t *testing.T) {
+	ops := []Op{
+		{ID: "r-00000001", Seq: 1, Kind: "write", Sent: time.Millisecond, Done: 2 * time.Millisecond, Outcome: OutcomeOK, Node: "pg-primary"},
+		{ID: "r-read-00000001", Seq: 1, Kind: "read", Sent: time.Millisecond, Done: 3 * time.Millisecond, Outcome: OutcomeStale,
+			Node: "pg-replica1", Key: "r-00000000", Role: ServedByReplica, Error: "not found on pg-replica1"},
+		{ID: "r-read-00000000", Seq: 0, Kind: "read", Done: time.Millisecond, Outcome: OutcomeOK, Node: "pg-primary", Key: "r-00000000", Role: ServedByPrimary},
+	}
+	var a, b bytes.Buffer
+	if err := WriteJSONL(&a, ops); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSONL(&b, []Op{ops[1], ops[0], ops[2]}); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Errorf("the order of the lines depends on the order ops finished in:\n%s\n%s", a.String(), b.String())
+	}
+	if !strings.Contains(a.String(), `"key":"r-00000000","role":"replica"`) {
+		t.Errorf("a read's line lacks its key and role:\n%s", a.String())
+	}
+	back, err := ReadJSONL(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != 3 || back[0].ID != "r-read-00000000" || back[1].Kind != "read" || back[2].Kind != "write" ||
+		back[1].Key != "r-00000000" || back[1].Role != ServedByReplica || back[1].Outcome != OutcomeStale || back[1].Node != "pg-replica1" {
+		t.Errorf("read back %+v", back)
+	}
+}

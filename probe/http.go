@@ -23,11 +23,17 @@ import (
 // HTTPWriter writes through the sample app: PUT {baseURL}/records/{id}.
 // It is safe for concurrent use.
 type HTTPWriter struct {
-	base     string
+	base string
+	*boundedClient
+}
+
+// boundedClient is the HTTP client of one stream (writes, or reads), with
+// its own connections and its own bound on the ops in flight.
+type boundedClient struct {
 	client   *http.Client
 	maxConns int
 	dialed   atomic.Int64
-	// slots bounds the writes in flight, hence the connections in use, to
+	// slots bounds the ops in flight, hence the connections in use, to
 	// maxConns. The bound is ours, not the Transport's MaxConnsPerHost:
 	// after a timeout storm at 1000 writes/s that one wedged (1001 writes
 	// parked in getConn beside 261 idle connections, for the rest of the
@@ -85,8 +91,8 @@ type httpOptions struct {
 	maxConns int
 }
 
-// WithRate sizes the writer's connection bound for a probe sending rate
-// writes/s: MaxConns(rate, timeout). Without it (or WithMaxConns) the bound
+// WithRate sizes the client's connection bound for a stream sending rate
+// ops/s: MaxConns(rate, timeout). Without it (or WithMaxConns) the bound
 // is the cap.
 func WithRate(rate float64) HTTPOption {
 	return func(o *httpOptions) { o.rate = rate }
@@ -106,6 +112,12 @@ func WithMaxConns(n int) HTTPOption {
 // timeout bounds one request end to end, including the wait for a
 // connection; the probe's per-op context bounds it too.
 func NewHTTPWriter(baseURL string, timeout time.Duration, opts ...HTTPOption) *HTTPWriter {
+	return &HTTPWriter{base: strings.TrimRight(baseURL, "/"), boundedClient: newBoundedClient(timeout, opts)}
+}
+
+// newBoundedClient is the client of one stream whose ops last at most
+// timeout.
+func newBoundedClient(timeout time.Duration, opts []HTTPOption) *boundedClient {
 	o := httpOptions{rate: math.NaN()}
 	for _, opt := range opts {
 		opt(&o)
@@ -118,7 +130,7 @@ func NewHTTPWriter(baseURL string, timeout time.Duration, opts ...HTTPOption) *H
 	if timeout > 0 && timeout < dialTimeout {
 		dialTimeout = timeout
 	}
-	h := &HTTPWriter{base: strings.TrimRight(baseURL, "/"), maxConns: maxConns, slots: make(chan struct{}, maxConns)}
+	h := &boundedClient{maxConns: maxConns, slots: make(chan struct{}, maxConns)}
 	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 15 * time.Second}
 	tr := &http.Transport{
 		Proxy: nil, // the harness talks to its own containers only, never via a proxy
@@ -138,26 +150,26 @@ func NewHTTPWriter(baseURL string, timeout time.Duration, opts ...HTTPOption) *H
 	h.client = &http.Client{
 		Transport: tr,
 		Timeout:   timeout,
-		// A redirect would send the write a second time.
+		// A redirect would send the op a second time.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return h
 }
 
-// MaxConns is the writer's connection bound.
-func (h *HTTPWriter) MaxConns() int { return h.maxConns }
+// MaxConns is the client's connection bound.
+func (h *boundedClient) MaxConns() int { return h.maxConns }
 
-// Dialed is the number of connections the writer has opened so far: with
+// Dialed is the number of connections the client has opened so far: with
 // keep-alive it stays near the number busy at once, and it grows when
 // connections are lost (an op that times out closes its connection).
-func (h *HTTPWriter) Dialed() int64 { return h.dialed.Load() }
+func (h *boundedClient) Dialed() int64 { return h.dialed.Load() }
 
-// returnsByDeadline: Write returns by its context's deadline (the request
+// returnsByDeadline: an op returns by its context's deadline (the request
 // carries it, and the client's Timeout bounds it too).
-func (h *HTTPWriter) returnsByDeadline() {}
+func (h *boundedClient) returnsByDeadline() {}
 
-// CloseIdleConnections closes the writer's idle keep-alive connections.
-func (h *HTTPWriter) CloseIdleConnections() { h.client.CloseIdleConnections() }
+// CloseIdleConnections closes the client's idle keep-alive connections.
+func (h *boundedClient) CloseIdleConnections() { h.client.CloseIdleConnections() }
 
 // appReply is the union of the sample app's write responses.
 type appReply struct {
@@ -178,6 +190,27 @@ type appReply struct {
 //	  connection refused, timeout while connecting)  failed
 //	transport error after it was written (timeout, reset)  indeterminate
 func (h *HTTPWriter) Write(ctx context.Context, id string) (string, firedrill.Outcome, error) {
+	var reply appReply
+	status, decodeErr, outcome, err := h.exchange(ctx, http.MethodPut, h.base+"/records/"+url.PathEscape(id), &reply)
+	if status == 0 {
+		return "", outcome, fmt.Errorf("PUT %s: %w", id, err)
+	}
+	return classifyResponse(status, reply, decodeErr)
+}
+
+// exchange sends one request, never retried (net/http does not replay a
+// PUT or a GET whose body it has sent), holding one of the client's slots,
+// and decodes the JSON answer into reply. It returns the answer's status
+// and the error reading or decoding its body; or, when no answer came,
+// status 0 and the outcome of the failure: failed when the request never
+// reached the socket (no slot free within the deadline, a dial error; see
+// classifyTransportError), indeterminate after.
+func (h *boundedClient) exchange(ctx context.Context, method, u string, reply any) (status int, decodeErr error, outcome firedrill.Outcome, err error) {
+	return h.exchangeBody(ctx, method, u, http.NoBody, reply)
+}
+
+// exchangeBody is exchange with the request's body.
+func (h *boundedClient) exchangeBody(ctx context.Context, method, u string, body io.ReadCloser, reply any) (status int, decodeErr error, outcome firedrill.Outcome, err error) {
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
@@ -186,37 +219,33 @@ func (h *HTTPWriter) Write(ctx context.Context, id string) (string, firedrill.Ou
 			}
 		},
 	}
-	u := h.base + "/records/" + url.PathEscape(id)
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPut, u, http.NoBody)
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, u, http.NoBody)
 	if err != nil {
-		return "", firedrill.OutcomeFailed, fmt.Errorf("build request: %w", err)
+		return 0, nil, firedrill.OutcomeFailed, fmt.Errorf("build request: %w", err)
 	}
-	// A slot first: one write in flight per connection, at most maxConns.
-	// A write that times out waiting was never sent: failed.
+	req.Body = body
+	// A slot first: one op in flight per connection, at most maxConns.
+	// An op that times out waiting was never sent: failed.
 	select {
 	case h.slots <- struct{}{}:
 	case <-ctx.Done():
-		return "", firedrill.OutcomeFailed, fmt.Errorf("PUT %s: no connection free within the deadline: %w", id, ctx.Err())
+		return 0, nil, firedrill.OutcomeFailed, fmt.Errorf("no connection free within the deadline: %w", ctx.Err())
 	}
 	defer func() { <-h.slots }()
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return "", classifyTransportError(err, wrote.Load()), fmt.Errorf("PUT %s: %w", id, err)
+		return 0, nil, classifyTransportError(err, wrote.Load()), err
 	}
 	defer resp.Body.Close()
 	bp := bodyBufs.Get().(*bytes.Buffer)
 	defer bodyBufs.Put(bp)
 	bp.Reset()
-	_, readErr := bp.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes))
-	body := bp.Bytes()
+	_, decodeErr = bp.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBodyBytes)) // let the connection be reused
-
-	var reply appReply
-	decodeErr := readErr
 	if decodeErr == nil {
-		decodeErr = json.Unmarshal(body, &reply)
+		decodeErr = json.Unmarshal(bp.Bytes(), reply)
 	}
-	return classifyResponse(resp.StatusCode, reply, decodeErr)
+	return resp.StatusCode, decodeErr, "", nil
 }
 
 // bodyBufs holds the buffers answers are read into, between writes: the

@@ -7,7 +7,6 @@ import (
 	"math"
 	"regexp"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +28,9 @@ type Config struct {
 	Rate    float64       // writes per second, > 0
 	Timeout time.Duration // per op; an op without an answer by then is indeterminate
 	RunID   string        // prefix of every op id: RunID-<seq>
+	// Acks, when set, receives every acknowledged write: the keys a read
+	// stream reads (ReadStream).
+	Acks *Acks
 }
 
 // OpKind is the Kind of the ops the probe records.
@@ -47,6 +49,7 @@ var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
 type Probe struct {
 	cfg    Config
 	w      Writer
+	direct bool // w is a deadlineWriter
 	tl     *firedrill.Timeline
 	ledger *firedrill.Ledger
 
@@ -64,7 +67,8 @@ type Probe struct {
 // New returns a Probe that writes through w, stamps ops on tl and records
 // them in ledger. The Config is checked by Run.
 func New(cfg Config, w Writer, tl *firedrill.Timeline, ledger *firedrill.Ledger) *Probe {
-	return &Probe{cfg: cfg, w: w, tl: tl, ledger: ledger}
+	_, direct := w.(deadlineWriter)
+	return &Probe{cfg: cfg, w: w, tl: tl, ledger: ledger, direct: direct}
 }
 
 func (c Config) validate() error {
@@ -95,11 +99,6 @@ func OpID(runID string, seq int64) string {
 	return string(append(b, d...))
 }
 
-// due is the offset of op seq from the start of Run: seq/rate.
-func (p *Probe) due(seq int64) time.Duration {
-	return time.Duration(math.Round(float64(seq) * float64(time.Second) / p.cfg.Rate))
-}
-
 // Run schedules writes at a constant arrival rate from now until ctx is done:
 // op i is due at start + i/rate whether or not earlier ops finished, each in
 // its own goroutine, and records that instant as the op's Due. When the
@@ -119,63 +118,8 @@ func (p *Probe) Run(ctx context.Context) error {
 	if err := p.cfg.validate(); err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
-	opBase := context.WithoutCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-
-	// The schedule is anchored on the Timeline: op i is due at startOff +
-	// i/rate there. start is read after startOff, so an op that is sent
-	// on time has Sent >= Due.
-	startOff := p.tl.Now()
-	start := time.Now()
-	deadline, hasDeadline := ctx.Deadline()
-
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	for seq := int64(0); ; seq++ {
-		dueOff := p.due(seq)
-		due := start.Add(dueOff)
-		if hasDeadline && !due.Before(deadline) {
-			<-ctx.Done()
-			return nil
-		}
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-timer.C:
-			}
-		}
-		if p.stall != nil {
-			p.stall(seq)
-		}
-		if ctx.Err() != nil {
-			p.countUnsent(seq, start, deadline, hasDeadline)
-			return nil
-		}
-		wg.Go(func() { p.do(ctx, opBase, seq, startOff+dueOff) })
-	}
-}
-
-// countUnsent counts, when the workload ends, the ops from seq on that were
-// due before its end (its deadline, or now when it was cancelled) and will
-// never be sent.
-func (p *Probe) countUnsent(seq int64, start, deadline time.Time, hasDeadline bool) {
-	end := time.Now()
-	if hasDeadline && deadline.Before(end) {
-		end = deadline
-	}
-	for ; start.Add(p.due(seq)).Before(end); seq++ {
-		p.unsent.Add(1)
-	}
-}
-
-type result struct {
-	node    string
-	outcome firedrill.Outcome
-	err     error
+	openLoop{rate: p.cfg.Rate, tl: p.tl, unsent: &p.unsent, stall: p.stall}.run(ctx, p.do)
+	return nil
 }
 
 // do performs op seq, due at offset due on the Timeline, and records it;
@@ -195,17 +139,22 @@ func (p *Probe) do(run, base context.Context, seq int64, due time.Duration) {
 	ctx, cancel := context.WithTimeout(base, p.cfg.Timeout)
 	defer cancel()
 
-	r := p.write(ctx, id)
+	r := within(ctx, p.cfg.Timeout, p.direct, func(ctx context.Context) (string, firedrill.Outcome, error) {
+		return p.w.Write(ctx, id)
+	})
 	op.Done = p.tl.Now()
-	outcome, err := normalize(r)
+	outcome, err := normalize(r.outcome, r.err, "writer", firedrill.OutcomeOK, firedrill.OutcomeFailed, firedrill.OutcomeIndeterminate)
 	op.Outcome = outcome
 	if outcome == firedrill.OutcomeOK {
-		op.Node = r.node
+		op.Node = r.v
 	}
 	if err != nil {
 		op.Error = err.Error()
 	}
 	p.ledger.Add(op)
+	if op.Outcome == firedrill.OutcomeOK && p.cfg.Acks != nil {
+		p.cfg.Acks.add(op.ID, op.Done)
+	}
 
 	switch op.Outcome {
 	case firedrill.OutcomeOK:
@@ -224,48 +173,6 @@ func (p *Probe) do(run, base context.Context, seq int64, due time.Duration) {
 type deadlineWriter interface {
 	Writer
 	returnsByDeadline()
-}
-
-// write performs one write under ctx (the op's timeout). An answer that
-// comes after the timeout is no answer: indeterminate.
-func (p *Probe) write(ctx context.Context, id string) result {
-	late := func() result {
-		return result{outcome: firedrill.OutcomeIndeterminate, err: fmt.Errorf("no answer within %s", p.cfg.Timeout)}
-	}
-	if w, ok := p.w.(deadlineWriter); ok {
-		node, outcome, err := w.Write(ctx, id)
-		if ctx.Err() != nil && outcome == firedrill.OutcomeOK {
-			return late()
-		}
-		return result{node: node, outcome: outcome, err: err}
-	}
-	// Any other writer runs in its own goroutine so that one which ignores
-	// its context still cannot hold the op past Timeout.
-	resc := make(chan result, 1)
-	go func() {
-		node, outcome, err := p.w.Write(ctx, id)
-		resc <- result{node: node, outcome: outcome, err: err}
-	}()
-	select {
-	case r := <-resc:
-		return r
-	case <-ctx.Done():
-		return late()
-	}
-}
-
-// normalize checks the Outcome a Writer returned: anything but the three
-// known outcomes is recorded as indeterminate (it may have happened).
-func normalize(r result) (firedrill.Outcome, error) {
-	switch r.outcome {
-	case firedrill.OutcomeOK, firedrill.OutcomeFailed, firedrill.OutcomeIndeterminate:
-		return r.outcome, r.err
-	}
-	err := fmt.Errorf("writer returned unknown outcome %q", r.outcome)
-	if r.err != nil {
-		err = fmt.Errorf("%w: %w", err, r.err)
-	}
-	return firedrill.OutcomeIndeterminate, err
 }
 
 // Stats returns live counters: ops sent so far and, among the finished

@@ -104,6 +104,7 @@ type app struct {
 	writeTimeout time.Duration
 	ready        atomic.Bool // schema exists
 	failLog      logLimiter  // "write failed" lines
+	readFailLog  logLimiter  // "read failed" lines (read.go)
 }
 
 // failLogEvery is the least time between two "write failed" lines. During an
@@ -137,6 +138,7 @@ func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /records/{id}", a.handlePut)
 	mux.HandleFunc("GET /records/{id}", a.handleGet)
+	mux.HandleFunc("GET /reads/{id}", a.handleRead)
 	mux.HandleFunc("GET /healthz", a.handleHealthz)
 	mux.HandleFunc("GET /livez", a.handleLivez)
 	return mux

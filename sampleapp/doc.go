@@ -10,6 +10,10 @@
 //	                   when it could not; 409 for a duplicate id; 400 for a bad id
 //	GET /records/{id}  read a row from the read pool (a replica when one is up),
 //	                   falling back to the write pool; 200 or 404
+//	GET /reads/{id}    the read workload's read: from the read pool only (a replica
+//	                   when one is reachable, else the primary), naming the server
+//	                   that answered and whether it was a standby; 200 found, 404
+//	                   not there, 503 {"outcome"} (read.go)
 //	GET /healthz       200 when the schema exists and SELECT 1 on the write pool
 //	                   answers within 1s; 503 otherwise
 //	GET /livez         200 while the process runs
