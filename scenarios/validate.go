@@ -244,6 +244,7 @@ func (v *validator) postgres() {
 	} else {
 		v.image("environment.postgres.image", pg.Image)
 	}
+	v.diskSize()
 	first := map[string]int{}
 	for i, r := range pg.Replicas {
 		path := fmt.Sprintf("environment.postgres.replicas[%d]", i)

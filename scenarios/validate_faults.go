@@ -253,6 +253,8 @@ func (v *validator) params(path string, f *Fault, a spec.Action) {
 			v.add(path+".size", "size must be > 0, got "+p.Size, "")
 		case v.present(path + ".percent"):
 			v.add(path+".size", "disk-fill takes percent or size, not both", "remove one of them")
+		default:
+			v.fillSize(path+".size", p.Size)
 		}
 	}
 	if a.Takes("to") {

@@ -66,6 +66,10 @@ type Node struct {
 	Ports []string
 	// Volume is where its data volume is mounted, "" for none.
 	Volume string
+	// VolumeSize is the size of its data volume in bytes, 0 when the
+	// volume is not size-limited: a Postgres node's is
+	// environment.postgres.disk_size, the disk disk-fill fills.
+	VolumeSize int64
 }
 
 // roles are the selector roles a node answers to, given whether it is the
@@ -112,12 +116,15 @@ func New(scn *scenarios.Scenario) *Topology {
 		t.Nodes = append(t.Nodes, n)
 		t.byName[n.Name] = n
 	}
+	// A scenario loaded is validated; one built in code without a
+	// disk_size gets a volume that is not size-limited.
+	diskSize, _ := scenarios.ParseSize(env.Postgres.DiskSize)
 	add(&Node{Name: NodePrimary, Service: scenarios.TargetPrimary, Kind: KindPostgres, Role: RolePrimary,
 		Region: scn.RegionOf(scenarios.TargetPrimary), Labels: clone(env.Postgres.Primary.Labels),
-		Ports: []string{PortPostgres}, Volume: PostgresData})
+		Ports: []string{PortPostgres}, Volume: PostgresData, VolumeSize: diskSize})
 	for _, r := range env.Postgres.Replicas {
 		add(&Node{Name: ReplicaNode(r.Name), Service: "postgres." + r.Name, Kind: KindPostgres, Role: RoleReplica,
-			Region: r.Region, Labels: clone(r.Labels), Ports: []string{PortPostgres}, Volume: PostgresData})
+			Region: r.Region, Labels: clone(r.Labels), Ports: []string{PortPostgres}, Volume: PostgresData, VolumeSize: diskSize})
 	}
 	if env.Storage.IsEnabled() {
 		add(&Node{Name: NodeStorage, Service: scenarios.TargetStorage, Kind: KindStorage, Role: RoleStorage,

@@ -201,3 +201,27 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// Every Postgres node's data volume is environment.postgres.disk_size
+// (default 1GiB); the other nodes' volumes are not size-limited.
+func TestVolumeSize(t *testing.T) {
+	sized := strings.Replace(threeRegions, "  postgres:\n", "  postgres:\n    disk_size: 256MiB\n", 1)
+	for _, tc := range []struct {
+		name, text string
+		want       int64
+	}{
+		{"default", threeRegions, 1 << 30},
+		{"disk_size", sized, 256 << 20},
+	} {
+		topo := New(load(t, tc.text))
+		for _, n := range topo.Nodes {
+			want := int64(0)
+			if n.Kind == KindPostgres {
+				want = tc.want
+			}
+			if n.VolumeSize != want {
+				t.Errorf("%s: %s volume size %d, want %d", tc.name, n.Name, n.VolumeSize, want)
+			}
+		}
+	}
+}

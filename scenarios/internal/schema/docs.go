@@ -73,6 +73,7 @@ var fieldDocs = map[string]string{
 	"Params.Size":                   "How much of the disk to fill, for disk-fill, instead of percent: a number and a unit, B, KB, MB, GB, KiB, MiB or GiB, such as 512MiB.",
 	"Params.To":                     "The other side of a partition: targets (postgres.<name>, storage, app, region.<region>) cut off from the fault's target. Default: everything that is not the target.",
 	"Postgres":                      "The database cluster: one primary and its streaming replicas.",
+	"Postgres.DiskSize":             "The size of each Postgres node's data disk (its data directory, WAL included): a size-limited volume in memory (tmpfs, so it takes RAM as it fills), which disk-fill fills without touching the host's disk. A number and a unit, B, KB, MB, GB, KiB, MiB or GiB; default \"1GiB\", at least 128MiB, at most 64GiB.",
 	"Postgres.Image":                "The Postgres image; default \"postgres:15\", used as is when present or pullable, otherwise built locally from Debian packages. Any image honouring the official postgres image's contract works.",
 	"Postgres.Primary":              "The server that takes writes at the start of the drill.",
 	"Postgres.Replicas":             "The streaming replicas, asynchronous, at most 9 (the servers' max_wal_senders and max_replication_slots). Failover promotes one of them, so failover needs at least one.",

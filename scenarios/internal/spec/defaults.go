@@ -13,6 +13,7 @@ import (
 // written explicitly, even 0 or "", is kept and validated.
 const (
 	DefaultPostgresImage        = "postgres:15"
+	DefaultPostgresDiskSize     = "1GiB"
 	DefaultStorageImage         = "minio/minio"
 	DefaultBucket               = "firedrill"
 	DefaultWritesPerSecond      = 50.0
@@ -34,7 +35,7 @@ const (
 var DefaultMonkeyActions = []string{ActionKill}
 
 // ApplyDefaults fills every unset field with its default:
-// environment.postgres.image postgres:15; environment.storage enabled,
+// environment.postgres.image postgres:15, disk_size 1GiB; environment.storage enabled,
 // image minio/minio, bucket firedrill, region the first region;
 // environment.app region the primary's, instances 1; workload 50 writes/s,
 // 0 reads/s, timeout 1s, stability_window 5s; each dr.backups entry keep 7;
@@ -71,6 +72,9 @@ func FillDefaults(s *Scenario) map[string]bool {
 	env := &s.Environment
 	if unset("environment.postgres.image", env.Postgres.Image == "") {
 		env.Postgres.Image = DefaultPostgresImage
+	}
+	if unset("environment.postgres.disk_size", env.Postgres.DiskSize == "") {
+		env.Postgres.DiskSize = DefaultPostgresDiskSize
 	}
 	if unset("environment.storage.image", env.Storage.Image == "") {
 		env.Storage.Image = DefaultStorageImage

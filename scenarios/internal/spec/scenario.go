@@ -125,6 +125,12 @@ type Postgres struct {
 	// present or pullable, otherwise built locally from Debian packages.
 	// Any image honouring the official postgres image's contract works.
 	Image string `yaml:"image"`
+	// DiskSize is the size of each Postgres node's data disk (its data
+	// directory, WAL included): a size-limited volume in memory (tmpfs, so
+	// it takes RAM as it fills), which disk-fill fills without touching
+	// the host's disk. A number and a unit, B, KB, MB, GB, KiB, MiB or
+	// GiB; default "1GiB", at least 128MiB, at most 64GiB.
+	DiskSize string `yaml:"disk_size" schema:"pattern=size"`
 	// Primary is the server that takes writes at the start of the drill.
 	Primary Node `yaml:"primary" schema:"required"`
 	// Replicas are the streaming replicas, asynchronous, at most 9 (the
