@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/firedrill/firedrill"
@@ -60,19 +62,36 @@ func PhaseFor(seed int64, interval time.Duration) time.Duration {
 type Failover struct {
 	cfg     FailoverConfig
 	cluster Cluster
+	vantage Vantage
 	tl      *firedrill.Timeline
 	log     *slog.Logger
 }
 
-// NewFailover returns a manager acting on cluster and recording its events on tl.
-func NewFailover(cfg FailoverConfig, cluster Cluster, tl *firedrill.Timeline, log *slog.Logger) *Failover {
+// FailoverOption configures NewFailover.
+type FailoverOption func(*Failover)
+
+// WithVantage makes the manager judge health from v (the app's side, for
+// the built-in manager) instead of from the harness.
+func WithVantage(v Vantage) FailoverOption { return func(f *Failover) { f.vantage = v } }
+
+// NewFailover returns a manager acting on cluster and recording its events
+// on tl. Without WithVantage it judges from the harness, with
+// cluster.Check.
+func NewFailover(cfg FailoverConfig, cluster Cluster, tl *firedrill.Timeline, log *slog.Logger, opts ...FailoverOption) *Failover {
 	if cfg.FailuresBeforeAction < 1 {
 		cfg.FailuresBeforeAction = 1
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Failover{cfg: cfg, cluster: cluster, tl: tl, log: log}
+	f := &Failover{cfg: cfg, cluster: cluster, tl: tl, log: log}
+	for _, o := range opts {
+		o(f)
+	}
+	if f.vantage == nil {
+		f.vantage = HarnessVantage{Check: cluster.Check}
+	}
+	return f
 }
 
 // Name names the manager on progress lines and in errors.
@@ -80,90 +99,234 @@ func (f *Failover) Name() string { return "failover manager (" + ManagerBuiltin 
 
 var _ firedrill.Part = (*Failover)(nil)
 
-// Run checks the primary every Interval until ctx ends, the first check
-// at Phase. Checks are on a
-// fixed ticker, never backed off: the detection time is part of what the
-// drill measures. After FailuresBeforeAction consecutive failures it fails
-// over; if that fails it records a failover.error event and keeps trying
-// at the next check.
+// stopWatchTimeout bounds the release of a watcher.
+const stopWatchTimeout = 10 * time.Second
+
+// Run watches the cluster from the manager's vantage point until ctx
+// ends: a round of health checks of every Postgres node every Interval,
+// the first at Phase, on a fixed schedule never backed off (the detection
+// time is part of what the drill measures). After FailuresBeforeAction
+// consecutive rounds in which the primary failed, it fails over to a
+// standby reachable from the vantage point; if that fails it records a
+// failover.error event and tries again at the next failing round. When
+// its watcher dies it is blind: it restarts the watcher at every round's
+// instant and, until a round comes, never fails over.
 func (f *Failover) Run(ctx context.Context) error {
-	primary := f.cfg.Primary
-	standbys := append([]string(nil), f.cfg.Standbys...)
-	failures := 0
-	f.tl.Add(firedrill.Event{At: f.tl.Now(), Span: f.cfg.Phase, Kind: firedrill.EventManagerStart, Target: primary,
-		Detail: fmt.Sprintf("%s watching %s: a health check every %s (timeout %s), the first %s in; %d failures trigger a failover",
-			f.Name(), primary, f.cfg.Interval, f.cfg.Timeout, f.cfg.Phase.Round(time.Millisecond), f.cfg.FailuresBeforeAction)})
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-time.After(f.cfg.Phase):
-	}
-	tick := time.NewTicker(f.cfg.Interval)
-	defer tick.Stop()
-	first := true
+	start := f.tl.Now()
+	m := &managerRun{f: f, primary: f.cfg.Primary, standbys: append([]string(nil), f.cfg.Standbys...)}
+	m.spec = WatchSpec{Nodes: append([]string{m.primary}, m.standbys...), First: f.tl.Start().Add(start + f.cfg.Phase),
+		Interval: f.cfg.Interval, Timeout: f.cfg.Timeout}
+	f.tl.Add(firedrill.Event{At: start, Span: f.cfg.Phase, Kind: firedrill.EventManagerStart, Target: m.primary,
+		Detail: fmt.Sprintf("%s watching %s from %s: a health check of every Postgres node every %s (timeout %s), the first %s in; %d failures trigger a failover",
+			f.Name(), m.primary, f.vantage.Where(), f.cfg.Interval, f.cfg.Timeout, f.cfg.Phase.Round(time.Millisecond), f.cfg.FailuresBeforeAction)})
+	defer m.stopWatch()
+	m.startWatch(ctx)
 	for {
-		if first {
-			first = false
+		var rounds <-chan Round
+		retry := time.NewTimer(time.Hour)
+		if m.watch != nil {
+			rounds = m.watch.Rounds()
+			retry.Stop()
 		} else {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
+			// Blind: try again at the next round's instant.
+			now := time.Now()
+			k := m.spec.roundAfter(now)
+			if !m.spec.At(k).After(now) {
+				k++
 			}
+			retry.Reset(m.spec.At(k).Sub(now))
 		}
-		cctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
-		err := f.cluster.Check(cctx, primary)
-		cancel()
+		select {
+		case <-ctx.Done():
+		case r, ok := <-rounds:
+			if !ok {
+				m.lost()
+				break
+			}
+			m.seeAgain("a round came from the new watcher")
+			m.judge(ctx, r)
+		case <-retry.C:
+			m.startWatch(ctx)
+		}
+		retry.Stop()
 		if ctx.Err() != nil {
+			m.seeAgain("the drill ended")
 			return nil
 		}
-		if err == nil {
-			failures = 0
-			continue
-		}
-		failures++
-		f.log.Info("primary health check failed", "node", primary, "consecutive", failures, "err", err)
-		if failures < f.cfg.FailuresBeforeAction {
-			continue
-		}
-		if len(standbys) == 0 {
-			if failures == f.cfg.FailuresBeforeAction {
-				f.tl.Record(firedrill.EventFailoverError, primary, "primary is down and no standby is left to promote")
-			}
-			continue
-		}
-		newPrimary, rest, err := f.failover(ctx, primary, standbys, failures)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			f.tl.Record(firedrill.EventFailoverError, primary, err.Error())
-			f.log.Warn("failover failed; will retry at the next check", "err", err)
-			continue
-		}
-		primary, standbys, failures = newPrimary, rest, 0
 	}
 }
 
-// failover fences old, promotes the most advanced standby, and returns the
-// new primary and the remaining standbys.
-func (f *Failover) failover(ctx context.Context, old string, standbys []string, failures int) (string, []string, error) {
-	f.tl.Record(firedrill.EventDetect, old, fmt.Sprintf("%d consecutive failed health checks", failures))
+// managerRun is the state of one Run.
+type managerRun struct {
+	f        *Failover
+	spec     WatchSpec
+	primary  string
+	standbys []string
+	failures int
+	withheld bool // a failover.withheld was recorded for this outage
+
+	watch      Watch
+	blindSince *time.Duration // set while the manager has no watcher
+	blindWhy   string
+}
+
+// startWatch starts a watcher; when it cannot, the manager is blind.
+func (m *managerRun) startWatch(ctx context.Context) {
+	w, err := m.f.vantage.Watch(ctx, m.spec)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		m.f.log.Warn("failover manager: no watcher", "from", m.f.vantage.Where(), "err", err)
+		m.goBlind(err.Error())
+		return
+	}
+	m.watch = w
+}
+
+// lost handles a watcher that died: the manager goes blind until a new
+// one reports.
+func (m *managerRun) lost() {
+	why := "the watcher stopped"
+	if err := m.watch.Err(); err != nil {
+		why = err.Error()
+	}
+	m.stopWatch()
+	m.f.log.Warn("failover manager: watcher lost", "from", m.f.vantage.Where(), "why", why)
+	m.goBlind(why)
+}
+
+func (m *managerRun) goBlind(why string) {
+	if m.blindSince == nil {
+		now := m.f.tl.Now()
+		m.blindSince, m.blindWhy = &now, why
+	}
+	// Consecutive failures span one watcher: a round missed is no
+	// verdict, and a verdict is never made of rounds around a gap.
+	m.failures = 0
+}
+
+// seeAgain closes a blind period, if one is open, with a failover.blind
+// event spanning it.
+func (m *managerRun) seeAgain(until string) {
+	if m.blindSince == nil {
+		return
+	}
+	from, to := *m.blindSince, m.f.tl.Now()
+	m.f.tl.Add(firedrill.Event{At: from, Span: to - from, Kind: EventBlind, Target: m.primary,
+		Detail: fmt.Sprintf("manager blind from %s to %s: no health verdict from %s (%s) until %s; no failover without one",
+			human(from), human(to), m.f.vantage.Where(), m.blindWhy, until)})
+	m.blindSince, m.blindWhy = nil, ""
+}
+
+func (m *managerRun) stopWatch() {
+	if m.watch == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stopWatchTimeout)
+	defer cancel()
+	if err := m.watch.Stop(ctx); err != nil {
+		m.f.log.Warn("failover manager: stop watcher", "err", err)
+	}
+	m.watch = nil
+}
+
+// judge applies one round's verdict.
+func (m *managerRun) judge(ctx context.Context, r Round) {
+	f := m.f
+	if r.Reachable(m.primary) {
+		m.failures, m.withheld = 0, false
+		return
+	}
+	m.failures++
+	f.log.Info("primary health check failed", "node", m.primary, "from", f.vantage.Where(), "consecutive", m.failures, "err", r.Down[m.primary])
+	if m.failures < f.cfg.FailuresBeforeAction {
+		return
+	}
+	if len(m.standbys) == 0 {
+		if m.failures == f.cfg.FailuresBeforeAction {
+			f.tl.Record(firedrill.EventFailoverError, m.primary, "primary is down and no standby is left to promote")
+		}
+		return
+	}
+	// Only a standby the clients reach can replace the primary; when none
+	// is, the clients (the app, or the vantage point itself) are cut off,
+	// and a failover would fence a primary that may be fine for nothing.
+	var candidates []string
+	for _, s := range m.standbys {
+		if r.Reachable(s) {
+			candidates = append(candidates, s)
+		}
+	}
+	if len(candidates) == 0 {
+		if !m.withheld {
+			m.withheld = true
+			f.tl.Record(EventWithheld, m.primary, fmt.Sprintf(
+				"%s failed %d health checks in a row from %s, but no standby is reachable from there either (%s): the clients are cut off, not the primary; no failover",
+				m.primary, m.failures, f.vantage.Where(), downList(r)))
+		}
+		return
+	}
+	newPrimary, err := f.failover(ctx, m.primary, candidates, m.failures, r.Down[m.primary])
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		f.tl.Record(firedrill.EventFailoverError, m.primary, err.Error())
+		f.log.Warn("failover failed; will retry at the next check", "err", err)
+		return
+	}
+	var rest []string
+	for _, s := range m.standbys {
+		if s != newPrimary {
+			rest = append(rest, s)
+		}
+	}
+	m.primary, m.standbys, m.failures, m.withheld = newPrimary, rest, 0, false
+}
+
+// downList says why each node failed its check in r, in node order.
+func downList(r Round) string {
+	nodes := make([]string, 0, len(r.Down))
+	for n := range r.Down {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		parts[i] = n + ": " + r.Down[n]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// human is an offset as events' details write it: "12.34s".
+func human(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
+
+// failover fences old, promotes the most advanced of candidates (the
+// standbys the vantage point reaches) and returns the new primary.
+func (f *Failover) failover(ctx context.Context, old string, candidates []string, failures int, why string) (string, error) {
+	detail := fmt.Sprintf("%d consecutive failed health checks from %s", failures, f.vantage.Where())
+	if why != "" {
+		detail += " (last: " + why + ")"
+	}
+	f.tl.Record(firedrill.EventDetect, old, detail)
 	f.log.Info("primary declared failed", "node", old)
 
 	// Fence before promoting: two writable primaries must never coexist,
-	// even if the old one was only unreachable from here.
+	// even if the old one was only unreachable from the clients. The
+	// fence goes through the platform (STONITH), not through the network
+	// that may be partitioned.
 	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err := f.cluster.Fence(fctx, old, f.cfg.Fencing)
 	cancel()
 	if err != nil {
-		return "", nil, fmt.Errorf("fence %s: %w", old, err)
+		return "", fmt.Errorf("fence %s: %w", old, err)
 	}
 	f.tl.Record(firedrill.EventFence, old, "fenced by "+orDefault(f.cfg.Fencing, "stop"))
 
-	best, err := f.mostAdvanced(ctx, standbys)
+	best, err := f.mostAdvanced(ctx, candidates)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	// The promotion takes effect inside pg_promote, before it returns: the
@@ -173,17 +336,11 @@ func (f *Failover) failover(ctx context.Context, old string, standbys []string, 
 	err = f.cluster.Promote(pctx, best)
 	cancel()
 	if err != nil {
-		return "", nil, fmt.Errorf("promote %s: %w", best, err)
+		return "", fmt.Errorf("promote %s: %w", best, err)
 	}
 	f.tl.Add(firedrill.Event{At: started, Span: f.tl.Now() - started, Kind: firedrill.EventPromote, Target: best, Detail: "promoted to primary"})
 	f.log.Info("standby promoted", "node", best)
-	var rest []string
-	for _, s := range standbys {
-		if s != best {
-			rest = append(rest, s)
-		}
-	}
-	return best, rest, nil
+	return best, nil
 }
 
 // mostAdvanced picks the reachable standby that has received the most WAL:

@@ -122,7 +122,7 @@ func TestFailoverPromotesMostAdvancedStandby(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		c := &fakeCluster{
-			downAt:  map[string]time.Time{"pg-primary": start.Add(5500 * time.Millisecond)},
+			downAt:  map[string]time.Time{"pg-primary": start.Add(5500 * time.Millisecond), "pg-b": start.Add(12 * time.Second)},
 			lsn:     map[string]uint64{"pg-a": 100, "pg-b": 300, "pg-c": 200},
 			checked: map[string]int{},
 		}
@@ -135,23 +135,25 @@ func TestFailoverPromotesMostAdvancedStandby(t *testing.T) {
 			t.Fatal(err)
 		}
 		evs := withoutStart(tl.Events())
-		want := []firedrill.EventKind{firedrill.EventDetect, firedrill.EventFence, firedrill.EventPromote}
-		if got := kinds(evs); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		want := []firedrill.EventKind{firedrill.EventDetect, firedrill.EventFence, firedrill.EventPromote,
+			firedrill.EventDetect, firedrill.EventFence, firedrill.EventPromote}
+		if got := kinds(evs); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 			t.Fatalf("events = %v, want %v", got, want)
 		}
 		// Checks at 6s and 7s fail (down from 5.5s): detection at the second one.
 		if evs[0].At != 7*time.Second {
 			t.Errorf("detect at %v, want 7s", evs[0].At)
 		}
-		if len(c.promoted) != 1 || c.promoted[0] != "pg-b" {
-			t.Errorf("promoted %v, want [pg-b] (the most advanced)", c.promoted)
+		// After the failover the manager watches the new primary: when
+		// pg-b goes down at 12s, it fails over again, to the best left.
+		if len(c.promoted) != 2 || c.promoted[0] != "pg-b" || c.promoted[1] != "pg-c" {
+			t.Errorf("promoted %v, want [pg-b pg-c] (the most advanced, then the best left)", c.promoted)
 		}
-		if len(c.fenced) != 1 || c.fenced[0] != "pg-primary:stop" {
+		if len(c.fenced) != 2 || c.fenced[0] != "pg-primary:stop" || c.fenced[1] != "pg-b:stop" {
 			t.Errorf("fenced %v", c.fenced)
 		}
-		// After the failover the manager watches the new primary.
-		if c.checked["pg-b"] < 10 {
-			t.Errorf("new primary checked %d times, want it watched every second", c.checked["pg-b"])
+		if evs[3].At != 13*time.Second {
+			t.Errorf("second detect at %v, want 13s (checks at 12s and 13s fail)", evs[3].At)
 		}
 	})
 }

@@ -22,6 +22,9 @@ type ManagerDeps struct {
 	Logger   *slog.Logger
 	// Seed is the run's seed (the health-check phase is drawn from it).
 	Seed int64
+	// Vantage is where the manager judges health from: the clients' side
+	// (a SidecarVantage in the app's namespace). nil: the harness.
+	Vantage Vantage
 }
 
 // ManagerFactory builds a failover manager from the scenario's settings:
@@ -48,6 +51,10 @@ func NewManager(name string, cfg scenarios.Failover, deps ManagerDeps) (firedril
 }
 
 func newBuiltin(cfg scenarios.Failover, deps ManagerDeps) (firedrill.Part, error) {
+	var opts []FailoverOption
+	if deps.Vantage != nil {
+		opts = append(opts, WithVantage(deps.Vantage))
+	}
 	return NewFailover(FailoverConfig{
 		Primary:              topology.NodePrimary,
 		Standbys:             deps.Topology.Standbys(),
@@ -56,5 +63,5 @@ func newBuiltin(cfg scenarios.Failover, deps ManagerDeps) (firedrill.Part, error
 		FailuresBeforeAction: cfg.FailuresBeforeAction,
 		Fencing:              cfg.Fencing,
 		Phase:                PhaseFor(deps.Seed, cfg.CheckInterval.Duration),
-	}, deps.Cluster, deps.Timeline, deps.Logger), nil
+	}, deps.Cluster, deps.Timeline, deps.Logger, opts...), nil
 }

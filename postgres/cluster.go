@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -54,9 +52,7 @@ func (c *Cluster) DSN(ctx context.Context, node string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(c.cred.User, c.cred.Password), Host: ep, Path: "/" + c.cred.Database,
-		RawQuery: "sslmode=disable&connect_timeout=2"}
-	return u.String(), nil
+	return c.dsnAt(ep), nil
 }
 
 // connect opens one connection to node. Health checks use a fresh
@@ -75,12 +71,7 @@ func (c *Cluster) connect(ctx context.Context, node string) (*pgx.Conn, error) {
 }
 
 // redact removes the password from an error that may quote a DSN.
-func (c *Cluster) redact(err error) error {
-	if err == nil || c.cred.Password == "" || !strings.Contains(err.Error(), c.cred.Password) {
-		return err
-	}
-	return redacted{msg: strings.ReplaceAll(err.Error(), c.cred.Password, "[redacted]"), err: err}
-}
+func (c *Cluster) redact(err error) error { return redactPassword(err, c.cred.Password) }
 
 type redacted struct {
 	msg string
@@ -90,17 +81,15 @@ type redacted struct {
 func (r redacted) Error() string { return r.msg }
 func (r redacted) Unwrap() error { return r.err }
 
-// Check is one health check of a node: connect and SELECT 1 within ctx's
-// deadline.
+// Check is one health check of a node from the harness, through its
+// endpoint: CheckDSN within ctx's deadline.
 func (c *Cluster) Check(ctx context.Context, node string) error {
-	conn, err := c.connect(ctx, node)
+	dsn, err := c.DSN(ctx, node)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var one int
-	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("SELECT 1 on %s: %w", node, err)
+	if err := CheckDSN(ctx, dsn); err != nil {
+		return fmt.Errorf("health check of %s: %w", node, err)
 	}
 	return nil
 }
