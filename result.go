@@ -16,7 +16,7 @@ const (
 // Exit codes of the firedrill command (README.md, "Exit codes" under "A drill, as it prints").
 const (
 	ExitPass         = 0
-	ExitFail         = 1   // an objective was missed
+	ExitFail         = 1   // an objective was missed, or an abort condition tripped with a fault in effect
 	ExitUsage        = 2   // invalid scenario or usage
 	ExitInconclusive = 3   // inconclusive, or the infrastructure broke
 	ExitInterrupted  = 130 // interrupted, after cleanup
@@ -88,6 +88,11 @@ const (
 	RecoveryOverlapped Recovery = "overlapped"
 	// RecoveryNotInjected: the fault never took effect; Error says why.
 	RecoveryNotInjected Recovery = "not-injected"
+	// RecoverySkipped: the injection was deliberately not made (a
+	// fault.skipped event: a monkey fault over max_at_once or with nothing
+	// to hit, or a fault due after the drill was aborted); Error says why.
+	// Nothing was attempted, so it makes nothing inconclusive.
+	RecoverySkipped Recovery = "skipped"
 )
 
 // FaultResult is what one injection did and what it cost: one per entry of
@@ -194,6 +199,9 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// ScheduleLag is null when no write was sent.
 	ScheduleLag *ScheduleLag `json:"schedule_lag"`
+	// Abort is the abort condition that stopped the drill early; absent
+	// when none tripped (docs/measurement.md, "Inconclusive or fail").
+	Abort *AbortResult `json:"abort,omitempty"`
 	// HealthCheckPhaseMS is the failover manager's health-check phase
 	// against the drill clock (the Span of its failover.start event); null
 	// without a manager.

@@ -2,6 +2,7 @@ package firedrill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,6 +60,12 @@ type Runner struct {
 	// Settle is how long the parts keep running after the workload stops
 	// and faults are reverted, before the read-back.
 	Settle time.Duration
+	// Aborts, when set, watches the measured part of the drill for the
+	// scenario's abort conditions. When one trips the drill stops early:
+	// nothing more is injected, the workload stops, every fault in effect
+	// is reverted and the writes are read back as at a normal end
+	// (docs/architecture.md, "Abort conditions").
+	Aborts AbortWatch
 	// Cleanup is the context of the reverts made after the drill's context
 	// ended (an interrupt): cancelling it (a second Ctrl-C) skips them, so
 	// the caller can go straight to a forced teardown. nil: reverts are
@@ -84,6 +91,9 @@ type Recording struct {
 	ReadBackErr error
 	// ReadFrom is the node the read-back came from.
 	ReadFrom string
+	// Abort is the condition that stopped the drill early; nil when none
+	// tripped.
+	Abort *AbortResult
 }
 
 // Run executes the drill. It returns the recording even when ctx is
@@ -105,12 +115,18 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	if r.Progress == nil {
 		d.progress = io.Discard
 	}
-	sched := r.Schedule
-	if sched == nil {
-		sched = NewSchedule(r.Scenario)
+	schedule := r.Schedule
+	if schedule == nil {
+		schedule = NewSchedule(r.Scenario)
 	}
 	tl := r.Timeline
-	rec = &Recording{Injections: sched.Injections()}
+	rec = &Recording{Injections: schedule.Injections()}
+	// sched is the schedule's context: it ends with the drill's, or early
+	// when an abort condition trips, and then nothing more is injected and
+	// the drill goes to its normal end.
+	sched, stopSchedule := context.WithCancel(ctx)
+	defer stopSchedule()
+	d.sched = sched
 	// A panic of the Runner itself: revert what is in effect, then let the
 	// caller's teardown see the panic.
 	defer func() {
@@ -149,11 +165,30 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	// stopSending ends the measured part: drill.end is stamped before the
 	// workload's context ends, so no write is sent after it.
 	var endOnce sync.Once
+	actx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	var watching sync.WaitGroup
 	stopSending := func() {
 		endOnce.Do(func() {
+			// No abort after drill.end: the workload no longer sends, so
+			// the rates would fall for a reason that is not the system's.
+			d.mu.Lock()
+			d.ended = true
+			d.mu.Unlock()
+			stopWatch()
 			rec.Duration = tl.Now()
 			tl.Add(Event{At: rec.Duration, Kind: EventDrillEnd})
 			stopWorkload()
+		})
+		watching.Wait()
+		rec.Abort = d.abortResult()
+	}
+	if r.Aborts != nil {
+		watching.Go(func() {
+			defer recoverInto(abort, "abort watcher")
+			if a := r.Aborts.Watch(actx); a != nil {
+				d.trip(a, stopSchedule)
+			}
 		})
 	}
 	var injections sync.WaitGroup
@@ -169,16 +204,31 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 		return rec, context.Cause(ctx)
 	}
 
-	for _, in := range rec.Injections {
-		if !sleepUntil(ctx, tl, in.At) {
-			return interrupted()
+	aborted := false
+	for i, in := range rec.Injections {
+		if !sleepUntil(sched, tl, in.At) {
+			if ctx.Err() != nil {
+				return interrupted()
+			}
+			for _, rest := range rec.Injections[i:] {
+				d.skip(rest, "the drill was aborted before its time")
+			}
+			aborted = true
+			break
 		}
+		if in.Source == SourceMonkey {
+			if why := d.monkeyFull(ctx); why != "" {
+				d.skip(in, why)
+				continue
+			}
+		}
+		mf := d.launch(in)
 		injections.Go(func() {
 			defer recoverInto(abort, "injection "+in.ID)
-			d.inject(ctx, in)
+			d.inject(ctx, in, mf)
 		})
 	}
-	if !sleepUntil(ctx, tl, r.Scenario.Timeline.Duration.Duration) {
+	if !aborted && !sleepUntil(sched, tl, r.Scenario.Timeline.Duration.Duration) && ctx.Err() != nil {
 		return interrupted()
 	}
 	stopSending()
@@ -191,7 +241,11 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	if ctx.Err() != nil {
 		return interrupted()
 	}
-	d.revertAll("end of drill")
+	if rec.Abort != nil {
+		d.revertAll("drill aborted")
+	} else {
+		d.revertAll("end of drill")
+	}
 	if r.Settle > 0 {
 		fmt.Fprintf(d.progress, "  settling %s before the read-back\n", r.Settle)
 		select {
@@ -231,10 +285,18 @@ type drill struct {
 	*Runner
 	log      *slog.Logger
 	progress io.Writer
+	// sched ends with the drill's context or when an abort condition
+	// trips: a fault's `for` is cut short then (the revert follows).
+	sched context.Context
 
 	mu     sync.Mutex
 	active map[string]*activeFault // by injection id
 	order  []string                // injection ids in injection order
+	// monkey holds the monkey's faults in launch order, for max_at_once.
+	monkey []*monkeyFault
+	// ended: drill.end is stamped; aborted: the condition that tripped.
+	ended   bool
+	aborted *AbortResult
 }
 
 // activeFault is a reversible fault in effect; revert runs at most once.
@@ -243,11 +305,14 @@ type activeFault struct {
 	nodes  []string
 	once   sync.Once
 	revert func(ctx context.Context) (Reverted, error)
+	// undone is set once a revert has succeeded.
+	undone bool
 }
 
 // inject applies one injection and, for a reversible fault with a `for`,
-// reverts it when the `for` has passed since the effect began.
-func (d *drill) inject(ctx context.Context, in Injection) {
+// reverts it when the `for` has passed since the effect began. mf is the
+// monkey's record of it, nil for a timeline fault.
+func (d *drill) inject(ctx context.Context, in Injection, mf *monkeyFault) {
 	tl := d.Timeline
 	called := tl.Now()
 	ap, err := d.Injector.Inject(ctx, in)
@@ -261,8 +326,13 @@ func (d *drill) inject(ctx context.Context, in Injection) {
 		d.order = append(d.order, in.ID)
 		d.mu.Unlock()
 	}
+	d.applied(mf, ap, af, err)
 	if err != nil {
 		if ctx.Err() != nil && af == nil {
+			return
+		}
+		if mf != nil && af == nil && errors.Is(err, ErrNothingToHit) {
+			d.skip(in, "nothing to hit at its time: "+err.Error())
 			return
 		}
 		msg := fmt.Sprintf("%s %s: %v", in.Action, in.Target, err)
@@ -280,8 +350,8 @@ func (d *drill) inject(ctx context.Context, in Injection) {
 	if af == nil || in.For <= 0 {
 		return
 	}
-	if !sleepUntil(ctx, tl, ap.At+in.For) {
-		return // the interrupt path reverts it
+	if !sleepUntil(d.sched, tl, ap.At+in.For) {
+		return // the interrupt or abort path reverts it
 	}
 	d.revert(af, "end of for")
 }
@@ -310,6 +380,9 @@ func (d *drill) revert(af *activeFault, why string) {
 			fmt.Fprintf(d.progress, "  %6.1fs  revert of %s FAILED: %v\n", tl.Now().Seconds(), af.in.Label(), err)
 			return
 		}
+		d.mu.Lock()
+		af.undone = true
+		d.mu.Unlock()
 		tl.Add(Event{At: rv.At, Span: rv.Span, Kind: EventFaultReverted, Injection: af.in.ID, Target: first(af.nodes),
 			Nodes: af.nodes, Evidence: rv.Evidence, Detail: af.in.Action + " reverted (" + why + ")"})
 		fmt.Fprintf(d.progress, "  %6.1fs  reverted %s (%s)\n", rv.At.Seconds(), af.in.Label(), why)

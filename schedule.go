@@ -2,6 +2,7 @@ package firedrill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -50,7 +51,17 @@ func (in Injection) Label() string {
 
 // TimelineInjection is the injection of timeline.faults[i].
 func TimelineInjection(i int, f scenarios.Fault) Injection {
-	in := Injection{ID: fmt.Sprintf("f%d", i), Source: SourceTimeline, Index: i, At: f.At.Duration,
+	return newInjection(fmt.Sprintf("f%d", i), SourceTimeline, i, f)
+}
+
+// MonkeyInjection is the monkey's n-th fault (n from 1), as the monkey
+// drew it (chaos.MonkeySchedule): its id is "m<n>".
+func MonkeyInjection(n int, f scenarios.Fault) Injection {
+	return newInjection(fmt.Sprintf("m%d", n), SourceMonkey, -1, f)
+}
+
+func newInjection(id, source string, index int, f scenarios.Fault) Injection {
+	in := Injection{ID: id, Source: source, Index: index, At: f.At.Duration,
 		Fault: f, Action: f.Action, Target: f.Target}
 	if f.For != nil {
 		in.For = f.For.Duration
@@ -112,11 +123,25 @@ type Reverted struct {
 }
 
 // Injector applies the schedule's faults to the environment (the chaos
-// package implements it).
+// package implements it). An Injector that also implements NodeStates lets
+// the Runner see a node the monkey killed run again (monkey.max_at_once).
 type Injector interface {
 	// Inject resolves in's targets now and applies the fault, returning once
 	// it is in effect. On error the returned Applied still carries what is
 	// known (nodes, and a Revert when the fault may have taken effect part
-	// way: the Runner calls it).
+	// way: the Runner calls it). An error wrapping ErrNothingToHit says
+	// that the target matched nothing at that moment and nothing was done.
 	Inject(ctx context.Context, in Injection) (Applied, error)
+}
+
+// ErrNothingToHit is wrapped by an Injector's error when an injection's
+// target or selector matches no node when it is resolved. For a monkey
+// fault the Runner records it as skipped (the monkey picks among what is
+// there); for a timeline fault it is a failure, since the scenario asked
+// for that target.
+var ErrNothingToHit = errors.New("nothing to hit")
+
+// NodeStates says whether a node runs now.
+type NodeStates interface {
+	Running(ctx context.Context, node string) (bool, error)
 }

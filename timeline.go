@@ -26,6 +26,11 @@ const (
 	// when resolution began, Span how long it took.
 	EventFaultResolved EventKind = "fault.resolved"
 	EventFaultFailed   EventKind = "fault.failed" // a fault could not be injected; Detail says why
+	// EventFaultSkipped: a scheduled injection was deliberately not made:
+	// a monkey fault over monkey.max_at_once, or with nothing to hit at its
+	// time, or any injection due after the drill was aborted. Detail says
+	// why. It is not a failure: nothing was attempted.
+	EventFaultSkipped EventKind = "fault.skipped"
 	// EventFaultReverted: a fault was undone, at the end of its `for`, at
 	// the end of the drill or on interrupt; Evidence shows the revert held.
 	EventFaultReverted     EventKind = "fault.reverted"
@@ -37,7 +42,9 @@ const (
 	EventFence         EventKind = "failover.fence"
 	EventPromote       EventKind = "failover.promote" // At: pg_promote called; At+Span: it returned
 	EventFailoverError EventKind = "failover.error"   // the manager tried and failed; Detail says why
-	EventAbort         EventKind = "drill.abort"
+	// EventAbort: an abort condition tripped and the drill stopped early;
+	// Detail names the condition, its value and its threshold.
+	EventAbort EventKind = "drill.abort"
 )
 
 // Event is one thing that happened during a drill, stamped with the offset

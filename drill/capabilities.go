@@ -19,10 +19,12 @@ var _ scenarios.Capabilities = engine{}
 func (engine) Action(name string) bool { return chaos.Implemented(name) }
 
 // Feature: selectors (mode all and one) resolve through the topology;
-// the rest comes with the monkey, the DR engine and later issues.
+// the monkey's faults are drawn by chaos.MonkeySchedule and abort
+// conditions watched by firedrill.AbortWatcher; the rest comes with the DR
+// engine and later issues.
 func (engine) Feature(f scenarios.Feature) bool {
 	switch f {
-	case scenarios.FeatureSelector:
+	case scenarios.FeatureSelector, scenarios.FeatureMonkey, scenarios.FeatureAbort:
 		return true
 	}
 	return false

@@ -132,6 +132,8 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	runner := &firedrill.Runner{
 		Scenario: scn,
 		Timeline: tl,
+		// The timeline's faults and the monkey's, drawn from the seed.
+		Schedule: chaos.Schedule(scn, cfg.Seed),
 		Workload: pr,
 		Injector: chaos.NewInjector(env.Topology, env, cluster, tl, chaos.WithSeed(cfg.Seed), chaos.WithFences(cluster)),
 		Verifier: cluster,
@@ -144,6 +146,10 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		Progress:      progress,
 		ProgressEvery: every,
 		Logger:        log,
+	}
+	if len(scn.Abort) > 0 {
+		runner.Aborts = firedrill.NewAbortWatcher(scn.Abort, tl, firedrill.WithOps(ledger),
+			firedrill.WithOutcomeWithin(wl.Timeout.Duration))
 	}
 	if fo := scn.DR.Failover; fo.IsEnabled() {
 		m, err := dr.NewManager(dr.ManagerBuiltin, fo, dr.ManagerDeps{Topology: env.Topology, Cluster: cluster,
@@ -183,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		Scenario: scn, RunID: cfg.RunID, Start: tl.Start(), Duration: rec.Duration,
 		Events: rec.Events, Injections: rec.Injections, Ops: out.Ops,
 		ReadBack: rec.ReadBack, ReadBackErr: rec.ReadBackErr, ReadFrom: rec.ReadFrom,
-		FailoverEnabled: scn.DR.Failover.IsEnabled(),
+		FailoverEnabled: scn.DR.Failover.IsEnabled(), Abort: rec.Abort,
 	})
 	out.Result = &res
 	keep = cfg.Keep

@@ -24,6 +24,7 @@ import (
 	"github.com/moby/moby/client"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/firedrill/firedrill/chaos"
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
@@ -240,6 +241,28 @@ type PlanMonkey struct {
 	FaultDuration string         `json:"fault_duration,omitempty"`
 	Start         string         `json:"between_start"`
 	End           string         `json:"between_end"`
+	// ScheduleSeed is the seed Schedule was drawn from: the plan's
+	// WithPlanSeed, else monkey.seed; "" when neither is known (the run
+	// picks one), and Schedule is then empty.
+	ScheduleSeed string `json:"schedule_seed"`
+	// Schedule is the monkey's faults as `firedrill run` with that seed
+	// injects them (chaos.MonkeySchedule), each resolved at injection.
+	// One that would exceed max_at_once at its time is skipped by the run.
+	Schedule []PlanInjection `json:"schedule"`
+}
+
+// PlanInjection is one fault of the monkey's schedule.
+type PlanInjection struct {
+	ID     string `json:"id"`
+	At     string `json:"at"`
+	Action string `json:"action"`
+	// Target is the fault's target; "" for a selector (mode one).
+	Target   string        `json:"target,omitempty"`
+	Selector *PlanSelector `json:"selector,omitempty"`
+	// For is how long a reversible fault lasts: monkey.fault_duration,
+	// cut at the end of the window.
+	For    string            `json:"for,omitempty"`
+	Params map[string]string `json:"params"`
 }
 
 // PlanAbort is one abort condition.
@@ -448,10 +471,26 @@ func resolveAtStart(ctx context.Context, topo *topology.Topology, f scenarios.Fa
 	return topo.Resolve(ctx, topo.Initial(), f, nil)
 }
 
+// PlanOption configures NewPlan.
+type PlanOption func(*planOptions)
+
+type planOptions struct {
+	seed *int64
+}
+
+// WithPlanSeed draws the monkey's schedule from seed, as `firedrill run
+// --seed` does; without it the plan uses monkey.seed when the scenario
+// has one.
+func WithPlanSeed(seed int64) PlanOption { return func(o *planOptions) { o.seed = &seed } }
+
 // NewPlan resolves scn (defaults already applied by the loader) into its
 // plan, asking look about the images. Names carry topology.RunPlaceholder
 // for the run id each run chooses.
-func NewPlan(ctx context.Context, scn *scenarios.Scenario, look ImageLookup) Plan {
+func NewPlan(ctx context.Context, scn *scenarios.Scenario, look ImageLookup, opts ...PlanOption) Plan {
+	var po planOptions
+	for _, o := range opts {
+		o(&po)
+	}
 	topo := topology.New(scn)
 	p := Plan{
 		Scenario: scn.Name, File: scn.File, Description: strings.TrimSpace(scn.Description),
@@ -519,6 +558,15 @@ func NewPlan(ctx context.Context, scn *scenarios.Scenario, look ImageLookup) Pla
 			nodes, _ := resolveAtStart(ctx, topo, scenarios.Fault{Selector: &sel})
 			pm.Selectors = append(pm.Selectors, *selectorOf(sel, nodes))
 		}
+		pm.Schedule = []PlanInjection{}
+		seed := po.seed
+		if seed == nil {
+			seed = m.Seed
+		}
+		if seed != nil {
+			pm.ScheduleSeed = strconv.FormatInt(*seed, 10)
+			pm.Schedule = monkeySchedule(ctx, scn, topo, *seed)
+		}
 		p.Monkey = pm
 	}
 	for _, a := range scn.Abort {
@@ -534,6 +582,25 @@ func NewPlan(ctx context.Context, scn *scenarios.Scenario, look ImageLookup) Pla
 
 	p.Budget, p.Warnings = failoverBudget(scn, hits, p.Warnings)
 	return p
+}
+
+// monkeySchedule lists the monkey's faults as the run draws them, from
+// the same function (chaos.MonkeySchedule).
+func monkeySchedule(ctx context.Context, scn *scenarios.Scenario, topo *topology.Topology, seed int64) []PlanInjection {
+	out := []PlanInjection{}
+	for _, in := range chaos.MonkeySchedule(scn, seed) {
+		pi := PlanInjection{ID: in.ID, At: dur(in.At), Action: in.Action, Target: in.Fault.Target,
+			Params: paramMap(in.Fault.Params)}
+		if in.For > 0 {
+			pi.For = dur(in.For)
+		}
+		if sel := in.Fault.Selector; sel != nil {
+			nodes, _ := resolveAtStart(ctx, topo, in.Fault)
+			pi.Selector = selectorOf(*sel, nodes)
+		}
+		out = append(out, pi)
+	}
+	return out
 }
 
 func objectiveDur(o *scenarios.Duration, none string) string {

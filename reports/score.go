@@ -41,6 +41,9 @@ type Input struct {
 	ReadFrom string
 	// FailoverEnabled is copied into the Result.
 	FailoverEnabled bool
+	// Abort is the abort condition that stopped the drill early (the
+	// Recording's), nil when none tripped; copied into the Result.
+	Abort *firedrill.AbortResult
 }
 
 // MaxLostIDs caps Result.Writes.LostIDs (and FailedButPresentIDs); the
@@ -79,7 +82,11 @@ const targetReport = "report"
 // without one), reverted_ms the At of its fault.reverted event (null if
 // never reverted). An injection without a fault.injected event was not
 // injected: Error says why, AtMS is the scheduled offset, and the drill is
-// inconclusive; so is a drill in which a revert failed.
+// inconclusive; so is a drill in which a revert failed. An injection with
+// a fault.skipped event and no fault.injected one was deliberately not
+// made (a monkey fault over max_at_once or with nothing to hit, a fault
+// due after an abort): recovery skipped, Error the event's detail, and it
+// makes nothing inconclusive.
 //
 // Charging of failover events. A failover.detect or failover.error goes to
 // the injection it names; otherwise to the latest injection at or before
@@ -178,12 +185,20 @@ const targetReport = "report"
 //   - split_brain ("none", always checked): missed on split brain, no-data
 //     when no write was acknowledged after the first injection.
 //
-// Verdict: fail if any objective was missed; otherwise inconclusive if any
-// objective is no-data, no write was acknowledged, an injection was not
-// injected, a revert failed, or the drill was aborted (a drill.abort
-// event); otherwise pass. Reasons explains a fail or an inconclusive in
-// short sentences, missed objectives first; Warnings hold what breaks a
-// promise without deciding the verdict.
+// Abort. A drill stopped by an abort condition (a drill.abort event;
+// Input.Abort describes it) breached a safety threshold the scenario set:
+// it fails, the condition named first among the reasons, when some fault
+// had taken effect at or before the abort (a fault.injected event). When
+// none had, nothing the drill did can be blamed for the breach (a fault
+// that did not take effect, or none at all): inconclusive.
+//
+// Verdict: fail if any objective was missed or the drill was aborted with
+// a fault in effect; otherwise inconclusive if any objective is no-data,
+// no write was acknowledged, an injection was not injected (skipped ones
+// aside), a revert failed, or the drill was aborted with no fault in
+// effect; otherwise pass. Reasons explains a fail or an inconclusive in
+// short sentences, the abort and missed objectives first; Warnings hold
+// what breaks a promise without deciding the verdict.
 func Score(in Input) firedrill.Result {
 	sc := in.Scenario
 	if sc == nil {
@@ -260,22 +275,15 @@ func Score(in Input) firedrill.Result {
 		sb.inconclusive = append(sb.inconclusive, "no acknowledged writes: nothing was measured")
 	}
 	for _, f := range faults {
-		if !f.res.Injected {
+		if !f.res.Injected && f.res.Recovery != firedrill.RecoverySkipped {
 			sb.inconclusive = append(sb.inconclusive, fmt.Sprintf("%s was not injected: %s", f.label, f.res.Error))
 		}
 		if f.res.RevertError != "" {
 			sb.inconclusive = append(sb.inconclusive, fmt.Sprintf("the revert of %s failed: %s", f.label, f.res.RevertError))
 		}
 	}
-	for _, e := range events {
-		if e.Kind == firedrill.EventAbort {
-			r := "the drill was aborted at " + human(e.At)
-			if e.Detail != "" {
-				r += ": " + e.Detail
-			}
-			sb.inconclusive = append(sb.inconclusive, r)
-		}
-	}
+	res.Abort = in.Abort
+	sb.abort(events, injected)
 	res.Warnings = warnings(stats)
 
 	switch {
@@ -382,7 +390,7 @@ func newFaults(injections []firedrill.Injection, events []firedrill.Event) []*fa
 			ScheduledMS: firedrill.Millis(in.At), AtMS: firedrill.Millis(in.At), Phases: map[string]float64{},
 			Recovery: firedrill.RecoveryNotInjected,
 		}}
-		var failed *firedrill.Event
+		var failed, skipped *firedrill.Event
 		for k := range events {
 			e := &events[k]
 			if e.Injection != in.ID {
@@ -397,6 +405,8 @@ func newFaults(injections []firedrill.Injection, events []firedrill.Event) []*fa
 				fs.res.Evidence = e.Evidence
 			case e.Kind == firedrill.EventFaultFailed && failed == nil:
 				failed = e
+			case e.Kind == firedrill.EventFaultSkipped && skipped == nil:
+				skipped = e
 			case e.Kind == firedrill.EventFaultResolved && fs.res.ResolveMS == nil:
 				ms := e.SpanMS
 				fs.res.ResolveMS = &ms
@@ -407,7 +417,10 @@ func newFaults(injections []firedrill.Injection, events []firedrill.Event) []*fa
 				fs.res.RevertError = orDash(e.Detail)
 			}
 		}
-		if !fs.res.Injected {
+		if !fs.res.Injected && failed == nil && skipped != nil {
+			fs.res.Recovery, fs.res.Error = firedrill.RecoverySkipped, orDash(skipped.Detail)
+		}
+		if !fs.res.Injected && fs.res.Recovery != firedrill.RecoverySkipped {
 			switch {
 			case failed != nil && failed.Detail != "":
 				fs.res.Error = failed.Detail

@@ -579,11 +579,12 @@ func TestVerdictPrecedence(t *testing.T) {
 		t.Errorf("exit code = %d", r.Verdict.ExitCode())
 	}
 
-	// An aborted drill is not a pass.
+	// An aborted drill is not a pass: a fail once a fault had taken effect
+	// (reports/abort_test.go has the rest).
 	in = input(ledger(0, 20*sec, failover(8*sec)))
 	in.Events = append(in.Events, firedrill.Event{At: 19 * sec, Kind: firedrill.EventAbort, Detail: "abort condition: error rate"})
-	if r := Score(in); r.Verdict != firedrill.VerdictInconclusive {
-		t.Errorf("aborted drill verdict = %s, want inconclusive", r.Verdict)
+	if r := Score(in); r.Verdict != firedrill.VerdictFail {
+		t.Errorf("aborted drill verdict = %s, want fail", r.Verdict)
 	}
 }
 

@@ -80,6 +80,10 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 		t.line("manager health-check phase " + humanMS(*r.HealthCheckPhaseMS))
 	}
 
+	if a := r.Abort; a != nil {
+		t.wrappedPainted(ansiRed, "aborted at "+humanMS(a.AtMS)+": ", "  ", a.Detail)
+	}
+
 	// Faults.
 	for _, f := range r.Faults {
 		t.line("")
@@ -145,6 +149,13 @@ const faultIndent = "    "
 func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	const indent = faultIndent
 	what := strings.TrimSpace(f.Action + " " + f.Target)
+	if f.Recovery == firedrill.RecoverySkipped {
+		t.line(f.ID + "  " + what + "  skipped at " + humanMS(f.ScheduledMS))
+		if f.Error != "" {
+			t.wrapped(indent, indent, f.Error)
+		}
+		return
+	}
 	if !f.Injected {
 		t.line(f.ID + "  " + what + "  " + t.paint(ansiYellow, "not injected"))
 		if f.Error != "" {

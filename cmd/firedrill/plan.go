@@ -25,6 +25,7 @@ import (
 
 func newPlanCmd(g *globals) *cobra.Command {
 	var asJSON bool
+	var seed int64
 	cmd := &cobra.Command{
 		Use:   "plan SCENARIO",
 		Short: "Show what a drill would do, without starting anything",
@@ -43,7 +44,9 @@ and print what 'firedrill run' would build and do:
     workload, the timeline with every fault's time, action, target, duration
     and parameters, and the nodes its target resolves to (targets are
     resolved at injection; plan shows the resolution at the start of the
-    drill); the monkey and the abort conditions;
+    drill); the monkey, with its schedule when the seed is known (--seed, else
+    monkey.seed): each fault's id, time, action, target and duration, as
+    'firedrill run --seed' injects them; the abort conditions;
   - the objectives, and the failover budget: the worst-case detection time
     (check_interval x failures_before_action + check_timeout) against the RTO
     objective, with a warning when detection alone does not fit in it;
@@ -56,6 +59,7 @@ its problems, as 'firedrill validate' prints them. With --json the same plan
 is printed as one JSON object on stdout, and nothing else is.`,
 		Example: `  firedrill plan primary-kill
   firedrill plan my-drill.yaml
+  firedrill plan --seed 42 chaos-monkey      # the monkey's faults that run --seed 42 injects
   firedrill plan --json my-drill.yaml | jq .failover_budget`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,8 +69,12 @@ is printed as one JSON object on stdout, and nothing else is.`,
 			}
 			look, done := planLookup(cmd.Context(), g)
 			defer done()
+			var opts []drill.PlanOption
+			if cmd.Flags().Changed("seed") {
+				opts = append(opts, drill.WithPlanSeed(seed))
+			}
 			if asJSON {
-				if err := writeJSON(g.stdout, drill.NewPlan(cmd.Context(), scn, look)); err != nil {
+				if err := writeJSON(g.stdout, drill.NewPlan(cmd.Context(), scn, look, opts...)); err != nil {
 					return withCode(firedrill.ExitInconclusive, err)
 				}
 				return nil
@@ -74,10 +82,11 @@ is printed as one JSON object on stdout, and nothing else is.`,
 			// Scenario text (a description, a label value) may hold control
 			// characters: escaped before they reach the terminal (image
 			// references are valid references, unchanged by it).
-			return writePlanText(g.stdout, drill.NewPlan(cmd.Context(), scn.MapStrings(termSafe), look))
+			return writePlanText(g.stdout, drill.NewPlan(cmd.Context(), scn.MapStrings(termSafe), look, opts...))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON on stdout")
+	cmd.Flags().Int64Var(&seed, "seed", 0, "draw the monkey's schedule from this seed, as 'firedrill run --seed' does (default: monkey.seed)")
 	return cmd
 }
 
@@ -218,6 +227,7 @@ func writePlanText(w io.Writer, p drill.Plan) error {
 		if m.FaultDuration != "" {
 			line("  each reversible fault lasts %s", m.FaultDuration)
 		}
+		writeMonkeySchedule(b, m)
 	}
 
 	if len(p.Abort) > 0 {
@@ -289,6 +299,31 @@ func writePlanText(w io.Writer, p drill.Plan) error {
 	}
 	_, err := io.WriteString(w, strings.Join(lines, "\n"))
 	return err
+}
+
+// writeMonkeySchedule lists the monkey's faults as the run injects them
+// with the plan's seed, or says how to see them.
+func writeMonkeySchedule(b *strings.Builder, m *drill.PlanMonkey) {
+	switch {
+	case m.ScheduleSeed == "":
+		fmt.Fprintf(b, "  its faults depend on the seed: firedrill plan --seed N lists those firedrill run --seed N injects\n")
+		return
+	case len(m.Schedule) == 0:
+		fmt.Fprintf(b, "  with seed %s no fault falls in the window\n", m.ScheduleSeed)
+		return
+	}
+	fmt.Fprintf(b, "  with seed %s it injects these (firedrill run --seed %s replays them; each target is\n", m.ScheduleSeed, m.ScheduleSeed)
+	fmt.Fprintf(b, "  resolved at injection; a fault is skipped if max_at_once (%d) are still in effect):\n", m.MaxAtOnce)
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "    id\tat\taction\ttarget\tfor\tparams\n")
+	for _, in := range m.Schedule {
+		target := in.Target
+		if in.Selector != nil {
+			target = selectorText(*in.Selector) // its matches are on the selector's line above
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.At, in.Action, target, cmp.Or(in.For, "- (permanent)"), paramText(in.Params))
+	}
+	tw.Flush()
 }
 
 // first is label on the first line of a list and as many spaces after.

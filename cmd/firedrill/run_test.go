@@ -29,8 +29,8 @@ func TestRunRefusesUnimplementedBeforeTouchingDocker(t *testing.T) {
 	if code != firedrill.ExitUsage || out != "" {
 		t.Fatalf("exit %d, stdout %q, want 2 and nothing\n%s", code, out, errOut)
 	}
-	if !strings.HasPrefix(errOut, file+":16:3: monkey: ") ||
-		!strings.HasSuffix(errOut, "firedrill: this build cannot run monkey-drill yet (features above); nothing was started\n") {
+	if !strings.HasPrefix(errOut, file+":15:16: environment.app.instances: ") ||
+		!strings.HasSuffix(errOut, "firedrill: this build cannot run instances-drill yet (features above); nothing was started\n") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 	if strings.Contains(errOut, "Docker") || strings.Contains(errOut, "primary-kill (run") {
@@ -38,8 +38,8 @@ func TestRunRefusesUnimplementedBeforeTouchingDocker(t *testing.T) {
 	}
 }
 
-// A scenario with a monkey is refused by this build's engine, each
-// feature on its own line with its position.
+// A scenario with two app instances is refused by this build's engine,
+// each feature on its own line with its position.
 func TestRunRefusesRealUnimplementedScenario(t *testing.T) {
 	noDocker(t)
 	file := "testdata/run/unimplemented.yaml"
@@ -52,17 +52,17 @@ func TestRunRefusesRealUnimplementedScenario(t *testing.T) {
 		features = append(features, u.Error())
 	}
 	if len(features) == 0 {
-		t.Fatalf("%s must use a feature this build cannot run (the monkey)", file)
+		t.Fatalf("%s must use a feature this build cannot run (two app instances)", file)
 	}
 	code, _, errOut := run(t, "run", file)
 	if code != firedrill.ExitUsage || strings.Contains(errOut, "Docker") {
 		t.Fatalf("exit %d, want 2 without reaching Docker:\n%s", code, errOut)
 	}
-	want := strings.Join(features, "\n") + "\nfiredrill: this build cannot run monkey-drill yet (features above); nothing was started\n"
+	want := strings.Join(features, "\n") + "\nfiredrill: this build cannot run instances-drill yet (features above); nothing was started\n"
 	if errOut != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
 	}
-	if !strings.HasPrefix(features[0], file+":16:3: monkey: ") {
+	if !strings.HasPrefix(features[0], file+":15:16: environment.app.instances: ") {
 		t.Errorf("feature line lacks file:line:col and field: %q", features[0])
 	}
 }

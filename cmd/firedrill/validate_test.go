@@ -175,19 +175,19 @@ func TestValidateWarnsAboutUnsupported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u := scn.Unsupported(engineCapabilities); len(u) != 1 || u[0].Feature != scenarios.FeatureMonkey {
-		t.Fatalf("%s must use one feature this build cannot run, the monkey: %v", file, u)
+	if u := scn.Unsupported(engineCapabilities); len(u) != 1 || u[0].Feature != scenarios.FeatureAppInstances {
+		t.Fatalf("%s must use one feature this build cannot run, two app instances: %v", file, u)
 	}
 	code, out, errOut := run(t, "validate", file)
 	if code != 0 || out != file+": ok\n" {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
-	want := file + ":16:3: warning: monkey: the monkey is not executed by this build's engine yet ('firedrill run' refuses it)\n"
+	want := file + ":15:16: warning: environment.app.instances: more than one app instance (2) is not executed by this build's engine yet ('firedrill run' refuses it)\n"
 	if errOut != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
 	}
 	code, out, _ = run(t, "validate", "--format", "github", file)
-	wantGH := file + ": ok\n::warning file=" + file + ",line=16,col=3,title=firedrill validate::monkey: the monkey is not executed by this build's engine yet ('firedrill run' refuses it)\n"
+	wantGH := file + ": ok\n::warning file=" + file + ",line=15,col=16,title=firedrill validate::environment.app.instances: more than one app instance (2) is not executed by this build's engine yet ('firedrill run' refuses it)\n"
 	if code != 0 || out != wantGH {
 		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s", code, out, wantGH)
 	}
@@ -196,13 +196,13 @@ func TestValidateWarnsAboutUnsupported(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 || len(got) != 1 {
 		t.Fatalf("exit %d, %v:\n%s", code, err, out)
 	}
-	wantU := validateWarning{File: file, Line: 16, Col: 3, Path: "monkey", Feature: "monkey",
-		Message: "the monkey is not executed by this build's engine yet", Warning: strings.TrimSuffix(want, "\n")}
+	wantU := validateWarning{File: file, Line: 15, Col: 16, Path: "environment.app.instances", Feature: "app-instances", Detail: "2",
+		Message: "more than one app instance (2) is not executed by this build's engine yet", Warning: strings.TrimSuffix(want, "\n")}
 	if u := got[0].Unsupported; len(u) != 1 || u[0] != wantU || len(got[0].Warnings) != 0 {
 		t.Errorf("unsupported %+v\nwant %+v; warnings %+v", u, wantU, got[0].Warnings)
 	}
 
-	// The engine decides: one that runs the monkey draws no warning.
+	// The engine decides: one that runs two instances draws no warning.
 	defer func(e scenarios.Capabilities) { engineCapabilities = e }(engineCapabilities)
 	engineCapabilities = runsEverything{}
 	if code, out, errOut := run(t, "validate", file); code != 0 || out != file+": ok\n" || errOut != "" {
