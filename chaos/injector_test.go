@@ -269,12 +269,13 @@ func TestUnregisteredActionIsAnError(t *testing.T) {
 			break
 		}
 	}
-	if missing == "" {
-		t.Fatal("every action is implemented: pick another unregistered name")
-	}
 	r := newRig(t, nil)
-	if _, err := r.in.Inject(bg, injection(0, missing, topology.NodeApp, scenarios.Params{})); err == nil {
-		t.Errorf("%s injected", missing)
+	// Once every action of the language is implemented, only a name the
+	// language lacks is left to refuse.
+	if missing != "" {
+		if _, err := r.in.Inject(bg, injection(0, missing, topology.NodeApp, scenarios.Params{})); err == nil {
+			t.Errorf("%s injected", missing)
+		}
 	}
 	if _, err := r.in.Inject(bg, injection(1, "melt", scenarios.TargetApp, scenarios.Params{})); err == nil {
 		t.Error("an unknown action injected")
