@@ -245,14 +245,6 @@ func (e *Env) createNetwork(ctx context.Context, net string) error {
 	return nil
 }
 
-func (e *Env) createVolume(ctx context.Context, n *topology.Node) (string, error) {
-	name := topology.VolumeName(e.RunID, n.Name)
-	if _, err := e.docker.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: e.labels(n)}); err != nil {
-		return "", fmt.Errorf("create volume for %s: %w", n.Name, err)
-	}
-	return name, nil
-}
-
 // service is how one topology node's container is started.
 type service struct {
 	node       *topology.Node
@@ -363,16 +355,16 @@ set -e
 echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
 `
 
-func postgresArgs(node string) []string {
-	return []string{
-		"-c", "cluster_name=" + node, // the app records which server acknowledged a write
+func postgresArgs(tn *topology.Node) []string {
+	args := []string{
+		"-c", "cluster_name=" + tn.Name, // the app records which server acknowledged a write
 		"-c", "wal_level=replica",
 		// The scenario loader caps the replicas to what these carry.
 		"-c", "max_wal_senders=" + strconv.Itoa(scenarios.MaxWALSenders),
 		"-c", "max_replication_slots=" + strconv.Itoa(scenarios.MaxReplicationSlots),
-		"-c", "wal_keep_size=256MB",
 		"-c", "hot_standby=on",
 	}
+	return append(args, walArgs(tn.VolumeSize)...) // WAL within the node's disk (volume.go)
 }
 
 func (e *Env) startPrimary(ctx context.Context, tn *topology.Node, image string) error {
@@ -380,7 +372,7 @@ func (e *Env) startPrimary(ctx context.Context, tn *topology.Node, image string)
 	n, err := e.run(ctx, service{
 		node: tn, image: image,
 		env: map[string]string{"POSTGRES_USER": pgUser, "POSTGRES_PASSWORD": e.pgPassword, "POSTGRES_DB": pgDatabase},
-		cmd: append([]string{"postgres"}, postgresArgs(tn.Name)...),
+		cmd: append([]string{"postgres"}, postgresArgs(tn)...),
 		files: []testcontainers.ContainerFile{{Reader: strings.NewReader(primaryInit),
 			ContainerFilePath: "/docker-entrypoint-initdb.d/10-firedrill-replication.sh", FileMode: 0o755}},
 	})
@@ -423,7 +415,7 @@ func (e *Env) startReplica(ctx context.Context, tn *topology.Node, image string)
 			"FIREDRILL_SLOT":    strings.ReplaceAll(tn.Name, "-", "_"),
 		},
 		entrypoint: []string{"bash", "-c", replicaScript, "replica"},
-		cmd:        postgresArgs(tn.Name),
+		cmd:        postgresArgs(tn),
 	})
 	if err != nil {
 		return err

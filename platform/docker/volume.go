@@ -1,0 +1,126 @@
+package docker
+
+// Data volumes, and the size-limited disk of a Postgres node
+// (docs/architecture.md, "Disk faults").
+//
+// A node's data lives in a named volume of the run. A Postgres node's is
+// size-limited, environment.postgres.disk_size, so that disk-fill fills
+// it and never the host's disk. The storage driver here (fuse-overlayfs)
+// takes no size option and loop devices need privileges a drill does not
+// have, so the volume is a tmpfs of that size: Docker's local volume
+// driver mounts one (type=tmpfs, o=size=N). The local driver unmounts it,
+// and its data is gone, when the last container using it stops; a kill
+// and start of a Postgres node must keep its data (crash recovery), so a
+// holder container of the run, the tools image sleeping, keeps the volume
+// mounted from before the node starts until the run is removed. It carries
+// the run's label like every object of the run: Down and `firedrill clean`
+// remove it, and then the volume.
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/client"
+
+	"github.com/firedrill/firedrill/topology"
+)
+
+// KindVolumeHolder is the kind (LabelRole) of a container that keeps a
+// size-limited volume mounted.
+const KindVolumeHolder = "volume-holder"
+
+// volumeHolderMount is where a holder mounts the volume: a path no image
+// has, and mounted without copying anything in (NoCopy), so the volume
+// stays empty until the node's own image fills it (Docker copies the
+// image's data directory, with its owner, into an empty volume: a
+// replica, running as the image's postgres user, needs that owner).
+const volumeHolderMount = "/firedrill-volume"
+
+// volumeHolderName is the container that keeps node's volume mounted.
+// The dot keeps it apart from every node's container name (node names
+// are lowercase letters, digits and dashes).
+func volumeHolderName(runID, node string) string {
+	return topology.ObjectPrefix(runID) + node + ".volume"
+}
+
+// tmpfsVolumeOptions are the local driver's options for a tmpfs volume
+// of size bytes.
+func tmpfsVolumeOptions(size int64) map[string]string {
+	return map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=" + strconv.FormatInt(size, 10)}
+}
+
+// createVolume creates the data volume of n and returns its name; a
+// size-limited one (n.VolumeSize) is a tmpfs kept mounted by a holder.
+func (e *Env) createVolume(ctx context.Context, n *topology.Node) (string, error) {
+	name := topology.VolumeName(e.RunID, n.Name)
+	opts := client.VolumeCreateOptions{Name: name, Labels: e.labels(n)}
+	if n.VolumeSize > 0 {
+		opts.Driver, opts.DriverOpts = "local", tmpfsVolumeOptions(n.VolumeSize)
+	}
+	if _, err := e.docker.VolumeCreate(ctx, opts); err != nil {
+		return "", fmt.Errorf("create volume for %s: %w", n.Name, err)
+	}
+	if n.VolumeSize > 0 {
+		if err := e.holdVolume(ctx, n, name); err != nil {
+			return "", err
+		}
+	}
+	return name, nil
+}
+
+// holdVolume starts the holder of n's volume. Removing the holder (Down,
+// clean) unmounts the tmpfs once no node uses it.
+func (e *Env) holdVolume(ctx context.Context, n *topology.Node, volume string) error {
+	if e.sidecarImage == "" {
+		return fmt.Errorf("keep the volume of %s mounted: no tools image resolved for this run", n.Name)
+	}
+	labels := map[string]string{LabelRun: e.RunID, LabelNode: n.Name + ".volume", LabelRole: KindVolumeHolder}
+	created, err := e.docker.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: volumeHolderName(e.RunID, n.Name),
+		Config: &container.Config{
+			Image: e.sidecarImage, Entrypoint: []string{"sleep"}, Cmd: []string{"infinity"},
+			Labels: labels, StopSignal: "SIGKILL", // sleep, as pid 1, ignores SIGTERM
+		},
+		HostConfig: &container.HostConfig{
+			NetworkMode: "none",
+			Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: volume, Target: volumeHolderMount, ReadOnly: true,
+				VolumeOptions: &mount.VolumeOptions{NoCopy: true}}},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("create the holder of %s's volume: %w", n.Name, err)
+	}
+	if _, err := e.docker.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("start the holder of %s's volume: %w", n.Name, err)
+	}
+	e.log.Debug("volume held", "volume", volume, "size", n.VolumeSize)
+	return nil
+}
+
+// walArgs are the Postgres settings that keep WAL within a data disk of
+// size bytes (0: not size-limited), so that WAL alone never fills it and
+// a full disk is what a disk-fill makes it: at most about half the disk is
+// WAL. max_wal_size (the WAL between checkpoints, a soft limit) is a
+// quarter; the WAL kept for standbys is at most another quarter:
+// wal_keep_size (for a replica re-pointed at a promoted primary, which
+// holds no slot for it) a quarter up to 256MB, and max_slot_wal_keep_size
+// a quarter, past which a replica that is down loses its slot instead of
+// filling the primary's disk; min_wal_size, the WAL recycled rather than
+// removed, an eighth between 32MB and Postgres's default 80MB. Postgres
+// needs max_wal_size and min_wal_size of at least two 16MB segments.
+func walArgs(size int64) []string {
+	if size <= 0 {
+		return []string{"-c", "wal_keep_size=256MB"}
+	}
+	mb := size >> 20
+	quarter := max(mb/4, 32)
+	return []string{
+		"-c", "max_wal_size=" + strconv.FormatInt(quarter, 10) + "MB",
+		"-c", "min_wal_size=" + strconv.FormatInt(min(max(mb/8, 32), 80), 10) + "MB",
+		"-c", "wal_keep_size=" + strconv.FormatInt(min(quarter, 256), 10) + "MB",
+		"-c", "max_slot_wal_keep_size=" + strconv.FormatInt(quarter, 10) + "MB",
+	}
+}
