@@ -1,0 +1,166 @@
+//go:build integration
+
+package chaos_test
+
+// The latency on real containers (the environment of
+// network_integration_test.go: the primary and the storage in east, the
+// replica and the app in west), measured by the test's own probes, not
+// the fault's evidence: from the harness, Postgres round trips to a
+// delayed node; from inside a node of a delayed region, TCP connects to a
+// node across the WAN and to one in its own region. Then the revert: the
+// round trips as before, no chain, no queue, no qdisc left.
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
+)
+
+func latencyParams(delay, jitter time.Duration) scenarios.Params {
+	return scenarios.Params{Delay: &scenarios.Duration{Duration: delay}, Jitter: &scenarios.Duration{Duration: jitter}}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// queryRTT is the median of 7 `SELECT 1` round trips from the harness to
+// node, on one connection (the simple protocol: one round trip each).
+func (r *netRig) queryRTT(t *testing.T, node string) time.Duration {
+	t.Helper()
+	dsn, err := r.env.Cluster().DSN(r.ctx, node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(r.ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", node, err)
+	}
+	defer conn.Close(r.ctx)
+	var rtts []time.Duration
+	for range 7 {
+		start := time.Now()
+		if _, err := conn.Exec(r.ctx, "SELECT 1"); err != nil {
+			t.Fatalf("SELECT 1 on %s: %v", node, err)
+		}
+		rtts = append(rtts, time.Since(start))
+	}
+	return median(rtts)
+}
+
+// connectRTT is the median of 5 TCP connects from inside from to node's
+// Postgres port, timed by bash in a sidecar with its own clock
+// ($EPOCHREALTIME: nothing is forked between the two readings).
+func (r *netRig) connectRTT(t *testing.T, from, node string) time.Duration {
+	t.Helper()
+	out := r.inside(t, from, fmt.Sprintf(`timeout 10 bash -c 'for i in 1 2 3 4 5; do s=$EPOCHREALTIME; exec 3<>/dev/tcp/%s/5432; e=$EPOCHREALTIME; exec 3>&-; echo "rtt $(( ${e/./} - ${s/./} ))"; done'`,
+		r.sharedAddr(t, from, node)))
+	var rtts []time.Duration
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "rtt "); ok {
+			us, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("connect timing %q: %v", l, err)
+			}
+			rtts = append(rtts, time.Duration(us)*time.Microsecond)
+		}
+	}
+	if len(rtts) != 5 {
+		t.Fatalf("connects from %s to %s: %q", from, node, out)
+	}
+	return median(rtts)
+}
+
+// noQueue checks that no NFQUEUE queue is bound in node's namespace.
+func (r *netRig) noQueue(t *testing.T, node string) {
+	t.Helper()
+	if out := strings.TrimSpace(r.inside(t, node, "cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true")); out != "" {
+		t.Errorf("a queue is still bound in %s: %s", node, out)
+	}
+}
+
+func TestIntegrationLatency(t *testing.T) {
+	r := upNetRig(t)
+	primary, app := topology.NodePrimary, topology.NodeApp
+
+	// A service: everything pg-primary sends is held 100 ms, its answers
+	// to the harness among them.
+	t.Run("service", func(t *testing.T) {
+		const delay = 100 * time.Millisecond
+		before := r.queryRTT(t, primary)
+		f, rev, tg := r.fault(t, scenarios.ActionLatency, scenarios.TargetPrimary, latencyParams(delay, 0), nil)
+		tg.Name = scenarios.TargetPrimary
+		ev := mustInject(t, f, tg, r.ctx)
+		if !strings.Contains(ev, "mechanism: ") || !strings.Contains(ev, "pg-primary -> ") || !strings.Contains(ev, "(asked 100ms ± 0s)") {
+			t.Errorf("evidence %q: want the mechanism and the round trip measured from pg-primary", ev)
+		}
+		during := r.queryRTT(t, primary)
+		rv, err := rev.Revert(r.ctx, tg)
+		if err != nil {
+			t.Fatalf("revert: %v (evidence %q)", err, rv)
+		}
+		t.Logf("revert evidence: %s", rv)
+		if !strings.Contains(rv, "packets delayed") || !strings.Contains(rv, "after") {
+			t.Errorf("revert evidence %q: want the packets delayed and the round trip after", rv)
+		}
+		after := r.queryRTT(t, primary)
+		t.Logf("SELECT 1 from the harness to pg-primary: %s before, %s during, %s after (asked %s)", before, during, after, delay)
+		if during-before < delay/2 {
+			t.Errorf("the round trip grew by %s during a latency of %s", during-before, delay)
+		}
+		if after-before > delay/4 {
+			t.Errorf("the round trip is %s after the revert, %s before: the delay is still there", after, before)
+		}
+		if again, err := rev.Revert(r.ctx, tg); err != nil || again != "nothing left to undo" {
+			t.Errorf("a second revert: %q, %v", again, err)
+		}
+		r.nothingLeft(t, primary)
+		r.noQueue(t, primary)
+	})
+
+	// A region: west's packets to east (across the WAN) are held, its
+	// packets within west are not; the harness is no node of another
+	// region, so what the replica answers it is not held either.
+	t.Run("region", func(t *testing.T) {
+		const delay, jitter = 60 * time.Millisecond, 10 * time.Millisecond
+		crossBefore, withinBefore := r.connectRTT(t, app, primary), r.connectRTT(t, app, replica)
+		f, rev, tg := r.fault(t, scenarios.ActionLatency, "region.west", latencyParams(delay, jitter), nil)
+		tg.Name = "region.west"
+		ev := mustInject(t, f, tg, r.ctx)
+		if !strings.Contains(ev, "region west (pg-replica1, app) delays the packets it sends to the nodes outside it") {
+			t.Errorf("evidence %q: want the region's packets to the other region delayed", ev)
+		}
+		cross, within := r.connectRTT(t, app, primary), r.connectRTT(t, app, replica)
+		harness := r.queryRTT(t, replica)
+		mustRevert(t, rev, tg, r.ctx)
+		crossAfter := r.connectRTT(t, app, primary)
+		t.Logf("app -> pg-primary (across): %s before, %s during, %s after; app -> pg-replica1 (within): %s before, %s during; harness -> pg-replica1 %s during",
+			crossBefore, cross, crossAfter, withinBefore, within, harness)
+		if cross-crossBefore < (delay-jitter)/2 {
+			t.Errorf("across the WAN the round trip grew by %s, asked %s ± %s", cross-crossBefore, delay, jitter)
+		}
+		if within-withinBefore > (delay-jitter)/2 {
+			t.Errorf("within the region the round trip grew by %s: only the WAN is slow", within-withinBefore)
+		}
+		if harness > (delay-jitter)/2 {
+			t.Errorf("the harness's round trip to pg-replica1 is %s: the harness is no node of another region", harness)
+		}
+		if crossAfter-crossBefore > (delay-jitter)/2 {
+			t.Errorf("across the WAN the round trip is %s after the revert, %s before", crossAfter, crossBefore)
+		}
+		for _, n := range []string{replica, app} {
+			r.nothingLeft(t, n)
+			r.noQueue(t, n)
+		}
+	})
+}
