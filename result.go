@@ -146,6 +146,9 @@ type FaultResult struct {
 	// happened, or was charged to another injection, is absent.
 	Phases map[string]float64 `json:"phases"`
 	Error  string             `json:"error,omitempty"`
+	// Reads is the injection's read outage; absent when no reads ran or
+	// the fault was not injected.
+	Reads *FaultReads `json:"reads,omitempty"`
 }
 
 // WriteStats counts the workload's writes by outcome.
@@ -189,6 +192,8 @@ type Result struct {
 	Objectives []ObjectiveResult `json:"objectives"`
 	Faults     []FaultResult     `json:"faults"`
 	Writes     WriteStats        `json:"writes"`
+	// Reads is absent when no reads ran (docs/measurement.md, "Reads").
+	Reads *ReadStats `json:"reads,omitempty"`
 	// RPOMS is null when it could not be measured; 0 when nothing was lost.
 	RPOMS      *float64 `json:"rpo_ms"`
 	SplitBrain bool     `json:"split_brain"`

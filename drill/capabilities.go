@@ -24,7 +24,7 @@ func (engine) Action(name string) bool { return chaos.Implemented(name) }
 // engine and later issues.
 func (engine) Feature(f scenarios.Feature) bool {
 	switch f {
-	case scenarios.FeatureSelector, scenarios.FeatureMonkey, scenarios.FeatureAbort:
+	case scenarios.FeatureSelector, scenarios.FeatureMonkey, scenarios.FeatureAbort, scenarios.FeatureReads:
 		return true
 	}
 	return false

@@ -120,9 +120,10 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	tl := firedrill.NewTimeline()
 	ledger := &firedrill.Ledger{}
 	wl := scn.Workload
-	pr := probe.New(probe.Config{Rate: wl.WritesPerSecond, Timeout: wl.Timeout.Duration, RunID: cfg.RunID},
-		probe.NewHTTPWriter((&url.URL{Scheme: "http", Host: appURL}).String(), wl.Timeout.Duration,
-			probe.WithRate(wl.WritesPerSecond)), tl, ledger)
+	appBase := (&url.URL{Scheme: "http", Host: appURL}).String()
+	rd := newReads(wl, cfg.RunID, appBase, tl, ledger)
+	pr := probe.New(probe.Config{Rate: wl.WritesPerSecond, Timeout: wl.Timeout.Duration, RunID: cfg.RunID, Acks: rd.writeAcks()},
+		probe.NewHTTPWriter(appBase, wl.Timeout.Duration, probe.WithRate(wl.WritesPerSecond)), tl, ledger)
 
 	cluster := env.Cluster()
 	every := cfg.ProgressEvery
@@ -134,14 +135,14 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		Timeline: tl,
 		// The timeline's faults and the monkey's, drawn from the seed.
 		Schedule: chaos.Schedule(scn, cfg.Seed),
-		Workload: pr,
+		Workload: rd.beside(pr),
 		Injector: chaos.NewInjector(env.Topology, env, cluster, tl, chaos.WithSeed(cfg.Seed), chaos.WithFences(cluster)),
 		Verifier: cluster,
 		Settle:   cfg.Settle,
 		Cleanup:  cfg.Cleanup,
 		Status: func() string {
 			a, ok, failed, ind := pr.Stats()
-			return fmt.Sprintf("writes %d sent, %d ok, %d failed, %d indeterminate", a, ok, failed, ind)
+			return fmt.Sprintf("writes %d sent, %d ok, %d failed, %d indeterminate", a, ok, failed, ind) + rd.status()
 		},
 		Progress:      progress,
 		ProgressEvery: every,
@@ -160,7 +161,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		runner.Parts = append(runner.Parts, m)
 	}
 
-	fmt.Fprintf(progress, "firedrill: drill running for %s (%g writes/s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond)
+	fmt.Fprintf(progress, "firedrill: drill running for %s (%g writes/s%s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond, rd.rate(wl))
 	// Docker trouble (an object of the run removed from outside, the daemon
 	// gone) ends the drill as an infrastructure error, not as a failed
 	// objective: the drill's context is cancelled with the trouble as cause.
@@ -185,11 +186,13 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		return out, runErr
 	}
 
+	readKeyAge, readKeyless := rd.scored()
 	res := reports.Score(reports.Input{
 		Scenario: scn, RunID: cfg.RunID, Start: tl.Start(), Duration: rec.Duration,
 		Events: rec.Events, Injections: rec.Injections, Ops: out.Ops,
 		ReadBack: rec.ReadBack, ReadBackErr: rec.ReadBackErr, ReadFrom: rec.ReadFrom,
 		FailoverEnabled: scn.DR.Failover.IsEnabled(), Abort: rec.Abort,
+		ReadKeyAge: readKeyAge, ReadKeyless: readKeyless,
 	})
 	out.Result = &res
 	keep = cfg.Keep

@@ -100,6 +100,17 @@ type group struct {
 // the first_write phase.
 func scoreRecovery(injected []*faultScore, writes []firedrill.Op, window, end time.Duration,
 	events []firedrill.Event, charged []*faultScore) {
+	for _, g := range outages(injected, writes, window, end) {
+		g.settle(end, window, events, charged)
+	}
+}
+
+// outages groups the injected faults (ordered by T) into outages and finds
+// each one's recovery among ops (ordered by Sent), by the rules of
+// docs/measurement.md, "RTO" and "Overlap": the write RTO's on the writes,
+// the read RTO's on the reads.
+func outages(injected []*faultScore, ops []firedrill.Op, window, end time.Duration) []*group {
+	var groups []*group
 	for i := 0; i < len(injected); {
 		g := &group{members: []*faultScore{injected[i]}}
 		j := i + 1
@@ -111,11 +122,11 @@ func scoreRecovery(injected []*faultScore, writes []firedrill.Op, window, end ti
 			if !s.last {
 				s.until = injected[j].at
 			}
-			g.rec, g.pending, g.noData = recoveryPoint(writes, s, window)
+			g.rec, g.pending, g.noData = recoveryPoint(ops, s, window)
 			if g.rec == nil && g.pending != nil && !s.last {
 				// The next injection came within the stability window:
 				// the recovery stands if the window holds across it.
-				full, _, _ := recoveryPoint(writes, slot{from: g.pending.Sent, until: end, last: true}, window)
+				full, _, _ := recoveryPoint(ops, slot{from: g.pending.Sent, until: end, last: true}, window)
 				if full == g.pending {
 					g.rec, g.pending = full, nil
 				}
@@ -126,33 +137,43 @@ func scoreRecovery(injected []*faultScore, writes []firedrill.Op, window, end ti
 			g.members = append(g.members, injected[j])
 			j++
 		}
-		g.settle(end, window, events, charged)
+		groups = append(groups, g)
 		i = j
 	}
+	return groups
+}
+
+// cause is the member the group's outage is given to: the one member
+// charged with failover events during the outage (told), else the
+// earliest.
+func (g *group) cause(end time.Duration, events []firedrill.Event, charged []*faultScore) (cause *faultScore, told bool) {
+	if len(g.members) == 1 {
+		return g.members[0], false
+	}
+	outageEnd := end
+	if g.rec != nil {
+		outageEnd = g.rec.Done
+	}
+	var causes []*faultScore
+	for k, f := range charged {
+		if f == nil || !slices.Contains(g.members, f) || slices.Contains(causes, f) {
+			continue
+		}
+		if at := events[k].At; at >= g.members[0].at && at <= outageEnd && isFailover(events[k].Kind) {
+			causes = append(causes, f)
+		}
+	}
+	if len(causes) == 1 {
+		return causes[0], true
+	}
+	return g.members[0], false
 }
 
 // settle gives the group's outage to its cause and overlap notes to the
 // others.
 func (g *group) settle(end, window time.Duration, events []firedrill.Event, charged []*faultScore) {
-	cause := g.members[0]
+	cause, told := g.cause(end, events, charged)
 	if len(g.members) > 1 {
-		outageEnd := end
-		if g.rec != nil {
-			outageEnd = g.rec.Done
-		}
-		var causes []*faultScore
-		for k, f := range charged {
-			if f == nil || !slices.Contains(g.members, f) || slices.Contains(causes, f) {
-				continue
-			}
-			if at := events[k].At; at >= g.members[0].at && at <= outageEnd && isFailover(events[k].Kind) {
-				causes = append(causes, f)
-			}
-		}
-		told := len(causes) == 1
-		if told {
-			cause = causes[0]
-		}
 		for _, m := range g.members {
 			for _, o := range g.members {
 				if o != m {

@@ -41,6 +41,11 @@ type Input struct {
 	ReadFrom string
 	// FailoverEnabled is copied into the Result.
 	FailoverEnabled bool
+	// ReadKeyAge and ReadKeyless are the read stream's key age and the
+	// reads it could not send for want of a key that old
+	// (docs/measurement.md, "Reads"); copied into Result.Reads.
+	ReadKeyAge  time.Duration
+	ReadKeyless int
 	// Abort is the abort condition that stopped the drill early (the
 	// Recording's), nil when none tripped; copied into the Result.
 	Abort *firedrill.AbortResult
@@ -167,6 +172,15 @@ const targetReport = "report"
 // nearest rank, and the maximum; null without writes. The health-check
 // phase is the Span of the first failover.start event; null without one.
 //
+// Reads (docs/measurement.md, "Reads"), when the scenario asks for them or
+// the ledger has some (Kind "read"): counted by outcome (ok, stale,
+// failed, indeterminate), who served them per phase (before the first
+// injection, then from each injection's T to the next one's), and each
+// injection's read outage by the RTO and Overlap rules above applied to
+// the reads, an ok read being the only success (a stale one breaks the
+// window). Reads that never recovered fail the drill; an unconfirmed read
+// recovery, or one without reads, is reported only.
+//
 // Objectives, always in this order: rto, rpo, lost_writes, split_brain.
 // Each is missed when its measurement breaks its limit, no-data when the
 // measurement could not be made (limit or not; missed wins over no-data),
@@ -223,6 +237,7 @@ func Score(in Input) firedrill.Result {
 	}
 	setPhases(events, charged)
 	scoreRecovery(injected, writes, window, end, events, charged)
+	readStats, readsNever := scoreReads(in, sc, injected, window, end, events, charged)
 
 	stats, lost := countWrites(writes, in.ReadBack)
 	problem := readBackProblem(in, writes)
@@ -269,6 +284,8 @@ func Score(in Input) firedrill.Result {
 	sb.objLostWrites(stats)
 	sb.objSplitBrain(split, len(injected) > 0, stats)
 	res.Objectives = sb.objectives
+	res.Reads = readStats
+	sb.missed = append(sb.missed, readsNever...)
 
 	// Inconclusive causes that are not objectives.
 	if stats.Acked == 0 {

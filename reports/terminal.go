@@ -33,9 +33,12 @@ const (
 
 // WriteTerminal writes the end-of-run summary of r for a person: a header
 // (scenario, run id, duration), the writes (with the failed writes found at
-// read-back and the node read from), the probe's schedule lag and the
+// read-back and the node read from), the reads when they ran (counts, key
+// age, their schedule lag, who served them before the faults), the probe's
+// schedule lag and the
 // failover manager's health-check phase, one block per injection (id,
-// action, nodes, evidence, phases, RTO, loss, revert, overlap note), one
+// action, nodes, evidence, phases, RTO, the read RTO and who served the
+// reads after it, loss, revert, overlap note), one
 // line per objective (✓ met, ✗ missed, ? no data, • reported) with the
 // target and the measured value, the lost ids, a split brain warning, and
 // the verdict with its reasons and warnings. It fits 80 columns.
@@ -73,6 +76,7 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 		parts = append(parts, "read from "+r.ReadFrom)
 	}
 	t.joined("writes  ", parts)
+	t.reads(r)
 	if l := r.ScheduleLag; l != nil {
 		t.joined("probe   ", []string{"schedule lag p50 " + humanMS(l.P50MS), "p99 " + humanMS(l.P99MS), "max " + humanMS(l.MaxMS)})
 	}
@@ -219,6 +223,7 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	case firedrill.RecoveryOverlapped:
 		t.line(indent + t.paint(ansiYellow, "no RTO of its own"))
 	}
+	t.faultReads(r, f)
 
 	var more []string
 	if f.Lost != nil && *f.Lost > 0 {
