@@ -33,6 +33,12 @@
 // logged at most ten times a second. docs/benchmarks.md, "Probe and app at
 // 200, 1000, 2000 writes/s", measures it against the previous version.
 //
+// A server that goes silent (a partition drops its packets: no FIN, no
+// RST) must not hold the app: dials to one host are bounded so the
+// multi-host selection moves on, sent data left unacknowledged breaks the
+// connection (TCP_USER_TIMEOUT), and keepalives find idle pooled
+// connections to it dead before a write does (dial.go).
+//
 // Every row records the cluster_name of the Postgres server that wrote it
 // (column node), so the harness knows which primary acknowledged each write
 // and can detect a split brain. Host selection across the multi-host DSNs is

@@ -134,6 +134,9 @@ func poolConfig(dsn string) (*pgxpool.Config, error) {
 		defer cancel()
 		return net.DefaultResolver.LookupHost(lctx, host)
 	}
+	// Bounded dials, TCP_USER_TIMEOUT and keepalives, for servers that go
+	// silent behind a partition (dial.go).
+	cfg.ConnConfig.DialFunc = newDialer().DialContext
 	cfg.HealthCheckPeriod = healthCheckPeriod
 	cfg.PingTimeout = pingTimeout
 	// A connection to a server that was killed or fenced is found dead
