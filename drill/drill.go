@@ -153,8 +153,12 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 			firedrill.WithOutcomeWithin(wl.Timeout.Duration))
 	}
 	if fo := scn.DR.Failover; fo.IsEnabled() {
+		// The manager judges health where the clients are: from a watcher
+		// in the app's network namespace (docs/architecture.md, "The
+		// failover manager").
 		m, err := dr.NewManager(dr.ManagerBuiltin, fo, dr.ManagerDeps{Topology: env.Topology, Cluster: cluster,
-			Timeline: tl, Logger: log, Seed: cfg.Seed})
+			Timeline: tl, Logger: log, Seed: cfg.Seed,
+			Vantage: dr.NewSidecarVantage(env, topology.NodeApp, cluster.ClientDSNs(), log)})
 		if err != nil {
 			return out, err
 		}

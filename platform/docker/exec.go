@@ -93,8 +93,10 @@ func (e *Env) createSidecar(ctx context.Context, what, name string, cmd []string
 	config := &container.Config{Image: image, Cmd: cmd, Entrypoint: []string{}, Labels: labels, User: "root"}
 	if cfg.Image == platform.SidecarAgent {
 		// The agent image is the static binary alone, its entrypoint:
-		// cmd is the subcommand and its arguments ("agent", ...).
+		// cmd is the subcommand and its arguments ("agent", ...). It has
+		// no /etc/passwd, so root is named by number.
 		config.Entrypoint = nil
+		config.User = "0:0"
 	}
 	for _, k := range slices.Sorted(maps.Keys(cfg.Env)) {
 		config.Env = append(config.Env, k+"="+cfg.Env[k])
