@@ -204,6 +204,10 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// ScheduleLag is null when no write was sent.
 	ScheduleLag *ScheduleLag `json:"schedule_lag"`
+	// Replication is the standbys' lag and the RPO exposure; absent
+	// without a standby (docs/measurement.md, "Replication lag and RPO
+	// exposure").
+	Replication *Replication `json:"replication,omitempty"`
 	// Abort is the abort condition that stopped the drill early; absent
 	// when none tripped (docs/measurement.md, "Inconclusive or fail").
 	Abort *AbortResult `json:"abort,omitempty"`

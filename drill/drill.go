@@ -164,6 +164,14 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		}
 		runner.Parts = append(runner.Parts, m)
 	}
+	// The standbys' lag, read on the primary every dr.LagInterval, for the
+	// report's replication lag and RPO exposure (docs/measurement.md,
+	// "Replication lag and RPO exposure").
+	var lag *dr.LagSampler
+	if len(env.Topology.Standbys()) > 0 {
+		lag = dr.NewLagSampler(cluster.LagReader(), tl, dr.LagInterval, log)
+		runner.Parts = append(runner.Parts, lag)
+	}
 
 	fmt.Fprintf(progress, "firedrill: drill running for %s (%g writes/s%s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond, rd.rate(wl))
 	// Docker trouble (an object of the run removed from outside, the daemon
@@ -198,6 +206,10 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		FailoverEnabled: scn.DR.Failover.IsEnabled(), Abort: rec.Abort,
 		ReadKeyAge: readKeyAge, ReadKeyless: readKeyless,
 	})
+	if lag != nil {
+		samples, failed, lastErr := lag.Readings()
+		res.Replication = reports.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
+	}
 	out.Result = &res
 	keep = cfg.Keep
 	return out, nil

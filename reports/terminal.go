@@ -94,6 +94,12 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 		t.fault(r, f)
 	}
 
+	// Replication lag and RPO exposure (replication.go).
+	if r.Replication != nil {
+		t.line("")
+		t.replication(r.Replication)
+	}
+
 	// Objectives.
 	t.line("")
 	t.line(t.paint(ansiBold, "objectives"))
