@@ -458,17 +458,29 @@ func filledBy(p fillPlan, during volumeUsage) string {
 }
 
 func (f *diskFill) Revert(ctx context.Context, t *Target) (string, error) {
-	var evs []string
-	var errs []error
 	f.mu.Lock()
 	fills := f.fills
 	f.mu.Unlock()
+	// Release every fill first (each sidecar deletes its file), then
+	// measure: the revert's instant is the release, not the measuring.
+	released := map[string]error{}
+	for _, n := range t.Nodes {
+		if nf := fills[n.Name]; nf != nil && nf.held != nil {
+			t.Applying()
+			released[n.Name] = f.release(ctx, n, nf)
+		}
+	}
+	if t.Applied != nil {
+		t.Applied()
+	}
+	var evs []string
+	var errs []error
 	for _, n := range t.Nodes {
 		nf := fills[n.Name]
 		if nf == nil {
 			continue // never filled: the inject failed before
 		}
-		ev, err := f.revertNode(ctx, t, n, nf)
+		ev, err := f.measureAfter(ctx, t, n, nf, released[n.Name])
 		if ev != "" {
 			evs = append(evs, ev)
 		}
@@ -479,25 +491,26 @@ func (f *diskFill) Revert(ctx context.Context, t *Target) (string, error) {
 	return strings.Join(evs, "; "), errors.Join(errs...)
 }
 
-// revertNode deletes one node's fill file (the sidecar does, at its
-// release) and measures the volume again, saying whether Postgres ran
-// through the fill.
-func (f *diskFill) revertNode(ctx context.Context, t *Target, n *topology.Node, nf *nodeFill) (string, error) {
-	var releaseErr error
-	if nf.held != nil {
-		t.Applying()
-		out, err := nf.held.Release(ctx)
-		switch {
-		case err != nil:
-			releaseErr = fmt.Errorf("release the fill of %s: %w", n.Name, err)
-		case !strings.HasPrefix(out, "released"):
-			releaseErr = fmt.Errorf("release the fill of %s: the sidecar did not delete its file: %s", n.Name, out)
-		default:
-			f.mu.Lock()
-			nf.held = nil
-			f.mu.Unlock()
-		}
+// release tells a fill's sidecar to delete its file, and waits until it
+// says it did.
+func (f *diskFill) release(ctx context.Context, n *topology.Node, nf *nodeFill) error {
+	out, err := nf.held.Release(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("release the fill of %s: %w", n.Name, err)
+	case !strings.HasPrefix(out, "released"):
+		return fmt.Errorf("release the fill of %s: the sidecar did not delete its file: %s", n.Name, out)
 	}
+	f.mu.Lock()
+	nf.held = nil
+	f.mu.Unlock()
+	return nil
+}
+
+// measureAfter measures a node's volume after its release (deleting the
+// fill file itself when the release failed), saying whether Postgres ran
+// through the fill.
+func (f *diskFill) measureAfter(ctx context.Context, t *Target, n *topology.Node, nf *nodeFill, releaseErr error) (string, error) {
 	st, err := t.Runtime.State(ctx, n.Name)
 	if err != nil {
 		return "", errors.Join(releaseErr, fmt.Errorf("state of %s: %w", n.Name, err))
@@ -505,14 +518,14 @@ func (f *diskFill) revertNode(ctx context.Context, t *Target, n *topology.Node, 
 	if !running(st) && !paused(st) {
 		// No sidecar can join a node that does not run: what the fill's
 		// own sidecar said is all there is.
-		ev := fmt.Sprintf("%s %s while its disk was full: Postgres stopped, as it does when it cannot write WAL or a checkpoint (a PANIC)", n.Name, st)
+		ev := exitedDuringFill(t, n, st)
 		if releaseErr != nil {
 			return ev, fmt.Errorf("%w; the fill file %s may remain in the volume until the environment is removed", releaseErr, nf.file)
 		}
 		return ev + "; its fill file deleted", nil
 	}
-	// Delete the file here too when the release did not (belt and braces:
-	// rm of a file that is gone is nothing).
+	// rm of a file that is gone is nothing: when the release failed, the
+	// measuring sidecar deletes it.
 	after, err := readUsage(ctx, t.Runtime, n, nf.file, releaseErr != nil)
 	if err != nil {
 		return "", errors.Join(releaseErr, err)
@@ -520,11 +533,31 @@ func (f *diskFill) revertNode(ctx context.Context, t *Target, n *topology.Node, 
 	if after.FillBytes >= 0 {
 		return "", errors.Join(releaseErr, fmt.Errorf("the fill file %s is still in %s's data volume", nf.file, n.Name))
 	}
-	ev := fmt.Sprintf("%s data volume %s: fill file deleted, %s used after (%s free); %s", n.Name,
-		scenarios.FormatSize(after.Size()), percentDown(after.UsedPercent()), scenarios.FormatSize(after.FreeBytes()),
-		postgresThrough(nf, st, after))
 	// The file is gone: a failed release left nothing behind.
-	return ev, nil
+	return fmt.Sprintf("%s data volume %s: fill file deleted, %s used after (%s free); %s", n.Name,
+		scenarios.FormatSize(after.Size()), percentDown(after.UsedPercent()), scenarios.FormatSize(after.FreeBytes()),
+		postgresThrough(nf, st, after)), nil
+}
+
+// exitedDuringFill says how a node that does not run now ended: Postgres
+// exits with code 1 when it stops on its own, after a PANIC it could not
+// recover from on the full disk.
+func exitedDuringFill(t *Target, n *topology.Node, st platform.State) string {
+	ev := n.Name + " " + st.String() + " during the fill: "
+	switch st.ExitCode {
+	case 1:
+		ev += "Postgres stopped on its own, as it does when it cannot write WAL or a checkpoint on a full disk (a PANIC)"
+	case 137:
+		ev += "killed"
+	default:
+		ev += "stopped"
+	}
+	if t.Fences != nil {
+		if method, fenced := t.Fences.Fenced(n.Name); fenced {
+			ev += "; the failover manager fenced it (" + method + ")"
+		}
+	}
+	return ev
 }
 
 // postgresThrough says whether Postgres ran through the fill: the

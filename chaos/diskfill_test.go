@@ -364,8 +364,21 @@ func newVolumeModel(rt *fakert.Runtime, used int64) *volumeModel {
 	return m
 }
 
-func diskCall(rt *fakert.Runtime, names ...string) *call {
-	c := newCall(rt, nil, names...)
+// diskCall is a call on Postgres nodes with 1 GiB volumes; it also counts
+// the Applied calls.
+type diskCallT struct {
+	*call
+	applied, callsAtApplied int
+}
+
+func diskCall(rt *fakert.Runtime, names ...string) *diskCallT {
+	c := &diskCallT{call: newCall(rt, nil, names...), callsAtApplied: -1}
+	c.t.Applied = func() {
+		c.applied++
+		if c.callsAtApplied < 0 {
+			c.callsAtApplied = len(rt.Calls())
+		}
+	}
 	for _, n := range c.t.Nodes {
 		n.Kind, n.Volume, n.VolumeSize = topology.KindPostgres, topology.PostgresData, gib
 	}
@@ -382,6 +395,9 @@ func TestDiskFill(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.checkInstant(t, fakert.OpHold)
+	if c.applied != 1 || c.callsAtApplied != c.callsAtApplying+1 {
+		t.Errorf("the fill is certain once Hold returns, before it is measured: Applied %d times, after %d calls (Applying after %d)", c.applied, c.callsAtApplied, c.callsAtApplying)
+	}
 	wantEvidence(t, ev, `^pg-primary data volume 1\.0 GiB: 3\.2% used before, 100\.0% used during \(0 B free\)$`)
 	wantCall(t, rt, fakert.OpHold, "pg-primary", "percent 1073741824")
 	if rt.Holding("pg-primary") != 1 {
@@ -395,6 +411,9 @@ func TestDiskFill(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.checkInstant(t, fakert.OpRelease)
+	if r.applied != 1 || r.callsAtApplied != r.callsAtApplying+1 {
+		t.Errorf("the revert's effect is certain once the release returns: Applied %d times, after %d calls (Applying after %d)", r.applied, r.callsAtApplied, r.callsAtApplying)
+	}
 	wantEvidence(t, rev, `^pg-primary data volume 1\.0 GiB: fill file deleted, 3\.2% used after \(991\.0 MiB free\); Postgres ran throughout \(no crash, no restart\)$`)
 	if m.fill != -1 || rt.Holding("pg-primary") != 0 {
 		t.Errorf("after the revert: fill %d, %d sidecars held", m.fill, rt.Holding("pg-primary"))
@@ -448,9 +467,9 @@ func TestDiskFillRefuses(t *testing.T) {
 	}
 	// A volume that is not size-limited is never filled: it is the host's disk.
 	rt.ResetCalls()
-	c = newCall(rt, nil, "pg-primary")
-	c.t.Nodes[0].Volume = topology.PostgresData
-	if _, err := newFault(t, scenarios.ActionDiskFill, pct(50)).Inject(bg, c.t); err == nil || !strings.Contains(err.Error(), "never the host's disk") {
+	plain := newCall(rt, nil, "pg-primary")
+	plain.t.Nodes[0].Volume = topology.PostgresData
+	if _, err := newFault(t, scenarios.ActionDiskFill, pct(50)).Inject(bg, plain.t); err == nil || !strings.Contains(err.Error(), "never the host's disk") {
 		t.Errorf("a plain volume: %v", err)
 	}
 	if len(rt.Calls(fakert.OpHold, fakert.OpExec)) != 0 {
@@ -483,9 +502,11 @@ func TestDiskFillRevertSaysPostgresCrashed(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt2.Set("pg-primary", platform.State{Status: platform.StatusExited, ExitCode: 1, FinishedAt: time.Date(2026, 12, 2, 3, 27, 45, 0, time.UTC)})
-	rev, err = reverter(t, f).Revert(bg, diskCall(rt2, "pg-primary").t)
+	c2 := diskCall(rt2, "pg-primary")
+	c2.t.Fences = fences{"pg-primary": "stop"}
+	rev, err = reverter(t, f).Revert(bg, c2.t)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEvidence(t, rev, `^pg-primary exited \(code 1\) at 03:27:45\.000 while its disk was full: Postgres stopped, as it does when it cannot write WAL or a checkpoint \(a PANIC\); its fill file deleted$`)
+	wantEvidence(t, rev, `^pg-primary exited \(code 1\) at 03:27:45\.000 during the fill: Postgres stopped on its own, as it does when it cannot write WAL or a checkpoint on a full disk \(a PANIC\); the failover manager fenced it \(stop\); its fill file deleted$`)
 }
