@@ -126,3 +126,22 @@ func TestHTTPReaderOwnBound(t *testing.T) {
 		t.Errorf("write beside a held read: %s", o)
 	}
 }
+
+// BenchmarkHTTPReader: the probe's cost per read on the client side, to
+// compare with BenchmarkHTTPWriter's per write (the same in-process
+// server; the read's body that keeps net/http from resending it costs a
+// goroutine per request).
+func BenchmarkHTTPReader(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"id":"x","found":true,"node":"pg-primary","served_by":"pg-replica1","standby":true}`+"\n")
+	}))
+	defer srv.Close()
+	hr := NewHTTPReader(srv.URL, time.Second, WithRate(1000))
+	defer hr.CloseIdleConnections()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, outcome, err := hr.Read(b.Context(), "bench-1000-00001234"); outcome != firedrill.OutcomeOK {
+			b.Fatal(outcome, err)
+		}
+	}
+}

@@ -21,12 +21,7 @@ func readOps(ops []firedrill.Op) []firedrill.Op {
 			out = append(out, o)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Sent != out[j].Sent {
-			return out[i].Sent < out[j].Sent
-		}
-		return out[i].Seq < out[j].Seq
-	})
+	sortBySent(out)
 	return out
 }
 

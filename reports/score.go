@@ -352,13 +352,19 @@ func writeOps(ops []firedrill.Op) []firedrill.Op {
 			out = append(out, o)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Sent != out[j].Sent {
-			return out[i].Sent < out[j].Sent
-		}
-		return out[i].Seq < out[j].Seq
-	})
+	sortBySent(out)
 	return out
+}
+
+// sortBySent orders ops by send time, then seq (stable): the order the
+// RTO rules walk them in.
+func sortBySent(ops []firedrill.Op) {
+	sort.SliceStable(ops, func(i, j int) bool {
+		if ops[i].Sent != ops[j].Sent {
+			return ops[i].Sent < ops[j].Sent
+		}
+		return ops[i].Seq < ops[j].Seq
+	})
 }
 
 // observationEnd is the end of observation: the last drill.end event, else

@@ -49,16 +49,24 @@ func checkReadLedger(t *testing.T, res firedrill.Result, ops []firedrill.Op) []f
 	return reads
 }
 
+// runPassing runs a drill that must pass, and checks nothing of it was
+// left behind when the test ends.
+func runPassing(t *testing.T, args ...string) (*drillRun, firedrill.Result) {
+	t.Helper()
+	d := runFiredrill(t, args...)
+	res := readResult(t, d.out)
+	t.Cleanup(func() { assertNothingLeft(t, res.RunID) })
+	if d.code != 0 || res.Verdict != firedrill.VerdictPass {
+		t.Fatalf("exit %d verdict %s, want 0 pass (reasons %v)", d.code, res.Verdict, res.Reasons)
+	}
+	return d, res
+}
+
 // The built-in replica-loss: the replica serving the reads is killed; the
 // reads move to the primary and stay there, the writes never notice, the
 // drill passes.
 func TestIntegrationReplicaLoss(t *testing.T) {
-	d := runFiredrill(t, "run", "replica-loss")
-	res := readResult(t, d.out)
-	defer assertNothingLeft(t, res.RunID)
-	if d.code != 0 || res.Verdict != firedrill.VerdictPass {
-		t.Fatalf("exit %d verdict %s, want 0 pass (reasons %v)", d.code, res.Verdict, res.Reasons)
-	}
+	d, res := runPassing(t, "run", "replica-loss")
 	f := res.Faults[0]
 	if f.RTOMS == nil || res.Writes.Lost == nil || *res.Writes.Lost != 0 {
 		t.Errorf("writes: RTO %v, lost %v; want recovered, none lost", f.RTOMS, res.Writes.Lost)
@@ -108,12 +116,7 @@ func TestIntegrationReplicaLoss(t *testing.T) {
 // the replica they were served by serves them as the primary once
 // promoted.
 func TestIntegrationPrimaryKillWithReads(t *testing.T) {
-	d := runFiredrill(t, "run", "testdata/drills/short-kill-reads.yaml")
-	res := readResult(t, d.out)
-	defer assertNothingLeft(t, res.RunID)
-	if d.code != 0 || res.Verdict != firedrill.VerdictPass {
-		t.Fatalf("exit %d verdict %s, want 0 pass (reasons %v)", d.code, res.Verdict, res.Reasons)
-	}
+	d, res := runPassing(t, "run", "testdata/drills/short-kill-reads.yaml")
 	f := res.Faults[0]
 	if f.RTOMS == nil || f.Phases[firedrill.PhasePromote] == 0 {
 		t.Fatalf("writes: RTO %v, phases %v; want a failover", f.RTOMS, f.Phases)
