@@ -315,8 +315,12 @@ func (p fillPlan) took(during volumeUsage) error {
 // volume, $2 the fill file, $3 "percent" or "bytes", $4 the bytes used to
 // reach or the bytes to write). It creates the fill file (never an
 // existing one) and grows it with fallocate, or with zeros where a
-// filesystem has no fallocate; for a percent it measures again and grows
-// again while the database takes space meanwhile. Then it prints "held"
+// filesystem has no fallocate. For a percent it grows the file by at most
+// 64MiB at a time, measuring before each step: the database keeps taking
+// space meanwhile, and tmpfs undoes a whole fallocate that finds the
+// space gone, so one allocation of everything free raced a busy server
+// (at 500 writes/s, for 35s) while small steps lose at most the last one,
+// which is retried. Then it prints "held"
 // and waits for a line or the end of its input, deletes exactly its file
 // and prints "released <used> <free>". On failure it deletes its file and
 // prints "failed" and the reason: Hold takes "failed" for the first line,
@@ -324,6 +328,7 @@ func (p fillPlan) took(during volumeUsage) error {
 // reason with Release. Nothing else is printed before.
 const fillScript = `set -u
 dir=$1 file=$2 mode=$3 amount=$4
+chunk=$((64 << 20))
 out= ours=
 unfill() { if [ -n "$ours" ]; then rm -f "$file"; fi; }
 fail() { unfill; echo failed; printf '%s\n' "$1" | tr '\n' ' '; echo; exit 1; }
@@ -341,13 +346,14 @@ grow() {
 ours=1
 case $mode in
 percent)
-  tries=0
+  misses=0
   while usage && [ "$used" -lt "$amount" ] && [ "$freeb" -gt 0 ]; do
-    tries=$((tries + 1))
-    [ "$tries" -le 50 ] || fail "the volume did not reach $amount bytes used in 50 tries ($used used, $freeb free): $out"
     want=$(( amount - used ))
     [ "$want" -le "$freeb" ] || want=$freeb
-    grow "$want" || true
+    [ "$want" -le "$chunk" ] || want=$chunk
+    grow "$want" && continue
+    misses=$((misses + 1))
+    [ "$misses" -le 50 ] || fail "the volume did not reach $amount bytes used: 50 writes failed ($used used, $freeb free): $out"
   done
   usage || fail "cannot read the volume $dir"
   ;;
