@@ -706,3 +706,70 @@ func releaseEach(ctx context.Context, t *Target, set *heldSet) []releasedNode {
 	markApplied(t)
 	return rel
 }
+
+// holdEach starts a Hold sidecar running script on each of nodes at once:
+// the injection's instant is marked right before (Target.Applying), the
+// instant every effect is in place right after (markApplied). Each
+// sidecar is recorded in set; the errors come in node order, each saying
+// what could not be done to the node (what: "cut %s off").
+func holdEach(ctx context.Context, t *Target, set *heldSet, nodes []*topology.Node, script []string, what string) []error {
+	t.Applying()
+	errs := eachNode(nodes, func(n *topology.Node) error {
+		set.try(n.Name)
+		h, err := t.Runtime.Hold(ctx, n.Name, script)
+		if err != nil {
+			return fmt.Errorf(what+": %w", n.Name, err)
+		}
+		set.add(n.Name, h)
+		return nil
+	})
+	markApplied(t)
+	return errs
+}
+
+// whyNot is the reason node's sidecar gave for an effect that is not in
+// place (holdScript's "failed"), "" if it gave none; the sidecar is
+// released, and the node stays tried, so the revert still looks for
+// leftovers.
+func (s *heldSet) whyNot(ctx context.Context, node string) string {
+	h, _ := s.take(node)
+	s.try(node)
+	return applyFailure(ctx, h)
+}
+
+// chainUndone looks from inside node, once its sidecar is released, that
+// chain and its jumps are gone, removing what is left (a sidecar removed
+// before it could undo them), and runs more (bash: a probe after the
+// revert) in the same sidecar; out is what it printed. settled is the
+// node's whole result when the check decides it: a node that does not run
+// has nothing left (its namespace went with it; started again it gets a
+// new one, without the rules); a check that could not run, or found the
+// chain still there, is an error (relErr, why the sidecar did not say it
+// undid it, joins it).
+func chainUndone(ctx context.Context, t *Target, node, chain string, jumps []string, relErr error, more string) (out string, leftover bool, settled *nodeResult) {
+	if ok, err := runs(ctx, t.Runtime, node); err != nil || !ok {
+		return "", false, &nodeResult{ev: node + " not running: nothing left to undo"}
+	}
+	r, err := t.Runtime.Exec(ctx, node, []string{"bash", "-c", chainGone(chain, jumps...) + more})
+	if err != nil {
+		return "", false, &nodeResult{err: errors.Join(relErr, fmt.Errorf("check the revert from inside %s: %w", node, err))}
+	}
+	gone, leftover := chainState(r.Output, chain)
+	if !gone {
+		return r.Output, false, &nodeResult{err: errors.Join(relErr, fmt.Errorf("chain %s is still in %s: %s", chain, node, r.Output))}
+	}
+	return r.Output, leftover, nil
+}
+
+// reachableDests says whether node runs and, if it does, the ports of
+// peers it reaches (destsFrom, with its addresses now).
+func reachableDests(ctx context.Context, rt platform.Runtime, node string, peers []peer) (dests []tcpDest, running bool, err error) {
+	if ok, err := runs(ctx, rt, node); err != nil || !ok {
+		return nil, false, err
+	}
+	own, err := rt.Addresses(ctx, node)
+	if err != nil {
+		return nil, true, fmt.Errorf("addresses of %s: %w", node, err)
+	}
+	return destsFrom(own, peers), true, nil
+}
