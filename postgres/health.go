@@ -3,13 +3,24 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/firedrill/firedrill/topology"
 )
+
+// LookupTimeout bounds a host-name lookup of a health check. On the run's
+// networks Docker's embedded DNS answers a node's name from memory within
+// a millisecond, and never answers for a name that is gone (a dead node's:
+// it forwards it to a resolver that does not reply). The sample app
+// bounds its lookups to 250 ms for new connections; the manager's check
+// needs only to tell the two apart, and every millisecond it waits is
+// added to the detection of a killed primary.
+const LookupTimeout = 100 * time.Millisecond
 
 // CheckDSN is the one health check of a Postgres server, wherever it runs
 // (the harness's Cluster.Check, the failover manager's watcher in the
@@ -21,6 +32,14 @@ func CheckDSN(ctx context.Context, dsn string) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("parse the connection string: %w", redactPassword(err, passwordOf(dsn)))
+	}
+	// A name that no longer resolves (a dead node's container has left
+	// the network's DNS) is a failed check, not one that waits out its
+	// whole timeout on a resolver that never answers.
+	cfg.LookupFunc = func(ctx context.Context, host string) ([]string, error) {
+		lctx, cancel := context.WithTimeout(ctx, LookupTimeout)
+		defer cancel()
+		return net.DefaultResolver.LookupHost(lctx, host)
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
