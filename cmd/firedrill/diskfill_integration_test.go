@@ -1,0 +1,104 @@
+//go:build integration
+
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/firedrill/firedrill"
+)
+
+// fillFiles lists the disk-fill files in the primary's data volume of a
+// run, as its holder container sees the volume (the holder mounts it at
+// /firedrill-volume and runs as long as the environment does).
+func fillFiles(t *testing.T, runID string) string {
+	t.Helper()
+	holder := "firedrill-" + runID + "-pg-primary.volume"
+	out, err := exec.Command("docker", "exec", holder, "sh", "-c", "ls -a /firedrill-volume | grep firedrill-disk-fill || true").CombinedOutput()
+	if err != nil {
+		t.Fatalf("list the volume through %s: %v: %s", holder, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Ctrl-C while the primary's disk is full: the fill is reverted (its file
+// deleted) before the teardown, everything is removed, exit 130. With
+// --keep the environment stays, and the volume is seen without the file.
+func TestIntegrationInterruptDuringDiskFill(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		name := "torn down"
+		args := []string{"testdata/drills/long-disk-fill.yaml"}
+		if keep {
+			name, args = "kept", append([]string{"--keep"}, args...)
+		}
+		t.Run(name, func(t *testing.T) {
+			d := startDrill(t, args...)
+			d.waitFor(t, "fault f0 (disk-fill")
+			runID := d.runID(t)
+			if keep {
+				defer func() {
+					firedrillCmd(t, "clean", "--run", runID)
+					assertNothingLeft(t, runID)
+				}()
+			}
+			if files := fillFiles(t, runID); files == "" {
+				t.Fatal("no fill file in the primary's volume while the fault is in effect")
+			}
+			if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			if code := d.wait(t); code != 130 {
+				t.Fatalf("exit %d, want 130", code)
+			}
+			// The revert checks from a sidecar that the file is gone, and
+			// fails otherwise.
+			if !strings.Contains(d.stderr.String(), "reverted f0 (disk-fill") {
+				t.Errorf("the disk fill in effect was not reverted before the teardown:\n%s", tail(d.stderr.String(), 20))
+			}
+			if keep {
+				if files := fillFiles(t, runID); files != "" {
+					t.Errorf("the interrupted drill left its fill file in the volume: %s", files)
+				}
+				return
+			}
+			assertNothingLeft(t, runID)
+		})
+	}
+}
+
+// The built-in disk-full runs and passes: writes fail while the disk is
+// full and recover after the revert, nothing is lost, no failover; the
+// evidence shows the disk full and Postgres running throughout.
+func TestIntegrationBuiltinDiskFull(t *testing.T) {
+	d := runFiredrill(t, "run", "disk-full")
+	res := readResult(t, d.out)
+	defer assertNothingLeft(t, res.RunID)
+	if d.code != 0 || res.Verdict != firedrill.VerdictPass {
+		t.Fatalf("exit %d verdict %s (reasons %v), want 0 pass", d.code, res.Verdict, res.Reasons)
+	}
+	injected := eventsOf(res, firedrill.EventFaultInjected)
+	if len(injected) != 1 || !strings.Contains(injected[0].Evidence, "100.0% used during (0 B free)") {
+		t.Fatalf("fault.injected %+v, want the disk full in the evidence", injected)
+	}
+	reverted := eventsOf(res, firedrill.EventFaultReverted)
+	if len(reverted) != 1 || !strings.Contains(reverted[0].Evidence, "fill file deleted") {
+		t.Fatalf("fault.reverted %+v, want the fill file deleted", reverted)
+	}
+	t.Logf("evidence: %s; at the revert: %s", injected[0].Evidence, reverted[0].Evidence)
+	if promoted := append(eventsOf(res, firedrill.EventFence), eventsOf(res, firedrill.EventPromote)...); len(promoted) != 0 {
+		t.Errorf("the manager failed over for a full disk: %+v", promoted)
+	}
+	// Writes failed during the fill: it took effect on the workload too.
+	failed := 0
+	for _, op := range readLedger(t, d.out) {
+		if op.Outcome == firedrill.OutcomeFailed {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Error("no write failed while the primary's disk was full")
+	}
+}
