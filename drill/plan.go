@@ -84,15 +84,18 @@ type PlanNode struct {
 	// storage, app.
 	Service string `json:"service"`
 	// Kind is what it runs (postgres, storage, app), Role says it in words.
-	Kind      string            `json:"kind"`
-	Role      string            `json:"role"`
-	ImageRole string            `json:"image_role"`
-	Region    string            `json:"region"`
-	Container string            `json:"container"`
-	Networks  []string          `json:"networks"`
-	Ports     []PlanPort        `json:"ports"`
-	Volume    string            `json:"volume,omitempty"`
-	Labels    map[string]string `json:"labels"`
+	Kind      string     `json:"kind"`
+	Role      string     `json:"role"`
+	ImageRole string     `json:"image_role"`
+	Region    string     `json:"region"`
+	Container string     `json:"container"`
+	Networks  []string   `json:"networks"`
+	Ports     []PlanPort `json:"ports"`
+	Volume    string     `json:"volume,omitempty"`
+	// VolumeBytes is the size of a size-limited volume (a Postgres node's
+	// disk, environment.postgres.disk_size), 0 for one that is not.
+	VolumeBytes int64             `json:"volume_bytes,omitempty"`
+	Labels      map[string]string `json:"labels"`
 	// Instances and EnvNames are the app's (names only: values may be
 	// secrets).
 	Instances int      `json:"instances,omitempty"`
@@ -638,6 +641,7 @@ func topologyOf(scn *scenarios.Scenario, topo *topology.Topology) PlanTopology {
 		}
 		if n.Volume != "" {
 			pn.Volume = topology.VolumeName(run, n.Name) + ":" + n.Volume
+			pn.VolumeBytes = n.VolumeSize
 		}
 		switch {
 		case n.Kind == topology.KindPostgres && n.Role == topology.RolePrimary:

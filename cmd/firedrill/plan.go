@@ -142,7 +142,7 @@ func writePlanText(w io.Writer, p drill.Plan) error {
 	line("  127.0.0.1 only, each on a host port Docker picks at start (<any>)")
 	for _, n := range p.Topology.Nodes {
 		if n.Volume != "" {
-			line("  %s keeps its data on volume %s", n.Name, n.Volume)
+			line("  %s keeps its data on volume %s%s", n.Name, n.Volume, diskSize(n.VolumeBytes))
 		}
 	}
 	for _, n := range p.Topology.Nodes {
@@ -356,6 +356,14 @@ func wrap(s string, width int) []string {
 // selectorText writes a selector as the language's Selector.String does.
 func selectorText(s drill.PlanSelector) string {
 	return scenarios.Selector{Role: s.Role, Region: s.Region, Labels: s.Labels, Mode: s.Mode}.String()
+}
+
+// diskSize says a size-limited volume's size: a tmpfs, so memory.
+func diskSize(bytes int64) string {
+	if bytes <= 0 {
+		return ""
+	}
+	return " (" + scenarios.FormatSize(bytes) + " disk, tmpfs: memory)"
 }
 
 func portList(ports []drill.PlanPort) string {

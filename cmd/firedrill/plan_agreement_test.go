@@ -194,6 +194,7 @@ func disagreements(scn *scenarios.Scenario, p drill.Plan) []string {
 		differ(n.Name+" networks", pn.Networks, nets)
 		differ(n.Name+" ports", ports, n.Ports)
 		differ(n.Name+" volume", pn.Volume, volume)
+		differ(n.Name+" volume size", pn.VolumeBytes, n.VolumeSize)
 		differ(n.Name+" labels", pairs(pn.Labels, ","), pairs(n.Labels, ","))
 	}
 	var regions []string
