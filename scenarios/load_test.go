@@ -521,7 +521,7 @@ func TestErrorFormat(t *testing.T) {
 
 func TestBuiltins(t *testing.T) {
 	names := BuiltinNames()
-	if !slices.Equal(names, []string{"app-pause", "disk-full", "primary-kill", "primary-kill-no-failover", "primary-kill-strict", "region-drop", "replica-kill", "replica-loss", "replica-restart", "slow-network"}) {
+	if !slices.Equal(names, []string{"app-pause", "disk-full", "network-partition", "primary-kill", "primary-kill-no-failover", "primary-kill-strict", "region-drop", "replica-kill", "replica-loss", "replica-restart", "slow-network"}) {
 		t.Fatalf("built-ins: %v", names)
 	}
 	for _, name := range names {
