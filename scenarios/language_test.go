@@ -166,10 +166,11 @@ func TestUnsupported(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The built-ins use fault actions and reads and nothing else an
-		// engine could lack: an engine with those runs them.
-		if u := s.Unsupported(&engine{actions: true, features: []Feature{FeatureReads}}); len(u) != 0 {
-			t.Errorf("built-in %s uses features beyond fault actions and reads: %v", name, u)
+		// The built-ins use fault actions, reads, the monkey and abort
+		// conditions and nothing else an engine could lack: an engine with
+		// those runs them.
+		if u := s.Unsupported(&engine{actions: true, features: []Feature{FeatureReads, FeatureMonkey, FeatureAbort}}); len(u) != 0 {
+			t.Errorf("built-in %s uses features beyond fault actions, reads, the monkey and abort: %v", name, u)
 		}
 	}
 	s, err := LoadBytes("full.yaml", []byte(fullScenario))
