@@ -36,9 +36,10 @@ const (
 // read-back and the node read from), the reads when they ran (counts, key
 // age, their schedule lag, who served them before the faults), the probe's
 // schedule lag and the
-// failover manager's health-check phase, one block per injection (id,
-// action, nodes, evidence, phases, RTO, the read RTO and who served the
-// reads after it, loss, revert, overlap note), one
+// failover manager's health-check phase, the abort condition that stopped
+// the drill early, one block per injection (id, action, nodes, evidence,
+// phases, RTO, the read RTO and who served the reads after it, loss,
+// revert, overlap note; a skipped one with why), one
 // line per objective (✓ met, ✗ missed, ? no data, • reported) with the
 // target and the measured value, the lost ids, a split brain warning, and
 // the verdict with its reasons and warnings. It fits 80 columns.
