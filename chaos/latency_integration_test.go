@@ -11,7 +11,11 @@ package chaos_test
 // round trips as before, no chain, no queue, no qdisc left.
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +24,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/internal/itest"
+	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -163,4 +171,122 @@ func TestIntegrationLatency(t *testing.T) {
 			r.noQueue(t, n)
 		}
 	})
+}
+
+// BenchmarkLatencyDelayer measures what the latency does on this kernel
+// (docs/benchmarks.md, "Latency without netem"): the delay added to a
+// round trip against the one asked, at 20 ms and 100 ms (SELECT 1 from
+// the harness to a delayed primary, median of 7), and what the delayer
+// costs a bulk transfer: COPY of 200 MB out of the primary with no fault
+// and behind a latency of 1 ms, in MB/s, with the packets the delayer
+// held per second.
+//
+//	go test -tags integration -run '^$' -bench LatencyDelayer -benchtime 1x ./chaos/
+func BenchmarkLatencyDelayer(b *testing.B) {
+	bin, err := itest.BuildFiredrill(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cli, err := itest.Docker()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	scn, err := scenarios.LoadBytes("network-faults.yaml", []byte(netScenario))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	env, err := docker.Up(ctx, cli, images.NewImages(cli, images.WithAppBinary(bin), images.WithProgress(os.Stderr)), scn)
+	if env != nil {
+		defer env.Down(context.Background())
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	cluster := env.Cluster()
+	conn := func() *pgx.Conn {
+		dsn, err := cluster.DSN(ctx, topology.NodePrimary)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	rtt := func() time.Duration {
+		c := conn()
+		defer c.Close(ctx)
+		var rtts []time.Duration
+		for range 7 {
+			start := time.Now()
+			if _, err := c.Exec(ctx, "SELECT 1"); err != nil {
+				b.Fatal(err)
+			}
+			rtts = append(rtts, time.Since(start))
+		}
+		return median(rtts)
+	}
+	const copyBytes = 200e6
+	bulk := func() float64 {
+		c := conn()
+		defer c.Close(ctx)
+		start := time.Now()
+		if _, err := c.PgConn().CopyTo(ctx, io.Discard, "COPY (SELECT repeat('x', 999) FROM generate_series(1, 200000)) TO STDOUT"); err != nil {
+			b.Fatal(err)
+		}
+		return copyBytes / 1e6 / time.Since(start).Seconds()
+	}
+	latency := func(delay time.Duration, during func()) (ev, revert string) {
+		spec, _ := chaos.Lookup(scenarios.ActionLatency)
+		f, err := spec.New(latencyParams(delay, 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		nodes, err := env.Topology.ResolveTarget(ctx, cluster, scenarios.TargetPrimary)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tg := &chaos.Target{Nodes: nodes, Runtime: env, Fences: cluster, Topology: env.Topology, State: cluster,
+			Name: scenarios.TargetPrimary, Applying: func() {}}
+		ev, err = f.Inject(ctx, tg)
+		if err != nil {
+			f.(chaos.Reverter).Revert(ctx, tg)
+			b.Fatalf("inject: %v", err)
+		}
+		during()
+		revert, err = f.(chaos.Reverter).Revert(ctx, tg)
+		if err != nil {
+			b.Fatalf("revert: %v", err)
+		}
+		return ev, revert
+	}
+	for _, delay := range []time.Duration{20 * time.Millisecond, 100 * time.Millisecond} {
+		before := rtt()
+		var during time.Duration
+		ev, _ := latency(delay, func() { during = rtt() })
+		added := during - before
+		b.Logf("asked %s: SELECT 1 round trip %s before, %s during: %s added (%+.1f%%); evidence: %s",
+			delay, before, during, added, 100*(float64(added)-float64(delay))/float64(delay), ev)
+		b.ReportMetric(float64(added)/float64(time.Millisecond), fmt.Sprintf("added-ms-at-%dms", delay.Milliseconds()))
+	}
+	bulk() // warm the server's caches
+	plain := bulk()
+	var delayed float64
+	var took time.Duration
+	_, revert := latency(time.Millisecond, func() {
+		start := time.Now()
+		delayed = bulk()
+		took = time.Since(start)
+	})
+	packets := 0.0
+	if m := regexp.MustCompile(`(\d+) packets delayed`).FindStringSubmatch(revert); m != nil {
+		packets, _ = strconv.ParseFloat(m[1], 64)
+	}
+	b.Logf("COPY of 200 MB: %.0f MB/s without a fault, %.0f MB/s behind a 1ms latency (%.0f%%); %.0f packets held, about %.0f per second while the copy ran; revert: %s",
+		plain, delayed, 100*delayed/plain, packets, packets/took.Seconds(), revert)
+	b.ReportMetric(plain, "MB/s-plain")
+	b.ReportMetric(delayed, "MB/s-delayed")
 }

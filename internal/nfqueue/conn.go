@@ -35,6 +35,10 @@ const DefaultMaxLen = 10000
 // or the kernel drops the packets (counted as user_dropped).
 const recvBuffer = 8 << 20
 
+// messageBuffer holds one NFQNL_MSG_PACKET without payload, with room to
+// spare (its attributes are a few hundred bytes).
+const messageBuffer = 8 << 10
+
 // Open binds queue in the current network namespace and configures it:
 // metadata only, at most maxLen packets waiting (DefaultMaxLen when 0).
 // It needs CAP_NET_ADMIN; EBUSY means another socket holds the queue.
@@ -42,7 +46,10 @@ func Open(queue uint16, maxLen uint32) (*Conn, error) {
 	if maxLen == 0 {
 		maxLen = DefaultMaxLen
 	}
-	nl, err := netlink.Dial(unix.NETLINK_NETFILTER, nil)
+	// A fixed receive buffer: a packet's message (metadata only) is a few
+	// hundred bytes, and without one every read would first peek at the
+	// message's size, two system calls a packet.
+	nl, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{MessageBufferSize: messageBuffer})
 	if err != nil {
 		return nil, fmt.Errorf("nfqueue: open a netfilter netlink socket: %w", err)
 	}

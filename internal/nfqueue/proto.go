@@ -28,6 +28,14 @@ const (
 	attrCfgCmd         = 1 // NFQA_CFG_CMD: struct nfqnl_msg_config_cmd
 	attrCfgParams      = 2 // NFQA_CFG_PARAMS: struct nfqnl_msg_config_params
 	attrCfgQueueMaxLen = 3 // NFQA_CFG_QUEUE_MAXLEN: be32
+	attrCfgMask        = 4 // NFQA_CFG_MASK: be32, the flags being set
+	attrCfgFlags       = 5 // NFQA_CFG_FLAGS: be32
+
+	// cfgFlagGSO is NFQA_CFG_F_GSO: a GSO packet (up to 64 KiB of one
+	// flow, the unit the stack sends) is queued whole rather than cut
+	// into segments first, as netem holds it whole too; the delayer reads
+	// no payload, so nothing needs the segments.
+	cfgFlagGSO = 1 << 2
 
 	// Configuration commands (enum nfqnl_msg_config_cmds).
 	cmdBind   = 1 // NFQNL_CFG_CMD_BIND
@@ -107,8 +115,9 @@ func unbindMessage(queue uint16) (netlink.Message, error) {
 }
 
 // paramsMessage asks for the packets' metadata only (no payload is copied
-// to user space) and lets maxLen packets wait in the queue at once; a
-// packet that arrives when the queue is full is dropped by the kernel.
+// to user space), GSO packets whole, and lets maxLen packets wait in the
+// queue at once; a packet that arrives when the queue is full is dropped
+// by the kernel.
 func paramsMessage(queue uint16, maxLen uint32) (netlink.Message, error) {
 	return message(msgConfig, queue, netlink.Acknowledge, func(ae *netlink.AttributeEncoder) {
 		// struct nfqnl_msg_config_params is packed: be32 copy_range, u8
@@ -118,6 +127,9 @@ func paramsMessage(queue uint16, maxLen uint32) (netlink.Message, error) {
 		params[4] = copyMeta
 		ae.Bytes(attrCfgParams, params)
 		ae.Uint32(attrCfgQueueMaxLen, maxLen)
+		// The kernel wants the mask of the flags set beside them.
+		ae.Uint32(attrCfgFlags, cfgFlagGSO)
+		ae.Uint32(attrCfgMask, cfgFlagGSO)
 	})
 }
 

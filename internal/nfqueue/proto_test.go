@@ -41,8 +41,9 @@ func TestMessagesEncoding(t *testing.T) {
 		{"unbind", func() (netlink.Message, error) { return unbindMessage(q) }, 0x0302, netlink.Request | netlink.Acknowledge,
 			cat(gen, attr(1, 2, 0, 0, 0))},
 		{"params", func() (netlink.Message, error) { return paramsMessage(q, 10000) }, 0x0302, netlink.Request | netlink.Acknowledge,
-			// copy_range 0 (be32), copy_mode META, packed; maxlen 10000 be32.
-			cat(gen, attr(2, 0, 0, 0, 0, 1), attr(3, 0, 0, 0x27, 0x10))},
+			// copy_range 0 (be32), copy_mode META, packed; maxlen 10000 be32;
+			// flags and mask NFQA_CFG_F_GSO.
+			cat(gen, attr(2, 0, 0, 0, 0, 1), attr(3, 0, 0, 0x27, 0x10), attr(5, 0, 0, 0, 4), attr(4, 0, 0, 0, 4))},
 		{"verdict", func() (netlink.Message, error) { return verdictMessage(q, 0x01020304, verdictAccept) }, 0x0301, netlink.Request,
 			cat(gen, attr(2, 0, 0, 0, 1, 1, 2, 3, 4))},
 		{"batch verdict", func() (netlink.Message, error) { return batchVerdictMessage(q, 99, verdictAccept) }, 0x0303, netlink.Request,
