@@ -62,12 +62,9 @@ type latency struct {
 	chain         string // the NFQUEUE rule's chain
 	handle        uint16 // netem's qdisc handle (major)
 
-	mu      sync.Mutex
-	mech    mechanism
-	queue   uint16
-	region  string
-	toAddrs []netip.Addr // a region's: the other regions' nodes
-	probes  map[string]rttBaseline
+	mu     sync.Mutex
+	mech   mechanism
+	probes map[string]rttBaseline
 
 	delayers heldSet // the agent sidecars (NFQUEUE)
 	effects  heldSet // the rule or the netem sidecars
@@ -379,7 +376,7 @@ func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
 		return "", mechErr
 	}
 	l.mu.Lock()
-	l.mech, l.queue, l.region, l.toAddrs, l.probes = mech, queue, region, toAddrs, probes
+	l.mech, l.probes = mech, probes
 	l.mu.Unlock()
 
 	// The delayers bind their queues first: without the rule they hold
