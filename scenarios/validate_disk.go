@@ -21,7 +21,7 @@ func (v *validator) diskSize() {
 			"each Postgres node's disk is memory (tmpfs) and takes RAM as it fills: 1GiB is plenty for a drill")
 	case n < MinDiskSize:
 		v.add(path, fmt.Sprintf("disk_size %s is smaller than %s", raw, spec.FormatSize(MinDiskSize)),
-			"a fresh Postgres node takes about 46MiB of its disk and its WAL may take half of it: give it at least 128MiB")
+			"a fresh Postgres node takes about 77MiB of its disk and its WAL may take half of it: give it at least 128MiB")
 	}
 }
 

@@ -57,9 +57,9 @@ const (
 	MaxPercent        = 100
 )
 
-// Disk sizes (environment.postgres.disk_size). A fresh Postgres node
-// takes about 46MiB of its disk (the catalogs and one 16MiB WAL segment),
-// and the servers' WAL settings give WAL up to half the disk
+// Disk sizes (environment.postgres.disk_size). A fresh Postgres node of
+// a drill takes about 77MiB of its disk (the catalogs and its first 16MiB
+// WAL segments), and the servers' WAL settings give WAL up to half the disk
 // (platform/docker's walArgs): below MinDiskSize the rest is too little
 // for a drill's writes. Each disk is memory (tmpfs): MaxDiskSize keeps a
 // typo from promising more RAM than a machine has.
