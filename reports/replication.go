@@ -182,13 +182,12 @@ func exposureSentence(e *firedrill.RPOExposure, interval float64) string {
 		return "no standby was streaming at any of the readings: had the primary been lost, every write since the standbys stopped would have been lost"
 	case e.Bytes == 0:
 		s = fmt.Sprintf("at every reading (every %s) %s had flushed all the primary's WAL: had the primary been lost then, no acknowledged write would have been lost", humanMS(interval), e.Replica)
+	case e.LagMS == nil:
+		s = fmt.Sprintf("had the primary been lost at the worst moment (%s into the drill, a failover to %s), the writes acknowledged in its last %s of WAL would have been lost (Postgres reported no flush lag then)",
+			humanMS(e.AtMS), e.Replica, humanBytes(e.Bytes))
 	default:
-		lag := "not reported by Postgres"
-		if e.LagMS != nil {
-			lag = humanMS(*e.LagMS)
-		}
 		s = fmt.Sprintf("had the primary been lost at the worst moment (%s into the drill, a failover to %s), writes acknowledged in the last %s (%s of WAL) would have been lost",
-			humanMS(e.AtMS), e.Replica, lag, humanBytes(e.Bytes))
+			humanMS(e.AtMS), e.Replica, humanMS(*e.LagMS), humanBytes(e.Bytes))
 	}
 	if e.NoStandby > 0 {
 		s += fmt.Sprintf("; at %d readings no standby was streaming at all", e.NoStandby)

@@ -108,6 +108,13 @@ RPO exposure: had the primary been lost at the worst moment (250ms into the
 		}
 	}
 
+	// No flush lag reported at the worst reading: the bytes alone, and
+	// why.
+	noLag := &firedrill.RPOExposure{AtMS: 1000, Replica: "pg-replica1", Bytes: 256}
+	if s := exposureSentence(noLag, 250); !strings.Contains(s, "the writes acknowledged in its last 256 B of WAL would have been lost (Postgres reported no flush lag then)") {
+		t.Errorf("exposure without a flush lag: %q", s)
+	}
+
 	// Nothing in flight at any reading: said as such, not as "the last 0s".
 	quiet := Replication([]firedrill.LagSample{reading(0, streaming("pg-replica1", 0, 0.3))}, 0, nil, 250*ms, nil)
 	if s := exposureSentence(quiet.Exposure, quiet.IntervalMS); !strings.Contains(s, "no acknowledged write would have been lost") {
