@@ -42,15 +42,13 @@ timeline:
   duration: 30s
 `
 
-type diskRig struct {
-	env *docker.Env
-	ctx context.Context
-}
+// diskRig is the network faults' rig on the disk scenario.
+type diskRig struct{ *netRig }
 
 func upDiskRig(t *testing.T) *diskRig {
 	t.Helper()
 	env, ctx := upEnvironment(t, "disk-faults.yaml", diskScenario)
-	return &diskRig{env: env, ctx: ctx}
+	return &diskRig{&netRig{env: env, ctx: ctx}}
 }
 
 // upEnvironment builds the environment of a scenario text with this
@@ -94,21 +92,7 @@ func upEnvironment(t *testing.T, name, text string) (*docker.Env, context.Contex
 
 func (r *diskRig) diskFill(t *testing.T, p scenarios.Params) (chaos.Fault, chaos.Reverter, *chaos.Target) {
 	t.Helper()
-	spec, ok := chaos.Lookup(scenarios.ActionDiskFill)
-	if !ok {
-		t.Fatal("disk-fill is not registered")
-	}
-	f, err := spec.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodes, err := r.env.Topology.ResolveTarget(r.ctx, r.env.Cluster(), scenarios.TargetPrimary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := &chaos.Target{Nodes: nodes, Runtime: r.env, Fences: r.env.Cluster(), Topology: r.env.Topology, State: r.env.Cluster(),
-		Applying: func() {}, Applied: func() {}}
-	return f, f.(chaos.Reverter), tg
+	return r.fault(t, scenarios.ActionDiskFill, scenarios.TargetPrimary, p, nil)
 }
 
 // free is what df says is free on the primary's data volume, from a

@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/firedrill/firedrill/chaos"
-	"github.com/firedrill/firedrill/images"
-	"github.com/firedrill/firedrill/internal/itest"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
@@ -50,37 +47,7 @@ type netRig struct {
 
 func upNetRig(t *testing.T) *netRig {
 	t.Helper()
-	bin, err := itest.BuildFiredrill(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := itest.Docker()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	scn, err := scenarios.LoadBytes("network-faults.yaml", []byte(netScenario))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	t.Cleanup(cancel)
-	imgs := images.NewImages(cli, images.WithAppBinary(bin), images.WithProgress(os.Stderr))
-	env, err := docker.Up(ctx, cli, imgs, scn, docker.WithRunProgress(os.Stderr))
-	if env != nil {
-		t.Cleanup(func() {
-			if err := env.Down(context.Background()); err != nil {
-				t.Errorf("down: %v", err)
-			}
-			left, err := itest.Leftovers(context.Background(), cli, env.RunID)
-			if err != nil || len(left) > 0 {
-				t.Errorf("left behind: %v %v", left, err)
-			}
-		})
-	}
-	if err != nil {
-		t.Fatalf("up: %v", err)
-	}
+	env, ctx := upEnvironment(t, "network-faults.yaml", netScenario)
 	return &netRig{env: env, ctx: ctx}
 }
 
