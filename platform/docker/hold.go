@@ -2,6 +2,7 @@ package docker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -33,9 +34,12 @@ func (e *Env) Hold(ctx context.Context, name string, cmd []string, opts ...platf
 		return nil, fmt.Errorf("hold in %s: attach to sidecar: %w", name, err)
 	}
 	h.conn = att.HijackedResponse
+	// Only standard output speaks the contract: a warning or an error
+	// on stderr before the first line must not pass for "the effect is in
+	// place". Stderr is kept for the error of a sidecar that gives up.
 	pr, pw := io.Pipe()
 	go func() {
-		_, err := stdcopy.StdCopy(pw, pw, h.conn.Reader)
+		_, err := stdcopy.StdCopy(pw, &h.stderr, h.conn.Reader)
 		pw.CloseWithError(err)
 	}()
 	h.lines = bufio.NewScanner(pr)
@@ -48,7 +52,7 @@ func (e *Env) Hold(ctx context.Context, name string, cmd []string, opts ...platf
 	select {
 	case first, ok := <-h.first:
 		if !ok {
-			out := h.output()
+			out := strings.TrimSpace(strings.Join([]string{h.output(), h.stderr.String()}, "\n"))
 			h.conn.Close()
 			h.remove(ctx)
 			return nil, fmt.Errorf("hold in %s: the sidecar exited before the effect was in place: %s", name, e.redact(out))
@@ -73,6 +77,8 @@ type held struct {
 	first  chan string
 	second chan struct{} // closed at the second line or the end of the output
 	done   chan struct{} // closed when the output ends
+
+	stderr lockedBuffer // what the sidecar wrote on stderr, capped
 
 	mu     sync.Mutex
 	out    []string // lines after the first
@@ -139,7 +145,8 @@ func (h *held) Release(ctx context.Context) (string, error) {
 		h.rel = h.e.redact(strings.Join(h.out, "\n"))
 		h.mu.Unlock()
 		if h.rel == "" && h.err == nil {
-			h.err = fmt.Errorf("release in %s: the sidecar ended without undoing its effect (write: %v, close: %v)", h.node, werr, cerr)
+			h.err = fmt.Errorf("release in %s: the sidecar ended without undoing its effect (write: %v, close: %v): %s",
+				h.node, werr, cerr, h.e.redact(strings.TrimSpace(h.stderr.String())))
 		}
 		go func() {
 			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
@@ -161,4 +168,26 @@ func (h *held) remove(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
 	defer cancel()
 	_ = removeContainer(rctx, h.e.docker, h.id)
+}
+
+// lockedBuffer keeps the first maxExecOutput bytes written to it, for a
+// writer and readers on different goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if left := maxExecOutput - b.buf.Len(); left > 0 {
+		b.buf.Write(p[:min(len(p), left)])
+	}
+	return len(p), nil
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -176,6 +176,28 @@ func Contract(t *testing.T, rt platform.Runtime, n Nodes) {
 		}
 		waitFor("reachable after release", reachable)
 	})
+	t.Run("hold takes only its standard output for the effect in place", func(t *testing.T) {
+		// A command that complains on stderr and fails has applied
+		// nothing: its complaint must not pass for the "held" line, and
+		// it must be in the error.
+		_, err := rt.Hold(ctx, n.Victim, []string{"sh", "-c", `echo "iptables: no chain by that name" >&2; sleep 0.3; exit 1`})
+		if err == nil {
+			t.Fatal("Hold succeeded for a command that printed only on stderr and exited 1")
+		}
+		if !strings.Contains(err.Error(), "no chain by that name") {
+			t.Errorf("the error does not carry what the sidecar said on stderr: %v", err)
+		}
+		// Warnings on stderr before the line do not stop an effect that
+		// holds.
+		h, err := rt.Hold(ctx, n.Victim, []string{"sh", "-c", `echo "a warning" >&2; echo held; read -r _ || true; echo released`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := h.Release(ctx)
+		if err != nil || !strings.Contains(out, "released") {
+			t.Fatalf("release after a warning: %q, %v", out, err)
+		}
+	})
 	t.Run("hold streams its lines", func(t *testing.T) {
 		// A watcher-like sidecar: its lines must arrive while it runs, not
 		// at Release; after Release its last line comes and the stream ends.
