@@ -42,6 +42,16 @@ const (
 	EventFence         EventKind = "failover.fence"
 	EventPromote       EventKind = "failover.promote" // At: pg_promote called; At+Span: it returned
 	EventFailoverError EventKind = "failover.error"   // the manager tried and failed; Detail says why
+	// EventFailoverBlind: the manager had no health verdict from its
+	// vantage point from At to At+Span (its watcher had died and was not
+	// back yet), so it could not fail over then. Detail says why. Not
+	// charged by the scorer: it says why the manager did not act.
+	EventFailoverBlind EventKind = "failover.blind"
+	// EventFailoverWithheld: the primary failed its checks from the
+	// vantage point, but no standby was reachable from there either (the
+	// app cut off or frozen): promoting one the clients cannot reach
+	// helps nobody, so the manager did not fail over. Once per outage.
+	EventFailoverWithheld EventKind = "failover.withheld"
 	// EventAbort: an abort condition tripped and the drill stopped early;
 	// Detail names the condition, its value and its threshold.
 	EventAbort EventKind = "drill.abort"

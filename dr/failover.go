@@ -213,7 +213,7 @@ func (m *managerRun) seeAgain(until string) {
 		return
 	}
 	from, to := *m.blindSince, m.f.tl.Now()
-	m.f.tl.Add(firedrill.Event{At: from, Span: to - from, Kind: EventBlind, Target: m.primary,
+	m.f.tl.Add(firedrill.Event{At: from, Span: to - from, Kind: firedrill.EventFailoverBlind, Target: m.primary,
 		Detail: fmt.Sprintf("manager blind from %s to %s: no health verdict from %s (%s) until %s; no failover without one",
 			human(from), human(to), m.f.vantage.Where(), m.blindWhy, until)})
 	m.blindSince, m.blindWhy = nil, ""
@@ -261,7 +261,7 @@ func (m *managerRun) judge(ctx context.Context, r Round) {
 	if len(candidates) == 0 {
 		if !m.withheld {
 			m.withheld = true
-			f.tl.Record(EventWithheld, m.primary, fmt.Sprintf(
+			f.tl.Record(firedrill.EventFailoverWithheld, m.primary, fmt.Sprintf(
 				"%s failed %d health checks in a row from %s, but no standby is reachable from there either (%s): the clients are cut off, not the primary; no failover",
 				m.primary, m.failures, f.vantage.Where(), downList(r)))
 		}

@@ -168,7 +168,7 @@ func TestAppCutOffFromEverythingCausesNoFailover(t *testing.T) {
 		if len(c.fenced) != 0 || len(c.promoted) != 0 {
 			t.Fatalf("fenced %v, promoted %v with nothing reachable from the app", c.fenced, c.promoted)
 		}
-		w := eventsOf(evs, EventWithheld)
+		w := eventsOf(evs, firedrill.EventFailoverWithheld)
 		if len(w) != 1 || len(eventsOf(evs, firedrill.EventDetect)) != 0 {
 			t.Fatalf("events %v, want exactly one failover.withheld and no detect", kinds(evs))
 		}
@@ -198,7 +198,7 @@ func TestWithheldOutageEndsAndALaterOneIsFailedOver(t *testing.T) {
 		}()
 		_ = f.Run(ctx)
 		evs := tl.Events()
-		if n := len(eventsOf(evs, EventWithheld)); n != 1 {
+		if n := len(eventsOf(evs, firedrill.EventFailoverWithheld)); n != 1 {
 			t.Errorf("%d failover.withheld, want 1", n)
 		}
 		if len(c.promoted) != 1 || c.promoted[0] != "pg-b" {
@@ -236,7 +236,7 @@ func TestBlindManagerDoesNotFailOverAndSaysSo(t *testing.T) {
 		if promotedBy12 != 0 {
 			t.Fatalf("promoted %d times while blind", promotedBy12)
 		}
-		blind := eventsOf(tl.Events(), EventBlind)
+		blind := eventsOf(tl.Events(), firedrill.EventFailoverBlind)
 		if len(blind) != 1 {
 			t.Fatalf("events %v, want one failover.blind", kinds(tl.Events()))
 		}
@@ -269,7 +269,7 @@ func TestNoWatcherAtAllIsBlindToTheEnd(t *testing.T) {
 		if len(c.fenced) != 0 || len(c.promoted) != 0 {
 			t.Fatalf("acted while blind: fenced %v, promoted %v", c.fenced, c.promoted)
 		}
-		b := eventsOf(evs, EventBlind)
+		b := eventsOf(evs, firedrill.EventFailoverBlind)
 		if len(b) != 1 || b[0].At != 0 || b[0].Span != 10*time.Second || !strings.Contains(b[0].Detail, "the drill ended") {
 			t.Fatalf("blind events %+v, want one from 0 to the end", b)
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
-	"github.com/firedrill/firedrill/dr"
 )
 
 // The built-in network-partition: the primary is cut off from the app
@@ -83,11 +82,11 @@ func TestIntegrationAppCutOffCausesNoFailover(t *testing.T) {
 			t.Errorf("%s events %+v: the manager acted on a cut-off app", k, evs)
 		}
 	}
-	withheld := eventsOf(res, dr.EventWithheld)
+	withheld := eventsOf(res, firedrill.EventFailoverWithheld)
 	if len(withheld) != 1 || !strings.Contains(withheld[0].Detail, "no standby is reachable") {
 		t.Errorf("withheld %+v, want one saying nothing is reachable from app", withheld)
 	}
-	if b := eventsOf(res, dr.EventBlind); len(b) != 0 {
+	if b := eventsOf(res, firedrill.EventFailoverBlind); len(b) != 0 {
 		t.Errorf("blind %+v: the watcher must survive a cut of its namespace", b)
 	}
 	f := res.Faults[0]
