@@ -338,6 +338,13 @@ func (d *drill) inject(ctx context.Context, in Injection, mf *monkeyFault) {
 		msg := fmt.Sprintf("%s %s: %v", in.Action, in.Target, err)
 		tl.Add(Event{At: tl.Now(), Kind: EventFaultFailed, Injection: in.ID, Target: first(ap.Nodes), Nodes: ap.Nodes, Detail: msg})
 		fmt.Fprintf(d.progress, "  %6.1fs  fault %s FAILED: %v\n", tl.Now().Seconds(), in.Label(), err)
+		if af != nil && ctx.Err() == nil {
+			// Undo at once what it applied part way: left until its for
+			// or the end of the drill, it would be a fault in effect that
+			// the drill does not measure (the interrupt path reverts it
+			// when ctx is done).
+			d.revert(af, "the injection failed")
+		}
 		return
 	}
 	resolve := ap.Resolved - called

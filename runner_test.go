@@ -568,7 +568,15 @@ func TestRunnerFailedInjection(t *testing.T) {
 		if n := len(g.inj.revertsOf("f0")); n != 1 {
 			t.Errorf("f0 failed part way and was reverted %d times, want once", n)
 		}
-		one(t, rec, EventFaultReverted, "f0")
+		// At once, not at the end of the drill nor at the end of its for:
+		// what it applied part way must not linger as an unmeasured fault.
+		rv := one(t, rec, EventFaultReverted, "f0")
+		if failed := one(t, rec, EventFaultFailed, "f0"); rv.At < failed.At || rv.At > failed.At+ms(10) {
+			t.Errorf("f0 failed at %s and was reverted at %s, want right after the failure", failed.At, rv.At)
+		}
+		if !strings.Contains(rv.Detail, "failed") {
+			t.Errorf("the revert does not say why it ran: %q", rv.Detail)
+		}
 		if !strings.Contains(g.progress.String(), "FAILED") {
 			t.Errorf("progress does not say it failed:\n%s", g.progress)
 		}
