@@ -5,5 +5,6 @@
 // interrupt and panic) and scores the recording. The CLI only chooses
 // flags and output directories and maps the outcome to an exit code
 // (docs/architecture.md, "The flow of a drill"). It also derives the plan
-// `firedrill plan` prints (plan.go) from the same functions a run uses.
+// `firedrill plan` prints (plan.go) from the same functions a run uses,
+// and its text for people (plan_text.go).
 package drill

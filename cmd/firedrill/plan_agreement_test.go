@@ -195,7 +195,7 @@ func disagreements(scn *scenarios.Scenario, p drill.Plan) []string {
 		differ(n.Name+" ports", ports, n.Ports)
 		differ(n.Name+" volume", pn.Volume, volume)
 		differ(n.Name+" volume size", pn.VolumeBytes, n.VolumeSize)
-		differ(n.Name+" labels", pairs(pn.Labels, ","), pairs(n.Labels, ","))
+		differ(n.Name+" labels", fmt.Sprint(pn.Labels), fmt.Sprint(n.Labels))
 	}
 	var regions []string
 	for _, r := range p.Topology.Regions {
