@@ -14,7 +14,7 @@ import (
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/platform"
-	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/reports/score"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -172,7 +172,7 @@ func TestMonkeyDrillAbortsAndLeavesNothingBehind(t *testing.T) {
 
 		// Scored: a fail, the condition named first; every monkey fault has
 		// its own entry.
-		res := reports.Score(reports.Input{Scenario: scn, Duration: rec.Duration, Events: rec.Events, Injections: rec.Injections,
+		res := score.Score(score.Input{Scenario: scn, Duration: rec.Duration, Events: rec.Events, Injections: rec.Injections,
 			Ops: ledger.Ops(), ReadBack: rec.ReadBack, ReadFrom: rec.ReadFrom, Abort: rec.Abort})
 		if res.Verdict != firedrill.VerdictFail || !strings.Contains(res.Reasons[0], "write_success_rate below 0.5 for 500ms") {
 			t.Errorf("verdict %s, reasons %q", res.Verdict, res.Reasons)

@@ -17,7 +17,7 @@ import (
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/probe"
-	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/reports/score"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -199,7 +199,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	}
 
 	readKeyAge, readKeyless := rd.scored()
-	res := reports.Score(reports.Input{
+	res := score.Score(score.Input{
 		Scenario: scn, RunID: cfg.RunID, Start: tl.Start(), Duration: rec.Duration,
 		Events: rec.Events, Injections: rec.Injections, Ops: out.Ops,
 		ReadBack: rec.ReadBack, ReadBackErr: rec.ReadBackErr, ReadFrom: rec.ReadFrom,
@@ -208,7 +208,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	})
 	if lag != nil {
 		samples, failed, lastErr := lag.Readings()
-		res.Replication = reports.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
+		res.Replication = score.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
 	}
 	out.Result = &res
 	keep = cfg.Keep

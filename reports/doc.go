@@ -1,26 +1,16 @@
-// Package reports turns what a drill recorded — the schedule of
-// injections, the Timeline's events, the workload Ledger and the read-back
-// of acknowledged writes — into a scored firedrill.Result, and renders that
-// Result for people and machines.
-//
-// Score is pure logic: it talks to no container and no database, reads no
-// clock, and gives the same Result for the same Input, so every measurement
-// rule can be tested on synthetic ledgers. The rules it applies are the
-// product; docs/measurement.md states them with worked examples, and
-// Score's documentation states each of them exactly: the end of
-// observation, RTO per injection and its phases, overlapping injections,
-// charging of failover events and lost writes, RPO, split brain, the
-// read-back node, schedule lag, the objectives and the verdict.
-//
-// A measurement that could not be made is never a pass: it makes its
-// objective no-data and the drill inconclusive.
-//
-// Files: score.go (Input, Score, what each injection did), recovery.go
-// (RTO and overlap), charge.go (charging failover events and lost writes,
-// RPO), splitbrain.go, writes.go (counts, schedule lag, read-back node,
-// warnings), objectives.go (objectives and reasons), terminal.go and
-// json.go (renderers).
+// Package reports renders a scored firedrill.Result (package
+// reports/score makes it) for people and machines. A renderer decides no
+// measurement: it writes what the Result holds.
 //
 // Renderers: WriteJSON writes result.json; WriteTerminal writes the compact
-// end-of-run summary (k6-style ✓/✗ objective lines).
+// end-of-run summary (k6-style ✓/✗ objective lines), with, per fault, the
+// evidence recorded on its injection and its revert, and the failover
+// manager's withheld and blind periods.
+//
+// Files: terminal.go (the summary and its layout helpers),
+// reads_terminal.go and replication_terminal.go (its reads and
+// replication blocks), json.go. Durations and sizes are written by
+// reports/internal/human, the same way the scoring writes them in reasons.
+//
+// Golden tests render the Results pinned in score/testdata.
 package reports

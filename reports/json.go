@@ -5,16 +5,17 @@ import (
 	"io"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/score"
 )
 
 // WriteJSON writes r as result.json: indented JSON, one trailing newline,
 // with "<" and ">" left unescaped so that targets read "<= 15s". At most
-// MaxLostIDs lost ids are written; writes.lost keeps the exact count. Nil
+// score.MaxLostIDs lost ids are written; writes.lost keeps the exact count. Nil
 // lists are written as [] (objectives, faults, events) so readers need not
 // tell null from empty.
 func WriteJSON(w io.Writer, r firedrill.Result) error {
-	if len(r.Writes.LostIDs) > MaxLostIDs {
-		r.Writes.LostIDs = r.Writes.LostIDs[:MaxLostIDs:MaxLostIDs]
+	if len(r.Writes.LostIDs) > score.MaxLostIDs {
+		r.Writes.LostIDs = r.Writes.LostIDs[:score.MaxLostIDs:score.MaxLostIDs]
 	}
 	if r.Objectives == nil {
 		r.Objectives = []firedrill.ObjectiveResult{}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/internal/human"
 )
 
 // reads writes the summary's reads block when reads ran: the counts, the
@@ -28,10 +29,10 @@ func (t *term) reads(r firedrill.Result) {
 	if rs.Keyless > 0 {
 		parts = append(parts, fmt.Sprintf("%d keyless", rs.Keyless))
 	}
-	parts = append(parts, "keys acked "+humanMS(rs.KeyAgeMS)+" before")
+	parts = append(parts, "keys acked "+human.Millis(rs.KeyAgeMS)+" before")
 	t.joined("reads   ", parts)
 	if l := rs.ScheduleLag; l != nil {
-		t.joined(indent, []string{"schedule lag p50 " + humanMS(l.P50MS), "p99 " + humanMS(l.P99MS), "max " + humanMS(l.MaxMS)})
+		t.joined(indent, []string{"schedule lag p50 " + human.Millis(l.P50MS), "p99 " + human.Millis(l.P99MS), "max " + human.Millis(l.MaxMS)})
 	}
 	for _, p := range rs.Phases {
 		if p.Injection == "" {
@@ -45,7 +46,7 @@ func (t *term) reads(r firedrill.Result) {
 func (t *term) readPhase(indent, label string, p firedrill.ReadPhase) {
 	var parts []string
 	for i, s := range p.Servers {
-		who := orDash(s.Node)
+		who := human.OrDash(s.Node)
 		if s.Role != "" {
 			who += " (" + s.Role + ")"
 		}
@@ -53,9 +54,9 @@ func (t *term) readPhase(indent, label string, p firedrill.ReadPhase) {
 		if s.Stale > 0 {
 			n += fmt.Sprintf(", %d stale", s.Stale)
 		}
-		when := humanMS(s.FirstMS) + "–" + humanMS(s.LastMS)
+		when := human.Millis(s.FirstMS) + "–" + human.Millis(s.LastMS)
 		if s.FirstMS == s.LastMS {
-			when = "at " + humanMS(s.FirstMS)
+			when = "at " + human.Millis(s.FirstMS)
 		}
 		part := who + " " + n + " " + when
 		if i == 0 {
@@ -84,10 +85,10 @@ func (t *term) faultReads(r firedrill.Result, f firedrill.FaultResult) {
 	}
 	var when []string
 	if fr.StoppedMS != nil {
-		when = append(when, "stopped at "+humanMS(*fr.StoppedMS))
+		when = append(when, "stopped at "+human.Millis(*fr.StoppedMS))
 	}
 	if fr.BackMS != nil {
-		when = append(when, "back at "+humanMS(*fr.BackMS))
+		when = append(when, "back at "+human.Millis(*fr.BackMS))
 	}
 	note := ""
 	if len(when) > 0 {
@@ -95,13 +96,13 @@ func (t *term) faultReads(r firedrill.Result, f firedrill.FaultResult) {
 	}
 	switch fr.Recovery {
 	case firedrill.RecoveryRecovered:
-		t.line(faultIndent + t.paint(ansiBold, "reads RTO "+humanMS(*fr.RTOMS)) + note)
+		t.line(faultIndent + t.paint(ansiBold, "reads RTO "+human.Millis(*fr.RTOMS)) + note)
 	case firedrill.RecoveryNever:
 		t.line(faultIndent + t.paint(ansiRed, "reads never recovered") + note)
 	case firedrill.RecoveryUnconfirmed:
 		from := ""
 		if fr.PendingMS != nil {
-			from = ": ok from " + humanMS(*fr.PendingMS) + ", the run ended first"
+			from = ": ok from " + human.Millis(*fr.PendingMS) + ", the run ended first"
 		}
 		t.line(faultIndent + t.paint(ansiYellow, "reads RTO unconfirmed") + from)
 	case firedrill.RecoveryNoData:

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/internal/human"
+	"github.com/firedrill/firedrill/reports/score"
 )
 
 // TerminalOptions tune WriteTerminal.
@@ -39,19 +41,22 @@ const (
 // failover manager's health-check phase, the abort condition that stopped
 // the drill early, one block per injection (id, action, nodes, evidence,
 // phases, RTO, the read RTO and who served the reads after it, loss,
-// revert, overlap note; a skipped one with why), one
+// revert and its evidence, overlap note; a skipped one with why), the
+// failover manager's withheld failovers and blind periods, one
 // line per objective (✓ met, ✗ missed, ? no data, • reported) with the
 // target and the measured value, the lost ids, a split brain warning, and
-// the verdict with its reasons and warnings. It fits 80 columns.
+// the verdict with its reasons and warnings. It fits 80 columns: an
+// evidence longer than maxEvidenceLines is cut, and the summary says that
+// result.json has it in full.
 func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error {
 	t := &term{color: opts.Color}
 
 	// Header.
-	head := []string{"firedrill", orDash(r.Scenario)}
+	head := []string{"firedrill", human.OrDash(r.Scenario)}
 	if r.RunID != "" {
 		head = append(head, "run "+r.RunID)
 	}
-	head = append(head, humanMS(r.DurationMS))
+	head = append(head, human.Millis(r.DurationMS))
 	if !r.FailoverEnabled {
 		head = append(head, "failover off")
 	}
@@ -79,14 +84,14 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 	t.joined("writes  ", parts)
 	t.reads(r)
 	if l := r.ScheduleLag; l != nil {
-		t.joined("probe   ", []string{"schedule lag p50 " + humanMS(l.P50MS), "p99 " + humanMS(l.P99MS), "max " + humanMS(l.MaxMS)})
+		t.joined("probe   ", []string{"schedule lag p50 " + human.Millis(l.P50MS), "p99 " + human.Millis(l.P99MS), "max " + human.Millis(l.MaxMS)})
 	}
 	if r.HealthCheckPhaseMS != nil {
-		t.line("manager health-check phase " + humanMS(*r.HealthCheckPhaseMS))
+		t.line("manager health-check phase " + human.Millis(*r.HealthCheckPhaseMS))
 	}
 
 	if a := r.Abort; a != nil {
-		t.wrappedPainted(ansiRed, "aborted at "+humanMS(a.AtMS)+": ", "  ", a.Detail)
+		t.wrappedPainted(ansiRed, "aborted at "+human.Millis(a.AtMS)+": ", "  ", a.Detail)
 	}
 
 	// Faults.
@@ -95,7 +100,15 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 		t.fault(r, f)
 	}
 
-	// Replication lag and RPO exposure (replication.go).
+	if t.evidenceCut {
+		t.line("")
+		t.line("… evidence cut short: result.json has it in full")
+	}
+
+	// The failover manager's withheld failovers and blind periods.
+	t.managerHeld(r.Events)
+
+	// Replication lag and RPO exposure (replication_terminal.go).
 	if r.Replication != nil {
 		t.line("")
 		t.replication(r.Replication)
@@ -129,7 +142,7 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 	if r.SplitBrain {
 		detail := "two nodes acknowledged writes at the same time"
 		for _, o := range r.Objectives {
-			if o.Name == ObjectiveSplitBrain && o.Detail != "" {
+			if o.Name == score.ObjectiveSplitBrain && o.Detail != "" {
 				detail = o.Detail
 			}
 		}
@@ -161,7 +174,7 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	const indent = faultIndent
 	what := strings.TrimSpace(f.Action + " " + f.Target)
 	if f.Recovery == firedrill.RecoverySkipped {
-		t.line(f.ID + "  " + what + "  skipped at " + humanMS(f.ScheduledMS))
+		t.line(f.ID + "  " + what + "  skipped at " + human.Millis(f.ScheduledMS))
 		if f.Error != "" {
 			t.wrapped(indent, indent, f.Error)
 		}
@@ -177,14 +190,12 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	if len(f.Nodes) > 0 && (len(f.Nodes) > 1 || f.Nodes[0] != f.Target) {
 		what += " → " + strings.Join(f.Nodes, ", ")
 	}
-	at := " at " + humanMS(f.AtMS)
+	at := " at " + human.Millis(f.AtMS)
 	if f.ResolveMS != nil {
-		at += " (resolved in " + humanMS(*f.ResolveMS) + ")"
+		at += " (resolved in " + human.Millis(*f.ResolveMS) + ")"
 	}
 	t.wrapped(f.ID+"  ", indent, what+at)
-	if f.Evidence != "" {
-		t.wrapped(indent+"evidence: ", indent+"  ", f.Evidence)
-	}
+	t.evidence(indent+"evidence: ", f.Evidence)
 
 	var phases []string
 	for _, p := range []struct{ key, label string }{
@@ -194,7 +205,7 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 		{firedrill.PhaseFirstWrite, "first write"},
 	} {
 		if ms, ok := f.Phases[p.key]; ok {
-			phases = append(phases, p.label+" "+humanMS(ms))
+			phases = append(phases, p.label+" "+human.Millis(ms))
 		}
 	}
 	if len(phases) > 0 {
@@ -204,27 +215,27 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	// Failover errors charged to this injection.
 	for _, e := range r.Events {
 		if e.Kind == firedrill.EventFailoverError && e.Injection == f.ID {
-			t.wrappedPainted(ansiYellow, indent+"failover error at "+humanMS(e.AtMS-f.AtMS)+": ", indent+"  ", orDash(e.Detail))
+			t.wrappedPainted(ansiYellow, indent+"failover error at "+human.Millis(e.AtMS-f.AtMS)+": ", indent+"  ", human.OrDash(e.Detail))
 		}
 	}
 
 	var res []string
 	if r.WriteRate > 0 {
-		res = append(res, "write every "+human(time.Duration(float64(time.Second)/r.WriteRate)))
+		res = append(res, "write every "+human.Duration(time.Duration(float64(time.Second)/r.WriteRate)))
 	}
-	res = append(res, "stable for "+humanMS(r.StabilityMS))
+	res = append(res, "stable for "+human.Millis(r.StabilityMS))
 	note := " (" + strings.Join(res, ", ") + ")"
 	switch f.Recovery {
 	case firedrill.RecoveryNoData:
 		t.line(indent + t.paint(ansiYellow, "RTO no data") + ": no write was sent after the injection")
 	case firedrill.RecoveryRecovered:
-		t.line(indent + t.paint(ansiBold, "RTO "+humanMS(*f.RTOMS)) + note)
+		t.line(indent + t.paint(ansiBold, "RTO "+human.Millis(*f.RTOMS)) + note)
 	case firedrill.RecoveryNever:
 		t.line(indent + t.paint(ansiRed, "never recovered") + note)
 	case firedrill.RecoveryUnconfirmed:
 		from := ""
 		if f.PendingMS != nil {
-			from = ": ok from " + humanMS(*f.PendingMS) + ", the run ended first"
+			from = ": ok from " + human.Millis(*f.PendingMS) + ", the run ended first"
 		}
 		t.line(indent + t.paint(ansiYellow, "RTO unconfirmed") + from)
 	case firedrill.RecoveryOverlapped:
@@ -236,14 +247,14 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	if f.Lost != nil && *f.Lost > 0 {
 		more = append(more, fmt.Sprintf("lost %d", *f.Lost))
 		if f.RPOMS != nil {
-			more = append(more, "RPO "+humanMS(*f.RPOMS))
+			more = append(more, "RPO "+human.Millis(*f.RPOMS))
 		}
 	}
 	switch {
 	case f.RevertError != "":
 		more = append(more, "revert failed")
 	case f.RevertedMS != nil:
-		more = append(more, "reverted at "+humanMS(*f.RevertedMS))
+		more = append(more, "reverted at "+human.Millis(*f.RevertedMS))
 	}
 	if len(more) > 0 {
 		t.joined(indent, more)
@@ -251,8 +262,69 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	if f.RevertError != "" {
 		t.wrapped(indent+"revert: ", indent+"  ", f.RevertError)
 	}
+	for _, e := range r.Events {
+		if e.Injection == f.ID && (e.Kind == firedrill.EventFaultReverted || e.Kind == firedrill.EventFaultRevertFailed) {
+			t.evidence(indent+"revert evidence: ", e.Evidence)
+			break // the first revert is the one scored
+		}
+	}
 	if f.Overlap != "" {
 		t.wrapped(indent+"overlap: ", indent+"  ", f.Overlap)
+	}
+}
+
+// maxEvidenceLines is how many lines one piece of evidence may take in
+// the summary.
+const maxEvidenceLines = 3
+
+// evidence writes what showed a fault's effect or its revert after prefix,
+// its whitespace collapsed, word-wrapped under it in at most
+// maxEvidenceLines lines. Longer evidence is cut at a word and ends in
+// "…"; the summary then says once, after the faults, that result.json has
+// it in full. Nothing when empty.
+func (t *term) evidence(prefix, text string) {
+	text = strings.Join(strings.Fields(text), " ")
+	if text == "" {
+		return
+	}
+	next := strings.Repeat(" ", utf8.RuneCountInString(prefix)-len(strings.TrimLeft(prefix, " "))+2)
+	lines := wrapWords(prefix, next, text, termWidth-1) // room for the "…"
+	if len(lines) > maxEvidenceLines {
+		lines = lines[:maxEvidenceLines]
+		lines[len(lines)-1] += "…"
+		t.evidenceCut = true
+	}
+	for _, l := range lines {
+		if r := []rune(l); len(r) > termWidth { // one word wider than the line
+			l = string(r[:termWidth-1]) + "…"
+			t.evidenceCut = true
+		}
+		t.line(l)
+	}
+}
+
+// managerHeld writes, in time order, each time the failover manager held
+// back (docs/measurement.md, "Events"): a failover.withheld (the primary
+// failed its checks but no standby was reachable from the vantage point
+// either) and a failover.blind period (no health verdict from it). The
+// scorer charges neither; they say why the manager did not act.
+func (t *term) managerHeld(events []firedrill.Event) {
+	first := true
+	for _, e := range events {
+		var label string
+		switch e.Kind {
+		case firedrill.EventFailoverWithheld:
+			label = "manager withheld a failover at " + human.Millis(e.AtMS) + ": "
+		case firedrill.EventFailoverBlind:
+			label = "manager blind " + human.Millis(e.AtMS) + "–" + human.Millis(e.AtMS+e.SpanMS) + ": "
+		default:
+			continue
+		}
+		if first {
+			t.line("")
+			first = false
+		}
+		t.wrappedPainted(ansiYellow, label, "  ", human.OrDash(e.Detail))
 	}
 }
 
@@ -297,13 +369,6 @@ func countStatuses(objs []firedrill.ObjectiveResult) []string {
 	return out
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // trimFloat writes 50 as "50" and 12.5 as "12.5".
 func trimFloat(f float64) string {
 	s := fmt.Sprintf("%.2f", f)
@@ -314,6 +379,8 @@ func trimFloat(f float64) string {
 type term struct {
 	b     strings.Builder
 	color bool
+	// evidenceCut is set once an evidence line was cut to fit.
+	evidenceCut bool
 }
 
 func (t *term) line(s string) {

@@ -1,4 +1,4 @@
-package reports
+package score
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/internal/human"
 )
 
 // splitResult says whether two primaries acknowledged writes at once.
@@ -116,7 +117,7 @@ func interleaved(acked []*firedrill.Op, first map[string]*firedrill.Op, nodes []
 			x := first[z.Node]
 			return splitResult{measured: true, split: true, detail: fmt.Sprintf(
 				"%s acknowledged %s at %s, %s acknowledged %s at %s, then %s acknowledged %s at %s without being promoted in between",
-				x.Node, x.ID, human(x.Done), y.Node, y.ID, human(y.Done), z.Node, z.ID, human(z.Done))}, true
+				x.Node, x.ID, human.Duration(x.Done), y.Node, y.ID, human.Duration(y.Done), z.Node, z.ID, human.Duration(z.Done))}, true
 		}
 	}
 	return splitResult{}, false
@@ -139,7 +140,7 @@ func ackedAfterPromotion(acked []*firedrill.Op, promotes []firedrill.Event,
 		}
 		return splitResult{measured: true, split: true, detail: fmt.Sprintf(
 			"%s acknowledged %s, sent at %s, after %s had been promoted at %s",
-			z.Node, z.ID, human(z.Sent), p.Target, human(p.At))}, true
+			z.Node, z.ID, human.Duration(z.Sent), p.Target, human.Duration(p.At))}, true
 	}
 	return splitResult{}, false
 }

@@ -1,4 +1,4 @@
-package reports
+package score
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/internal/human"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -437,11 +438,11 @@ func newFaults(injections []firedrill.Injection, events []firedrill.Event) []*fa
 				ms := e.AtMS
 				fs.res.RevertedMS = &ms
 			case e.Kind == firedrill.EventFaultRevertFailed && fs.res.RevertError == "":
-				fs.res.RevertError = orDash(e.Detail)
+				fs.res.RevertError = human.OrDash(e.Detail)
 			}
 		}
 		if !fs.res.Injected && failed == nil && skipped != nil {
-			fs.res.Recovery, fs.res.Error = firedrill.RecoverySkipped, orDash(skipped.Detail)
+			fs.res.Recovery, fs.res.Error = firedrill.RecoverySkipped, human.OrDash(skipped.Detail)
 		}
 		if !fs.res.Injected && fs.res.Recovery != firedrill.RecoverySkipped {
 			switch {

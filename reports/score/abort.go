@@ -1,9 +1,10 @@
-package reports
+package score
 
 import (
 	"fmt"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/internal/human"
 )
 
 // abort adds the verdict's reason for a drill stopped by an abort
@@ -26,7 +27,7 @@ func (b *scoreBuilder) abort(events []firedrill.Event, injected []*faultScore) {
 	if a := b.in.Abort; a != nil && a.Detail != "" {
 		what = a.Detail
 	}
-	reason := "the drill was aborted at " + human(ev.At)
+	reason := "the drill was aborted at " + human.Duration(ev.At)
 	if what != "" {
 		reason += ": " + what
 	}

@@ -1,4 +1,4 @@
-package reports
+package score
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/internal/human"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -46,14 +47,14 @@ func limitTarget(d *scenarios.Duration) string {
 	if d == nil {
 		return targetReport
 	}
-	return "<= " + human(d.Duration)
+	return "<= " + human.Duration(d.Duration)
 }
 
 func (b *scoreBuilder) runLength() string {
 	if b.end <= 0 {
 		return "the run"
 	}
-	return "the " + human(b.end) + " run"
+	return "the " + human.Duration(b.end) + " run"
 }
 
 // objRTO judges the rto objective on the injections that are not
@@ -84,7 +85,7 @@ func (b *scoreBuilder) objRTO(injected []*faultScore) {
 			details = append(details, f.label+": never recovered")
 			never = append(never, f)
 		default:
-			details = append(details, f.label+": "+human(f.rto))
+			details = append(details, f.label+": "+human.Duration(f.rto))
 			if worst == nil || f.rto > worst.rto {
 				worst = f
 			}
@@ -98,7 +99,7 @@ func (b *scoreBuilder) objRTO(injected []*faultScore) {
 	case len(never) > 0:
 		o.Measured = "never recovered"
 	case worst != nil:
-		o.Measured = human(worst.rto)
+		o.Measured = human.Duration(worst.rto)
 	default:
 		o.Measured = "no data"
 	}
@@ -112,7 +113,7 @@ func (b *scoreBuilder) objRTO(injected []*faultScore) {
 			reasons = append(reasons, fmt.Sprintf("%s never recovered within %s", f.label, b.runLength()))
 		}
 		for _, f := range over {
-			reasons = append(reasons, fmt.Sprintf("%s took %s to recover, objective %s", f.label, human(f.rto), o.Target))
+			reasons = append(reasons, fmt.Sprintf("%s took %s to recover, objective %s", f.label, human.Duration(f.rto), o.Target))
 		}
 	case len(unsure) > 0:
 		o.Status = firedrill.StatusNoData
@@ -120,7 +121,7 @@ func (b *scoreBuilder) objRTO(injected []*faultScore) {
 			if f.pending != nil {
 				reasons = append(reasons, fmt.Sprintf(
 					"%s: writes succeeded from %s, but observation ended at %s before the %s stability window closed",
-					f.label, human(f.pending.Sent), human(b.end), human(b.window)))
+					f.label, human.Duration(f.pending.Sent), human.Duration(b.end), human.Duration(b.window)))
 			} else {
 				reasons = append(reasons, fmt.Sprintf("no write was sent after %s was injected", f.label))
 			}
@@ -172,14 +173,14 @@ func (b *scoreBuilder) objRPO(rpo rpoResult, st firedrill.WriteStats) {
 		b.add(o, o.Detail)
 		return
 	}
-	o.Measured = human(rpo.value)
+	o.Measured = human.Duration(rpo.value)
 	lost := 0
 	if st.Lost != nil {
 		lost = *st.Lost
 	}
 	if rpo.write != nil {
-		o.Detail = fmt.Sprintf("write %s, acknowledged at %s, lost by %s: window %s", rpo.write.ID, human(rpo.write.Done),
-			rpo.fault.label, human(rpo.value))
+		o.Detail = fmt.Sprintf("write %s, acknowledged at %s, lost by %s: window %s", rpo.write.ID, human.Duration(rpo.write.Done),
+			rpo.fault.label, human.Duration(rpo.value))
 	} else {
 		o.Detail = "no acknowledged write was lost"
 	}
@@ -190,7 +191,7 @@ func (b *scoreBuilder) objRPO(rpo rpoResult, st firedrill.WriteStats) {
 	case rpo.value > limit.Duration:
 		o.Status = firedrill.StatusMissed
 		b.add(o, fmt.Sprintf("acknowledged writes from %s before %s took effect were lost, objective %s",
-			human(rpo.value), rpo.fault.label, o.Target))
+			human.Duration(rpo.value), rpo.fault.label, o.Target))
 	case limit.Duration == 0 && lost > 0:
 		// A loss window can be 0 (a write acknowledged as the fault took
 		// effect), but a lost write is never an RPO of 0.
@@ -222,7 +223,7 @@ func (b *scoreBuilder) objLostWrites(st firedrill.WriteStats) {
 	}
 	lost := *st.Lost
 	o.Measured = fmt.Sprintf("%d of %d acked", lost, st.Acked)
-	o.Detail = fmt.Sprintf("%d acknowledged writes read back from %s, %d missing", st.Verified, orDash(b.in.ReadFrom), lost)
+	o.Detail = fmt.Sprintf("%d acknowledged writes read back from %s, %d missing", st.Verified, human.OrDash(b.in.ReadFrom), lost)
 	switch {
 	case limit == nil:
 		o.Status = firedrill.StatusReported

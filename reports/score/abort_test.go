@@ -1,7 +1,6 @@
-package reports
+package score
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -28,7 +27,8 @@ func abortedInput() Input {
 }
 
 // An aborted drill in which a fault had taken effect fails, the condition
-// named first with its value and threshold, and result.json carries it.
+// named first with its value and threshold (the "aborted" golden case
+// pins how result.json and the summary carry it).
 func TestAbortWithAFaultInEffectFails(t *testing.T) {
 	in := abortedInput()
 	r := Score(in)
@@ -40,14 +40,6 @@ func TestAbortWithAFaultInEffectFails(t *testing.T) {
 	}
 	if r.Abort == nil || r.Abort.Metric != scenarios.MetricWriteSuccessRate || r.Abort.AtMS != 9000 {
 		t.Errorf("result abort %+v", r.Abort)
-	}
-	var buf bytes.Buffer
-	if err := WriteJSON(&buf, r); err != nil || !strings.Contains(buf.String(), `"abort": {`) {
-		t.Errorf("result.json lacks the abort (%v):\n%s", err, buf.String())
-	}
-	buf.Reset()
-	if err := WriteTerminal(&buf, r, TerminalOptions{}); err != nil || !strings.Contains(buf.String(), "aborted at 9s") {
-		t.Errorf("the summary does not say the drill was aborted (%v):\n%s", err, buf.String())
 	}
 
 	// Without the Recording's description, the event's detail names it.
@@ -86,15 +78,22 @@ func TestAbortWithoutAFaultInEffectIsInconclusive(t *testing.T) {
 	}
 }
 
-// A skipped injection is reported with its reason and makes nothing
-// inconclusive: a drill whose only other fault recovered passes.
-func TestSkippedInjectionIsNotInconclusive(t *testing.T) {
+// skippedInput is a drill whose fault recovers and whose monkey injection
+// m1, at 10s, is skipped: max_at_once reached.
+func skippedInput() Input {
 	in := input(ledger(0, 20*sec, failover(8*sec)))
 	in.ReadBack = readBackAll(in.Ops, nil)
 	in.Injections = append(firedrill.NewSchedule(in.Scenario).Injections(),
 		firedrill.MonkeyInjection(1, scenarios.Fault{At: scenarios.Duration{Duration: 10 * sec}, Action: "kill", Target: "postgres.replica"}))
 	in.Events = append(in.Events, firedrill.Event{At: 10 * sec, Kind: firedrill.EventFaultSkipped, Injection: "m1",
 		Detail: "monkey.max_at_once 1 reached: f0 in effect"})
+	return in
+}
+
+// A skipped injection is reported with its reason and makes nothing
+// inconclusive: a drill whose only other fault recovered passes.
+func TestSkippedInjectionIsNotInconclusive(t *testing.T) {
+	in := skippedInput()
 	r := Score(in)
 	if r.Verdict != firedrill.VerdictPass {
 		t.Fatalf("verdict %s, want pass; reasons %q", r.Verdict, r.Reasons)
@@ -102,10 +101,6 @@ func TestSkippedInjectionIsNotInconclusive(t *testing.T) {
 	m1 := r.Faults[1]
 	if m1.ID != "m1" || m1.Source != firedrill.SourceMonkey || m1.Recovery != firedrill.RecoverySkipped || m1.Error == "" {
 		t.Errorf("m1 %+v", m1)
-	}
-	var buf bytes.Buffer
-	if err := WriteTerminal(&buf, r, TerminalOptions{}); err != nil || !strings.Contains(buf.String(), "m1  kill postgres.replica  skipped") {
-		t.Errorf("the summary does not show m1 skipped (%v):\n%s", err, buf.String())
 	}
 
 	// A failed injection still is inconclusive, skipped beside it or not.

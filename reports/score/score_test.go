@@ -1,4 +1,4 @@
-package reports
+package score
 
 import (
 	"errors"
@@ -613,29 +613,6 @@ func TestLostIDsCapped(t *testing.T) {
 	r := Score(in)
 	if *r.Writes.Lost != r.Writes.Acked || len(r.Writes.LostIDs) != MaxLostIDs || r.Writes.LostIDs[0] != "w-0001" {
 		t.Errorf("lost %d of %d, %d ids from %s", *r.Writes.Lost, r.Writes.Acked, len(r.Writes.LostIDs), r.Writes.LostIDs[0])
-	}
-}
-
-func TestHuman(t *testing.T) {
-	for _, tt := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0s"},
-		{420 * time.Microsecond, "0.42ms"},
-		{850 * ms, "850ms"},
-		{999600 * time.Microsecond, "1s"},
-		{3214 * ms, "3.21s"},
-		{3100 * ms, "3.1s"},
-		{15 * sec, "15s"},
-		{59996 * ms, "1m00s"},
-		{65 * sec, "1m05s"},
-		{3725 * sec, "1h02m05s"},
-		{-850 * ms, "-850ms"},
-	} {
-		if got := human(tt.d); got != tt.want {
-			t.Errorf("human(%v) = %q, want %q", tt.d, got, tt.want)
-		}
 	}
 }
 

@@ -1,8 +1,7 @@
-package reports
+package score
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -73,59 +72,5 @@ func TestReplicationScoring(t *testing.T) {
 	// No standby at all: no section.
 	if Replication(nil, 0, nil, 250*ms, nil) != nil {
 		t.Error("a drill without readings has a replication section")
-	}
-}
-
-func TestReplicationTerminal(t *testing.T) {
-	reverted := 800.0
-	samples := []firedrill.LagSample{
-		reading(0, streaming("pg-replica1", 300, 0.5)),
-		reading(250*ms, streaming("pg-replica1", 12600, 104.6)),
-		reading(500*ms, streaming("pg-replica1", 9000, 101)),
-		reading(1000*ms, streaming("pg-replica1", 0, 0.4)),
-	}
-	r := Replication(samples, 1, errors.New("x"), 250*ms, []firedrill.FaultResult{{ID: "f0", Injected: true, AtMS: 200, RevertedMS: &reverted}})
-	tm := &term{}
-	tm.replication(r)
-	want := `replication read every 250ms: 5 readings, 1 failed
-  pg-replica1 unflushed WAL max 12.3 KiB · mean 5.3 KiB · flush lag max 105ms ·
-              mean 52ms · replay lag max 106ms
-  during f0 pg-replica1 unflushed WAL max 12.3 KiB · mean 10.5 KiB ·
-                        flush lag max 105ms · mean 103ms · replay lag max 106ms
-  during f0 RPO exposure: had the primary been lost at the worst moment (250ms
-              into the drill, a failover to pg-replica1), writes acknowledged in
-              the last 105ms (12.3 KiB of WAL) would have been lost
-RPO exposure: had the primary been lost at the worst moment (250ms into the
-  drill, a failover to pg-replica1), writes acknowledged in the last 105ms (12.3
-  KiB of WAL) would have been lost
-`
-	if got := tm.b.String(); got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
-	for _, l := range strings.Split(tm.b.String(), "\n") {
-		if len([]rune(l)) > termWidth {
-			t.Errorf("line wider than %d: %q", termWidth, l)
-		}
-	}
-
-	// No flush lag reported at the worst reading: the bytes alone, and
-	// why.
-	noLag := &firedrill.RPOExposure{AtMS: 1000, Replica: "pg-replica1", Bytes: 256}
-	if s := exposureSentence(noLag, 250); !strings.Contains(s, "the writes acknowledged in its last 256 B of WAL would have been lost (Postgres reported no flush lag then)") {
-		t.Errorf("exposure without a flush lag: %q", s)
-	}
-
-	// Nothing in flight at any reading: said as such, not as "the last 0s".
-	quiet := Replication([]firedrill.LagSample{reading(0, streaming("pg-replica1", 0, 0.3))}, 0, nil, 250*ms, nil)
-	if s := exposureSentence(quiet.Exposure, quiet.IntervalMS); !strings.Contains(s, "no acknowledged write would have been lost") {
-		t.Errorf("exposure without lag: %q", s)
-	}
-}
-
-func TestHumanBytes(t *testing.T) {
-	for b, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 12600: "12.3 KiB", 5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB"} {
-		if got := humanBytes(b); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", b, got, want)
-		}
 	}
 }
