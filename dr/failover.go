@@ -214,8 +214,9 @@ func (m *managerRun) seeAgain(until string) {
 	}
 	from, to := *m.blindSince, m.f.tl.Now()
 	m.f.tl.Add(firedrill.Event{At: from, Span: to - from, Kind: firedrill.EventFailoverBlind, Target: m.primary,
-		Detail: fmt.Sprintf("manager blind from %s to %s: no health verdict from %s (%s) until %s; no failover without one",
-			human(from), human(to), m.f.vantage.Where(), m.blindWhy, until)})
+		// The event's At and Span carry the period; the detail says why.
+		Detail: fmt.Sprintf("no health verdict from %s (%s) until %s; no failover without one",
+			m.f.vantage.Where(), m.blindWhy, until)})
 	m.blindSince, m.blindWhy = nil, ""
 }
 
