@@ -4,6 +4,10 @@
 // fresh Fault for each injection from its decoded, validated params, so
 // per-injection state (a sidecar, a rule handle, the nodes it stopped) has
 // a place to live. A Fault that can be undone also implements Reverter.
+// The process faults (kill, stop, restart, pause) are here; the network
+// faults in chaos/netfault, the latency in chaos/latency, disk-fill in
+// chaos/diskfault, each registering from init; chaos/faults imports them
+// all, for whatever needs the whole registry (the drill engine).
 //
 // The Injector resolves an injection's targets through package topology
 // at injection time (postgres.primary is whichever node is primary then),

@@ -114,7 +114,7 @@ func (in *Injector) Running(ctx context.Context, node string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("state of %s: %w", node, err)
 	}
-	return running(st), nil
+	return Running(st), nil
 }
 
 // target builds the Target of one call of inj's fault, and functions

@@ -1,4 +1,4 @@
-package chaos
+package chaos_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
@@ -41,10 +43,10 @@ type rig struct {
 	topo *topology.Topology
 	rt   *fakert.Runtime
 	tl   *firedrill.Timeline
-	in   *Injector
+	in   *chaos.Injector
 }
 
-func newRig(t *testing.T, st topology.State, opts ...InjectorOption) *rig {
+func newRig(t *testing.T, st topology.State, opts ...chaos.InjectorOption) *rig {
 	t.Helper()
 	scn, err := scenarios.LoadBytes("injector.yaml", []byte(twoRegions))
 	if err != nil {
@@ -57,7 +59,7 @@ func newRig(t *testing.T, st topology.State, opts ...InjectorOption) *rig {
 	if st == nil {
 		st = r.topo.Initial()
 	}
-	r.in = NewInjector(r.topo, r.rt, st, r.tl, opts...)
+	r.in = chaos.NewInjector(r.topo, r.rt, st, r.tl, opts...)
 	return r
 }
 
@@ -143,7 +145,7 @@ func TestInjectionInstantIsAfterResolution(t *testing.T) {
 		if ap.At+ap.Span < kills[0] {
 			t.Errorf("At+Span %s is before the kill call even began (%s)", ap.At+ap.Span, kills[0])
 		}
-		wantEvidence(t, ap.Evidence, `pg-primary exited \(code 137\)`)
+		chaostest.WantEvidence(t, ap.Evidence, `pg-primary exited \(code 137\)`)
 		if ap.Revert != nil {
 			t.Error("a kill came with a revert")
 		}
@@ -163,7 +165,7 @@ func TestAnyReplicaWithoutAPrimaryIsAnError(t *testing.T) {
 	if !strings.Contains(err.Error(), "primary cannot be determined") {
 		t.Errorf("error %q does not say why", err)
 	}
-	if got := r.rt.Calls(effecting...); len(got) != 0 {
+	if got := r.rt.Calls(chaostest.Effecting...); len(got) != 0 {
 		t.Errorf("the runtime was acted on: %v", got)
 	}
 	if len(ap.Nodes) != 0 || ap.Revert != nil {
@@ -214,7 +216,7 @@ func TestModeAllRoleFollowsTheCurrentPrimary(t *testing.T) {
 // mode one, and returns the nodes hit, in injection order.
 func picks(t *testing.T, seed int64, ids ...int) []string {
 	t.Helper()
-	r := newRig(t, nil, WithSeed(seed))
+	r := newRig(t, nil, chaos.WithSeed(seed))
 	var out []string
 	for _, i := range ids {
 		ap, err := r.in.Inject(bg, selectorInjection(i, scenarios.ActionRestart,
@@ -264,7 +266,7 @@ func TestModeOneDoesNotDependOnInjectionOrder(t *testing.T) {
 func TestUnregisteredActionIsAnError(t *testing.T) {
 	var missing string
 	for _, a := range scenarios.ActionNames() {
-		if !Implemented(a) {
+		if !chaos.Implemented(a) {
 			missing = a
 			break
 		}
@@ -280,7 +282,7 @@ func TestUnregisteredActionIsAnError(t *testing.T) {
 	if _, err := r.in.Inject(bg, injection(1, "melt", scenarios.TargetApp, scenarios.Params{})); err == nil {
 		t.Error("an unknown action injected")
 	}
-	if got := r.rt.Calls(effecting...); len(got) != 0 {
+	if got := r.rt.Calls(chaostest.Effecting...); len(got) != 0 {
 		t.Errorf("the runtime was acted on: %v", got)
 	}
 }
@@ -315,7 +317,7 @@ func TestRevertsOfTwoInjectionsAreTheirOwn(t *testing.T) {
 		if rv.At < before || rv.Span < 0 || rv.At+rv.Span > r.tl.Now() {
 			t.Errorf("reverted at %s for %s; the revert ran from %s to %s", rv.At, rv.Span, before, r.tl.Now())
 		}
-		wantEvidence(t, rv.Evidence, `pg-r1 started again: running`)
+		chaostest.WantEvidence(t, rv.Evidence, `pg-r1 started again: running`)
 
 		if _, err := b.Revert(bg); err != nil {
 			t.Fatal(err)
@@ -330,7 +332,7 @@ func TestRevertsOfTwoInjectionsAreTheirOwn(t *testing.T) {
 }
 
 func TestRevertHonoursFences(t *testing.T) {
-	r := newRig(t, nil, WithFences(fences{topology.NodePrimary: "stop"}))
+	r := newRig(t, nil, chaos.WithFences(chaostest.Fences{topology.NodePrimary: "stop"}))
 	ap, err := r.in.Inject(bg, injection(0, scenarios.ActionStop, scenarios.TargetPrimary, grace(time.Second)))
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +342,7 @@ func TestRevertHonoursFences(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, r.rt, topology.NodePrimary, platform.StatusExited)
-	wantEvidence(t, rv.Evidence, `pg-primary left stopped: fenced`)
+	chaostest.WantEvidence(t, rv.Evidence, `pg-primary left stopped: fenced`)
 }
 
 // TestFailedInjectionStillReverts: a pause that froze one node of two and
@@ -348,10 +350,10 @@ func TestRevertHonoursFences(t *testing.T) {
 // the frozen one.
 func TestFailedInjectionStillReverts(t *testing.T) {
 	r := newRig(t, nil)
-	r.rt.Fail(fakert.OpPause, "pg-r2", errDaemon)
+	r.rt.Fail(fakert.OpPause, "pg-r2", chaostest.ErrDaemon)
 	ap, err := r.in.Inject(bg, selectorInjection(0, scenarios.ActionPause, scenarios.Selector{Region: "west", Role: scenarios.RoleReplica}))
-	if !errors.Is(err, errDaemon) {
-		t.Fatalf("inject: %v, want %v", err, errDaemon)
+	if !errors.Is(err, chaostest.ErrDaemon) {
+		t.Fatalf("inject: %v, want %v", err, chaostest.ErrDaemon)
 	}
 	if !slices.Equal(ap.Nodes, []string{"pg-r1", "pg-r2"}) {
 		t.Errorf("nodes %v", ap.Nodes)
@@ -372,7 +374,7 @@ func TestInjectPassesParams(t *testing.T) {
 	if _, err := r.in.Inject(bg, injection(0, scenarios.ActionRestart, scenarios.TargetStorage, grace(7*time.Second))); err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(r.rt.Calls(effecting...)); got != "[restart minio 7s]" {
+	if got := fmt.Sprint(r.rt.Calls(chaostest.Effecting...)); got != "[restart minio 7s]" {
 		t.Errorf("calls %s", got)
 	}
 }

@@ -1,4 +1,4 @@
-package chaos
+package chaos_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/chaos"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/reports/score"
@@ -109,14 +110,14 @@ func TestMonkeyDrillAbortsAndLeavesNothingBehind(t *testing.T) {
 		tl := firedrill.NewTimeline()
 		ledger := &firedrill.Ledger{}
 		seed := *scn.Monkey.Seed
-		sched := Schedule(scn, seed)
+		sched := chaos.Schedule(scn, seed)
 		if len(sched.Injections()) < 3 {
 			t.Fatalf("seed %d drew %d monkey faults; the test wants several", seed, len(sched.Injections()))
 		}
 		runner := &firedrill.Runner{
 			Scenario: scn, Timeline: tl, Schedule: sched,
 			Workload: &appWorkload{tl: tl, rt: rt, ledger: ledger},
-			Injector: NewInjector(topo, rt, topo.Initial(), tl, WithSeed(seed)),
+			Injector: chaos.NewInjector(topo, rt, topo.Initial(), tl, chaos.WithSeed(seed)),
 			Verifier: ledgerVerifier{ledger},
 			Aborts: firedrill.NewAbortWatcher(scn.Abort, tl, firedrill.WithOps(ledger),
 				firedrill.WithOutcomeWithin(scn.Workload.Timeout.Duration)),
@@ -189,7 +190,7 @@ func TestMonkeyDrillAbortsAndLeavesNothingBehind(t *testing.T) {
 // from the run's seed and the injection's id, the same on a replay.
 func TestMonkeySelectorResolvedAtInjection(t *testing.T) {
 	scn := monkeyScenario(t, "  mean_interval: 1s\n  actions: [kill]\n  selectors:\n    - {role: primary}\n    - {role: replica}\n")
-	sched := MonkeySchedule(scn, 5)
+	sched := chaos.MonkeySchedule(scn, 5)
 	var primaryFault, replicaFault *firedrill.Injection
 	for i := range sched {
 		switch sched[i].Fault.Selector.Role {
@@ -205,7 +206,7 @@ func TestMonkeySelectorResolvedAtInjection(t *testing.T) {
 
 	// After a failover to r2, role primary is r2.
 	st := &slowState{primary: "pg-r2"}
-	r := newRig(t, st, WithSeed(5))
+	r := newRig(t, st, chaos.WithSeed(5))
 	st.tl = r.tl
 	ap, err := r.in.Inject(bg, *primaryFault)
 	if err != nil || !slices.Equal(ap.Nodes, []string{"pg-r2"}) {
@@ -216,7 +217,7 @@ func TestMonkeySelectorResolvedAtInjection(t *testing.T) {
 	// same one on a replay with the seed.
 	pick := func(seed int64) string {
 		st := &slowState{primary: "pg-r2"}
-		r := newRig(t, st, WithSeed(seed))
+		r := newRig(t, st, chaos.WithSeed(seed))
 		st.tl = r.tl
 		ap, err := r.in.Inject(bg, *replicaFault)
 		if err != nil || len(ap.Nodes) != 1 || ap.Nodes[0] == "pg-r2" {

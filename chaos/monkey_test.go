@@ -1,4 +1,4 @@
-package chaos
+package chaos_test
 
 import (
 	"math"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/chaos"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -46,11 +47,11 @@ monkey:
 func TestMonkeyScheduleIsPure(t *testing.T) {
 	const monkey = "  mean_interval: 20s\n  actions: [kill, stop, pause]\n  fault_duration: 15s\n"
 	scn := monkeyScenario(t, monkey)
-	a, b := MonkeySchedule(scn, 42), MonkeySchedule(monkeyScenario(t, monkey), 42)
+	a, b := chaos.MonkeySchedule(scn, 42), chaos.MonkeySchedule(monkeyScenario(t, monkey), 42)
 	if len(a) < 10 || !reflect.DeepEqual(a, b) {
 		t.Fatalf("two draws from seed 42 differ (or are too short, %d):\n%+v\n%+v", len(a), a, b)
 	}
-	c := MonkeySchedule(scn, 43)
+	c := chaos.MonkeySchedule(scn, 43)
 	if reflect.DeepEqual(a, c) {
 		t.Errorf("seeds 42 and 43 give the same schedule")
 	}
@@ -64,7 +65,7 @@ func TestMonkeyScheduleIsPure(t *testing.T) {
 // irreversible one without for, params defaulted as the language does.
 func TestMonkeyScheduleShape(t *testing.T) {
 	scn := monkeyScenario(t, "  mean_interval: 7s\n  actions: [kill, stop]\n  fault_duration: 12s\n  between: {start: 1m, end: 3m}\n")
-	sched := MonkeySchedule(scn, 7)
+	sched := chaos.MonkeySchedule(scn, 7)
 	if len(sched) < 5 {
 		t.Fatalf("%d faults in 2m at a mean of 7s", len(sched))
 	}
@@ -108,7 +109,7 @@ func TestMonkeyScheduleShape(t *testing.T) {
 	}
 
 	// The whole schedule: the timeline's fault and the monkey's, by time.
-	all := Schedule(scn, 7).Injections()
+	all := chaos.Schedule(scn, 7).Injections()
 	if len(all) != len(sched)+1 || all[0].ID != "f0" || !slices.IsSortedFunc(all, func(a, b firedrill.Injection) int { return int(a.At - b.At) }) {
 		t.Errorf("schedule %+v", all)
 	}
@@ -122,7 +123,7 @@ func TestMonkeyScheduleDistribution(t *testing.T) {
 	scn := monkeyScenario(t, "  mean_interval: 2s\n  actions: [kill, stop, pause]\n  targets: [postgres.primary, postgres.r1, storage, app]\n")
 	scn.Timeline.Duration.Duration = 48 * time.Hour
 	scn.Monkey.Between.End.Duration = 48 * time.Hour
-	sched := MonkeySchedule(scn, 1)
+	sched := chaos.MonkeySchedule(scn, 1)
 	n := len(sched)
 	if n < 50000 {
 		t.Fatalf("%d faults in 48h at a mean of 2s", n)
@@ -164,7 +165,7 @@ func TestMonkeyScheduleSelectors(t *testing.T) {
 	scn := monkeyScenario(t, "  mean_interval: 1s\n  actions: [kill, s3-outage]\n  targets: [storage]\n  selectors:\n    - {labels: {tier: hot}}\n")
 	scn.Timeline.Duration.Duration = 10 * time.Hour
 	scn.Monkey.Between.End.Duration = 10 * time.Hour
-	sched := MonkeySchedule(scn, 3)
+	sched := chaos.MonkeySchedule(scn, 3)
 	bySel, byStorage := 0, 0
 	for _, in := range sched {
 		switch {
@@ -198,19 +199,19 @@ func TestMonkeyScheduleSelectors(t *testing.T) {
 // No monkey, a disabled one, or one with nothing to draw: no faults.
 func TestMonkeyScheduleEmpty(t *testing.T) {
 	scn := monkeyScenario(t, "  enabled: false\n")
-	if s := MonkeySchedule(scn, 1); s != nil {
+	if s := chaos.MonkeySchedule(scn, 1); s != nil {
 		t.Errorf("disabled monkey drew %d faults", len(s))
 	}
 	scn.Monkey = nil
-	if s := MonkeySchedule(scn, 1); s != nil {
+	if s := chaos.MonkeySchedule(scn, 1); s != nil {
 		t.Errorf("no monkey drew %d faults", len(s))
 	}
-	if s := Schedule(scn, 1).Injections(); len(s) != 1 || s[0].ID != "f0" {
+	if s := chaos.Schedule(scn, 1).Injections(); len(s) != 1 || s[0].ID != "f0" {
 		t.Errorf("schedule without a monkey: %+v", s)
 	}
 	scn = monkeyScenario(t, "  actions: [s3-outage]\n  targets: [storage]\n")
 	scn.Monkey.Targets = []string{scenarios.TargetApp} // in code, past the validator
-	if s := MonkeySchedule(scn, 1); s != nil {
+	if s := chaos.MonkeySchedule(scn, 1); s != nil {
 		t.Errorf("an action with no candidate drew %d faults", len(s))
 	}
 }

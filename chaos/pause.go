@@ -65,7 +65,7 @@ func (p *pause) Inject(ctx context.Context, t *Target) (string, error) {
 		}
 		p.held[n.Name] = h
 		p.mu.Unlock()
-		st, err := waitState(ctx, t.Runtime, n.Name, "paused", paused)
+		st, err := waitState(ctx, t.Runtime, n.Name, "paused", Paused)
 		if err != nil {
 			return strings.Join(ev, "; "), fmt.Errorf("pause did not take effect: %w", err)
 		}
@@ -93,7 +93,7 @@ func (p *pause) Revert(ctx context.Context, t *Target) (string, error) {
 			errs = append(errs, err)
 			continue
 		}
-		st, err := waitState(ctx, t.Runtime, n.Name, "running or exited", func(st platform.State) bool { return running(st) || exited(st) })
+		st, err := waitState(ctx, t.Runtime, n.Name, "running or exited", func(st platform.State) bool { return Running(st) || exited(st) })
 		if err != nil {
 			errs = append(errs, err)
 			continue

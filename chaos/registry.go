@@ -134,6 +134,14 @@ func waitState(ctx context.Context, rt platform.Runtime, node string, want strin
 	}
 }
 
-func exited(st platform.State) bool  { return st.Status == platform.StatusExited }
-func running(st platform.State) bool { return st.Status == platform.StatusRunning }
-func paused(st platform.State) bool  { return st.Status == platform.StatusPaused }
+func exited(st platform.State) bool { return st.Status == platform.StatusExited }
+
+// Running reports whether a node's state is running: a fault's evidence
+// that the node is up (as waitState's ok), and the Injector's answer to
+// the Runner's question whether a node counts against max_at_once.
+func Running(st platform.State) bool { return st.Status == platform.StatusRunning }
+
+// Paused reports whether a node's state is paused (its processes frozen
+// by the cgroup freezer): pause's evidence; a paused node, like a running
+// one, still has a namespace a sidecar can join.
+func Paused(st platform.State) bool { return st.Status == platform.StatusPaused }

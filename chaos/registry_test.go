@@ -1,4 +1,4 @@
-package chaos
+package chaos_test
 
 import (
 	"reflect"
@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos"
+	_ "github.com/firedrill/firedrill/chaos/faults" // the whole registry: every action of the language
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -54,16 +56,16 @@ func TestRegistryAgreesWithTheLanguage(t *testing.T) {
 	if len(language) == 0 {
 		t.Fatal("the language has no actions")
 	}
-	for _, name := range Registered() {
+	for _, name := range chaos.Registered() {
 		if _, ok := language[name]; !ok {
 			t.Errorf("registered action %q is not an action of the language", name)
 		}
 	}
 	var implemented []string
 	for _, a := range scenarios.Actions() {
-		spec, ok := Lookup(a.Name)
-		if Implemented(a.Name) != ok {
-			t.Errorf("%s: Implemented says %v, Lookup %v", a.Name, Implemented(a.Name), ok)
+		spec, ok := chaos.Lookup(a.Name)
+		if chaos.Implemented(a.Name) != ok {
+			t.Errorf("%s: Implemented says %v, Lookup %v", a.Name, chaos.Implemented(a.Name), ok)
 		}
 		if !ok {
 			continue // listed by Implemented as false: run refuses it
@@ -81,20 +83,20 @@ func TestRegistryAgreesWithTheLanguage(t *testing.T) {
 			t.Errorf("%s: New with valid params: %v", a.Name, err)
 			continue
 		}
-		if _, rev := f.(Reverter); rev != a.Reversible {
+		if _, rev := f.(chaos.Reverter); rev != a.Reversible {
 			t.Errorf("%s: the fault implements Reverter = %v, the language says reversible = %v", a.Name, rev, a.Reversible)
 		}
 	}
-	if !slices.Equal(Registered(), implemented) {
-		t.Errorf("Registered() = %v, want the implemented language actions %v (sorted)", Registered(), implemented)
+	if !slices.Equal(chaos.Registered(), implemented) {
+		t.Errorf("Registered() = %v, want the implemented language actions %v (sorted)", chaos.Registered(), implemented)
 	}
 	// The process faults of this issue are on the core.
 	for _, a := range []string{scenarios.ActionKill, scenarios.ActionStop, scenarios.ActionRestart, scenarios.ActionPause} {
-		if !Implemented(a) {
+		if !chaos.Implemented(a) {
 			t.Errorf("%s is not registered", a)
 		}
 	}
-	if Implemented("no-such-action") {
+	if chaos.Implemented("no-such-action") {
 		t.Error("an unknown action is implemented")
 	}
 }
@@ -103,7 +105,7 @@ func TestRegistryAgreesWithTheLanguage(t *testing.T) {
 // own, so two injections of one action never share a fault value.
 func TestNewReturnsAFreshFault(t *testing.T) {
 	for _, a := range scenarios.Actions() {
-		spec, ok := Lookup(a.Name)
+		spec, ok := chaos.Lookup(a.Name)
 		if !ok {
 			continue
 		}
@@ -123,50 +125,6 @@ func TestNewReturnsAFreshFault(t *testing.T) {
 		}
 		if v1.Pointer() == v2.Pointer() {
 			t.Errorf("%s: New returned the same %T twice", a.Name, f1)
-		}
-	}
-}
-
-func TestRegisterRefusesUnknownAndDuplicateActions(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		spec Spec
-	}{
-		{"not in the language", Spec{Action: "melt", New: func(scenarios.Params) (Fault, error) { return &kill{}, nil }}},
-		{"twice", Spec{Action: scenarios.ActionKill, New: func(scenarios.Params) (Fault, error) { return &kill{}, nil }}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			before := Registered()
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Register(%q) did not panic", c.spec.Action)
-				}
-				if !slices.Equal(Registered(), before) {
-					t.Errorf("the registry changed: %v -> %v", before, Registered())
-				}
-			}()
-			Register(c.spec)
-		})
-	}
-}
-
-func TestGraceParam(t *testing.T) {
-	if got := graceOf(scenarios.Params{}); got != defaultGrace {
-		t.Errorf("grace without params: %s, want %s", got, defaultGrace)
-	}
-	if got := graceOf(scenarios.Params{Grace: &scenarios.Duration{Duration: 0}}); got != 0 {
-		t.Errorf("an explicit zero grace became %s", got)
-	}
-	// A fault built in code without defaults must behave as the language's
-	// default says.
-	for _, a := range scenarios.Actions() {
-		def, ok := a.Defaults["grace"]
-		if !ok {
-			continue
-		}
-		d, err := time.ParseDuration(def)
-		if err != nil || d != defaultGrace {
-			t.Errorf("%s: the language's default grace is %q, the faults' %s", a.Name, def, defaultGrace)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func (r *restart) Inject(ctx context.Context, t *Target) (string, error) {
 			return strings.Join(ev, "; "), err
 		}
 		st, err := waitState(ctx, t.Runtime, n.Name, "running again", func(st platform.State) bool {
-			return running(st) && (before.StartedAt.IsZero() || st.StartedAt.After(before.StartedAt))
+			return Running(st) && (before.StartedAt.IsZero() || st.StartedAt.After(before.StartedAt))
 		})
 		if err != nil {
 			return strings.Join(ev, "; "), fmt.Errorf("restart did not take effect: %w", err)

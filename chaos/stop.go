@@ -55,7 +55,7 @@ func (s *stop) Revert(ctx context.Context, t *Target) (string, error) {
 	var ev []string
 	var errs []error
 	for _, n := range t.Nodes {
-		if method, fenced := fencedBy(t, n.Name); fenced {
+		if method, fenced := FencedBy(t, n.Name); fenced {
 			ev = append(ev, fmt.Sprintf("%s left stopped: fenced by the failover manager (%s)", n.Name, method))
 			continue
 		}
@@ -64,7 +64,7 @@ func (s *stop) Revert(ctx context.Context, t *Target) (string, error) {
 			errs = append(errs, err)
 			continue
 		}
-		st, err := waitState(ctx, t.Runtime, n.Name, "running", running)
+		st, err := waitState(ctx, t.Runtime, n.Name, "running", Running)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -74,7 +74,10 @@ func (s *stop) Revert(ctx context.Context, t *Target) (string, error) {
 	return strings.Join(ev, "; "), errors.Join(errs...)
 }
 
-func fencedBy(t *Target, node string) (string, bool) {
+// FencedBy says whether the failover manager fenced node, and how: a
+// revert must leave a fenced node as it is, not bring it back (it would be
+// a second primary).
+func FencedBy(t *Target, node string) (string, bool) {
 	if t.Fences == nil {
 		return "", false
 	}

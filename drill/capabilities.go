@@ -2,6 +2,7 @@ package drill
 
 import (
 	"github.com/firedrill/firedrill/chaos"
+	_ "github.com/firedrill/firedrill/chaos/faults" // every fault package registers its actions
 	"github.com/firedrill/firedrill/scenarios"
 )
 

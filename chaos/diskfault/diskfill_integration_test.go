@@ -1,6 +1,6 @@
 //go:build integration
 
-package chaos_test
+package diskfault_test
 
 // disk-fill on real containers: the primary's size-limited data volume
 // filled from a sidecar, what Postgres does then, seen by the test's own
@@ -10,9 +10,7 @@ package chaos_test
 // a checkpoint on the full disk PANICs, which the revert says.
 
 import (
-	"context"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,10 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/firedrill/firedrill/chaos"
-	"github.com/firedrill/firedrill/images"
-	"github.com/firedrill/firedrill/internal/itest"
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
 	"github.com/firedrill/firedrill/platform"
-	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -43,56 +39,17 @@ timeline:
 `
 
 // diskRig is the network faults' rig on the disk scenario.
-type diskRig struct{ *netRig }
+type diskRig struct{ *chaostest.NetRig }
 
 func upDiskRig(t *testing.T) *diskRig {
 	t.Helper()
-	env, ctx := upEnvironment(t, "disk-faults.yaml", diskScenario)
-	return &diskRig{&netRig{env: env, ctx: ctx}}
-}
-
-// upEnvironment builds the environment of a scenario text with this
-// tree's firedrill, and removes it (checking nothing is left) when the
-// test ends.
-func upEnvironment(t *testing.T, name, text string) (*docker.Env, context.Context) {
-	t.Helper()
-	bin, err := itest.BuildFiredrill(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := itest.Docker()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	scn, err := scenarios.LoadBytes(name, []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	t.Cleanup(cancel)
-	imgs := images.NewImages(cli, images.WithAppBinary(bin), images.WithProgress(os.Stderr))
-	env, err := docker.Up(ctx, cli, imgs, scn, docker.WithRunProgress(os.Stderr))
-	if env != nil {
-		t.Cleanup(func() {
-			if err := env.Down(context.Background()); err != nil {
-				t.Errorf("down: %v", err)
-			}
-			left, err := itest.Leftovers(context.Background(), cli, env.RunID)
-			if err != nil || len(left) > 0 {
-				t.Errorf("left behind: %v %v", left, err)
-			}
-		})
-	}
-	if err != nil {
-		t.Fatalf("up: %v", err)
-	}
-	return env, ctx
+	env, ctx := chaostest.UpEnvironment(t, "disk-faults.yaml", diskScenario)
+	return &diskRig{&chaostest.NetRig{Env: env, Ctx: ctx}}
 }
 
 func (r *diskRig) diskFill(t *testing.T, p scenarios.Params) (chaos.Fault, chaos.Reverter, *chaos.Target) {
 	t.Helper()
-	return r.fault(t, scenarios.ActionDiskFill, scenarios.TargetPrimary, p, nil)
+	return r.Fault(t, scenarios.ActionDiskFill, scenarios.TargetPrimary, p, nil)
 }
 
 // free is what df says is free on the primary's data volume, from a
@@ -100,7 +57,7 @@ func (r *diskRig) diskFill(t *testing.T, p scenarios.Params) (chaos.Fault, chaos
 // in it.
 func (r *diskRig) free(t *testing.T) (free int64, fillFiles string) {
 	t.Helper()
-	res, err := r.env.Exec(r.ctx, topology.NodePrimary, []string{"bash", "-c",
+	res, err := r.Env.Exec(r.Ctx, topology.NodePrimary, []string{"bash", "-c",
 		"df -B1 --output=avail " + topology.PostgresData + " | tail -1; ls -a " + topology.PostgresData + " | grep firedrill-disk-fill || true"},
 		platform.WithVolume())
 	if err != nil {
@@ -120,7 +77,7 @@ func (r *diskRig) free(t *testing.T) (free int64, fillFiles string) {
 // write inserts rows that need new pages, as the workload's writes do
 // once the last page is full.
 func (r *diskRig) write(tag string) error {
-	return r.env.Cluster().Exec(r.ctx, topology.NodePrimary,
+	return r.Env.Cluster().Exec(r.Ctx, topology.NodePrimary,
 		"INSERT INTO disk_itest SELECT $1, g, repeat('x', 500) FROM generate_series(1, 200) g", tag)
 }
 
@@ -136,7 +93,7 @@ func (r *diskRig) waitAnswers(t *testing.T, node string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		_, err := r.env.Cluster().QueryInt(r.ctx, node, "SELECT 1")
+		_, err := r.Env.Cluster().QueryInt(r.Ctx, node, "SELECT 1")
 		if err == nil {
 			return
 		}
@@ -149,8 +106,8 @@ func (r *diskRig) waitAnswers(t *testing.T, node string) {
 
 func TestIntegrationDiskFill(t *testing.T) {
 	r := upDiskRig(t)
-	c := r.env.Cluster()
-	if err := c.Exec(r.ctx, topology.NodePrimary, "CREATE TABLE disk_itest (tag text, n int, pad text)"); err != nil {
+	c := r.Env.Cluster()
+	if err := c.Exec(r.Ctx, topology.NodePrimary, "CREATE TABLE disk_itest (tag text, n int, pad text)"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -160,7 +117,7 @@ func TestIntegrationDiskFill(t *testing.T) {
 			t.Fatalf("free before %d: want the 256MiB volume, not the host's disk", before)
 		}
 		f, rev, tg := r.diskFill(t, scenarios.Params{})
-		ev, err := f.Inject(r.ctx, tg)
+		ev, err := f.Inject(r.Ctx, tg)
 		if err != nil {
 			t.Fatalf("inject: %v (evidence %q)", err, ev)
 		}
@@ -177,14 +134,14 @@ func TestIntegrationDiskFill(t *testing.T) {
 		}
 		t.Logf("the write failed: %v", err)
 		// The server survives: it runs, and a fresh connection answers.
-		if st, err := r.env.State(r.ctx, topology.NodePrimary); err != nil || !st.Running() {
+		if st, err := r.Env.State(r.Ctx, topology.NodePrimary); err != nil || !st.Running() {
 			t.Fatalf("the primary: %v, %v", st, err)
 		}
-		if n, err := c.QueryInt(r.ctx, topology.NodePrimary, "SELECT 1"); err != nil || n != 1 {
+		if n, err := c.QueryInt(r.Ctx, topology.NodePrimary, "SELECT 1"); err != nil || n != 1 {
 			t.Fatalf("SELECT 1 on the full primary: %d, %v", n, err)
 		}
 
-		rv, err := rev.Revert(r.ctx, tg)
+		rv, err := rev.Revert(r.Ctx, tg)
 		if err != nil {
 			t.Fatalf("revert: %v (evidence %q)", err, rv)
 		}
@@ -203,7 +160,7 @@ func TestIntegrationDiskFill(t *testing.T) {
 	t.Run("a fill by size", func(t *testing.T) {
 		before, _ := r.free(t)
 		f, rev, tg := r.diskFill(t, scenarios.Params{Size: "64MiB"})
-		ev, err := f.Inject(r.ctx, tg)
+		ev, err := f.Inject(r.Ctx, tg)
 		if err != nil {
 			t.Fatalf("inject: %v", err)
 		}
@@ -215,23 +172,23 @@ func TestIntegrationDiskFill(t *testing.T) {
 		if err := r.write("by-size"); err != nil {
 			t.Errorf("a write with 64MiB filled and room left: %v", err)
 		}
-		if _, err := rev.Revert(r.ctx, tg); err != nil {
+		if _, err := rev.Revert(r.Ctx, tg); err != nil {
 			t.Fatal(err)
 		}
 	})
 
 	t.Run("kill and start keep the data", func(t *testing.T) {
-		if err := c.Exec(r.ctx, topology.NodePrimary, "INSERT INTO disk_itest VALUES ('kept', 1, '')"); err != nil {
+		if err := c.Exec(r.Ctx, topology.NodePrimary, "INSERT INTO disk_itest VALUES ('kept', 1, '')"); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.env.Kill(r.ctx, topology.NodePrimary); err != nil {
+		if err := r.Env.Kill(r.Ctx, topology.NodePrimary); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.env.Start(r.ctx, topology.NodePrimary); err != nil {
+		if err := r.Env.Start(r.Ctx, topology.NodePrimary); err != nil {
 			t.Fatal(err)
 		}
 		r.waitAnswers(t, topology.NodePrimary)
-		n, err := c.QueryInt(r.ctx, topology.NodePrimary, "SELECT count(*) FROM disk_itest WHERE tag = 'kept'")
+		n, err := c.QueryInt(r.Ctx, topology.NodePrimary, "SELECT count(*) FROM disk_itest WHERE tag = 'kept'")
 		if err != nil || n != 1 {
 			t.Fatalf("after kill and start: %d rows tagged kept, %v; want 1 (crash recovery on the same volume)", n, err)
 		}
@@ -239,17 +196,17 @@ func TestIntegrationDiskFill(t *testing.T) {
 
 	t.Run("a checkpoint on the full disk PANICs and the revert says so", func(t *testing.T) {
 		f, rev, tg := r.diskFill(t, scenarios.Params{})
-		if ev, err := f.Inject(r.ctx, tg); err != nil {
+		if ev, err := f.Inject(r.Ctx, tg); err != nil {
 			t.Fatalf("inject: %v (evidence %q)", err, ev)
 		}
-		err := c.Exec(r.ctx, topology.NodePrimary, "CHECKPOINT")
+		err := c.Exec(r.Ctx, topology.NodePrimary, "CHECKPOINT")
 		t.Logf("CHECKPOINT on the full disk: %v", err)
 		if err == nil {
 			t.Error("CHECKPOINT on a full disk succeeded: Postgres writes a file of its own at every checkpoint")
 		}
 		// Let the postmaster go through its crash restart (or exit).
 		time.Sleep(2 * time.Second)
-		rv, err := rev.Revert(r.ctx, tg)
+		rv, err := rev.Revert(r.Ctx, tg)
 		if err != nil {
 			t.Fatalf("revert: %v (evidence %q)", err, rv)
 		}
@@ -257,8 +214,8 @@ func TestIntegrationDiskFill(t *testing.T) {
 		if !strings.Contains(rv, "a PANIC") || strings.Contains(rv, "ran throughout") {
 			t.Errorf("revert evidence %q: want it to say Postgres crashed (a PANIC)", rv)
 		}
-		if st, _ := r.env.State(r.ctx, topology.NodePrimary); !st.Running() {
-			if err := r.env.Start(r.ctx, topology.NodePrimary); err != nil {
+		if st, _ := r.Env.State(r.Ctx, topology.NodePrimary); !st.Running() {
+			if err := r.Env.Start(r.Ctx, topology.NodePrimary); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -266,7 +223,7 @@ func TestIntegrationDiskFill(t *testing.T) {
 		if err := r.write("after-panic"); err != nil {
 			t.Errorf("a write after the revert and the recovery: %v", err)
 		}
-		n, err := c.QueryInt(r.ctx, topology.NodePrimary, "SELECT count(*) FROM disk_itest WHERE tag = 'kept'")
+		n, err := c.QueryInt(r.Ctx, topology.NodePrimary, "SELECT count(*) FROM disk_itest WHERE tag = 'kept'")
 		if err != nil || n != 1 {
 			t.Errorf("after the PANIC: %d rows tagged kept, %v", n, err)
 		}

@@ -1,7 +1,8 @@
-package chaos
+package diskfault
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -13,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
+
+var bg = context.Background()
 
 const gib = int64(1 << 30)
 
@@ -367,19 +371,19 @@ func newVolumeModel(rt *fakert.Runtime, used int64) *volumeModel {
 // diskCall is a call on Postgres nodes with 1 GiB volumes; it also counts
 // the Applied calls.
 type diskCallT struct {
-	*call
+	*chaostest.Call
 	applied, callsAtApplied int
 }
 
 func diskCall(rt *fakert.Runtime, names ...string) *diskCallT {
-	c := &diskCallT{call: newCall(rt, nil, names...), callsAtApplied: -1}
-	c.t.Applied = func() {
+	c := &diskCallT{Call: chaostest.NewCall(rt, nil, names...), callsAtApplied: -1}
+	c.Target.Applied = func() {
 		c.applied++
 		if c.callsAtApplied < 0 {
 			c.callsAtApplied = len(rt.Calls())
 		}
 	}
-	for _, n := range c.t.Nodes {
+	for _, n := range c.Target.Nodes {
 		n.Kind, n.Volume, n.VolumeSize = topology.KindPostgres, topology.PostgresData, gib
 	}
 	return c
@@ -389,36 +393,36 @@ func TestDiskFill(t *testing.T) {
 	rt := fakert.New("pg-primary")
 	m := newVolumeModel(rt, 33<<20)
 	c := diskCall(rt, "pg-primary")
-	f := newFault(t, scenarios.ActionDiskFill, pct(100))
-	ev, err := f.Inject(bg, c.t)
+	f := chaostest.NewFault(t, scenarios.ActionDiskFill, pct(100))
+	ev, err := f.Inject(bg, c.Target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.checkInstant(t, fakert.OpHold)
-	if c.applied != 1 || c.callsAtApplied != c.callsAtApplying+1 {
-		t.Errorf("the fill is certain once Hold returns, before it is measured: Applied %d times, after %d calls (Applying after %d)", c.applied, c.callsAtApplied, c.callsAtApplying)
+	c.CheckInstant(t, fakert.OpHold)
+	if c.applied != 1 || c.callsAtApplied != c.CallsAtApplying+1 {
+		t.Errorf("the fill is certain once Hold returns, before it is measured: Applied %d times, after %d calls (Applying after %d)", c.applied, c.callsAtApplied, c.CallsAtApplying)
 	}
-	wantEvidence(t, ev, `^pg-primary data volume 1\.0 GiB: 3\.2% used before, 100\.0% used during \(0 B free\)$`)
-	wantCall(t, rt, fakert.OpHold, "pg-primary", "percent 1073741824")
+	chaostest.WantEvidence(t, ev, `^pg-primary data volume 1\.0 GiB: 3\.2% used before, 100\.0% used during \(0 B free\)$`)
+	chaostest.WantCall(t, rt, fakert.OpHold, "pg-primary", "percent 1073741824")
 	if rt.Holding("pg-primary") != 1 {
 		t.Errorf("%d fill sidecars held, want 1", rt.Holding("pg-primary"))
 	}
 
 	rt.ResetCalls()
 	r := diskCall(rt, "pg-primary")
-	rev, err := reverter(t, f).Revert(bg, r.t)
+	rev, err := chaostest.AsReverter(t, f).Revert(bg, r.Target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.checkInstant(t, fakert.OpRelease)
-	if r.applied != 1 || r.callsAtApplied != r.callsAtApplying+1 {
-		t.Errorf("the revert's effect is certain once the release returns: Applied %d times, after %d calls (Applying after %d)", r.applied, r.callsAtApplied, r.callsAtApplying)
+	r.CheckInstant(t, fakert.OpRelease)
+	if r.applied != 1 || r.callsAtApplied != r.CallsAtApplying+1 {
+		t.Errorf("the revert's effect is certain once the release returns: Applied %d times, after %d calls (Applying after %d)", r.applied, r.callsAtApplied, r.CallsAtApplying)
 	}
-	wantEvidence(t, rev, `^pg-primary data volume 1\.0 GiB: fill file deleted, 3\.2% used after \(991\.0 MiB free\); Postgres ran throughout \(no crash, no restart\)$`)
+	chaostest.WantEvidence(t, rev, `^pg-primary data volume 1\.0 GiB: fill file deleted, 3\.2% used after \(991\.0 MiB free\); Postgres ran throughout \(no crash, no restart\)$`)
 	if m.fill != -1 || rt.Holding("pg-primary") != 0 {
 		t.Errorf("after the revert: fill %d, %d sidecars held", m.fill, rt.Holding("pg-primary"))
 	}
-	if _, err := reverter(t, f).Revert(bg, diskCall(rt, "pg-primary").t); err != nil {
+	if _, err := chaostest.AsReverter(t, f).Revert(bg, diskCall(rt, "pg-primary").Target); err != nil {
 		t.Errorf("second revert: %v", err)
 	}
 }
@@ -426,13 +430,13 @@ func TestDiskFill(t *testing.T) {
 func TestDiskFillBySize(t *testing.T) {
 	rt := fakert.New("pg-r1")
 	newVolumeModel(rt, 33<<20)
-	f := newFault(t, scenarios.ActionDiskFill, scenarios.Params{Size: "512MiB"})
-	ev, err := f.Inject(bg, diskCall(rt, "pg-r1").t)
+	f := chaostest.NewFault(t, scenarios.ActionDiskFill, scenarios.Params{Size: "512MiB"})
+	ev, err := f.Inject(bg, diskCall(rt, "pg-r1").Target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEvidence(t, ev, `^pg-r1 data volume 1\.0 GiB: 3\.2% used before, 53\.2% used during \(479\.0 MiB free\), filled by 512\.0 MiB$`)
-	wantCall(t, rt, fakert.OpHold, "pg-r1", "bytes 536870912")
+	chaostest.WantEvidence(t, ev, `^pg-r1 data volume 1\.0 GiB: 3\.2% used before, 53\.2% used during \(479\.0 MiB free\), filled by 512\.0 MiB$`)
+	chaostest.WantCall(t, rt, fakert.OpHold, "pg-r1", "bytes 536870912")
 }
 
 // A fill that does not take the volume where it was asked is an error,
@@ -441,15 +445,15 @@ func TestDiskFillWithoutEffect(t *testing.T) {
 	rt := fakert.New("pg-primary")
 	m := newVolumeModel(rt, 33<<20)
 	m.noEffect = true
-	f := newFault(t, scenarios.ActionDiskFill, pct(100))
-	_, err := f.Inject(bg, diskCall(rt, "pg-primary").t)
+	f := chaostest.NewFault(t, scenarios.ActionDiskFill, pct(100))
+	_, err := f.Inject(bg, diskCall(rt, "pg-primary").Target)
 	if err == nil || !strings.Contains(err.Error(), "disk-fill did not take effect on pg-primary (asked to 100.0%): the volume is 3.2% used (991.0 MiB free), not the 100.0% asked") {
 		t.Fatalf("Inject = %v", err)
 	}
 	if rt.Holding("pg-primary") != 0 {
 		t.Error("a fill without effect is still held")
 	}
-	if _, err := reverter(t, f).Revert(bg, diskCall(rt, "pg-primary").t); err != nil {
+	if _, err := chaostest.AsReverter(t, f).Revert(bg, diskCall(rt, "pg-primary").Target); err != nil {
 		t.Errorf("revert after a failed inject: %v", err)
 	}
 }
@@ -459,17 +463,17 @@ func TestDiskFillRefuses(t *testing.T) {
 	newVolumeModel(rt, gib)
 	// Already full: nothing to fill, nothing applied.
 	c := diskCall(rt, "pg-primary")
-	if _, err := newFault(t, scenarios.ActionDiskFill, pct(100)).Inject(bg, c.t); err == nil || !strings.Contains(err.Error(), "already 100.0% used") {
+	if _, err := chaostest.NewFault(t, scenarios.ActionDiskFill, pct(100)).Inject(bg, c.Target); err == nil || !strings.Contains(err.Error(), "already 100.0% used") {
 		t.Errorf("a full volume: %v", err)
 	}
-	if c.applying != 0 || len(rt.Calls(fakert.OpHold)) != 0 {
+	if c.Applying != 0 || len(rt.Calls(fakert.OpHold)) != 0 {
 		t.Error("a fill with nothing to fill was applied")
 	}
 	// A volume that is not size-limited is never filled: it is the host's disk.
 	rt.ResetCalls()
-	plain := newCall(rt, nil, "pg-primary")
-	plain.t.Nodes[0].Volume = topology.PostgresData
-	if _, err := newFault(t, scenarios.ActionDiskFill, pct(50)).Inject(bg, plain.t); err == nil || !strings.Contains(err.Error(), "never the host's disk") {
+	plain := chaostest.NewCall(rt, nil, "pg-primary")
+	plain.Target.Nodes[0].Volume = topology.PostgresData
+	if _, err := chaostest.NewFault(t, scenarios.ActionDiskFill, pct(50)).Inject(bg, plain.Target); err == nil || !strings.Contains(err.Error(), "never the host's disk") {
 		t.Errorf("a plain volume: %v", err)
 	}
 	if len(rt.Calls(fakert.OpHold, fakert.OpExec)) != 0 {
@@ -482,31 +486,31 @@ func TestDiskFillRefuses(t *testing.T) {
 func TestDiskFillRevertSaysPostgresCrashed(t *testing.T) {
 	rt := fakert.New("pg-primary")
 	m := newVolumeModel(rt, 33<<20)
-	f := newFault(t, scenarios.ActionDiskFill, pct(100))
-	if _, err := f.Inject(bg, diskCall(rt, "pg-primary").t); err != nil {
+	f := chaostest.NewFault(t, scenarios.ActionDiskFill, pct(100))
+	if _, err := f.Inject(bg, diskCall(rt, "pg-primary").Target); err != nil {
 		t.Fatal(err)
 	}
 	m.mu.Lock()
 	m.pidMark = "1796182299.263864498 ready" // the postmaster restarted in place
 	m.mu.Unlock()
-	rev, err := reverter(t, f).Revert(bg, diskCall(rt, "pg-primary").t)
+	rev, err := chaostest.AsReverter(t, f).Revert(bg, diskCall(rt, "pg-primary").Target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEvidence(t, rev, `Postgres crashed and restarted during the fill \(postmaster.pid rewritten at 03:31:39\.263\): a PANIC`)
+	chaostest.WantEvidence(t, rev, `Postgres crashed and restarted during the fill \(postmaster.pid rewritten at 03:31:39\.263\): a PANIC`)
 
 	rt2 := fakert.New("pg-primary")
 	newVolumeModel(rt2, 33<<20)
-	f = newFault(t, scenarios.ActionDiskFill, pct(100))
-	if _, err := f.Inject(bg, diskCall(rt2, "pg-primary").t); err != nil {
+	f = chaostest.NewFault(t, scenarios.ActionDiskFill, pct(100))
+	if _, err := f.Inject(bg, diskCall(rt2, "pg-primary").Target); err != nil {
 		t.Fatal(err)
 	}
 	rt2.Set("pg-primary", platform.State{Status: platform.StatusExited, ExitCode: 1, FinishedAt: time.Date(2026, 12, 2, 3, 27, 45, 0, time.UTC)})
 	c2 := diskCall(rt2, "pg-primary")
-	c2.t.Fences = fences{"pg-primary": "stop"}
-	rev, err = reverter(t, f).Revert(bg, c2.t)
+	c2.Target.Fences = chaostest.Fences{"pg-primary": "stop"}
+	rev, err = chaostest.AsReverter(t, f).Revert(bg, c2.Target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEvidence(t, rev, `^pg-primary exited \(code 1\) at 03:27:45\.000 during the fill: Postgres stopped on its own, as it does when it cannot write WAL or a checkpoint on a full disk \(a PANIC\); the failover manager fenced it \(stop\); its fill file deleted$`)
+	chaostest.WantEvidence(t, rev, `^pg-primary exited \(code 1\) at 03:27:45\.000 during the fill: Postgres stopped on its own, as it does when it cannot write WAL or a checkpoint on a full disk \(a PANIC\); the failover manager fenced it \(stop\); its fill file deleted$`)
 }

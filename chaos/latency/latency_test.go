@@ -1,4 +1,4 @@
-package chaos
+package latency
 
 import (
 	"context"
@@ -13,11 +13,15 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
+
+var bg = context.Background()
 
 // latencyKernel is a runtime whose sidecars behave as the kernel would
 // for a latency: an agent delayer binds a queue, a tools sidecar's
@@ -87,7 +91,7 @@ func (k *latencyKernel) Exec(ctx context.Context, node string, cmd []string, opt
 		}
 		return platform.ExecResult{ExitCode: 2, Output: "Error: Specified qdisc kind is unknown."}, nil
 	case strings.Contains(joined, "gone"):
-		// chainGone or netemGone: the check after a revert.
+		// ChainGone or netemGone: the check after a revert.
 		if k.delayed(node) || k.effectOn(node) {
 			return platform.ExecResult{Output: "still there"}, nil
 		}
@@ -126,7 +130,7 @@ func (k *latencyKernel) Hold(ctx context.Context, node string, cmd []string, opt
 		h.kind = "effect"
 		if k.failRule || (strings.Contains(joined, " netem ") && !k.netem) {
 			h.failed = true
-			return h, nil // holdScript says "failed" as its first line
+			return h, nil // HoldScript says "failed" as its first line
 		}
 		k.effect[node] = true
 	}
@@ -175,7 +179,7 @@ func (h *kernelHeld) Release(ctx context.Context) (string, error) {
 type latencyDrill struct {
 	topo *topology.Topology
 	k    *latencyKernel
-	in   *Injector
+	in   *chaos.Injector
 }
 
 func newLatencyDrill(t *testing.T) *latencyDrill {
@@ -186,7 +190,7 @@ func newLatencyDrill(t *testing.T) *latencyDrill {
 	}
 	topo := topology.New(scn)
 	k := newLatencyKernel(topo)
-	return &latencyDrill{topo: topo, k: k, in: NewInjector(topo, k, topo.Initial(), firedrill.NewTimeline(), WithSeed(7))}
+	return &latencyDrill{topo: topo, k: k, in: chaos.NewInjector(topo, k, topo.Initial(), firedrill.NewTimeline(), chaos.WithSeed(7))}
 }
 
 func latencyInjection(target string, delay, jitter time.Duration) firedrill.Injection {
@@ -450,7 +454,7 @@ func TestNetemScripts(t *testing.T) {
 		!strings.Contains(svc.Undo, `tc qdisc del dev "$dev" root handle 1a2b:`) || !strings.Contains(svc.Apply, `[ "$dev" = lo ] && continue`) {
 		t.Errorf("service netem script %+v", svc)
 	}
-	addrs := peerAddrs([]peer{{Node: &topology.Node{Name: "pg-replica1"}, Addrs: map[string]netip.Addr{"west": netip.MustParseAddr("10.2.0.2"), "wan": netip.MustParseAddr("10.3.0.2")}}})
+	addrs := netkit.PeerAddrs([]netkit.Peer{{Node: &topology.Node{Name: "pg-replica1"}, Addrs: map[string]netip.Addr{"west": netip.MustParseAddr("10.2.0.2"), "wan": netip.MustParseAddr("10.3.0.2")}}})
 	reg := l.netemScript(addrs).Apply
 	for _, want := range []string{
 		`run tc qdisc add dev "$dev" root handle 1a2b: prio bands 4 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1`,

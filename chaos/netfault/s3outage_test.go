@@ -1,4 +1,4 @@
-package chaos
+package netfault
 
 import (
 	"net"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
@@ -35,21 +37,21 @@ func s3World(t *testing.T) *netWorld {
 	refusing := closed.Addr().String()
 	closed.Close()
 	live := strings.TrimPrefix(srv.URL, "http://")
-	w.rt.SetEndpoint(topology.NodeStorage, topology.PortS3, live)
-	w.rt.HandleExec(func(node string, cmd []string) (platform.ExecResult, error) {
+	w.RT.SetEndpoint(topology.NodeStorage, topology.PortS3, live)
+	w.RT.HandleExec(func(node string, cmd []string) (platform.ExecResult, error) {
 		r, err := w.ns.handle(node, cmd)
 		ep := live
 		if rules, _ := w.ns.rules(topology.NodeStorage); len(rules) > 0 {
 			ep = refusing
 		}
-		w.rt.SetEndpoint(topology.NodeStorage, topology.PortS3, ep)
+		w.RT.SetEndpoint(topology.NodeStorage, topology.PortS3, ep)
 		return r, err
 	})
 	return w
 }
 
 func TestS3OutageRules(t *testing.T) {
-	s := newFault(t, scenarios.ActionS3Outage, scenarios.Params{}).(*s3Outage)
+	s := chaostest.NewFault(t, scenarios.ActionS3Outage, scenarios.Params{}).(*s3Outage)
 	h := s.rules()
 	wantIn(t, "rules", h.Apply, "run iptables -w -A "+s.chain+" -p tcp --dport 9000 -j REJECT --reject-with tcp-reset",
 		"run iptables -w -I INPUT 1 ! -i lo -j "+s.chain)
@@ -77,14 +79,14 @@ func TestS3RequestScript(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	ap := netip.MustParseAddrPort(strings.TrimPrefix(srv.URL, "http://"))
-	out, err := exec.Command("bash", "-c", s3RequestScript(tcpDest{Node: "minio", Addr: ap.Addr(), Port: int(ap.Port())}, time.Second)).CombinedOutput()
+	out, err := exec.Command("bash", "-c", s3RequestScript(netkit.TCPDest{Node: "minio", Addr: ap.Addr(), Port: int(ap.Port())}, time.Second)).CombinedOutput()
 	if got := parseS3Request(string(out)); err != nil || !got.Answered || got.Text != "HTTP/1.1 200 OK" {
 		t.Errorf("a live server: %+v (%q, %v)", got, out, err)
 	}
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := closed.Addr().(*net.TCPAddr).Port
 	closed.Close()
-	out, _ = exec.Command("bash", "-c", s3RequestScript(tcpDest{Node: "minio", Addr: ap.Addr(), Port: port}, time.Second)).CombinedOutput()
+	out, _ = exec.Command("bash", "-c", s3RequestScript(netkit.TCPDest{Node: "minio", Addr: ap.Addr(), Port: port}, time.Second)).CombinedOutput()
 	if got := parseS3Request(string(out)); !got.Refused {
 		t.Errorf("a closed port: %+v (%q)", got, out)
 	}
@@ -92,17 +94,17 @@ func TestS3RequestScript(t *testing.T) {
 
 func TestS3Outage(t *testing.T) {
 	w := s3World(t)
-	tg, in := w.target(t, scenarios.TargetStorage)
-	f := newFault(t, scenarios.ActionS3Outage, scenarios.Params{}).(*s3Outage)
+	tg, in := w.Target(t, scenarios.TargetStorage)
+	f := chaostest.NewFault(t, scenarios.ActionS3Outage, scenarios.Params{}).(*s3Outage)
 	ev, err := f.Inject(bg, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.check(t, fakert.OpHold)
+	in.Check(t, fakert.OpHold)
 	wantIn(t, "evidence", ev, "minio refuses S3 (tcp port 9000) with a reset, chain "+f.chain+" (1 rule, 1 jump)",
 		"from inside app, a request to 10.2.0.3:9000: before HTTP/1.1 200 OK, during refused",
 		"the harness's: before GET http://127.0.0.1:", "/minio/health/live: 200 OK, during GET", "connection refused")
-	ev, err = reverter(t, f).Revert(bg, tg)
+	ev, err = chaostest.AsReverter(t, f).Revert(bg, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,15 +116,15 @@ func TestS3Outage(t *testing.T) {
 func TestS3OutageThatDidNotTakeEffect(t *testing.T) {
 	w := s3World(t)
 	w.ns.set(&w.ns.inert, topology.NodeStorage)
-	tg, _ := w.target(t, scenarios.TargetStorage)
-	f := newFault(t, scenarios.ActionS3Outage, scenarios.Params{})
+	tg, _ := w.Target(t, scenarios.TargetStorage)
+	f := chaostest.NewFault(t, scenarios.ActionS3Outage, scenarios.Params{})
 	_, err := f.Inject(bg, tg)
 	for _, want := range []string{"the outage is not in place", "a request from inside app was not refused: HTTP/1.1 200 OK", "the harness's request was not refused"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("inject: %v, want %q", err, want)
 		}
 	}
-	if _, err := reverter(t, f).Revert(bg, tg); err != nil {
+	if _, err := chaostest.AsReverter(t, f).Revert(bg, tg); err != nil {
 		t.Errorf("revert: %v", err)
 	}
 }
@@ -130,12 +132,12 @@ func TestS3OutageThatDidNotTakeEffect(t *testing.T) {
 // The client is the app; when it does not run, another node.
 func TestS3Client(t *testing.T) {
 	w := newNetWorld(t)
-	tg, _ := w.target(t, scenarios.TargetStorage)
+	tg, _ := w.Target(t, scenarios.TargetStorage)
 	client, dest, err := s3Client(bg, tg, tg.Nodes[0])
 	if err != nil || client != topology.NodeApp || dest.String() != "minio 10.2.0.3:9000" {
 		t.Errorf("%s %s %v", client, dest, err)
 	}
-	w.rt.Set(topology.NodeApp, platform.State{Status: platform.StatusExited})
+	w.RT.Set(topology.NodeApp, platform.State{Status: platform.StatusExited})
 	if client, _, err := s3Client(bg, tg, tg.Nodes[0]); err != nil || client != topology.NodePrimary {
 		t.Errorf("without the app: %s %v", client, err)
 	}

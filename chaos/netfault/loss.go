@@ -1,4 +1,4 @@
-package chaos
+package netfault
 
 import (
 	"context"
@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
 
 func init() {
-	Register(Spec{Action: scenarios.ActionLoss, New: newLoss})
+	chaos.Register(chaos.Spec{Action: scenarios.ActionLoss, New: newLoss})
 }
 
 // The burst that measures a loss from inside the target: connects to a
@@ -37,7 +39,7 @@ const (
 	lossImplausible = 1e-6
 )
 
-func newLoss(p scenarios.Params) (Fault, error) {
+func newLoss(p scenarios.Params) (chaos.Fault, error) {
 	percent := 100.0 // the language's default
 	if p.Percent != nil {
 		percent = *p.Percent
@@ -45,7 +47,7 @@ func newLoss(p scenarios.Params) (Fault, error) {
 	if !(percent > 0 && percent <= 100) {
 		return nil, fmt.Errorf("percent must be > 0 and <= 100, got %v", percent)
 	}
-	chain, _ := newInjectionName(scenarios.ActionLoss)
+	chain, _ := netkit.NewInjectionName(scenarios.ActionLoss)
 	return &loss{percent: percent, chain: chain}, nil
 }
 
@@ -61,7 +63,7 @@ type loss struct {
 	percent float64
 	chain   string
 
-	held heldSet
+	held netkit.HeldSet
 }
 
 // probability is the statistic match's probability, as iptables reads it.
@@ -72,7 +74,7 @@ func (l *loss) probability() string {
 // rules is the bash adding the chain: a counting rule (every packet it
 // sees) and a dropping one, for everything (a service: from nil) or for
 // each address in from (a region: its peers').
-func (l *loss) rules(from []netip.Addr) holdScript {
+func (l *loss) rules(from []netip.Addr) netkit.HoldScript {
 	apply := []string{"run iptables -w -N " + l.chain}
 	match := []string{""}
 	if from != nil {
@@ -89,15 +91,15 @@ func (l *loss) rules(from []netip.Addr) holdScript {
 		}
 		apply = append(apply, drop+" -j DROP")
 	}
-	apply = append(apply, insertJump(jumpInput(l.chain)))
-	undo := []string{deleteJump(jumpInput(l.chain)), "iptables -w -F " + l.chain, "iptables -w -X " + l.chain}
-	return holdScript{Apply: strings.Join(apply, "\n"), Report: "iptables -w -S " + l.chain + " -v", Undo: strings.Join(undo, "\n")}
+	apply = append(apply, netkit.InsertJump(netkit.JumpInput(l.chain)))
+	undo := []string{netkit.DeleteJump(netkit.JumpInput(l.chain)), "iptables -w -F " + l.chain, "iptables -w -X " + l.chain}
+	return netkit.HoldScript{Apply: strings.Join(apply, "\n"), Report: "iptables -w -S " + l.chain + " -v", Undo: strings.Join(undo, "\n")}
 }
 
 // burstScript sends n connects to dest at once, waits wait after the last
 // one for their answers, and prints "answer <code>" per answer and then
 // "burst <n>" (parseBurst).
-func burstScript(dest tcpDest, n int, wait time.Duration) string {
+func burstScript(dest netkit.TCPDest, n int, wait time.Duration) string {
 	return fmt.Sprintf(`for i in $(seq %d); do { : 3<>/dev/tcp/%s/%d; echo "answer $?"; } 2>/dev/null & done
 sleep %s
 kill $(jobs -p) >/dev/null 2>&1
@@ -145,7 +147,7 @@ func lgamma(n int) float64 {
 
 // lossCounts sums a loss chain's counters: packets received from the
 // peers (the counting rules) and dropped (the DROP rules).
-func lossCounts(rules []ruleCounter) (received, dropped uint64) {
+func lossCounts(rules []netkit.RuleCounter) (received, dropped uint64) {
 	for _, r := range rules {
 		switch r.Target {
 		case "":
@@ -159,29 +161,29 @@ func lossCounts(rules []ruleCounter) (received, dropped uint64) {
 
 func percentText(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) + "%" }
 
-func (l *loss) Inject(ctx context.Context, t *Target) (string, error) {
-	peers, err := peersOf(ctx, t, nil)
+func (l *loss) Inject(ctx context.Context, t *chaos.Target) (string, error) {
+	peers, err := netkit.PeersOf(ctx, t, nil)
 	if err != nil {
 		return "", err
 	}
 	// On a region, only what comes from the other regions' nodes.
 	var from []netip.Addr
 	what := "everything it receives (loopback aside)"
-	if region := regionOf(t); region != "" {
-		from = peerAddrs(peers)
+	if region := netkit.RegionOf(t); region != "" {
+		from = netkit.PeerAddrs(peers)
 		if len(from) == 0 {
-			return "", fmt.Errorf("no node outside region %s runs, nothing to lose packets from: %s", region, describePeers(peers))
+			return "", fmt.Errorf("no node outside region %s runs, nothing to lose packets from: %s", region, netkit.DescribePeers(peers))
 		}
-		what = "what it receives from the nodes outside region " + region + ": " + describePeers(peers)
+		what = "what it receives from the nodes outside region " + region + ": " + netkit.DescribePeers(peers)
 	}
 	type prep struct {
 		runs  bool
-		dest  tcpDest
+		dest  netkit.TCPDest
 		found bool
 		err   error
 	}
-	preps := eachNode(t.Nodes, func(n *topology.Node) prep {
-		dests, running, err := reachableDests(ctx, t.Runtime, n.Name, peers)
+	preps := netkit.EachNode(t.Nodes, func(n *topology.Node) prep {
+		dests, running, err := netkit.ReachableDests(ctx, t.Runtime, n.Name, peers)
 		if err != nil || !running {
 			return prep{err: err}
 		}
@@ -208,13 +210,13 @@ func (l *loss) Inject(ctx context.Context, t *Target) (string, error) {
 		return strings.Join(ev, "; "), errors.New("no node of the target runs: nothing to drop")
 	}
 
-	holdErrs := holdEach(ctx, t, &l.held, lossy, l.rules(from).argv(), "drop packets of %s")
+	holdErrs := netkit.HoldEach(ctx, t, &l.held, lossy, l.rules(from).Argv(), "drop packets of %s")
 	type during struct {
 		out string
 		err error
 	}
-	durings := eachNode(lossy, func(n *topology.Node) during {
-		s := chainListing(l.chain, false)
+	durings := netkit.EachNode(lossy, func(n *topology.Node) during {
+		s := netkit.ChainListing(l.chain, false)
 		if pr := preps[slices.Index(t.Nodes, n)]; pr.found {
 			s += burstScript(pr.dest, lossBurst, lossBurstWait)
 		}
@@ -235,11 +237,11 @@ func (l *loss) Inject(ctx context.Context, t *Target) (string, error) {
 			errs = append(errs, d.err)
 			continue
 		}
-		rules, jumps := parseChainListing(strings.Split(d.out, "\n"), l.chain)
+		rules, jumps := netkit.ParseChainListing(strings.Split(d.out, "\n"), l.chain)
 		wantRules := 2 * max(len(from), 1)
 		if len(rules) != wantRules || len(jumps) != 1 {
 			errs = append(errs, fmt.Errorf("the loss of %s is not in place: %d of %d rules and %d of 1 jump of chain %s inside it (%s)",
-				n.Name, len(rules), wantRules, len(jumps), l.chain, l.held.whyNot(ctx, n.Name)))
+				n.Name, len(rules), wantRules, len(jumps), l.chain, l.held.WhyNot(ctx, n.Name)))
 			continue
 		}
 		e := fmt.Sprintf("%s drops %s of %s: %d rules of chain %s", n.Name, percentText(l.percent), what, len(rules), l.chain)
@@ -264,29 +266,29 @@ func (l *loss) Inject(ctx context.Context, t *Target) (string, error) {
 	return strings.Join(ev, "; "), errors.Join(errs...)
 }
 
-func (l *loss) Revert(ctx context.Context, t *Target) (string, error) {
+func (l *loss) Revert(ctx context.Context, t *chaos.Target) (string, error) {
 	t.Applying()
-	rels := releaseEach(ctx, t, &l.held)
-	res := eachNode(t.Nodes, func(n *topology.Node) nodeResult {
+	rels := netkit.ReleaseEach(ctx, t, &l.held)
+	res := netkit.EachNode(t.Nodes, func(n *topology.Node) netkit.NodeResult {
 		rel := rels[slices.Index(t.Nodes, n)]
-		if !rel.tried {
-			return nodeResult{}
+		if !rel.Tried {
+			return netkit.NodeResult{}
 		}
-		report, relErr := rel.report, rel.err
-		_, leftover, settled := chainUndone(ctx, t, n.Name, l.chain, []string{jumpInput(l.chain)}, relErr, "")
+		report, relErr := rel.Report, rel.Err
+		_, leftover, settled := netkit.ChainUndone(ctx, t, n.Name, l.chain, []string{netkit.JumpInput(l.chain)}, relErr, "")
 		if settled != nil {
 			return *settled
 		}
 		e := n.Name + " receives everything again"
 		if relErr == nil {
-			received, dropped := lossCounts(parseRuleCounters(report, l.chain))
+			received, dropped := lossCounts(netkit.ParseRuleCounters(report, l.chain))
 			share := "none"
 			if received > 0 {
 				share = percentText(math.Round(1000*float64(dropped)/float64(received)) / 10)
 			}
 			e += fmt.Sprintf(": it dropped %d of the %d packets the rules saw (%s), asked %s", dropped, received, share, percentText(l.percent))
 		}
-		return nodeResult{ev: e + sidecarNote(relErr, leftover, "chain "+l.chain)}
+		return netkit.NodeResult{Evidence: e + netkit.SidecarNote(relErr, leftover, "chain "+l.chain)}
 	})
-	return joinResults(res)
+	return netkit.JoinResults(res)
 }

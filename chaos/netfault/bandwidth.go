@@ -1,4 +1,4 @@
-package chaos
+package netfault
 
 import (
 	"context"
@@ -12,12 +12,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
 
 func init() {
-	Register(Spec{Action: scenarios.ActionBandwidth, New: newBandwidth})
+	chaos.Register(chaos.Spec{Action: scenarios.ActionBandwidth, New: newBandwidth})
 }
 
 // rateUnits are the language's rate units (scenarios' rate pattern), in
@@ -59,12 +61,12 @@ func parseRate(s string) (uint64, error) {
 // bucket.
 func capBurst(rate uint64) uint64 { return max(rate/8/100, 2*1514) }
 
-func newBandwidth(p scenarios.Params) (Fault, error) {
+func newBandwidth(p scenarios.Params) (chaos.Fault, error) {
 	rate, err := parseRate(p.Rate)
 	if err != nil {
 		return nil, err
 	}
-	_, handle := newInjectionName(scenarios.ActionBandwidth)
+	_, handle := netkit.NewInjectionName(scenarios.ActionBandwidth)
 	return &bandwidth{rateText: p.Rate, rate: rate, handle: fmt.Sprintf("%x", handle)}, nil
 }
 
@@ -85,7 +87,7 @@ type bandwidth struct {
 	rate     uint64 // bits per second
 	handle   string // qdisc handle major, hex
 
-	held heldSet
+	held netkit.HeldSet
 
 	mu      sync.Mutex
 	applied time.Time // when the cap was in place, for the average rate
@@ -97,7 +99,7 @@ const ifaces = `$(ip -o link show | awk -F': ' '$2 != "lo" {sub(/@.*/, "", $2); 
 // rules is the bash adding the cap to every interface: a tbf for
 // everything (to nil), or an htb class for the packets to the addresses
 // in to.
-func (b *bandwidth) rules(to []netip.Addr) holdScript {
+func (b *bandwidth) rules(to []netip.Addr) netkit.HoldScript {
 	burst := strconv.FormatUint(capBurst(b.rate), 10)
 	rate := strconv.FormatUint(b.rate, 10) + "bit"
 	var s strings.Builder
@@ -125,7 +127,7 @@ func (b *bandwidth) rules(to []netip.Addr) holdScript {
 		counters = fmt.Sprintf(`tc -s class show dev "$i" classid %s:1`, b.handle)
 	}
 	report := fmt.Sprintf("for i in %s; do echo \"dev $i\"; %s; done", ifaces, counters)
-	return holdScript{Apply: s.String(), Report: report, Undo: undo}
+	return netkit.HoldScript{Apply: s.String(), Report: report, Undo: undo}
 }
 
 // listing is the bash printing, per interface, its root qdisc, the cap's
@@ -208,24 +210,24 @@ func counterAfter(f []string, name string) uint64 {
 	return n
 }
 
-func (b *bandwidth) Inject(ctx context.Context, t *Target) (string, error) {
+func (b *bandwidth) Inject(ctx context.Context, t *chaos.Target) (string, error) {
 	// On a region, only what goes to the other regions' nodes.
 	var to []netip.Addr
 	what := "everything it sends (loopback aside)"
-	if region := regionOf(t); region != "" {
-		peers, err := peersOf(ctx, t, nil)
+	if region := netkit.RegionOf(t); region != "" {
+		peers, err := netkit.PeersOf(ctx, t, nil)
 		if err != nil {
 			return "", err
 		}
-		if to = peerAddrs(peers); len(to) == 0 {
-			return "", fmt.Errorf("no node outside region %s runs, nothing to cap the traffic to: %s", region, describePeers(peers))
+		if to = netkit.PeerAddrs(peers); len(to) == 0 {
+			return "", fmt.Errorf("no node outside region %s runs, nothing to cap the traffic to: %s", region, netkit.DescribePeers(peers))
 		}
-		what = "what it sends to the nodes outside region " + region + ": " + describePeers(peers)
+		what = "what it sends to the nodes outside region " + region + ": " + netkit.DescribePeers(peers)
 	}
 	var capped []*topology.Node
 	var ev []string
 	for _, n := range t.Nodes {
-		ok, err := runs(ctx, t.Runtime, n.Name)
+		ok, err := netkit.Runs(ctx, t.Runtime, n.Name)
 		if err != nil {
 			return "", err
 		}
@@ -239,7 +241,7 @@ func (b *bandwidth) Inject(ctx context.Context, t *Target) (string, error) {
 		return strings.Join(ev, "; "), errors.New("no node of the target runs: nothing to cap")
 	}
 
-	holdErrs := holdEach(ctx, t, &b.held, capped, b.rules(to).argv(), "cap the bandwidth of %s")
+	holdErrs := netkit.HoldEach(ctx, t, &b.held, capped, b.rules(to).Argv(), "cap the bandwidth of %s")
 	b.mu.Lock()
 	b.applied = time.Now()
 	b.mu.Unlock()
@@ -247,7 +249,7 @@ func (b *bandwidth) Inject(ctx context.Context, t *Target) (string, error) {
 		caps []capState
 		err  error
 	}
-	durings := eachNode(capped, func(n *topology.Node) during {
+	durings := netkit.EachNode(capped, func(n *topology.Node) during {
 		r, err := t.Runtime.Exec(ctx, n.Name, []string{"bash", "-c", b.listing()})
 		if err != nil {
 			return during{err: fmt.Errorf("check the cap from inside %s: %w", n.Name, err)}
@@ -279,7 +281,7 @@ func (b *bandwidth) Inject(ctx context.Context, t *Target) (string, error) {
 			devs, kind, rate = append(devs, c.Dev), c.Kind, c.Rate
 		}
 		if len(wrong) > 0 || len(devs) == 0 {
-			errs = append(errs, fmt.Errorf("the cap of %s is not in place (%s): %s", n.Name, strings.Join(wrong, "; "), b.held.whyNot(ctx, n.Name)))
+			errs = append(errs, fmt.Errorf("the cap of %s is not in place (%s): %s", n.Name, strings.Join(wrong, "; "), b.held.WhyNot(ctx, n.Name)))
 			continue
 		}
 		mech := fmt.Sprintf("tc: %s %s: rate %s", kind, b.handle, rate)
@@ -291,7 +293,7 @@ func (b *bandwidth) Inject(ctx context.Context, t *Target) (string, error) {
 	return strings.Join(ev, "; "), errors.Join(errs...)
 }
 
-func (b *bandwidth) Revert(ctx context.Context, t *Target) (string, error) {
+func (b *bandwidth) Revert(ctx context.Context, t *chaos.Target) (string, error) {
 	b.mu.Lock()
 	var lasted time.Duration
 	if !b.applied.IsZero() {
@@ -299,28 +301,28 @@ func (b *bandwidth) Revert(ctx context.Context, t *Target) (string, error) {
 	}
 	b.mu.Unlock()
 	t.Applying()
-	rels := releaseEach(ctx, t, &b.held)
+	rels := netkit.ReleaseEach(ctx, t, &b.held)
 	gone := fmt.Sprintf(`for i in %[1]s; do tc qdisc del dev "$i" root handle %[2]s: >/dev/null 2>&1 && echo "leftover $i"; done
 for i in %[1]s; do echo "dev $i"; tc qdisc show dev "$i" root; done
 `, ifaces, b.handle)
-	res := eachNode(t.Nodes, func(n *topology.Node) nodeResult {
+	res := netkit.EachNode(t.Nodes, func(n *topology.Node) netkit.NodeResult {
 		rel := rels[slices.Index(t.Nodes, n)]
-		if !rel.tried {
-			return nodeResult{}
+		if !rel.Tried {
+			return netkit.NodeResult{}
 		}
-		report, relErr := rel.report, rel.err
-		ok, err := runs(ctx, t.Runtime, n.Name)
+		report, relErr := rel.Report, rel.Err
+		ok, err := netkit.Runs(ctx, t.Runtime, n.Name)
 		if err != nil || !ok {
-			return nodeResult{ev: n.Name + " not running: nothing left to undo"}
+			return netkit.NodeResult{Evidence: n.Name + " not running: nothing left to undo"}
 		}
 		r, err := t.Runtime.Exec(ctx, n.Name, []string{"bash", "-c", gone})
 		if err != nil {
-			return nodeResult{err: errors.Join(relErr, fmt.Errorf("check the revert from inside %s: %w", n.Name, err))}
+			return netkit.NodeResult{Err: errors.Join(relErr, fmt.Errorf("check the revert from inside %s: %w", n.Name, err))}
 		}
 		lines := strings.Split(r.Output, "\n")
 		for _, c := range parseCapListing(lines, b.handle) {
 			if c.Kind != "" {
-				return nodeResult{err: errors.Join(relErr, fmt.Errorf("the cap is still on %s of %s: %s", c.Dev, n.Name, c.Qdisc))}
+				return netkit.NodeResult{Err: errors.Join(relErr, fmt.Errorf("the cap is still on %s of %s: %s", c.Dev, n.Name, c.Qdisc))}
 			}
 		}
 		leftover := strings.Contains(r.Output, "leftover ")
@@ -339,9 +341,9 @@ for i in %[1]s; do echo "dev $i"; tc qdisc show dev "$i" root; done
 				}
 			}
 		}
-		return nodeResult{ev: e + sidecarNote(relErr, leftover, "qdisc "+b.handle+":")}
+		return netkit.NodeResult{Evidence: e + netkit.SidecarNote(relErr, leftover, "qdisc "+b.handle+":")}
 	})
-	return joinResults(res)
+	return netkit.JoinResults(res)
 }
 
 // formatRate prints bits per second in the language's units.

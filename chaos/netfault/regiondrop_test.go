@@ -1,10 +1,11 @@
-package chaos
+package netfault
 
 import (
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
@@ -38,32 +39,32 @@ func TestRejoinOrder(t *testing.T) {
 
 func TestRegionDrop(t *testing.T) {
 	w := newNetWorld(t)
-	tg, in := w.target(t, "region.west")
-	f := newFault(t, scenarios.ActionRegionDrop, scenarios.Params{})
+	tg, in := w.Target(t, "region.west")
+	f := chaostest.NewFault(t, scenarios.ActionRegionDrop, scenarios.Params{})
 	ev, err := f.Inject(bg, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.check(t, fakert.OpDisconnect)
+	in.Check(t, fakert.OpDisconnect)
 	wantIn(t, "evidence", ev, "pg-replica1 cut off west, wan (it was at wan 10.2.0.2, west 10.1.0.2): from inside, no interface but lo and no route",
 		"app cut off west, wan")
-	if n := w.rt.Count(fakert.OpDisconnect, ""); n != 4 {
+	if n := w.RT.Count(fakert.OpDisconnect, ""); n != 4 {
 		t.Errorf("%d disconnects, want 4 (two nodes, two networks)", n)
 	}
-	if nets, _ := w.rt.Networks(bg, topology.NodePrimary); len(nets) != 2 {
+	if nets, _ := w.RT.Networks(bg, topology.NodePrimary); len(nets) != 2 {
 		t.Errorf("east was touched: the primary is on %v", nets)
 	}
 
-	rtg, rin := w.target(t, "region.west")
-	ev, err = reverter(t, f).Revert(bg, rtg)
+	rtg, rin := w.Target(t, "region.west")
+	ev, err = chaostest.AsReverter(t, f).Revert(bg, rtg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rin.check(t, fakert.OpConnect)
+	rin.Check(t, fakert.OpConnect)
 	wantIn(t, "revert evidence", ev, "pg-replica1 back on west, wan at", "from inside: eth0 10.1.0.2/16, eth1 10.2.0.2/16, 2 routes", "app back on west, wan")
 	// The home region first, as at the start.
 	var order []string
-	for _, c := range w.rt.Calls(fakert.OpConnect) {
+	for _, c := range w.RT.Calls(fakert.OpConnect) {
 		if c.Node == topology.NodeApp {
 			order = append(order, c.Arg)
 		}
@@ -71,7 +72,7 @@ func TestRegionDrop(t *testing.T) {
 	if !slices.Equal(order, []string{"west", topology.WAN}) {
 		t.Errorf("the app rejoined %v", order)
 	}
-	if ev, err := reverter(t, f).Revert(bg, rtg); err != nil || ev != "nothing left to undo" {
+	if ev, err := chaostest.AsReverter(t, f).Revert(bg, rtg); err != nil || ev != "nothing left to undo" {
 		t.Errorf("a second revert: %q %v", ev, err)
 	}
 }
@@ -80,18 +81,18 @@ func TestRegionDrop(t *testing.T) {
 // off: back on its networks it would be a second primary.
 func TestRegionDropLeavesAFencedNodeCutOff(t *testing.T) {
 	w := newNetWorld(t)
-	tg, _ := w.target(t, "region.east")
-	f := newFault(t, scenarios.ActionRegionDrop, scenarios.Params{})
+	tg, _ := w.Target(t, "region.east")
+	f := chaostest.NewFault(t, scenarios.ActionRegionDrop, scenarios.Params{})
 	if _, err := f.Inject(bg, tg); err != nil {
 		t.Fatal(err)
 	}
-	tg.Fences = fences{topology.NodePrimary: "stop"}
-	ev, err := reverter(t, f).Revert(bg, tg)
+	tg.Fences = chaostest.Fences{topology.NodePrimary: "stop"}
+	ev, err := chaostest.AsReverter(t, f).Revert(bg, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantIn(t, "revert evidence", ev, "pg-primary left cut off: fenced by the failover manager (stop)", "minio back on east, wan")
-	if c := w.rt.Count(fakert.OpConnect, topology.NodePrimary); c != 0 {
+	if c := w.RT.Count(fakert.OpConnect, topology.NodePrimary); c != 0 {
 		t.Errorf("the fenced primary was connected %d times", c)
 	}
 }
@@ -100,18 +101,18 @@ func TestRegionDropLeavesAFencedNodeCutOff(t *testing.T) {
 // reconnects every network the nodes were on.
 func TestRegionDropRevertAfterAPartialInject(t *testing.T) {
 	w := newNetWorld(t)
-	w.rt.Fail(fakert.OpDisconnect, topology.NodeApp, errDaemon)
-	tg, _ := w.target(t, "region.west")
-	f := newFault(t, scenarios.ActionRegionDrop, scenarios.Params{})
+	w.RT.Fail(fakert.OpDisconnect, topology.NodeApp, chaostest.ErrDaemon)
+	tg, _ := w.Target(t, "region.west")
+	f := chaostest.NewFault(t, scenarios.ActionRegionDrop, scenarios.Params{})
 	if _, err := f.Inject(bg, tg); err == nil || !strings.Contains(err.Error(), "cut app off") {
 		t.Fatalf("inject: %v", err)
 	}
-	w.rt.Fail(fakert.OpDisconnect, topology.NodeApp, nil)
-	if _, err := reverter(t, f).Revert(bg, tg); err != nil {
+	w.RT.Fail(fakert.OpDisconnect, topology.NodeApp, nil)
+	if _, err := chaostest.AsReverter(t, f).Revert(bg, tg); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"pg-replica1", topology.NodeApp} {
-		if nets, _ := w.rt.Networks(bg, n); len(nets) != 2 {
+		if nets, _ := w.RT.Networks(bg, n); len(nets) != 2 {
 			t.Errorf("%s on %v after the revert", n, nets)
 		}
 	}
@@ -121,18 +122,18 @@ func TestRegionDropRevertAfterAPartialInject(t *testing.T) {
 // inside: the injection fails.
 func TestRegionDropThatDidNotTakeEffect(t *testing.T) {
 	w := newNetWorld(t)
-	w.rt.NoEffect(fakert.OpDisconnect, "", true)
-	tg, _ := w.target(t, "region.west")
-	_, err := newFault(t, scenarios.ActionRegionDrop, scenarios.Params{}).Inject(bg, tg)
+	w.RT.NoEffect(fakert.OpDisconnect, "", true)
+	tg, _ := w.Target(t, "region.west")
+	_, err := chaostest.NewFault(t, scenarios.ActionRegionDrop, scenarios.Params{}).Inject(bg, tg)
 	if err == nil || !strings.Contains(err.Error(), "is still on") {
 		t.Errorf("inject: %v", err)
 	}
 	// A node that does not run is cut off all the same, with nothing to
 	// look at from inside.
 	w = newNetWorld(t)
-	w.rt.Set(topology.NodeApp, platform.State{Status: platform.StatusExited})
-	tg, _ = w.target(t, "region.west")
-	ev, err := newFault(t, scenarios.ActionRegionDrop, scenarios.Params{}).Inject(bg, tg)
+	w.RT.Set(topology.NodeApp, platform.State{Status: platform.StatusExited})
+	tg, _ = w.Target(t, "region.west")
+	ev, err := chaostest.NewFault(t, scenarios.ActionRegionDrop, scenarios.Params{}).Inject(bg, tg)
 	if err != nil || !strings.Contains(ev, "app (not running) cut off west, wan") {
 		t.Errorf("%q %v", ev, err)
 	}

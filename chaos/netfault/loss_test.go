@@ -1,10 +1,12 @@
-package chaos
+package netfault
 
 import (
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
@@ -13,7 +15,7 @@ import (
 func percent(p float64) scenarios.Params { return scenarios.Params{Percent: &p} }
 
 func TestLossRules(t *testing.T) {
-	l := newFault(t, scenarios.ActionLoss, percent(30)).(*loss)
+	l := chaostest.NewFault(t, scenarios.ActionLoss, percent(30)).(*loss)
 	// A service: everything it receives.
 	s := l.rules(nil)
 	wantIn(t, "a service's loss", s.Apply, "run iptables -w -A "+l.chain+"\n",
@@ -27,7 +29,7 @@ func TestLossRules(t *testing.T) {
 	wantIn(t, "a region's loss", s.Apply, "run iptables -w -A "+l.chain+" -s 10.2.0.1/32\n",
 		"run iptables -w -A "+l.chain+" -s 10.2.0.1/32 -m statistic --mode random --probability 0.3 -j DROP")
 	// 100%: every packet, no statistic match.
-	all := newFault(t, scenarios.ActionLoss, scenarios.Params{}).(*loss)
+	all := chaostest.NewFault(t, scenarios.ActionLoss, scenarios.Params{}).(*loss)
 	if s := all.rules(nil); strings.Contains(s.Apply, "statistic") || !strings.Contains(s.Apply, "-j DROP") || all.percent != 100 {
 		t.Errorf("the default loss (100%%):\n%s", s.Apply)
 	}
@@ -74,13 +76,13 @@ func TestParseBurst(t *testing.T) {
 
 func TestLossOfAService(t *testing.T) {
 	w := newNetWorld(t)
-	tg, in := w.target(t, scenarios.TargetApp)
-	f := newFault(t, scenarios.ActionLoss, percent(40)).(*loss)
+	tg, in := w.Target(t, scenarios.TargetApp)
+	f := chaostest.NewFault(t, scenarios.ActionLoss, percent(40)).(*loss)
 	ev, err := f.Inject(bg, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.check(t, fakert.OpHold)
+	in.Check(t, fakert.OpHold)
 	wantIn(t, "evidence", ev, "app drops 40% of everything it receives (loopback aside): 2 rules of chain "+f.chain,
 		"a burst from inside app of 100 connects to pg-primary 10.2.0.1:9", "40 unanswered in 300ms (40%), asked 40%")
 	ev, err = f.Revert(bg, tg)
@@ -95,8 +97,8 @@ func TestLossOfAService(t *testing.T) {
 
 func TestLossOfARegion(t *testing.T) {
 	w := newNetWorld(t)
-	tg, _ := w.target(t, "region.west")
-	f := newFault(t, scenarios.ActionLoss, percent(50)).(*loss)
+	tg, _ := w.Target(t, "region.west")
+	f := chaostest.NewFault(t, scenarios.ActionLoss, percent(50)).(*loss)
 	ev, err := f.Inject(bg, tg)
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +119,8 @@ func TestLossOfARegion(t *testing.T) {
 func TestLossThatDidNotTakeEffect(t *testing.T) {
 	w := newNetWorld(t)
 	w.ns.set(&w.ns.inert, topology.NodeApp)
-	tg, _ := w.target(t, scenarios.TargetApp)
-	f := newFault(t, scenarios.ActionLoss, percent(30)).(*loss)
+	tg, _ := w.Target(t, scenarios.TargetApp)
+	f := chaostest.NewFault(t, scenarios.ActionLoss, percent(30)).(*loss)
 	if _, err := f.Inject(bg, tg); err == nil || !strings.Contains(err.Error(), "not in place") {
 		t.Errorf("inject: %v", err)
 	}
@@ -128,9 +130,19 @@ func TestLossThatDidNotTakeEffect(t *testing.T) {
 	// The rules in place, and yet every reset of the burst comes back.
 	w = newNetWorld(t)
 	w.ns.lossless = true
-	tg, _ = w.target(t, scenarios.TargetApp)
-	f = newFault(t, scenarios.ActionLoss, percent(30)).(*loss)
+	tg, _ = w.Target(t, scenarios.TargetApp)
+	f = chaostest.NewFault(t, scenarios.ActionLoss, percent(30)).(*loss)
 	if _, err := f.Inject(bg, tg); err == nil || !strings.Contains(err.Error(), "the loss is not in effect") || !strings.Contains(err.Error(), "0 unanswered") {
 		t.Errorf("inject with a rule that drops nothing: %v", err)
+	}
+}
+
+func TestLossCounts(t *testing.T) {
+	got := netkit.ParseRuleCounters([]string{
+		"-A FIREDRILL-LOSS-1 -s 172.18.0.3/32 -c 100 4000",
+		"-A FIREDRILL-LOSS-1 -s 172.18.0.3/32 -m statistic --mode random --probability 0.29999999981 -c 29 1160 -j DROP",
+	}, "FIREDRILL-LOSS-1")
+	if r, d := lossCounts(got); r != 100 || d != 29 {
+		t.Errorf("loss counts %d %d", r, d)
 	}
 }

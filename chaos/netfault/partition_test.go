@@ -1,10 +1,12 @@
-package chaos
+package netfault
 
 import (
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
@@ -23,7 +25,7 @@ func wantIn(t *testing.T, what, s string, subs ...string) {
 
 func newPartitionFault(t *testing.T, p scenarios.Params) *partition {
 	t.Helper()
-	return newFault(t, scenarios.ActionPartition, p).(*partition)
+	return chaostest.NewFault(t, scenarios.ActionPartition, p).(*partition)
 }
 
 func TestPartitionRules(t *testing.T) {
@@ -60,29 +62,29 @@ func TestPartitionRules(t *testing.T) {
 
 func TestPartitionOfAService(t *testing.T) {
 	w := newNetWorld(t)
-	tg, in := w.target(t, scenarios.TargetApp)
+	tg, in := w.Target(t, scenarios.TargetApp)
 	f := newPartitionFault(t, scenarios.Params{})
 	ev, err := f.Inject(bg, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.check(t, fakert.OpHold)
+	in.Check(t, fakert.OpHold)
 	wantIn(t, "evidence", ev, "app cut off pg-primary (10.1.0.1, 10.2.0.1), pg-replica1 (10.2.0.2, 10.1.0.2), minio (10.1.0.3, 10.2.0.3) both ways",
 		"12 rules of chain "+f.chain, "before: pg-primary 10.2.0.1:5432 open", "pg-replica1 10.1.0.2:5432 open", "minio 10.2.0.3:9000 open",
 		"during: pg-primary 10.2.0.1:5432 no answer in 500ms")
 	if rules, jumps := w.ns.rules(topology.NodeApp); len(rules) != 12 || len(jumps) != 2 {
 		t.Errorf("in app: %v %v", rules, jumps)
 	}
-	if n := w.rt.Count(fakert.OpHold, ""); n != 1 {
+	if n := w.RT.Count(fakert.OpHold, ""); n != 1 {
 		t.Errorf("%d holds, want one, in app", n)
 	}
 
-	rtg, rin := w.target(t, scenarios.TargetApp)
+	rtg, rin := w.Target(t, scenarios.TargetApp)
 	ev, err = f.Revert(bg, rtg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rin.check(t, fakert.OpRelease)
+	rin.Check(t, fakert.OpRelease)
 	wantIn(t, "revert evidence", ev, "app reconnected after dropping 0 packets it received and 0 it sent", "from inside app: pg-primary 10.2.0.1:5432 open")
 	if rules, _ := w.ns.rules(topology.NodeApp); len(rules) != 0 {
 		t.Errorf("left after the revert: %v", rules)
@@ -96,8 +98,8 @@ func TestPartitionOfAService(t *testing.T) {
 // other regions' nodes only.
 func TestPartitionOfARegion(t *testing.T) {
 	w := newNetWorld(t)
-	w.rt.Set(topology.NodeStorage, platform.State{Status: platform.StatusExited})
-	tg, _ := w.target(t, "region.east")
+	w.RT.Set(topology.NodeStorage, platform.State{Status: platform.StatusExited})
+	tg, _ := w.Target(t, "region.east")
 	f := newPartitionFault(t, scenarios.Params{To: []string{"region.west"}})
 	ev, err := f.Inject(bg, tg)
 	if err != nil {
@@ -105,8 +107,8 @@ func TestPartitionOfARegion(t *testing.T) {
 	}
 	wantIn(t, "evidence", ev, "pg-primary cut off pg-replica1 (10.2.0.2, 10.1.0.2), app (10.2.0.4, 10.1.0.4) both ways",
 		"minio not running: nothing to cut")
-	if w.rt.Count(fakert.OpHold, topology.NodePrimary) != 1 || w.rt.Count(fakert.OpHold, topology.NodeStorage) != 0 {
-		t.Errorf("holds %v", w.rt.Calls(fakert.OpHold))
+	if w.RT.Count(fakert.OpHold, topology.NodePrimary) != 1 || w.RT.Count(fakert.OpHold, topology.NodeStorage) != 0 {
+		t.Errorf("holds %v", w.RT.Calls(fakert.OpHold))
 	}
 	if rules, _ := w.ns.rules(topology.NodePrimary); strings.Contains(strings.Join(rules, " "), "10.1.0.3") {
 		t.Errorf("the primary cuts the storage of its own region: %v", rules)
@@ -121,7 +123,7 @@ func TestPartitionOfARegion(t *testing.T) {
 func TestPartitionThatDidNotTakeEffect(t *testing.T) {
 	w := newNetWorld(t)
 	w.ns.set(&w.ns.inert, topology.NodeApp)
-	tg, _ := w.target(t, scenarios.TargetApp)
+	tg, _ := w.Target(t, scenarios.TargetApp)
 	f := newPartitionFault(t, scenarios.Params{})
 	_, err := f.Inject(bg, tg)
 	if err == nil || !strings.Contains(err.Error(), "the cut of app is not in place: 0 of 12 rules and 0 of 2 jumps") {
@@ -131,8 +133,8 @@ func TestPartitionThatDidNotTakeEffect(t *testing.T) {
 	if err != nil || !strings.Contains(ev, "app reconnected") {
 		t.Errorf("revert after a failed inject: %q %v", ev, err)
 	}
-	if w.rt.Count(fakert.OpExec, topology.NodeApp) < 3 {
-		t.Errorf("the revert did not look inside app: %v", w.rt.Calls(fakert.OpExec))
+	if w.RT.Count(fakert.OpExec, topology.NodeApp) < 3 {
+		t.Errorf("the revert did not look inside app: %v", w.RT.Calls(fakert.OpExec))
 	}
 }
 
@@ -141,7 +143,7 @@ func TestPartitionThatDidNotTakeEffect(t *testing.T) {
 func TestPartitionRevertRemovesALeftover(t *testing.T) {
 	w := newNetWorld(t)
 	w.ns.set(&w.ns.leaked, topology.NodeApp)
-	tg, _ := w.target(t, scenarios.TargetApp)
+	tg, _ := w.Target(t, scenarios.TargetApp)
 	f := newPartitionFault(t, scenarios.Params{})
 	if _, err := f.Inject(bg, tg); err != nil {
 		t.Fatal(err)
@@ -155,30 +157,37 @@ func TestPartitionRevertRemovesALeftover(t *testing.T) {
 func TestPartitionErrors(t *testing.T) {
 	w := newNetWorld(t)
 	for _, n := range []string{topology.NodePrimary, "pg-replica1", topology.NodeStorage} {
-		w.rt.Set(n, platform.State{Status: platform.StatusExited})
+		w.RT.Set(n, platform.State{Status: platform.StatusExited})
 	}
-	tg, _ := w.target(t, scenarios.TargetApp)
+	tg, _ := w.Target(t, scenarios.TargetApp)
 	if _, err := newPartitionFault(t, scenarios.Params{}).Inject(bg, tg); err == nil || !strings.Contains(err.Error(), "no peer runs") {
 		t.Errorf("no peer runs: %v", err)
 	}
-	if n := w.rt.Count(fakert.OpHold, ""); n != 0 {
+	if n := w.RT.Count(fakert.OpHold, ""); n != 0 {
 		t.Errorf("%d holds for nothing to cut", n)
 	}
 	w = newNetWorld(t)
-	w.rt.Set(topology.NodeApp, platform.State{Status: platform.StatusExited})
-	tg, _ = w.target(t, scenarios.TargetApp)
+	w.RT.Set(topology.NodeApp, platform.State{Status: platform.StatusExited})
+	tg, _ = w.Target(t, scenarios.TargetApp)
 	if _, err := newPartitionFault(t, scenarios.Params{}).Inject(bg, tg); err == nil || !strings.Contains(err.Error(), "no node of the target runs") {
 		t.Errorf("a target that does not run: %v", err)
 	}
 	w = newNetWorld(t)
-	w.rt.Fail(fakert.OpHold, topology.NodeApp, errDaemon)
-	tg, _ = w.target(t, scenarios.TargetApp)
+	w.RT.Fail(fakert.OpHold, topology.NodeApp, chaostest.ErrDaemon)
+	tg, _ = w.Target(t, scenarios.TargetApp)
 	f := newPartitionFault(t, scenarios.Params{})
-	if _, err := f.Inject(bg, tg); err == nil || !strings.Contains(err.Error(), errDaemon.Error()) {
+	if _, err := f.Inject(bg, tg); err == nil || !strings.Contains(err.Error(), chaostest.ErrDaemon.Error()) {
 		t.Errorf("a Hold that fails: %v", err)
 	}
-	w.rt.Fail(fakert.OpHold, topology.NodeApp, nil)
+	w.RT.Fail(fakert.OpHold, topology.NodeApp, nil)
 	if _, err := f.Revert(bg, tg); err != nil {
 		t.Errorf("revert after a Hold that failed: %v", err)
+	}
+}
+
+func TestDroppedInOut(t *testing.T) {
+	in, out := droppedInOut(netkit.ParseRuleCounters([]string{"-A P -s 10.0.0.1/32 -c 7 1 -j DROP", "-A P -d 10.0.0.1/32 -c 3 1 -j DROP"}, "P"))
+	if in != 7 || out != 3 {
+		t.Errorf("partition counts in %d out %d", in, out)
 	}
 }

@@ -1,21 +1,4 @@
-package chaos
-
-// What the network faults share (partition, loss, bandwidth, s3-outage,
-// and latency may use it too): docs/architecture.md, "Network faults".
-//
-//   - peersOf: the other side of a fault, resolved now, with each peer's
-//     addresses now.
-//   - newInjectionName: an iptables chain name (and a qdisc handle) of one
-//     injection's own, so a revert deletes exactly what it added and never
-//     a rule of someone else.
-//   - holdScript: the bash program a Hold sidecar runs: apply, say "held",
-//     wait for a line or the end of its input, report, undo, say
-//     "released <report>".
-//   - probeTCP: TCP connects run from inside a node's network namespace,
-//     all at once, each bounded: the evidence that traffic flows or not.
-//   - eachNode: one call per node, all at once, results in node order.
-//
-// Every address here is IPv4: the run's Docker networks are.
+package netkit
 
 import (
 	"context"
@@ -30,12 +13,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/topology"
 )
 
-// peer is a node on the other side of a network fault.
-type peer struct {
+// Peer is a node on the other side of a network fault.
+type Peer struct {
 	Node *topology.Node
 	// Addrs are its addresses when the fault resolved it, by logical
 	// network; empty when it does not run.
@@ -43,7 +27,7 @@ type peer struct {
 }
 
 // addrList is the peer's IPv4 addresses in network order.
-func (p peer) addrList() []netip.Addr {
+func (p Peer) addrList() []netip.Addr {
 	var out []netip.Addr
 	for _, n := range slices.Sorted(maps.Keys(p.Addrs)) {
 		if a := p.Addrs[n]; a.Is4() {
@@ -55,7 +39,7 @@ func (p peer) addrList() []netip.Addr {
 
 // String is the evidence form: "pg-primary (172.18.0.3, 172.20.0.3)", or
 // "pg-primary (not running: no address)".
-func (p peer) String() string {
+func (p Peer) String() string {
 	addrs := p.addrList()
 	if len(addrs) == 0 {
 		return p.Node.Name + " (not running: no address)"
@@ -71,13 +55,13 @@ func joinAddrs(addrs []netip.Addr) string {
 	return strings.Join(s, ", ")
 }
 
-// peersOf resolves the other side of a fault on t now: the targets in to
+// PeersOf resolves the other side of a fault on t now: the targets in to
 // (topology.ResolveTarget, as the fault's own target was resolved), or
 // every node of the drill when to is empty, less the fault's own nodes:
 // traffic among the target's nodes (a region's own) is never a network
 // fault's (docs/architecture.md, "Network faults"). Each peer comes with
 // its addresses now; the nodes keep the topology's start order.
-func peersOf(ctx context.Context, t *Target, to []string) ([]peer, error) {
+func PeersOf(ctx context.Context, t *chaos.Target, to []string) ([]Peer, error) {
 	if t.Topology == nil {
 		return nil, fmt.Errorf("no topology to resolve the other side from")
 	}
@@ -100,7 +84,7 @@ func peersOf(ctx context.Context, t *Target, to []string) ([]peer, error) {
 			chosen[n.Name] = true
 		}
 	}
-	var out []peer
+	var out []Peer
 	for _, n := range t.Topology.Nodes {
 		if !chosen[n.Name] || own[n.Name] {
 			continue
@@ -109,7 +93,7 @@ func peersOf(ctx context.Context, t *Target, to []string) ([]peer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("addresses of %s: %w", n.Name, err)
 		}
-		out = append(out, peer{Node: n, Addrs: addrs})
+		out = append(out, Peer{Node: n, Addrs: addrs})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("nothing on the other side: %v are all of the target %v", to, topology.Names(t.Nodes))
@@ -117,8 +101,8 @@ func peersOf(ctx context.Context, t *Target, to []string) ([]peer, error) {
 	return out, nil
 }
 
-// peerAddrs are the peers' IPv4 addresses, each once, sorted.
-func peerAddrs(peers []peer) []netip.Addr {
+// PeerAddrs are the peers' IPv4 addresses, each once, sorted.
+func PeerAddrs(peers []Peer) []netip.Addr {
 	var out []netip.Addr
 	for _, p := range peers {
 		out = append(out, p.addrList()...)
@@ -127,8 +111,8 @@ func peerAddrs(peers []peer) []netip.Addr {
 	return slices.Compact(out)
 }
 
-// describePeers lists the peers for evidence.
-func describePeers(peers []peer) string {
+// DescribePeers lists the peers for evidence.
+func DescribePeers(peers []Peer) string {
 	s := make([]string, len(peers))
 	for i, p := range peers {
 		s[i] = p.String()
@@ -141,12 +125,12 @@ var injectionSeq atomic.Int64
 // maxChainName is iptables' limit on a chain name.
 const maxChainName = 28
 
-// newInjectionName returns a name of this injection's own for action,
+// NewInjectionName returns a name of this injection's own for action,
 // FIREDRILL-<ACTION>-<n> (an iptables chain), and a qdisc handle major
 // number of its own; n counts the injections of this process, so two
 // injections on one node never share a chain, and a chain of another tool
 // (or of pause, FIREDRILL-PAUSE) is never touched.
-func newInjectionName(action string) (chain string, handle uint16) {
+func NewInjectionName(action string) (chain string, handle uint16) {
 	n := injectionSeq.Add(1)
 	chain = fmt.Sprintf("FIREDRILL-%s-%d", strings.ToUpper(strings.ReplaceAll(action, "-", "")), n)
 	if len(chain) > maxChainName {
@@ -175,7 +159,7 @@ func cmdLine(args ...string) string {
 	return strings.Join(q, " ")
 }
 
-// holdScript is the program of a Hold sidecar (docs/architecture.md,
+// HoldScript is the program of a Hold sidecar (docs/architecture.md,
 // "Sidecars"). Apply is bash that applies the effect, calling each
 // command through run (run iptables -w -N X): a command that fails stops
 // it, Undo runs, and the sidecar prints "failed" and then, on one line, the
@@ -189,15 +173,15 @@ func cmdLine(args ...string) string {
 // is not there, as it also runs after a partial Apply; its errors are
 // ignored. Nothing else is printed: a stray line would be taken as the
 // first.
-type holdScript struct {
+type HoldScript struct {
 	Apply, Report, Undo string
 }
 
-// argv is the sidecar's command.
-func (h holdScript) argv() []string {
+// Argv is the sidecar's command.
+func (h HoldScript) Argv() []string {
 	script := `set -u
 undo() {
-` + indent(h.Undo) + `
+` + Indent(h.Undo) + `
   :
 }
 fail() { echo failed; printf '%s\n' "$1" | tr '\n' ' '; echo; undo >/dev/null 2>&1; exit 1; }
@@ -214,7 +198,9 @@ echo "released $report"
 	return []string{"bash", "-c", script}
 }
 
-func indent(s string) string {
+// Indent indents each line of the bash s by two spaces, for a body in a
+// loop or a function; "" for a blank s.
+func Indent(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
@@ -251,14 +237,14 @@ func releasedReport(out string) (lines []string, ok bool) {
 	return nil, false
 }
 
-// tcpDest is one TCP port of a peer to connect to.
-type tcpDest struct {
+// TCPDest is one TCP port of a peer to connect to.
+type TCPDest struct {
 	Node string
 	Addr netip.Addr
 	Port int
 }
 
-func (d tcpDest) String() string {
+func (d TCPDest) String() string {
 	return d.Node + " " + netip.AddrPortFrom(d.Addr, uint16(d.Port)).String()
 }
 
@@ -275,9 +261,9 @@ const (
 	probeError   probeOutcome = "error" // no route, unreachable...: Detail says
 )
 
-// probeResult is one connect's outcome.
-type probeResult struct {
-	Dest    tcpDest
+// ProbeResult is one connect's outcome.
+type ProbeResult struct {
+	Dest    TCPDest
 	Outcome probeOutcome
 	Detail  string // the error, for probeError
 	Took    time.Duration
@@ -285,9 +271,9 @@ type probeResult struct {
 }
 
 // Answered reports whether the peer's kernel answered: the path is open.
-func (r probeResult) Answered() bool { return r.Outcome == probeOpen || r.Outcome == probeRefused }
+func (r ProbeResult) Answered() bool { return r.Outcome == probeOpen || r.Outcome == probeRefused }
 
-func (r probeResult) String() string {
+func (r ProbeResult) String() string {
 	switch r.Outcome {
 	case probeSilent:
 		return fmt.Sprintf("%s no answer in %s", r.Dest, r.Timeout)
@@ -297,10 +283,10 @@ func (r probeResult) String() string {
 	return fmt.Sprintf("%s %s", r.Dest, r.Outcome)
 }
 
-// probeScript is the bash program connecting to every dest at once, each
+// ProbeScript is the bash program connecting to every dest at once, each
 // bounded by timeout, printing one line per dest:
 // "probe <addr> <port> <exit code> <ms> <error>".
-func probeScript(dests []tcpDest, timeout time.Duration) string {
+func ProbeScript(dests []TCPDest, timeout time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `probe() { local s e out rc; s=$(date +%%s%%N); out=$(timeout %s bash -c ": 3<>/dev/tcp/$1/$2" 2>&1); rc=$?; e=$(date +%%s%%N); echo "probe $1 $2 $rc $(( (e-s)/1000000 )) ${out##*: }"; }`+"\n",
 		strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
@@ -311,14 +297,14 @@ func probeScript(dests []tcpDest, timeout time.Duration) string {
 	return b.String()
 }
 
-// parseProbe reads probeScript's output back, in dests' order; a dest
+// ParseProbe reads ProbeScript's output back, in dests' order; a dest
 // without a line is an error (the probe did not run).
-func parseProbe(out string, dests []tcpDest, timeout time.Duration) ([]probeResult, error) {
+func ParseProbe(out string, dests []TCPDest, timeout time.Duration) ([]ProbeResult, error) {
 	type key struct {
 		addr string
 		port int
 	}
-	seen := map[key]probeResult{}
+	seen := map[key]ProbeResult{}
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
 		if len(f) < 5 || f[0] != "probe" {
@@ -330,7 +316,7 @@ func parseProbe(out string, dests []tcpDest, timeout time.Duration) ([]probeResu
 		if err1 != nil || err2 != nil || err3 != nil {
 			continue
 		}
-		r := probeResult{Took: time.Duration(ms) * time.Millisecond, Timeout: timeout}
+		r := ProbeResult{Took: time.Duration(ms) * time.Millisecond, Timeout: timeout}
 		msg := strings.Join(f[5:], " ")
 		switch {
 		case rc == 0:
@@ -347,7 +333,7 @@ func parseProbe(out string, dests []tcpDest, timeout time.Duration) ([]probeResu
 		}
 		seen[key{f[1], port}] = r
 	}
-	res := make([]probeResult, len(dests))
+	res := make([]ProbeResult, len(dests))
 	for i, d := range dests {
 		r, ok := seen[key{d.Addr.String(), d.Port}]
 		if !ok {
@@ -359,25 +345,25 @@ func parseProbe(out string, dests []tcpDest, timeout time.Duration) ([]probeResu
 	return res, nil
 }
 
-// probeTCP connects from inside node's network namespace to every dest at
+// ProbeTCP connects from inside node's network namespace to every dest at
 // once, each bounded by timeout (one sidecar).
-func probeTCP(ctx context.Context, rt platform.Runtime, node string, dests []tcpDest, timeout time.Duration) ([]probeResult, error) {
+func ProbeTCP(ctx context.Context, rt platform.Runtime, node string, dests []TCPDest, timeout time.Duration) ([]ProbeResult, error) {
 	if len(dests) == 0 {
 		return nil, nil
 	}
-	r, err := rt.Exec(ctx, node, []string{"bash", "-c", probeScript(dests, timeout)})
+	r, err := rt.Exec(ctx, node, []string{"bash", "-c", ProbeScript(dests, timeout)})
 	if err != nil {
 		return nil, fmt.Errorf("probe from inside %s: %w", node, err)
 	}
-	res, err := parseProbe(r.Output, dests, timeout)
+	res, err := ParseProbe(r.Output, dests, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("probe from inside %s (exit %d): %w", node, r.ExitCode, err)
 	}
 	return res, nil
 }
 
-// describeProbes lists probe results for evidence.
-func describeProbes(rs []probeResult) string {
+// DescribeProbes lists probe results for evidence.
+func DescribeProbes(rs []ProbeResult) string {
 	s := make([]string, len(rs))
 	for i, r := range rs {
 		s[i] = r.String()
@@ -385,26 +371,26 @@ func describeProbes(rs []probeResult) string {
 	return strings.Join(s, ", ")
 }
 
-// destsFrom are the ports of peers a node reaches: each peer's address on
+// DestsFrom are the ports of peers a node reaches: each peer's address on
 // every network the node is on too (an address on another network is not
 // reachable from it at all, cut or not), at the first port the peer
 // serves.
-func destsFrom(nodeAddrs map[string]netip.Addr, peers []peer) []tcpDest {
-	var out []tcpDest
+func DestsFrom(nodeAddrs map[string]netip.Addr, peers []Peer) []TCPDest {
+	var out []TCPDest
 	for _, p := range peers {
-		port := servedPort(p.Node)
+		port := ServedPort(p.Node)
 		for _, net := range slices.Sorted(maps.Keys(p.Addrs)) {
 			if _, shared := nodeAddrs[net]; shared && p.Addrs[net].Is4() {
-				out = append(out, tcpDest{Node: p.Node.Name, Addr: p.Addrs[net], Port: port})
+				out = append(out, TCPDest{Node: p.Node.Name, Addr: p.Addrs[net], Port: port})
 			}
 		}
 	}
 	return out
 }
 
-// servedPort is the first port a node serves, as a number (5432 for
+// ServedPort is the first port a node serves, as a number (5432 for
 // "5432/tcp"); 0 when it serves none.
-func servedPort(n *topology.Node) int {
+func ServedPort(n *topology.Node) int {
 	if len(n.Ports) == 0 {
 		return 0
 	}
@@ -413,10 +399,10 @@ func servedPort(n *topology.Node) int {
 	return p
 }
 
-// eachNode calls f for every node at once and returns the results in
+// EachNode calls f for every node at once and returns the results in
 // node order: a fault on a region acts on all its nodes in the same
 // instant, not one after the other.
-func eachNode[T any](nodes []*topology.Node, f func(n *topology.Node) T) []T {
+func EachNode[T any](nodes []*topology.Node, f func(n *topology.Node) T) []T {
 	out := make([]T, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
@@ -426,25 +412,25 @@ func eachNode[T any](nodes []*topology.Node, f func(n *topology.Node) T) []T {
 	return out
 }
 
-// ruleCounter is one rule of a chain with its counters, as iptables -S -v
+// RuleCounter is one rule of a chain with its counters, as iptables -S -v
 // prints it ("-A C -s 10.0.0.2/32 -c 12 480 -j DROP").
-type ruleCounter struct {
+type RuleCounter struct {
 	Spec    string // the rule without its counters
 	Target  string // the -j target, "" for a counting rule
 	Packets uint64
 	Bytes   uint64
 }
 
-// parseRuleCounters reads the rules of chain from `iptables -S chain -v`
+// ParseRuleCounters reads the rules of chain from `iptables -S chain -v`
 // output (lines of a "|"-joined report included); other lines are skipped.
-func parseRuleCounters(lines []string, chain string) []ruleCounter {
-	var out []ruleCounter
+func ParseRuleCounters(lines []string, chain string) []RuleCounter {
+	var out []RuleCounter
 	for _, l := range lines {
 		f := strings.Fields(l)
 		if len(f) < 2 || f[0] != "-A" || f[1] != chain {
 			continue
 		}
-		var rc ruleCounter
+		var rc RuleCounter
 		var spec []string
 		for i := 0; i < len(f); i++ {
 			switch {
@@ -464,12 +450,12 @@ func parseRuleCounters(lines []string, chain string) []ruleCounter {
 	return out
 }
 
-// chainGone is the bash that deletes chain and the jumps to it from the
+// ChainGone is the bash that deletes chain and the jumps to it from the
 // built-in chains if they are still there (a sidecar removed before it
 // could undo its effect) and prints "chain <name> gone" or
 // "chain <name> leftover removed". jumps are the jump rules as added
 // ("INPUT ! -i lo -j C").
-func chainGone(chain string, jumps ...string) string {
+func ChainGone(chain string, jumps ...string) string {
 	var b strings.Builder
 	b.WriteString("left=0\n")
 	for _, j := range jumps {
@@ -480,9 +466,9 @@ func chainGone(chain string, jumps ...string) string {
 	return b.String()
 }
 
-// chainState reads chainGone's line back: gone reports whether nothing of
+// ChainState reads ChainGone's line back: gone reports whether nothing of
 // the chain is left, leftover whether it had to be removed here.
-func chainState(out, chain string) (gone, leftover bool) {
+func ChainState(out, chain string) (gone, leftover bool) {
 	switch {
 	case strings.Contains(out, "chain "+chain+" leftover removed"):
 		return true, true
@@ -492,29 +478,29 @@ func chainState(out, chain string) (gone, leftover bool) {
 	return false, false
 }
 
-// jumpInput and jumpOutput are the jumps a chain of a network fault gets
+// JumpInput and JumpOutput are the jumps a chain of a network fault gets
 // from the built-in chains: every packet but loopback's (the node's own
 // traffic to itself, Docker's DNS at 127.0.0.11 among it, is never a
 // network fault's), inserted at the top so that no rule of someone else
 // accepts the packet first.
-func jumpInput(chain string) string  { return "INPUT ! -i lo -j " + chain }
-func jumpOutput(chain string) string { return "OUTPUT ! -o lo -j " + chain }
+func JumpInput(chain string) string  { return "INPUT ! -i lo -j " + chain }
+func JumpOutput(chain string) string { return "OUTPUT ! -o lo -j " + chain }
 
-// insertJump is the apply line adding a jump built by jumpInput or
-// jumpOutput at the top of its built-in chain.
-func insertJump(jump string) string {
+// InsertJump is the apply line adding a jump built by JumpInput or
+// JumpOutput at the top of its built-in chain.
+func InsertJump(jump string) string {
 	builtin, rule, _ := strings.Cut(jump, " ")
 	return "run iptables -w -I " + builtin + " 1 " + rule
 }
 
-// deleteJump is the undo line removing it.
-func deleteJump(jump string) string { return "iptables -w -D " + jump }
+// DeleteJump is the undo line removing it.
+func DeleteJump(jump string) string { return "iptables -w -D " + jump }
 
-// chainListing is the bash that prints chain's rules and the jumps to it
+// ChainListing is the bash that prints chain's rules and the jumps to it
 // from INPUT and OUTPUT, as iptables -S prints them, with counters when
 // counters is set: read back from inside the node, the evidence that the
-// rules are in place (parseChainListing).
-func chainListing(chain string, counters bool) string {
+// rules are in place (ParseChainListing).
+func ChainListing(chain string, counters bool) string {
 	v := ""
 	if counters {
 		v = " -v"
@@ -522,28 +508,28 @@ func chainListing(chain string, counters bool) string {
 	return fmt.Sprintf("iptables -w -S %[1]s%[2]s 2>/dev/null\nfor c in INPUT OUTPUT; do iptables -w -S $c 2>/dev/null | grep -e '-j %[1]s$' || true; done\n", chain, v)
 }
 
-// parseChainListing reads chainListing's output: the chain's rules and the
+// ParseChainListing reads ChainListing's output: the chain's rules and the
 // jump rules to it ("-A INPUT ! -i lo -j C").
-func parseChainListing(lines []string, chain string) (rules []ruleCounter, jumps []string) {
+func ParseChainListing(lines []string, chain string) (rules []RuleCounter, jumps []string) {
 	for _, l := range lines {
 		f := strings.Fields(l)
 		if len(f) >= 2 && f[0] == "-A" && f[1] != chain && strings.HasSuffix(l, "-j "+chain) {
 			jumps = append(jumps, strings.Join(f[1:], " "))
 		}
 	}
-	return parseRuleCounters(lines, chain), jumps
+	return ParseRuleCounters(lines, chain), jumps
 }
 
-// heldSet is the sidecars an injection holds, by node, and the nodes it
+// HeldSet is the sidecars an injection holds, by node, and the nodes it
 // tried to hold (their revert checks for leftovers), safe for the
-// goroutines of eachNode.
-type heldSet struct {
+// goroutines of EachNode.
+type HeldSet struct {
 	mu    sync.Mutex
 	held  map[string]platform.Held
 	tried map[string]bool
 }
 
-func (s *heldSet) try(node string) {
+func (s *HeldSet) try(node string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tried == nil {
@@ -552,7 +538,7 @@ func (s *heldSet) try(node string) {
 	s.tried[node] = true
 }
 
-func (s *heldSet) add(node string, h platform.Held) {
+func (s *HeldSet) add(node string, h platform.Held) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.held == nil {
@@ -561,9 +547,9 @@ func (s *heldSet) add(node string, h platform.Held) {
 	s.held[node] = h
 }
 
-// take removes node's sidecar from the set and says whether the node was
+// Take removes node's sidecar from the set and says whether the node was
 // tried at all; a second revert finds nothing.
-func (s *heldSet) take(node string) (h platform.Held, tried bool) {
+func (s *HeldSet) Take(node string) (h platform.Held, tried bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h, tried = s.held[node], s.tried[node]
@@ -572,10 +558,10 @@ func (s *heldSet) take(node string) (h platform.Held, tried bool) {
 	return h, tried
 }
 
-// release releases node's sidecar, if any, and returns its report; a
+// Release releases node's sidecar, if any, and returns its report; a
 // sidecar that failed at apply time or was removed returns what it said
 // instead, as the error.
-func release(ctx context.Context, node string, h platform.Held) ([]string, error) {
+func Release(ctx context.Context, node string, h platform.Held) ([]string, error) {
 	if h == nil {
 		return nil, nil
 	}
@@ -591,7 +577,7 @@ func release(ctx context.Context, node string, h platform.Held) ([]string, error
 }
 
 // applyFailure is the reason a Hold sidecar gave for not applying its
-// effect (holdScript): Release returns what it printed after "failed".
+// effect (HoldScript): Release returns what it printed after "failed".
 func applyFailure(ctx context.Context, h platform.Held) string {
 	if h == nil {
 		return ""
@@ -607,9 +593,9 @@ func applyFailure(ctx context.Context, h platform.Held) string {
 	return out
 }
 
-// runs reports whether node runs (or is paused: its network namespace is
+// Runs reports whether node runs (or is paused: its network namespace is
 // there, a sidecar can join it).
-func runs(ctx context.Context, rt platform.Runtime, node string) (bool, error) {
+func Runs(ctx context.Context, rt platform.Runtime, node string) (bool, error) {
 	st, err := rt.State(ctx, node)
 	if err != nil {
 		return false, err
@@ -617,10 +603,10 @@ func runs(ctx context.Context, rt platform.Runtime, node string) (bool, error) {
 	return st.Status == platform.StatusRunning || st.Status == platform.StatusPaused, nil
 }
 
-// sidecarNote is what a revert's evidence says when the sidecar did not
+// SidecarNote is what a revert's evidence says when the sidecar did not
 // undo the effect itself (relErr): the check from inside found the rules
 // gone, or removed what was left (leftover).
-func sidecarNote(relErr error, leftover bool, what string) string {
+func SidecarNote(relErr error, leftover bool, what string) string {
 	switch {
 	case relErr != nil && leftover:
 		return fmt.Sprintf(" (its sidecar did not undo it: %v; the leftover %s removed from inside)", relErr, what)
@@ -632,24 +618,24 @@ func sidecarNote(relErr error, leftover bool, what string) string {
 	return ""
 }
 
-// nodeResult is one node's share of a fault's evidence, or its error.
-type nodeResult struct {
-	ev  string
-	err error
+// NodeResult is one node's share of a fault's evidence, or its error.
+type NodeResult struct {
+	Evidence string
+	Err      error
 }
 
-// joinResults joins the evidence and errors of one result per node, in
+// JoinResults joins the evidence and errors of one result per node, in
 // node order, skipping nodes with neither; "nothing left to undo" when no
 // node has anything (a second revert).
-func joinResults(res []nodeResult) (string, error) {
+func JoinResults(res []NodeResult) (string, error) {
 	var ev []string
 	var errs []error
 	for _, r := range res {
-		if r.ev != "" {
-			ev = append(ev, r.ev)
+		if r.Evidence != "" {
+			ev = append(ev, r.Evidence)
 		}
-		if r.err != nil {
-			errs = append(errs, r.err)
+		if r.Err != nil {
+			errs = append(errs, r.Err)
 		}
 	}
 	if len(ev) == 0 && len(errs) == 0 {
@@ -658,13 +644,13 @@ func joinResults(res []nodeResult) (string, error) {
 	return strings.Join(ev, "; "), errors.Join(errs...)
 }
 
-// regionOf is the region a fault's target names (region.east: "east"),
+// RegionOf is the region a fault's target names (region.east: "east"),
 // "" for a service or a selector. A network fault on a service acts on
 // everything the service sends or receives, loopback aside; on a region,
 // only on the traffic crossing its boundary, to and from the nodes of the
 // other regions: the region's links, not its own network
 // (docs/architecture.md, "Network faults").
-func regionOf(t *Target) string {
+func RegionOf(t *chaos.Target) string {
 	r, _ := strings.CutPrefix(t.Name, "region.")
 	if r == t.Name {
 		return ""
@@ -672,10 +658,10 @@ func regionOf(t *Target) string {
 	return r
 }
 
-// markApplied marks the instant the effect is certain, before the fault
+// MarkApplied marks the instant the effect is certain, before the fault
 // measures its evidence (Target.Applied); a Target built without one (a
 // test) has nothing to mark.
-func markApplied(t *Target) {
+func MarkApplied(t *chaos.Target) {
 	if t.Applied != nil {
 		t.Applied()
 	}
@@ -685,59 +671,68 @@ func markApplied(t *Target) {
 // injection tried to hold anything there, the sidecar's report, or why it
 // did not undo the effect itself.
 type releasedNode struct {
-	tried  bool
-	report []string
-	err    error
+	Tried  bool
+	Report []string
+	Err    error
 }
 
-// releaseEach releases, all at once, the sidecars set holds on t's nodes
+// ReleaseEach releases, all at once, the sidecars set holds on t's nodes
 // (their effects end in the same instant), marks the instant the effect
 // is undone (Target.Applied), and returns per node what the release gave,
 // in node order; the revert checks from inside each node afterwards.
-func releaseEach(ctx context.Context, t *Target, set *heldSet) []releasedNode {
-	rel := eachNode(t.Nodes, func(n *topology.Node) releasedNode {
-		h, tried := set.take(n.Name)
+func ReleaseEach(ctx context.Context, t *chaos.Target, set *HeldSet) []releasedNode {
+	rel := EachNode(t.Nodes, func(n *topology.Node) releasedNode {
+		h, tried := set.Take(n.Name)
 		if !tried {
 			return releasedNode{}
 		}
-		report, err := release(ctx, n.Name, h)
-		return releasedNode{tried: true, report: report, err: err}
+		report, err := Release(ctx, n.Name, h)
+		return releasedNode{Tried: true, Report: report, Err: err}
 	})
-	markApplied(t)
+	MarkApplied(t)
 	return rel
 }
 
-// holdEach starts a Hold sidecar running script on each of nodes at once:
+// HoldEach starts a Hold sidecar running script on each of nodes at once:
 // the injection's instant is marked right before (Target.Applying), the
-// instant every effect is in place right after (markApplied). Each
+// instant every effect is in place right after (MarkApplied). Each
 // sidecar is recorded in set; the errors come in node order, each saying
 // what could not be done to the node (what: "cut %s off").
-func holdEach(ctx context.Context, t *Target, set *heldSet, nodes []*topology.Node, script []string, what string) []error {
+func HoldEach(ctx context.Context, t *chaos.Target, set *HeldSet, nodes []*topology.Node, script []string, what string) []error {
 	t.Applying()
-	errs := eachNode(nodes, func(n *topology.Node) error {
+	errs := HoldOn(ctx, t.Runtime, set, nodes, func(*topology.Node) []string { return script }, what)
+	MarkApplied(t)
+	return errs
+}
+
+// HoldOn starts a Hold sidecar on each of nodes at once, running the
+// node's cmd (with opts), and records each in set, without marking an
+// instant: HoldEach's for an effect, or alone for a preparation (latency's
+// delayers). The errors come in node order, each saying what could not
+// be done to the node (what: "start the delayer in %s").
+func HoldOn(ctx context.Context, rt platform.Runtime, set *HeldSet, nodes []*topology.Node, cmd func(n *topology.Node) []string, what string, opts ...platform.SidecarOption) []error {
+	return EachNode(nodes, func(n *topology.Node) error {
 		set.try(n.Name)
-		h, err := t.Runtime.Hold(ctx, n.Name, script)
+		h, err := rt.Hold(ctx, n.Name, cmd(n), opts...)
 		if err != nil {
 			return fmt.Errorf(what+": %w", n.Name, err)
 		}
 		set.add(n.Name, h)
 		return nil
 	})
-	markApplied(t)
-	return errs
 }
 
-// whyNot is the reason node's sidecar gave for an effect that is not in
-// place (holdScript's "failed"), "" if it gave none; the sidecar is
+// WhyNot is the reason node's sidecar gave for an effect that is not in
+// place (HoldScript's "failed"), "" if it gave none; the sidecar is
 // released, and the node stays tried, so the revert still looks for
 // leftovers.
-func (s *heldSet) whyNot(ctx context.Context, node string) string {
-	h, _ := s.take(node)
+func (s *HeldSet) WhyNot(ctx context.Context, node string) string {
+	h, _ := s.Take(node)
 	s.try(node)
 	return applyFailure(ctx, h)
 }
 
-// chainUndone looks from inside node, once its sidecar is released, that
+// ChainUndone looks from inside node, once its sidecar is released, that
 // chain and its jumps are gone, removing what is left (a sidecar removed
 // before it could undo them), and runs more (bash: a probe after the
 // revert) in the same sidecar; out is what it printed. settled is the
@@ -746,30 +741,30 @@ func (s *heldSet) whyNot(ctx context.Context, node string) string {
 // new one, without the rules); a check that could not run, or found the
 // chain still there, is an error (relErr, why the sidecar did not say it
 // undid it, joins it).
-func chainUndone(ctx context.Context, t *Target, node, chain string, jumps []string, relErr error, more string) (out string, leftover bool, settled *nodeResult) {
-	if ok, err := runs(ctx, t.Runtime, node); err != nil || !ok {
-		return "", false, &nodeResult{ev: node + " not running: nothing left to undo"}
+func ChainUndone(ctx context.Context, t *chaos.Target, node, chain string, jumps []string, relErr error, more string) (out string, leftover bool, settled *NodeResult) {
+	if ok, err := Runs(ctx, t.Runtime, node); err != nil || !ok {
+		return "", false, &NodeResult{Evidence: node + " not running: nothing left to undo"}
 	}
-	r, err := t.Runtime.Exec(ctx, node, []string{"bash", "-c", chainGone(chain, jumps...) + more})
+	r, err := t.Runtime.Exec(ctx, node, []string{"bash", "-c", ChainGone(chain, jumps...) + more})
 	if err != nil {
-		return "", false, &nodeResult{err: errors.Join(relErr, fmt.Errorf("check the revert from inside %s: %w", node, err))}
+		return "", false, &NodeResult{Err: errors.Join(relErr, fmt.Errorf("check the revert from inside %s: %w", node, err))}
 	}
-	gone, leftover := chainState(r.Output, chain)
+	gone, leftover := ChainState(r.Output, chain)
 	if !gone {
-		return r.Output, false, &nodeResult{err: errors.Join(relErr, fmt.Errorf("chain %s is still in %s: %s", chain, node, r.Output))}
+		return r.Output, false, &NodeResult{Err: errors.Join(relErr, fmt.Errorf("chain %s is still in %s: %s", chain, node, r.Output))}
 	}
 	return r.Output, leftover, nil
 }
 
-// reachableDests says whether node runs and, if it does, the ports of
-// peers it reaches (destsFrom, with its addresses now).
-func reachableDests(ctx context.Context, rt platform.Runtime, node string, peers []peer) (dests []tcpDest, running bool, err error) {
-	if ok, err := runs(ctx, rt, node); err != nil || !ok {
+// ReachableDests says whether node runs and, if it does, the ports of
+// peers it reaches (DestsFrom, with its addresses now).
+func ReachableDests(ctx context.Context, rt platform.Runtime, node string, peers []Peer) (dests []TCPDest, running bool, err error) {
+	if ok, err := Runs(ctx, rt, node); err != nil || !ok {
 		return nil, false, err
 	}
 	own, err := rt.Addresses(ctx, node)
 	if err != nil {
 		return nil, true, fmt.Errorf("addresses of %s: %w", node, err)
 	}
-	return destsFrom(own, peers), true, nil
+	return DestsFrom(own, peers), true, nil
 }

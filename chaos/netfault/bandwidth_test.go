@@ -1,10 +1,11 @@
-package chaos
+package netfault
 
 import (
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
 	"github.com/firedrill/firedrill/internal/fakert"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
@@ -41,7 +42,7 @@ func TestCapBurst(t *testing.T) {
 }
 
 func TestBandwidthRules(t *testing.T) {
-	b := newFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "1mbit"}).(*bandwidth)
+	b := chaostest.NewFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "1mbit"}).(*bandwidth)
 	s := b.rules(nil)
 	wantIn(t, "a service's cap", s.Apply, `run tc qdisc add dev "$i" root handle `+b.handle+": tbf rate 1000000bit burst 3028 latency 100ms",
 		"someone else", `[ "$h" = "0:" ]`)
@@ -94,13 +95,13 @@ func TestFormatRate(t *testing.T) {
 
 func TestBandwidthOfAService(t *testing.T) {
 	w := newNetWorld(t)
-	tg, in := w.target(t, scenarios.TargetApp)
-	f := newFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "2mbit"}).(*bandwidth)
+	tg, in := w.Target(t, scenarios.TargetApp)
+	f := chaostest.NewFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "2mbit"}).(*bandwidth)
 	ev, err := f.Inject(bg, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.check(t, fakert.OpHold)
+	in.Check(t, fakert.OpHold)
 	wantIn(t, "evidence", ev, "app sends at most 2mbit of everything it sends (loopback aside) (tc: tbf "+f.handle+": rate 2Mbit on eth0, eth1)")
 	ev, err = f.Revert(bg, tg)
 	if err != nil || !strings.Contains(ev, "app sends at full speed again") {
@@ -110,8 +111,8 @@ func TestBandwidthOfAService(t *testing.T) {
 
 func TestBandwidthOfARegion(t *testing.T) {
 	w := newNetWorld(t)
-	tg, _ := w.target(t, "region.east")
-	f := newFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "1mbit"}).(*bandwidth)
+	tg, _ := w.Target(t, "region.east")
+	f := chaostest.NewFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "1mbit"}).(*bandwidth)
 	ev, err := f.Inject(bg, tg)
 	if err != nil {
 		t.Fatal(err)
@@ -129,8 +130,8 @@ func TestBandwidthRefusesAForeignQdisc(t *testing.T) {
 	w := newNetWorld(t)
 	w.ns.foreign = map[string]string{topology.NodeApp: "qdisc tbf 77: root refcnt 2 rate 100Mbit"}
 	w.ns.set(&w.ns.inert, topology.NodeApp) // the sidecar failed at its check
-	tg, _ := w.target(t, scenarios.TargetApp)
-	f := newFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "1mbit"}).(*bandwidth)
+	tg, _ := w.Target(t, scenarios.TargetApp)
+	f := chaostest.NewFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "1mbit"}).(*bandwidth)
 	_, err := f.Inject(bg, tg)
 	if err == nil || !strings.Contains(err.Error(), "the cap of app is not in place") || !strings.Contains(err.Error(), "tbf 77:") {
 		t.Errorf("inject: %v", err)
@@ -143,8 +144,8 @@ func TestBandwidthRefusesAForeignQdisc(t *testing.T) {
 func TestBandwidthRevertRemovesALeftover(t *testing.T) {
 	w := newNetWorld(t)
 	w.ns.set(&w.ns.leaked, topology.NodeApp)
-	tg, _ := w.target(t, scenarios.TargetApp)
-	f := newFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "1mbit"}).(*bandwidth)
+	tg, _ := w.Target(t, scenarios.TargetApp)
+	f := chaostest.NewFault(t, scenarios.ActionBandwidth, scenarios.Params{Rate: "1mbit"}).(*bandwidth)
 	if _, err := f.Inject(bg, tg); err != nil {
 		t.Fatal(err)
 	}

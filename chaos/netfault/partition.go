@@ -1,4 +1,4 @@
-package chaos
+package netfault
 
 import (
 	"context"
@@ -9,12 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
 
 func init() {
-	Register(Spec{Action: scenarios.ActionPartition, New: newPartition})
+	chaos.Register(chaos.Spec{Action: scenarios.ActionPartition, New: newPartition})
 }
 
 // Probe bounds of a partition: a connect that answers does so in
@@ -26,8 +28,8 @@ const (
 	probeCut    = 500 * time.Millisecond
 )
 
-func newPartition(p scenarios.Params) (Fault, error) {
-	chain, _ := newInjectionName(scenarios.ActionPartition)
+func newPartition(p scenarios.Params) (chaos.Fault, error) {
+	chain, _ := netkit.NewInjectionName(scenarios.ActionPartition)
 	return &partition{to: slices.Clone(p.To), oneWay: p.OneWay != nil && *p.OneWay, chain: chain}, nil
 }
 
@@ -44,13 +46,13 @@ type partition struct {
 	oneWay bool
 	chain  string
 
-	peers []peer
-	dests map[string][]tcpDest // by target node: what it probed
-	held  heldSet
+	peers []netkit.Peer
+	dests map[string][]netkit.TCPDest // by target node: what it probed
+	held  netkit.HeldSet
 }
 
 // rules is the bash adding the chain that cuts addrs off.
-func (p *partition) rules(addrs []netip.Addr) holdScript {
+func (p *partition) rules(addrs []netip.Addr) netkit.HoldScript {
 	var apply []string
 	apply = append(apply, "run iptables -w -N "+p.chain)
 	for _, a := range addrs {
@@ -60,23 +62,23 @@ func (p *partition) rules(addrs []netip.Addr) holdScript {
 		apply = append(apply, fmt.Sprintf("run iptables -w -A %s -d %s/32 -j DROP", p.chain, a))
 	}
 	for _, j := range p.jumps() {
-		apply = append(apply, insertJump(j))
+		apply = append(apply, netkit.InsertJump(j))
 	}
 	var undo []string
 	for _, j := range p.jumps() {
-		undo = append(undo, deleteJump(j))
+		undo = append(undo, netkit.DeleteJump(j))
 	}
 	undo = append(undo, "iptables -w -F "+p.chain, "iptables -w -X "+p.chain)
-	return holdScript{Apply: strings.Join(apply, "\n"), Report: "iptables -w -S " + p.chain + " -v", Undo: strings.Join(undo, "\n")}
+	return netkit.HoldScript{Apply: strings.Join(apply, "\n"), Report: "iptables -w -S " + p.chain + " -v", Undo: strings.Join(undo, "\n")}
 }
 
 // jumps are the jumps to the chain: what the target receives (INPUT) and
 // sends (OUTPUT); one way, only what it sends.
 func (p *partition) jumps() []string {
 	if p.oneWay {
-		return []string{jumpOutput(p.chain)}
+		return []string{netkit.JumpOutput(p.chain)}
 	}
-	return []string{jumpInput(p.chain), jumpOutput(p.chain)}
+	return []string{netkit.JumpInput(p.chain), netkit.JumpOutput(p.chain)}
 }
 
 func (p *partition) direction() string {
@@ -86,33 +88,33 @@ func (p *partition) direction() string {
 	return "both ways"
 }
 
-func (p *partition) Inject(ctx context.Context, t *Target) (string, error) {
-	peers, err := peersOf(ctx, t, p.to)
+func (p *partition) Inject(ctx context.Context, t *chaos.Target) (string, error) {
+	peers, err := netkit.PeersOf(ctx, t, p.to)
 	if err != nil {
 		return "", err
 	}
 	p.peers = peers
-	addrs := peerAddrs(peers)
+	addrs := netkit.PeerAddrs(peers)
 	if len(addrs) == 0 {
-		return "", fmt.Errorf("no peer runs, nothing to cut off: %s", describePeers(peers))
+		return "", fmt.Errorf("no peer runs, nothing to cut off: %s", netkit.DescribePeers(peers))
 	}
 
 	// Before: what each target node reaches.
 	type prep struct {
 		runs   bool
-		dests  []tcpDest
-		before []probeResult
+		dests  []netkit.TCPDest
+		before []netkit.ProbeResult
 		err    error
 	}
-	preps := eachNode(t.Nodes, func(n *topology.Node) prep {
-		dests, running, err := reachableDests(ctx, t.Runtime, n.Name, peers)
+	preps := netkit.EachNode(t.Nodes, func(n *topology.Node) prep {
+		dests, running, err := netkit.ReachableDests(ctx, t.Runtime, n.Name, peers)
 		if err != nil || !running {
 			return prep{err: err}
 		}
-		before, err := probeTCP(ctx, t.Runtime, n.Name, dests, probeBefore)
+		before, err := netkit.ProbeTCP(ctx, t.Runtime, n.Name, dests, probeBefore)
 		return prep{runs: true, dests: dests, before: before, err: err}
 	})
-	p.dests = map[string][]tcpDest{}
+	p.dests = map[string][]netkit.TCPDest{}
 	var cut []*topology.Node
 	var ev []string
 	for i, n := range t.Nodes {
@@ -130,22 +132,22 @@ func (p *partition) Inject(ctx context.Context, t *Target) (string, error) {
 		return strings.Join(ev, "; "), errors.New("no node of the target runs: nothing to cut")
 	}
 
-	holdErrs := holdEach(ctx, t, &p.held, cut, p.rules(addrs).argv(), "cut %s off")
+	holdErrs := netkit.HoldEach(ctx, t, &p.held, cut, p.rules(addrs).Argv(), "cut %s off")
 
 	// During: the rules are there and nothing answers any more.
 	type during struct {
 		rules, jumps int
-		probes       []probeResult
+		probes       []netkit.ProbeResult
 		err          error
 	}
-	durings := eachNode(cut, func(n *topology.Node) during {
+	durings := netkit.EachNode(cut, func(n *topology.Node) during {
 		dests := p.dests[n.Name]
-		r, err := t.Runtime.Exec(ctx, n.Name, []string{"bash", "-c", chainListing(p.chain, false) + probeScript(dests, probeCut)})
+		r, err := t.Runtime.Exec(ctx, n.Name, []string{"bash", "-c", netkit.ChainListing(p.chain, false) + netkit.ProbeScript(dests, probeCut)})
 		if err != nil {
 			return during{err: fmt.Errorf("check the cut from inside %s: %w", n.Name, err)}
 		}
-		rules, jumps := parseChainListing(strings.Split(r.Output, "\n"), p.chain)
-		probes, err := parseProbe(r.Output, dests, probeCut)
+		rules, jumps := netkit.ParseChainListing(strings.Split(r.Output, "\n"), p.chain)
+		probes, err := netkit.ParseProbe(r.Output, dests, probeCut)
 		return during{rules: len(rules), jumps: len(jumps), probes: probes, err: err}
 	})
 	var errs []error
@@ -166,7 +168,7 @@ func (p *partition) Inject(ctx context.Context, t *Target) (string, error) {
 		}
 		if d.rules != wantRules || d.jumps != len(p.jumps()) {
 			errs = append(errs, fmt.Errorf("the cut of %s is not in place: %d of %d rules and %d of %d jumps of chain %s inside it (%s)",
-				n.Name, d.rules, wantRules, d.jumps, len(p.jumps()), p.chain, p.held.whyNot(ctx, n.Name)))
+				n.Name, d.rules, wantRules, d.jumps, len(p.jumps()), p.chain, p.held.WhyNot(ctx, n.Name)))
 			continue
 		}
 		var through []string
@@ -180,7 +182,7 @@ func (p *partition) Inject(ctx context.Context, t *Target) (string, error) {
 			continue
 		}
 		ev = append(ev, fmt.Sprintf("%s cut off %s %s, %d rules of chain %s; from inside %s before: %s; during: %s",
-			n.Name, describePeers(p.peers), p.direction(), d.rules, p.chain, n.Name, orNothing(describeProbes(pr.before)), orNothing(describeProbes(d.probes))))
+			n.Name, netkit.DescribePeers(p.peers), p.direction(), d.rules, p.chain, n.Name, orNothing(netkit.DescribeProbes(pr.before)), orNothing(netkit.DescribeProbes(d.probes))))
 	}
 	return strings.Join(ev, "; "), errors.Join(errs...)
 }
@@ -192,39 +194,39 @@ func orNothing(s string) string {
 	return s
 }
 
-func (p *partition) Revert(ctx context.Context, t *Target) (string, error) {
+func (p *partition) Revert(ctx context.Context, t *chaos.Target) (string, error) {
 	t.Applying()
-	rels := releaseEach(ctx, t, &p.held)
-	res := eachNode(t.Nodes, func(n *topology.Node) nodeResult {
+	rels := netkit.ReleaseEach(ctx, t, &p.held)
+	res := netkit.EachNode(t.Nodes, func(n *topology.Node) netkit.NodeResult {
 		rel := rels[slices.Index(t.Nodes, n)]
-		if !rel.tried {
-			return nodeResult{}
+		if !rel.Tried {
+			return netkit.NodeResult{}
 		}
-		report, relErr := rel.report, rel.err
+		report, relErr := rel.Report, rel.Err
 		dests := p.dests[n.Name]
-		out, leftover, settled := chainUndone(ctx, t, n.Name, p.chain, p.jumps(), relErr, probeScript(dests, probeBefore))
+		out, leftover, settled := netkit.ChainUndone(ctx, t, n.Name, p.chain, p.jumps(), relErr, netkit.ProbeScript(dests, probeBefore))
 		if settled != nil {
 			return *settled
 		}
 		var b strings.Builder
 		b.WriteString(n.Name + " reconnected")
 		if relErr == nil {
-			in, out := droppedInOut(parseRuleCounters(report, p.chain))
+			in, out := droppedInOut(netkit.ParseRuleCounters(report, p.chain))
 			fmt.Fprintf(&b, " after dropping %d packets it received and %d it sent", in, out)
 		}
-		b.WriteString(sidecarNote(relErr, leftover, "chain "+p.chain))
-		after, perr := parseProbe(out, dests, probeBefore)
+		b.WriteString(netkit.SidecarNote(relErr, leftover, "chain "+p.chain))
+		after, perr := netkit.ParseProbe(out, dests, probeBefore)
 		if perr == nil && len(after) > 0 {
-			b.WriteString("; from inside " + n.Name + ": " + describeProbes(after))
+			b.WriteString("; from inside " + n.Name + ": " + netkit.DescribeProbes(after))
 		}
-		return nodeResult{ev: b.String()}
+		return netkit.NodeResult{Evidence: b.String()}
 	})
-	return joinResults(res)
+	return netkit.JoinResults(res)
 }
 
 // droppedInOut sums the packets a partition's rules dropped: those from
 // a peer (-s) were received, those to a peer (-d) sent.
-func droppedInOut(rules []ruleCounter) (in, out uint64) {
+func droppedInOut(rules []netkit.RuleCounter) (in, out uint64) {
 	for _, r := range rules {
 		switch {
 		case strings.Contains(r.Spec, " -s "):

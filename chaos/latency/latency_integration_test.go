@@ -1,9 +1,9 @@
 //go:build integration
 
-package chaos_test
+package latency_test
 
-// The latency on real containers (the environment of
-// network_integration_test.go: the primary and the storage in east, the
+// The latency on real containers (the network faults' environment,
+// chaostest.NetScenario: the primary and the storage in east, the
 // replica and the app in west), measured by the test's own probes, not
 // the fault's evidence: from the harness, Postgres round trips to a
 // delayed node; from inside a node of a delayed region, TCP connects to a
@@ -25,12 +25,16 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/chaostest"
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/internal/itest"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
+
+// latencyRig is the network faults' rig with the latency's own probes.
+type latencyRig struct{ *chaostest.NetRig }
 
 func latencyParams(delay, jitter time.Duration) scenarios.Params {
 	return scenarios.Params{Delay: &scenarios.Duration{Duration: delay}, Jitter: &scenarios.Duration{Duration: jitter}}
@@ -44,21 +48,21 @@ func median(ds []time.Duration) time.Duration {
 
 // queryRTT is the median of 7 `SELECT 1` round trips from the harness to
 // node, on one connection (the simple protocol: one round trip each).
-func (r *netRig) queryRTT(t *testing.T, node string) time.Duration {
+func (r *latencyRig) queryRTT(t *testing.T, node string) time.Duration {
 	t.Helper()
-	dsn, err := r.env.Cluster().DSN(r.ctx, node)
+	dsn, err := r.Env.Cluster().DSN(r.Ctx, node)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(r.ctx, dsn)
+	conn, err := pgx.Connect(r.Ctx, dsn)
 	if err != nil {
 		t.Fatalf("connect to %s: %v", node, err)
 	}
-	defer conn.Close(r.ctx)
+	defer conn.Close(r.Ctx)
 	var rtts []time.Duration
 	for range 7 {
 		start := time.Now()
-		if _, err := conn.Exec(r.ctx, "SELECT 1"); err != nil {
+		if _, err := conn.Exec(r.Ctx, "SELECT 1"); err != nil {
 			t.Fatalf("SELECT 1 on %s: %v", node, err)
 		}
 		rtts = append(rtts, time.Since(start))
@@ -69,10 +73,10 @@ func (r *netRig) queryRTT(t *testing.T, node string) time.Duration {
 // connectRTT is the median of 5 TCP connects from inside from to node's
 // Postgres port, timed by bash in a sidecar with its own clock
 // ($EPOCHREALTIME: nothing is forked between the two readings).
-func (r *netRig) connectRTT(t *testing.T, from, node string) time.Duration {
+func (r *latencyRig) connectRTT(t *testing.T, from, node string) time.Duration {
 	t.Helper()
-	out := r.inside(t, from, fmt.Sprintf(`timeout 10 bash -c 'for i in 1 2 3 4 5; do s=$EPOCHREALTIME; exec 3<>/dev/tcp/%s/5432; e=$EPOCHREALTIME; exec 3>&-; echo "rtt $(( ${e/./} - ${s/./} ))"; done'`,
-		r.sharedAddr(t, from, node)))
+	out := r.Inside(t, from, fmt.Sprintf(`timeout 10 bash -c 'for i in 1 2 3 4 5; do s=$EPOCHREALTIME; exec 3<>/dev/tcp/%s/5432; e=$EPOCHREALTIME; exec 3>&-; echo "rtt $(( ${e/./} - ${s/./} ))"; done'`,
+		r.SharedAddr(t, from, node)))
 	var rtts []time.Duration
 	for _, l := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "rtt "); ok {
@@ -90,15 +94,15 @@ func (r *netRig) connectRTT(t *testing.T, from, node string) time.Duration {
 }
 
 // noQueue checks that no NFQUEUE queue is bound in node's namespace.
-func (r *netRig) noQueue(t *testing.T, node string) {
+func (r *latencyRig) noQueue(t *testing.T, node string) {
 	t.Helper()
-	if out := strings.TrimSpace(r.inside(t, node, "cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true")); out != "" {
+	if out := strings.TrimSpace(r.Inside(t, node, "cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true")); out != "" {
 		t.Errorf("a queue is still bound in %s: %s", node, out)
 	}
 }
 
 func TestIntegrationLatency(t *testing.T) {
-	r := upNetRig(t)
+	r := &latencyRig{chaostest.UpNetRig(t)}
 	primary, app := topology.NodePrimary, topology.NodeApp
 
 	// A service: everything pg-primary sends is held 100 ms, its answers
@@ -106,14 +110,14 @@ func TestIntegrationLatency(t *testing.T) {
 	t.Run("service", func(t *testing.T) {
 		const delay = 100 * time.Millisecond
 		before := r.queryRTT(t, primary)
-		f, rev, tg := r.fault(t, scenarios.ActionLatency, scenarios.TargetPrimary, latencyParams(delay, 0), nil)
+		f, rev, tg := r.Fault(t, scenarios.ActionLatency, scenarios.TargetPrimary, latencyParams(delay, 0), nil)
 		tg.Name = scenarios.TargetPrimary
-		ev := mustInject(t, f, tg, r.ctx)
+		ev := chaostest.MustInject(t, f, tg, r.Ctx)
 		if !strings.Contains(ev, "mechanism: ") || !strings.Contains(ev, "pg-primary -> ") || !strings.Contains(ev, "(asked 100ms ± 0s)") {
 			t.Errorf("evidence %q: want the mechanism and the round trip measured from pg-primary", ev)
 		}
 		during := r.queryRTT(t, primary)
-		rv, err := rev.Revert(r.ctx, tg)
+		rv, err := rev.Revert(r.Ctx, tg)
 		if err != nil {
 			t.Fatalf("revert: %v (evidence %q)", err, rv)
 		}
@@ -129,10 +133,10 @@ func TestIntegrationLatency(t *testing.T) {
 		if after-before > delay/4 {
 			t.Errorf("the round trip is %s after the revert, %s before: the delay is still there", after, before)
 		}
-		if again, err := rev.Revert(r.ctx, tg); err != nil || again != "nothing left to undo" {
+		if again, err := rev.Revert(r.Ctx, tg); err != nil || again != "nothing left to undo" {
 			t.Errorf("a second revert: %q, %v", again, err)
 		}
-		r.nothingLeft(t, primary)
+		r.NothingLeft(t, primary)
 		r.noQueue(t, primary)
 	})
 
@@ -141,16 +145,16 @@ func TestIntegrationLatency(t *testing.T) {
 	// region, so what the replica answers it is not held either.
 	t.Run("region", func(t *testing.T) {
 		const delay, jitter = 60 * time.Millisecond, 10 * time.Millisecond
-		crossBefore, withinBefore := r.connectRTT(t, app, primary), r.connectRTT(t, app, replica)
-		f, rev, tg := r.fault(t, scenarios.ActionLatency, "region.west", latencyParams(delay, jitter), nil)
+		crossBefore, withinBefore := r.connectRTT(t, app, primary), r.connectRTT(t, app, chaostest.Replica)
+		f, rev, tg := r.Fault(t, scenarios.ActionLatency, "region.west", latencyParams(delay, jitter), nil)
 		tg.Name = "region.west"
-		ev := mustInject(t, f, tg, r.ctx)
+		ev := chaostest.MustInject(t, f, tg, r.Ctx)
 		if !strings.Contains(ev, "region west (pg-replica1, app) delays the packets it sends to the nodes outside it") {
 			t.Errorf("evidence %q: want the region's packets to the other region delayed", ev)
 		}
-		cross, within := r.connectRTT(t, app, primary), r.connectRTT(t, app, replica)
-		harness := r.queryRTT(t, replica)
-		mustRevert(t, rev, tg, r.ctx)
+		cross, within := r.connectRTT(t, app, primary), r.connectRTT(t, app, chaostest.Replica)
+		harness := r.queryRTT(t, chaostest.Replica)
+		chaostest.MustRevert(t, rev, tg, r.Ctx)
 		crossAfter := r.connectRTT(t, app, primary)
 		t.Logf("app -> pg-primary (across): %s before, %s during, %s after; app -> pg-replica1 (within): %s before, %s during; harness -> pg-replica1 %s during",
 			crossBefore, cross, crossAfter, withinBefore, within, harness)
@@ -166,8 +170,8 @@ func TestIntegrationLatency(t *testing.T) {
 		if crossAfter-crossBefore > (delay-jitter)/2 {
 			t.Errorf("across the WAN the round trip is %s after the revert, %s before", crossAfter, crossBefore)
 		}
-		for _, n := range []string{replica, app} {
-			r.nothingLeft(t, n)
+		for _, n := range []string{chaostest.Replica, app} {
+			r.NothingLeft(t, n)
 			r.noQueue(t, n)
 		}
 	})
@@ -192,7 +196,7 @@ func BenchmarkLatencyDelayer(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cli.Close()
-	scn, err := scenarios.LoadBytes("network-faults.yaml", []byte(netScenario))
+	scn, err := scenarios.LoadBytes("network-faults.yaml", []byte(chaostest.NetScenario))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package chaos
+package netfault
 
 import (
 	"context"
@@ -10,13 +10,15 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
 
 func init() {
-	Register(Spec{Action: scenarios.ActionRegionDrop, New: func(scenarios.Params) (Fault, error) { return &regionDrop{}, nil }})
+	chaos.Register(chaos.Spec{Action: scenarios.ActionRegionDrop, New: func(scenarios.Params) (chaos.Fault, error) { return &regionDrop{}, nil }})
 }
 
 // regionDrop takes a whole region off the map (Chaos Kong): every node of
@@ -104,13 +106,13 @@ func describeAddrs(addrs map[string]netip.Addr) string {
 	return strings.Join(s, ", ")
 }
 
-func (r *regionDrop) Inject(ctx context.Context, t *Target) (string, error) {
+func (r *regionDrop) Inject(ctx context.Context, t *chaos.Target) (string, error) {
 	type prep struct {
 		nets  []string
 		addrs map[string]netip.Addr
 		err   error
 	}
-	preps := eachNode(t.Nodes, func(n *topology.Node) prep {
+	preps := netkit.EachNode(t.Nodes, func(n *topology.Node) prep {
 		nets, err := t.Runtime.Networks(ctx, n.Name)
 		if err != nil {
 			return prep{err: err}
@@ -132,7 +134,7 @@ func (r *regionDrop) Inject(ctx context.Context, t *Target) (string, error) {
 	r.mu.Unlock()
 
 	t.Applying()
-	cutErrs := eachNode(t.Nodes, func(n *topology.Node) error {
+	cutErrs := netkit.EachNode(t.Nodes, func(n *topology.Node) error {
 		nets := preps[slices.Index(t.Nodes, n)].nets
 		errs := make([]error, len(nets))
 		var wg sync.WaitGroup
@@ -142,7 +144,7 @@ func (r *regionDrop) Inject(ctx context.Context, t *Target) (string, error) {
 		wg.Wait()
 		return errors.Join(errs...)
 	})
-	markApplied(t)
+	netkit.MarkApplied(t)
 
 	type check struct {
 		runs   bool
@@ -150,12 +152,12 @@ func (r *regionDrop) Inject(ctx context.Context, t *Target) (string, error) {
 		nets   []string
 		err    error
 	}
-	checks := eachNode(t.Nodes, func(n *topology.Node) check {
+	checks := netkit.EachNode(t.Nodes, func(n *topology.Node) check {
 		nets, err := t.Runtime.Networks(ctx, n.Name)
 		if err != nil {
 			return check{err: err}
 		}
-		ok, err := runs(ctx, t.Runtime, n.Name)
+		ok, err := netkit.Runs(ctx, t.Runtime, n.Name)
 		if err != nil || !ok {
 			return check{nets: nets, err: err}
 		}
@@ -195,7 +197,7 @@ func orNone(s string) string {
 	return s
 }
 
-func (r *regionDrop) Revert(ctx context.Context, t *Target) (string, error) {
+func (r *regionDrop) Revert(ctx context.Context, t *chaos.Target) (string, error) {
 	r.mu.Lock()
 	cut := r.cut
 	r.cut = nil
@@ -210,12 +212,12 @@ func (r *regionDrop) Revert(ctx context.Context, t *Target) (string, error) {
 		nets   []string
 		err    error
 	}
-	rejoins := eachNode(t.Nodes, func(n *topology.Node) rejoin {
+	rejoins := netkit.EachNode(t.Nodes, func(n *topology.Node) rejoin {
 		nets, ok := cut[n.Name]
 		if !ok || len(nets) == 0 {
 			return rejoin{}
 		}
-		if method, fenced := fencedBy(t, n.Name); fenced {
+		if method, fenced := chaos.FencedBy(t, n.Name); fenced {
 			return rejoin{fenced: method, nets: nets}
 		}
 		var errs []error
@@ -226,54 +228,54 @@ func (r *regionDrop) Revert(ctx context.Context, t *Target) (string, error) {
 		}
 		return rejoin{nets: nets, err: errors.Join(errs...)}
 	})
-	markApplied(t)
-	res := eachNode(t.Nodes, func(n *topology.Node) nodeResult {
+	netkit.MarkApplied(t)
+	res := netkit.EachNode(t.Nodes, func(n *topology.Node) netkit.NodeResult {
 		rj := rejoins[slices.Index(t.Nodes, n)]
 		switch {
 		case len(rj.nets) == 0:
-			return nodeResult{}
+			return netkit.NodeResult{}
 		case rj.fenced != "":
-			return nodeResult{ev: fmt.Sprintf("%s left cut off: fenced by the failover manager (%s)", n.Name, rj.fenced)}
+			return netkit.NodeResult{Evidence: fmt.Sprintf("%s left cut off: fenced by the failover manager (%s)", n.Name, rj.fenced)}
 		case rj.err != nil:
-			return nodeResult{err: fmt.Errorf("reconnect %s: %w", n.Name, rj.err)}
+			return netkit.NodeResult{Err: fmt.Errorf("reconnect %s: %w", n.Name, rj.err)}
 		}
 		return r.checkBack(ctx, t.Runtime, n, rj.nets)
 	})
-	return joinResults(res)
+	return netkit.JoinResults(res)
 }
 
 // checkBack is the evidence that node is on nets again: the platform says
 // so, and from inside it has an address on an interface again.
-func (r *regionDrop) checkBack(ctx context.Context, rt platform.Runtime, n *topology.Node, nets []string) (res nodeResult) {
+func (r *regionDrop) checkBack(ctx context.Context, rt platform.Runtime, n *topology.Node, nets []string) (res netkit.NodeResult) {
 	now, err := rt.Networks(ctx, n.Name)
 	if err != nil {
-		res.err = err
+		res.Err = err
 		return res
 	}
 	if missing := slices.DeleteFunc(slices.Clone(nets), func(net string) bool { return slices.Contains(now, net) }); len(missing) > 0 {
-		res.err = fmt.Errorf("%s is not back on %s", n.Name, strings.Join(missing, ", "))
+		res.Err = fmt.Errorf("%s is not back on %s", n.Name, strings.Join(missing, ", "))
 		return res
 	}
 	addrs, err := rt.Addresses(ctx, n.Name)
 	if err != nil {
-		res.err = err
+		res.Err = err
 		return res
 	}
-	ok, err := runs(ctx, rt, n.Name)
+	ok, err := netkit.Runs(ctx, rt, n.Name)
 	if err != nil || !ok {
-		res.ev = fmt.Sprintf("%s back on %s (not running: no address until it starts)", n.Name, strings.Join(nets, ", "))
+		res.Evidence = fmt.Sprintf("%s back on %s (not running: no address until it starts)", n.Name, strings.Join(nets, ", "))
 		return res
 	}
 	out, err := rt.Exec(ctx, n.Name, []string{"sh", "-c", interfacesScript})
 	if err != nil {
-		res.err = fmt.Errorf("look from inside %s: %w", n.Name, err)
+		res.Err = fmt.Errorf("look from inside %s: %w", n.Name, err)
 		return res
 	}
 	inside := parseInterfaces(out.Output)
 	if len(inside.Addrs) == 0 {
-		res.err = fmt.Errorf("%s is back on %s for the platform, but has no address from inside", n.Name, strings.Join(nets, ", "))
+		res.Err = fmt.Errorf("%s is back on %s for the platform, but has no address from inside", n.Name, strings.Join(nets, ", "))
 		return res
 	}
-	res.ev = fmt.Sprintf("%s back on %s at %s; from inside: %s, %d routes", n.Name, strings.Join(nets, ", "), describeAddrs(addrs), inside, len(inside.Routes))
+	res.Evidence = fmt.Sprintf("%s back on %s at %s; from inside: %s, %d routes", n.Name, strings.Join(nets, ", "), describeAddrs(addrs), inside, len(inside.Routes))
 	return res
 }

@@ -1,4 +1,4 @@
-package chaos
+package diskfault
 
 import (
 	"context"
@@ -13,13 +13,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
 
 func init() {
-	Register(Spec{Action: scenarios.ActionDiskFill, New: newDiskFill})
+	chaos.Register(chaos.Spec{Action: scenarios.ActionDiskFill, New: newDiskFill})
 }
 
 // diskFill fills the size-limited data volume of every target Postgres
@@ -51,7 +52,7 @@ type nodeFill struct {
 	held    platform.Held
 }
 
-func newDiskFill(p scenarios.Params) (Fault, error) {
+func newDiskFill(p scenarios.Params) (chaos.Fault, error) {
 	req, err := newFillRequest(p)
 	if err != nil {
 		return nil, err
@@ -385,7 +386,7 @@ func fillFileName(dir string) string {
 	return path.Join(dir, ".firedrill-disk-fill-"+strings.ToLower(rand.Text()))
 }
 
-func (f *diskFill) Inject(ctx context.Context, t *Target) (ev string, err error) {
+func (f *diskFill) Inject(ctx context.Context, t *chaos.Target) (ev string, err error) {
 	fills := map[string]*nodeFill{}
 	// Nothing is left in effect by a fill that fails part way: the
 	// injection is inconclusive, and its revert finds nothing to undo.
@@ -463,7 +464,7 @@ func filledBy(p fillPlan, during volumeUsage) string {
 	return ", filled by " + scenarios.FormatSize(during.FillBytes)
 }
 
-func (f *diskFill) Revert(ctx context.Context, t *Target) (string, error) {
+func (f *diskFill) Revert(ctx context.Context, t *chaos.Target) (string, error) {
 	f.mu.Lock()
 	fills := f.fills
 	f.mu.Unlock()
@@ -516,12 +517,12 @@ func (f *diskFill) release(ctx context.Context, n *topology.Node, nf *nodeFill) 
 // measureAfter measures a node's volume after its release (deleting the
 // fill file itself when the release failed), saying whether Postgres ran
 // through the fill.
-func (f *diskFill) measureAfter(ctx context.Context, t *Target, n *topology.Node, nf *nodeFill, releaseErr error) (string, error) {
+func (f *diskFill) measureAfter(ctx context.Context, t *chaos.Target, n *topology.Node, nf *nodeFill, releaseErr error) (string, error) {
 	st, err := t.Runtime.State(ctx, n.Name)
 	if err != nil {
 		return "", errors.Join(releaseErr, fmt.Errorf("state of %s: %w", n.Name, err))
 	}
-	if !running(st) && !paused(st) {
+	if !chaos.Running(st) && !chaos.Paused(st) {
 		// No sidecar can join a node that does not run: what the fill's
 		// own sidecar said is all there is.
 		ev := exitedDuringFill(t, n, st)
@@ -548,7 +549,7 @@ func (f *diskFill) measureAfter(ctx context.Context, t *Target, n *topology.Node
 // exitedDuringFill says how a node that does not run now ended: Postgres
 // exits with code 1 when it stops on its own, after a PANIC it could not
 // recover from on the full disk.
-func exitedDuringFill(t *Target, n *topology.Node, st platform.State) string {
+func exitedDuringFill(t *chaos.Target, n *topology.Node, st platform.State) string {
 	ev := n.Name + " " + st.String() + " during the fill: "
 	switch st.ExitCode {
 	case 1:

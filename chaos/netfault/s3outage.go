@@ -1,4 +1,4 @@
-package chaos
+package netfault
 
 import (
 	"context"
@@ -10,14 +10,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
 
 func init() {
-	Register(Spec{Action: scenarios.ActionS3Outage, New: func(scenarios.Params) (Fault, error) {
-		chain, _ := newInjectionName(scenarios.ActionS3Outage)
+	chaos.Register(chaos.Spec{Action: scenarios.ActionS3Outage, New: func(scenarios.Params) (chaos.Fault, error) {
+		chain, _ := netkit.NewInjectionName(scenarios.ActionS3Outage)
 		return &s3Outage{chain: chain}, nil
 	}})
 }
@@ -41,29 +43,29 @@ const s3CheckTimeout = time.Second
 // faults").
 type s3Outage struct {
 	chain string
-	held  heldSet
+	held  netkit.HeldSet
 }
 
-func (s *s3Outage) rules() holdScript {
+func (s *s3Outage) rules() netkit.HoldScript {
 	port := servedPortOf(topology.PortS3)
 	apply := strings.Join([]string{
 		"run iptables -w -N " + s.chain,
 		fmt.Sprintf("run iptables -w -A %s -p tcp --dport %d -j REJECT --reject-with tcp-reset", s.chain, port),
-		insertJump(jumpInput(s.chain)),
+		netkit.InsertJump(netkit.JumpInput(s.chain)),
 	}, "\n")
-	undo := strings.Join([]string{deleteJump(jumpInput(s.chain)), "iptables -w -F " + s.chain, "iptables -w -X " + s.chain}, "\n")
-	return holdScript{Apply: apply, Report: "iptables -w -S " + s.chain + " -v", Undo: undo}
+	undo := strings.Join([]string{netkit.DeleteJump(netkit.JumpInput(s.chain)), "iptables -w -F " + s.chain, "iptables -w -X " + s.chain}, "\n")
+	return netkit.HoldScript{Apply: apply, Report: "iptables -w -S " + s.chain + " -v", Undo: undo}
 }
 
 func servedPortOf(port string) int {
-	return servedPort(&topology.Node{Ports: []string{port}})
+	return netkit.ServedPort(&topology.Node{Ports: []string{port}})
 }
 
 // s3RequestScript is the bash of a client's S3 request to dest, from
 // inside its namespace: it prints "s3 <status line>" when the storage
 // answers, "s3 refused" when the connection is refused or reset, "s3 no
 // answer" on a timeout, else "s3 <error>" (parseS3Request).
-func s3RequestScript(dest tcpDest, timeout time.Duration) string {
+func s3RequestScript(dest netkit.TCPDest, timeout time.Duration) string {
 	return fmt.Sprintf(`out=$(timeout %g bash -c 'exec 3<>/dev/tcp/%s/%d && printf "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" >&3 && IFS= read -r line <&3 && echo "status $line"' 2>&1); rc=$?
 case "$out" in *"status "*) echo "s3 ${out##*status }" | tr -d '\r';; *refused*|*reset*) echo "s3 refused";; *) if [ $rc = 124 ]; then echo "s3 no answer"; else echo "s3 ${out##*: }"; fi;; esac
 `, timeout.Seconds(), dest.Addr, dest.Port, s3HealthPath, dest.Node)
@@ -131,10 +133,10 @@ func shortNetError(err error) string {
 // s3Client is the node from whose namespace the storage is asked: the app
 // when it runs, else any other running node; its address of the storage
 // on a network both are on.
-func s3Client(ctx context.Context, t *Target, storage *topology.Node) (string, tcpDest, error) {
+func s3Client(ctx context.Context, t *chaos.Target, storage *topology.Node) (string, netkit.TCPDest, error) {
 	saddrs, err := t.Runtime.Addresses(ctx, storage.Name)
 	if err != nil {
-		return "", tcpDest{}, err
+		return "", netkit.TCPDest{}, err
 	}
 	candidates := slices.Clone(t.Topology.Nodes)
 	slices.SortStableFunc(candidates, func(a, b *topology.Node) int {
@@ -144,19 +146,19 @@ func s3Client(ctx context.Context, t *Target, storage *topology.Node) (string, t
 		if n.Name == storage.Name {
 			continue
 		}
-		if ok, err := runs(ctx, t.Runtime, n.Name); err != nil || !ok {
+		if ok, err := netkit.Runs(ctx, t.Runtime, n.Name); err != nil || !ok {
 			continue
 		}
 		own, err := t.Runtime.Addresses(ctx, n.Name)
 		if err != nil {
 			continue
 		}
-		if d := destsFrom(own, []peer{{Node: storage, Addrs: saddrs}}); len(d) > 0 {
+		if d := netkit.DestsFrom(own, []netkit.Peer{{Node: storage, Addrs: saddrs}}); len(d) > 0 {
 			d[0].Port = servedPortOf(topology.PortS3)
 			return n.Name, d[0], nil
 		}
 	}
-	return "", tcpDest{}, fmt.Errorf("no running node shares a network with %s to ask it from", storage.Name)
+	return "", netkit.TCPDest{}, fmt.Errorf("no running node shares a network with %s to ask it from", storage.Name)
 }
 
 func boolRank(b bool) int {
@@ -167,7 +169,7 @@ func boolRank(b bool) int {
 }
 
 // s3Checks asks the storage from inside client and from the harness.
-func s3Checks(ctx context.Context, rt platform.Runtime, client string, dest tcpDest) (inside, harness s3Answer, err error) {
+func s3Checks(ctx context.Context, rt platform.Runtime, client string, dest netkit.TCPDest) (inside, harness s3Answer, err error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -181,7 +183,7 @@ func s3Checks(ctx context.Context, rt platform.Runtime, client string, dest tcpD
 	return parseS3Request(r.Output), harness, nil
 }
 
-func (s *s3Outage) Inject(ctx context.Context, t *Target) (string, error) {
+func (s *s3Outage) Inject(ctx context.Context, t *chaos.Target) (string, error) {
 	if len(t.Nodes) != 1 {
 		return "", fmt.Errorf("s3-outage acts on the storage alone, got %v", topology.Names(t.Nodes))
 	}
@@ -195,7 +197,7 @@ func (s *s3Outage) Inject(ctx context.Context, t *Target) (string, error) {
 		return "", err
 	}
 
-	if err := holdEach(ctx, t, &s.held, t.Nodes, s.rules().argv(), "make %s refuse S3")[0]; err != nil {
+	if err := netkit.HoldEach(ctx, t, &s.held, t.Nodes, s.rules().Argv(), "make %s refuse S3")[0]; err != nil {
 		return "", err
 	}
 
@@ -205,7 +207,7 @@ func (s *s3Outage) Inject(ctx context.Context, t *Target) (string, error) {
 	}
 	lc := make(chan listing, 1)
 	go func() {
-		r, err := t.Runtime.Exec(ctx, storage.Name, []string{"bash", "-c", chainListing(s.chain, false)})
+		r, err := t.Runtime.Exec(ctx, storage.Name, []string{"bash", "-c", netkit.ChainListing(s.chain, false)})
 		lc <- listing{r.Output, err}
 	}()
 	inDuring, hDuring, err := s3Checks(ctx, t.Runtime, client, dest)
@@ -216,12 +218,12 @@ func (s *s3Outage) Inject(ctx context.Context, t *Target) (string, error) {
 	if l.err != nil {
 		return "", fmt.Errorf("check the outage from inside %s: %w", storage.Name, l.err)
 	}
-	rules, jumps := parseChainListing(strings.Split(l.out, "\n"), s.chain)
+	rules, jumps := netkit.ParseChainListing(strings.Split(l.out, "\n"), s.chain)
 	ev := fmt.Sprintf("%s refuses S3 (tcp port %d) with a reset, chain %s (%d rule, %d jump); from inside %s, a request to %s: before %s, during %s; the harness's: before %s, during %s",
 		storage.Name, dest.Port, s.chain, len(rules), len(jumps), client, netip.AddrPortFrom(dest.Addr, uint16(dest.Port)), inBefore.Text, inDuring.Text, hBefore.Text, hDuring.Text)
 	var errs []error
 	if len(rules) != 1 || len(jumps) != 1 {
-		errs = append(errs, fmt.Errorf("the outage is not in place: %d of 1 rule and %d of 1 jump of chain %s inside %s (%s)", len(rules), len(jumps), s.chain, storage.Name, s.held.whyNot(ctx, storage.Name)))
+		errs = append(errs, fmt.Errorf("the outage is not in place: %d of 1 rule and %d of 1 jump of chain %s inside %s (%s)", len(rules), len(jumps), s.chain, storage.Name, s.held.WhyNot(ctx, storage.Name)))
 	}
 	if !inDuring.Refused {
 		errs = append(errs, fmt.Errorf("a request from inside %s was not refused: %s", client, inDuring.Text))
@@ -235,16 +237,16 @@ func (s *s3Outage) Inject(ctx context.Context, t *Target) (string, error) {
 	return ev, nil
 }
 
-func (s *s3Outage) Revert(ctx context.Context, t *Target) (string, error) {
+func (s *s3Outage) Revert(ctx context.Context, t *chaos.Target) (string, error) {
 	t.Applying()
-	rels := releaseEach(ctx, t, &s.held)
-	res := eachNode(t.Nodes, func(n *topology.Node) nodeResult {
+	rels := netkit.ReleaseEach(ctx, t, &s.held)
+	res := netkit.EachNode(t.Nodes, func(n *topology.Node) netkit.NodeResult {
 		rel := rels[slices.Index(t.Nodes, n)]
-		if !rel.tried {
-			return nodeResult{}
+		if !rel.Tried {
+			return netkit.NodeResult{}
 		}
-		relErr := rel.err
-		_, leftover, settled := chainUndone(ctx, t, n.Name, s.chain, []string{jumpInput(s.chain)}, relErr, "")
+		relErr := rel.Err
+		_, leftover, settled := netkit.ChainUndone(ctx, t, n.Name, s.chain, []string{netkit.JumpInput(s.chain)}, relErr, "")
 		if settled != nil {
 			return *settled
 		}
@@ -254,7 +256,7 @@ func (s *s3Outage) Revert(ctx context.Context, t *Target) (string, error) {
 				e += fmt.Sprintf("; from inside %s: %s; the harness's: %s", client, in.Text, hs.Text)
 			}
 		}
-		return nodeResult{ev: e + sidecarNote(relErr, leftover, "chain "+s.chain)}
+		return netkit.NodeResult{Evidence: e + netkit.SidecarNote(relErr, leftover, "chain "+s.chain)}
 	})
-	return joinResults(res)
+	return netkit.JoinResults(res)
 }

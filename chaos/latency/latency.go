@@ -1,4 +1,4 @@
-package chaos
+package latency
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/firedrill/firedrill/chaos"
+	"github.com/firedrill/firedrill/chaos/internal/netkit"
 	"github.com/firedrill/firedrill/internal/nfqueue"
 	"github.com/firedrill/firedrill/internal/tcprtt"
 	"github.com/firedrill/firedrill/platform"
@@ -20,7 +22,7 @@ import (
 )
 
 func init() {
-	Register(Spec{Action: scenarios.ActionLatency, New: newLatency})
+	chaos.Register(chaos.Spec{Action: scenarios.ActionLatency, New: newLatency})
 }
 
 // Round trips measured from inside a target node: rttCount connects one
@@ -28,7 +30,7 @@ func init() {
 // moves the median less than the mean).
 const rttCount = 5
 
-func newLatency(p scenarios.Params) (Fault, error) {
+func newLatency(p scenarios.Params) (chaos.Fault, error) {
 	if p.Delay == nil || p.Delay.Duration <= 0 {
 		return nil, errors.New("latency needs params.delay > 0")
 	}
@@ -39,7 +41,7 @@ func newLatency(p scenarios.Params) (Fault, error) {
 	if l.jitter < 0 || l.jitter > l.delay {
 		return nil, fmt.Errorf("jitter must be >= 0 and <= delay %s, got %s", l.delay, l.jitter)
 	}
-	l.chain, l.handle = newInjectionName(scenarios.ActionLatency)
+	l.chain, l.handle = netkit.NewInjectionName(scenarios.ActionLatency)
 	return l, nil
 }
 
@@ -66,14 +68,14 @@ type latency struct {
 	mech   mechanism
 	probes map[string]rttBaseline
 
-	delayers heldSet // the agent sidecars (NFQUEUE)
-	effects  heldSet // the rule or the netem sidecars
+	delayers netkit.HeldSet // the agent sidecars (NFQUEUE)
+	effects  netkit.HeldSet // the rule or the netem sidecars
 }
 
 // rttBaseline is where a node's round trip is measured, and what it was
 // before the latency.
 type rttBaseline struct {
-	dest   tcpDest
+	dest   netkit.TCPDest
 	before tcprtt.Sample
 }
 
@@ -140,7 +142,7 @@ func (l *latency) netemArgs() string {
 // eachInterface wraps body in a loop over the node's interfaces but
 // loopback, with $dev the interface.
 func eachInterface(body string) string {
-	return "for dev in $(ls /sys/class/net); do\n  [ \"$dev\" = lo ] && continue\n" + indent(body) + "\ndone"
+	return "for dev in $(ls /sys/class/net); do\n  [ \"$dev\" = lo ] && continue\n" + netkit.Indent(body) + "\ndone"
 }
 
 // netemScript is the tools sidecar holding netem: on every interface, a
@@ -148,7 +150,7 @@ func eachInterface(body string) string {
 // root whose fourth band (no traffic by default: the priomap uses bands
 // 1 to 3) holds netem, and a u32 filter per address of the other regions
 // sending their packets to it. The report is tc's counters.
-func (l *latency) netemScript(toAddrs []netip.Addr) holdScript {
+func (l *latency) netemScript(toAddrs []netip.Addr) netkit.HoldScript {
 	h := fmt.Sprintf("%x:", l.handle)
 	var apply string
 	if len(toAddrs) == 0 {
@@ -163,7 +165,7 @@ func (l *latency) netemScript(toAddrs []netip.Addr) holdScript {
 		}
 		apply = eachInterface(strings.Join(lines, "\n"))
 	}
-	return holdScript{
+	return netkit.HoldScript{
 		Apply:  apply,
 		Report: eachInterface(`tc -s qdisc show dev "$dev"`),
 		Undo:   eachInterface(`tc qdisc del dev "$dev" root handle ` + h),
@@ -209,7 +211,7 @@ func netemCounts(report []string) (delayed, dropped uint64, ok bool) {
 // queueing everything (a service) or what goes to the other regions'
 // addresses (a region) to the delayer's queue. --queue-bypass: if the
 // delayer is gone, packets flow undelayed rather than stop.
-func (l *latency) ruleScript(queue uint16, toAddrs []netip.Addr) holdScript {
+func (l *latency) ruleScript(queue uint16, toAddrs []netip.Addr) netkit.HoldScript {
 	target := fmt.Sprintf("-j NFQUEUE --queue-num %d --queue-bypass", queue)
 	apply := []string{"run iptables -w -N " + l.chain}
 	if len(toAddrs) == 0 {
@@ -218,11 +220,11 @@ func (l *latency) ruleScript(queue uint16, toAddrs []netip.Addr) holdScript {
 	for _, a := range toAddrs {
 		apply = append(apply, fmt.Sprintf("run iptables -w -A %s -d %s/32 %s", l.chain, a, target))
 	}
-	apply = append(apply, insertJump(jumpOutput(l.chain)))
-	return holdScript{
+	apply = append(apply, netkit.InsertJump(netkit.JumpOutput(l.chain)))
+	return netkit.HoldScript{
 		Apply:  strings.Join(apply, "\n"),
 		Report: "iptables -w -S " + l.chain + " -v",
-		Undo:   strings.Join([]string{deleteJump(jumpOutput(l.chain)), "iptables -w -F " + l.chain, "iptables -w -X " + l.chain}, "\n"),
+		Undo:   strings.Join([]string{netkit.DeleteJump(netkit.JumpOutput(l.chain)), "iptables -w -F " + l.chain, "iptables -w -X " + l.chain}, "\n"),
 	}
 }
 
@@ -239,7 +241,7 @@ func (l *latency) rttTimeout() time.Duration { return 2*time.Second + 2*(l.delay
 
 // roundTrip measures node's round trip to dest from inside its network
 // namespace, with firedrill's agent.
-func (l *latency) roundTrip(ctx context.Context, rt platform.Runtime, node string, dest tcpDest) (tcprtt.Sample, error) {
+func (l *latency) roundTrip(ctx context.Context, rt platform.Runtime, node string, dest netkit.TCPDest) (tcprtt.Sample, error) {
 	addr := netip.AddrPortFrom(dest.Addr, uint16(dest.Port)).String()
 	r, err := rt.Exec(ctx, node, []string{"agent", "rtt", "--count", strconv.Itoa(rttCount), "--timeout", l.rttTimeout().String(), addr},
 		platform.WithImage(platform.SidecarAgent))
@@ -270,33 +272,33 @@ func (l *latency) asked() string { return l.delay.String() + " ± " + l.jitter.S
 
 // probeName is a measurement's path for evidence: "pg-primary ->
 // pg-replica1:5432".
-func probeName(node string, d tcpDest) string {
+func probeName(node string, d netkit.TCPDest) string {
 	return node + " -> " + d.Node + ":" + strconv.Itoa(d.Port)
 }
 
 // rttDest picks where node's round trip is measured: the first running
 // peer (topology order) that serves a port, at its address on a network
 // node is on.
-func rttDest(own map[string]netip.Addr, peers []peer) (tcpDest, bool) {
-	for _, d := range destsFrom(own, peers) {
+func rttDest(own map[string]netip.Addr, peers []netkit.Peer) (netkit.TCPDest, bool) {
+	for _, d := range netkit.DestsFrom(own, peers) {
 		if d.Port > 0 {
 			return d, true
 		}
 	}
-	return tcpDest{}, false
+	return netkit.TCPDest{}, false
 }
 
-func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
+func (l *latency) Inject(ctx context.Context, t *chaos.Target) (string, error) {
 	region, isRegion := strings.CutPrefix(t.Name, "region.")
-	peers, err := peersOf(ctx, t, nil)
+	peers, err := netkit.PeersOf(ctx, t, nil)
 	if err != nil {
 		return "", err
 	}
 	var toAddrs []netip.Addr
 	if isRegion {
-		toAddrs = peerAddrs(peers)
+		toAddrs = netkit.PeerAddrs(peers)
 		if len(toAddrs) == 0 {
-			return "", fmt.Errorf("no node outside region %s runs: nothing to delay the packets to (%s)", region, describePeers(peers))
+			return "", fmt.Errorf("no node outside region %s runs: nothing to delay the packets to (%s)", region, netkit.DescribePeers(peers))
 		}
 	}
 	rng := t.Rand
@@ -335,8 +337,8 @@ func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
 		probe rttBaseline
 		err   error
 	}
-	preps := eachNode(t.Nodes, func(n *topology.Node) prep {
-		ok, err := runs(ctx, t.Runtime, n.Name)
+	preps := netkit.EachNode(t.Nodes, func(n *topology.Node) prep {
+		ok, err := netkit.Runs(ctx, t.Runtime, n.Name)
 		if err != nil || !ok {
 			return prep{err: err}
 		}
@@ -346,7 +348,7 @@ func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
 		}
 		dest, found := rttDest(own, peers)
 		if !found {
-			return prep{err: fmt.Errorf("%s has no running peer with a port on its networks to measure the round trip to (%s)", n.Name, describePeers(peers))}
+			return prep{err: fmt.Errorf("%s has no running peer with a port on its networks to measure the round trip to (%s)", n.Name, netkit.DescribePeers(peers))}
 		}
 		before, err := l.roundTrip(ctx, t.Runtime, n.Name, dest)
 		if err != nil {
@@ -382,15 +384,8 @@ func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
 	// The delayers bind their queues first: without the rule they hold
 	// nothing, so this is preparation, not the effect.
 	if !mech.netem {
-		errs := eachNode(delayed, func(n *topology.Node) error {
-			l.delayers.try(n.Name)
-			h, err := t.Runtime.Hold(ctx, n.Name, l.delayerCmd(queue, seeds[n.Name]), platform.WithImage(platform.SidecarAgent))
-			if err != nil {
-				return fmt.Errorf("start the delayer in %s: %w", n.Name, err)
-			}
-			l.delayers.add(n.Name, h)
-			return nil
-		})
+		delayer := func(n *topology.Node) []string { return l.delayerCmd(queue, seeds[n.Name]) }
+		errs := netkit.HoldOn(ctx, t.Runtime, &l.delayers, delayed, delayer, "start the delayer in %s", platform.WithImage(platform.SidecarAgent))
 		if err := errors.Join(errs...); err != nil {
 			return "", err
 		}
@@ -398,30 +393,18 @@ func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
 
 	var script []string
 	if mech.netem {
-		script = l.netemScript(toAddrs).argv()
+		script = l.netemScript(toAddrs).Argv()
 	} else {
-		script = l.ruleScript(queue, toAddrs).argv()
+		script = l.ruleScript(queue, toAddrs).Argv()
 	}
-	t.Applying()
-	holdErrs := eachNode(delayed, func(n *topology.Node) error {
-		l.effects.try(n.Name)
-		h, err := t.Runtime.Hold(ctx, n.Name, script)
-		if err != nil {
-			return fmt.Errorf("delay the packets of %s: %w", n.Name, err)
-		}
-		l.effects.add(n.Name, h)
-		return nil
-	})
-	if t.Applied != nil {
-		t.Applied()
-	}
+	holdErrs := netkit.HoldEach(ctx, t, &l.effects, delayed, script, "delay the packets of %s")
 
 	// During: the round trip from inside each node again.
 	type during struct {
 		s   tcprtt.Sample
 		err error
 	}
-	durings := eachNode(delayed, func(n *topology.Node) during {
+	durings := netkit.EachNode(delayed, func(n *topology.Node) during {
 		s, err := l.roundTrip(ctx, t.Runtime, n.Name, probes[n.Name].dest)
 		return during{s, err}
 	})
@@ -430,7 +413,7 @@ func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
 		what = strings.Join(topology.Names(delayed), ", ") + " delay every packet they send (loopback's aside)"
 	}
 	if isRegion {
-		what = "region " + region + " (" + strings.Join(topology.Names(delayed), ", ") + ") delays the packets it sends to the nodes outside it: " + describePeers(peers)
+		what = "region " + region + " (" + strings.Join(topology.Names(delayed), ", ") + ") delays the packets it sends to the nodes outside it: " + netkit.DescribePeers(peers)
 	}
 	ev = append([]string{mech.String(), what}, ev...)
 	var errs []error
@@ -448,7 +431,7 @@ func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
 			probeName(n.Name, p.dest), formatRTT(p.before.Median), formatRTT(durings[i].s.Median), l.asked())
 		if !tookEffect(p.before.Median, durings[i].s.Median, l.delay, l.jitter) {
 			reason := ""
-			if r := l.applyFailure(ctx, n.Name); r != "" {
+			if r := l.effects.WhyNot(ctx, n.Name); r != "" {
 				reason = " (" + r + ")"
 			}
 			errs = append(errs, fmt.Errorf("the latency did not take effect: %s%s", e, reason))
@@ -459,18 +442,7 @@ func (l *latency) Inject(ctx context.Context, t *Target) (string, error) {
 	return strings.Join(ev, "; "), errors.Join(errs...)
 }
 
-// applyFailure is why node's effect sidecar did not apply its effect, if
-// it said (holdScript's "failed"); its sidecar is released, so the revert
-// finds it gone.
-func (l *latency) applyFailure(ctx context.Context, node string) string {
-	h, tried := l.effects.take(node)
-	if tried {
-		l.effects.try(node) // the revert still checks for leftovers
-	}
-	return applyFailure(ctx, h)
-}
-
-func (l *latency) Revert(ctx context.Context, t *Target) (string, error) {
+func (l *latency) Revert(ctx context.Context, t *chaos.Target) (string, error) {
 	l.mu.Lock()
 	mech, probes := l.mech, l.probes
 	l.mu.Unlock()
@@ -484,14 +456,14 @@ func (l *latency) Revert(ctx context.Context, t *Target) (string, error) {
 		counts   nfqueue.Counts
 		countErr error
 	}
-	rels := eachNode(t.Nodes, func(n *topology.Node) released {
-		eh, etried := l.effects.take(n.Name)
-		dh, dtried := l.delayers.take(n.Name)
+	rels := netkit.EachNode(t.Nodes, func(n *topology.Node) released {
+		eh, etried := l.effects.Take(n.Name)
+		dh, dtried := l.delayers.Take(n.Name)
 		if !etried && !dtried {
 			return released{}
 		}
 		r := released{tried: true}
-		r.effect, r.effErr = release(ctx, n.Name, eh)
+		r.effect, r.effErr = netkit.Release(ctx, n.Name, eh)
 		if dh != nil {
 			out, err := dh.Release(ctx)
 			switch {
@@ -506,31 +478,29 @@ func (l *latency) Revert(ctx context.Context, t *Target) (string, error) {
 		}
 		return r
 	})
-	if t.Applied != nil {
-		t.Applied()
-	}
+	netkit.MarkApplied(t)
 
-	res := eachNode(t.Nodes, func(n *topology.Node) nodeResult {
+	res := netkit.EachNode(t.Nodes, func(n *topology.Node) netkit.NodeResult {
 		r := rels[slices.Index(t.Nodes, n)]
 		if !r.tried {
-			return nodeResult{}
+			return netkit.NodeResult{}
 		}
-		ok, err := runs(ctx, t.Runtime, n.Name)
+		ok, err := netkit.Runs(ctx, t.Runtime, n.Name)
 		if err != nil || !ok {
-			return nodeResult{ev: n.Name + " not running: nothing left to undo"}
+			return netkit.NodeResult{Evidence: n.Name + " not running: nothing left to undo"}
 		}
-		check := chainGone(l.chain, jumpOutput(l.chain))
+		check := netkit.ChainGone(l.chain, netkit.JumpOutput(l.chain))
 		what := "chain " + l.chain
 		if mech.netem {
 			check, what = l.netemGone(), fmt.Sprintf("netem %x:", l.handle)
 		}
 		c, err := t.Runtime.Exec(ctx, n.Name, []string{"bash", "-c", check})
 		if err != nil {
-			return nodeResult{err: errors.Join(r.effErr, fmt.Errorf("check the revert from inside %s: %w", n.Name, err))}
+			return netkit.NodeResult{Err: errors.Join(r.effErr, fmt.Errorf("check the revert from inside %s: %w", n.Name, err))}
 		}
 		gone, leftover := netemOrChainState(c.Output, l.chain, l.handle, mech.netem)
 		if !gone {
-			return nodeResult{err: errors.Join(r.effErr, fmt.Errorf("%s is still in %s: %s", what, n.Name, c.Output))}
+			return netkit.NodeResult{Err: errors.Join(r.effErr, fmt.Errorf("%s is still in %s: %s", what, n.Name, c.Output))}
 		}
 		e := n.Name + " sends undelayed again"
 		var errs []error
@@ -549,7 +519,7 @@ func (l *latency) Revert(ctx context.Context, t *Target) (string, error) {
 			e += fmt.Sprintf(": %d packets delayed (held %s on average, %s at most), %d accepted at once at the release, %s",
 				c.Delayed, formatRTT(c.HeldMean()), formatRTT(c.HeldMax), c.Flushed, dropped)
 		}
-		e += sidecarNote(r.effErr, leftover, what)
+		e += netkit.SidecarNote(r.effErr, leftover, what)
 		if p, ok := probes[n.Name]; ok {
 			after, err := l.roundTrip(ctx, t.Runtime, n.Name, p.dest)
 			switch {
@@ -562,15 +532,15 @@ func (l *latency) Revert(ctx context.Context, t *Target) (string, error) {
 				e += fmt.Sprintf("; %s round trip %s after", probeName(n.Name, p.dest), formatRTT(after.Median))
 			}
 		}
-		return nodeResult{ev: e, err: errors.Join(errs...)}
+		return netkit.NodeResult{Evidence: e, Err: errors.Join(errs...)}
 	})
-	return joinResults(res)
+	return netkit.JoinResults(res)
 }
 
 // netemOrChainState reads the revert's check from inside the node.
 func netemOrChainState(out, chain string, handle uint16, netem bool) (gone, leftover bool) {
 	if !netem {
-		return chainState(out, chain)
+		return netkit.ChainState(out, chain)
 	}
 	h := fmt.Sprintf("netem %x:", handle)
 	switch {
