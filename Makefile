@@ -66,12 +66,15 @@ clean: build
 
 # Benchmarks: see docs/benchmarks.md for what they measure and the results.
 # ProbeApp needs no Docker (a local Postgres, the probe and the app as
-# processes, about 90 s); HandlePut and HTTPWriter are the per-write costs.
+# processes, about 90 s); LatencyDelayer is the latency fault's added delay
+# and throughput cost; HandlePut, HTTPWriter and HTTPReader are the
+# per-operation costs.
 bench: docker-check
 	$(GO) test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./images/... ./platform/...
 	$(GO) test -tags integration -run '^$$' -bench 'DrillPrimaryKill|PrimaryKillRates' -benchtime 5x -timeout 60m ./cmd/firedrill/
 	$(GO) test -tags integration -run '^$$' -bench ProbeApp -benchtime 1x -timeout 10m ./sampleapp/
-	$(GO) test -run '^$$' -bench 'HandlePut|HTTPWriter' ./sampleapp/ ./probe/
+	$(GO) test -tags integration -run '^$$' -bench LatencyDelayer -benchtime 1x -timeout 20m ./chaos/latency/
+	$(GO) test -run '^$$' -bench 'HandlePut|HTTPWriter|HTTPReader' ./sampleapp/ ./probe/
 
 fuzz:
 	$(GO) test ./scenarios -run '^$$' -fuzz FuzzLoadBytes -fuzztime 2m
