@@ -94,22 +94,8 @@ func (t *term) faultReads(r firedrill.Result, f firedrill.FaultResult) {
 	if len(when) > 0 {
 		note = " (" + strings.Join(when, ", ") + ")"
 	}
-	switch fr.Recovery {
-	case firedrill.RecoveryRecovered:
-		t.line(faultIndent + t.paint(ansiBold, "reads RTO "+human.Millis(*fr.RTOMS)) + note)
-	case firedrill.RecoveryNever:
-		t.line(faultIndent + t.paint(ansiRed, "reads never recovered") + note)
-	case firedrill.RecoveryUnconfirmed:
-		from := ""
-		if fr.PendingMS != nil {
-			from = ": ok from " + human.Millis(*fr.PendingMS) + ", the run ended first"
-		}
-		t.line(faultIndent + t.paint(ansiYellow, "reads RTO unconfirmed") + from)
-	case firedrill.RecoveryNoData:
-		t.line(faultIndent + t.paint(ansiYellow, "reads RTO no data") + ": no read was sent after the injection")
-	case firedrill.RecoveryOverlapped:
-		t.line(faultIndent + t.paint(ansiYellow, "reads: no RTO of their own"))
-	}
+	t.recovery(faultIndent, recoveryWords{prefix: "reads ", op: "read", overlapped: "reads: no RTO of their own"},
+		fr.Recovery, fr.RTOMS, fr.PendingMS, note)
 	if fr.Overlap != "" {
 		t.wrapped(faultIndent+"reads overlap: ", faultIndent+"  ", fr.Overlap)
 	}

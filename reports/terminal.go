@@ -225,22 +225,7 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	}
 	res = append(res, "stable for "+human.Millis(r.StabilityMS))
 	note := " (" + strings.Join(res, ", ") + ")"
-	switch f.Recovery {
-	case firedrill.RecoveryNoData:
-		t.line(indent + t.paint(ansiYellow, "RTO no data") + ": no write was sent after the injection")
-	case firedrill.RecoveryRecovered:
-		t.line(indent + t.paint(ansiBold, "RTO "+human.Millis(*f.RTOMS)) + note)
-	case firedrill.RecoveryNever:
-		t.line(indent + t.paint(ansiRed, "never recovered") + note)
-	case firedrill.RecoveryUnconfirmed:
-		from := ""
-		if f.PendingMS != nil {
-			from = ": ok from " + human.Millis(*f.PendingMS) + ", the run ended first"
-		}
-		t.line(indent + t.paint(ansiYellow, "RTO unconfirmed") + from)
-	case firedrill.RecoveryOverlapped:
-		t.line(indent + t.paint(ansiYellow, "no RTO of its own"))
-	}
+	t.recovery(indent, recoveryWords{op: "write", overlapped: "no RTO of its own"}, f.Recovery, f.RTOMS, f.PendingMS, note)
 	t.faultReads(r, f)
 
 	var more []string
@@ -464,4 +449,31 @@ func wrapWords(first, next, text string, width int) []string {
 		empty = false
 	}
 	return append(lines, cur)
+}
+
+// recoveryWords name one kind of operation's recovery in the summary:
+// prefix starts every line ("reads " for reads, "" for writes), op is the
+// operation, overlapped the line of an RTO given to another fault.
+type recoveryWords struct{ prefix, op, overlapped string }
+
+// recovery writes the line of an RTO by its recovery state, the same
+// for writes and reads (docs/measurement.md, "RTO"); note follows a
+// measured or never-ending one.
+func (t *term) recovery(indent string, w recoveryWords, rec firedrill.Recovery, rtoMS, pendingMS *float64, note string) {
+	switch rec {
+	case firedrill.RecoveryNoData:
+		t.line(indent + t.paint(ansiYellow, w.prefix+"RTO no data") + ": no " + w.op + " was sent after the injection")
+	case firedrill.RecoveryRecovered:
+		t.line(indent + t.paint(ansiBold, w.prefix+"RTO "+human.Millis(*rtoMS)) + note)
+	case firedrill.RecoveryNever:
+		t.line(indent + t.paint(ansiRed, w.prefix+"never recovered") + note)
+	case firedrill.RecoveryUnconfirmed:
+		from := ""
+		if pendingMS != nil {
+			from = ": ok from " + human.Millis(*pendingMS) + ", the run ended first"
+		}
+		t.line(indent + t.paint(ansiYellow, w.prefix+"RTO unconfirmed") + from)
+	case firedrill.RecoveryOverlapped:
+		t.line(indent + t.paint(ansiYellow, w.overlapped))
+	}
 }

@@ -207,6 +207,26 @@ func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// serveApp serves the app with cfg on a free loopback port until the test
+// ends (serve must then return no error) and returns its base URL.
+func serveApp(t *testing.T, cfg Config) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, cfg, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
 func TestIntegrationPostgres(t *testing.T) {
 	pg := startPostgres(t, "pg-test")
 	// The second host is a closed port: pgx walks the list itself.
@@ -217,20 +237,7 @@ func TestIntegrationPostgres(t *testing.T) {
 		WriteTimeout: time.Second,
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- serve(ctx, cfg, ln) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	base := "http://" + ln.Addr().String()
+	base := serveApp(t, cfg)
 
 	eventually(t, "healthz", 10*time.Second, func() bool { return call(t, "GET", base+"/healthz").status == 200 })
 	if r := call(t, "GET", base+"/healthz"); r.body["node"] != "pg-test" {

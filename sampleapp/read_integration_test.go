@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -48,20 +47,7 @@ func TestIntegrationReadEndpoint(t *testing.T) {
 		WriteTimeout: time.Second,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- serve(ctx, cfg, ln) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	base := "http://" + ln.Addr().String()
+	base := serveApp(t, cfg)
 	eventually(t, "healthz", 10*time.Second, func() bool { return call(t, "GET", base+"/healthz").status == 200 })
 	reader := probe.NewHTTPReader(base, 2*time.Second, probe.WithRate(10))
 	defer reader.CloseIdleConnections()

@@ -5,7 +5,6 @@ package main
 import (
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -137,20 +136,7 @@ func TestIntegrationCleanStopNoFailover(t *testing.T) {
 func TestIntegrationInterruptDuringFault(t *testing.T) {
 	for _, name := range []string{"pause", "stop"} {
 		t.Run(name, func(t *testing.T) {
-			d := startDrill(t, "testdata/drills/long-"+name+".yaml")
-			d.waitFor(t, "fault f0 ("+name)
-			time.Sleep(time.Second)
-			runID := d.runID(t)
-			if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			if code := d.wait(t); code != 130 {
-				t.Fatalf("exit %d, want 130", code)
-			}
-			if !strings.Contains(d.stderr.String(), "reverted f0 ("+name) {
-				t.Errorf("the %s in effect was not reverted before the teardown:\n%s", name, tail(d.stderr.String(), 20))
-			}
-			assertNothingLeft(t, runID)
+			interruptDuring(t, "testdata/drills/long-"+name+".yaml", name, holdAWhile)
 		})
 	}
 }

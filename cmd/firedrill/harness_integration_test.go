@@ -103,6 +103,39 @@ func (d *liveDrill) runID(t *testing.T) string {
 	return id
 }
 
+// interruptDuring is the Ctrl-C check of a fault: it starts the drill
+// file, waits until its fault f0 (action) is in effect, calls before (if
+// any) with the run id, sends SIGINT and checks that the drill exits 130
+// after reverting f0 (the revert did not fail) and that nothing of the run
+// is left. It returns the run's stderr for further checks.
+func interruptDuring(t *testing.T, drill, action string, before func(runID string)) string {
+	t.Helper()
+	d := startDrill(t, drill)
+	d.waitFor(t, "fault f0 ("+action)
+	runID := d.runID(t)
+	if before != nil {
+		before(runID)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := d.wait(t); code != 130 {
+		t.Fatalf("exit %d, want 130", code)
+	}
+	stderr := d.stderr.String()
+	if !strings.Contains(stderr, "reverted f0 ("+action) {
+		t.Errorf("the %s in effect was not reverted before the teardown:\n%s", action, tail(stderr, 20))
+	}
+	if strings.Contains(stderr, "revert of f0") {
+		t.Errorf("the revert of the %s failed:\n%s", action, tail(stderr, 20))
+	}
+	assertNothingLeft(t, runID)
+	return stderr
+}
+
+// holdAWhile lets a fault hold for a second before the interrupt.
+func holdAWhile(string) { time.Sleep(time.Second) }
+
 func firedrillCmd(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	var out bytes.Buffer

@@ -8,9 +8,7 @@ package main
 
 import (
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/firedrill/firedrill"
 )
@@ -18,24 +16,7 @@ import (
 // Ctrl-C while a latency is in effect: the latency is reverted (the rule
 // removed, the delayer released), the environment removed, exit 130.
 func TestIntegrationInterruptDuringLatency(t *testing.T) {
-	d := startDrill(t, "testdata/drills/long-latency.yaml")
-	d.waitFor(t, "fault f0 (latency")
-	time.Sleep(time.Second)
-	runID := d.runID(t)
-	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if code := d.wait(t); code != 130 {
-		t.Fatalf("exit %d, want 130", code)
-	}
-	stderr := d.stderr.String()
-	if !strings.Contains(stderr, "reverted f0 (latency") {
-		t.Errorf("the latency in effect was not reverted before the teardown:\n%s", tail(stderr, 20))
-	}
-	if strings.Contains(stderr, "revert of f0") {
-		t.Errorf("the revert failed:\n%s", tail(stderr, 20))
-	}
-	assertNothingLeft(t, runID)
+	interruptDuring(t, "testdata/drills/long-latency.yaml", "latency", holdAWhile)
 }
 
 // The built-in slow-network passes; its latency took effect by the

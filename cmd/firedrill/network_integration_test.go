@@ -24,23 +24,7 @@ import (
 func TestIntegrationInterruptDuringNetworkFault(t *testing.T) {
 	for _, c := range []struct{ drill, action string }{{"long-partition", "partition"}, {"long-region-drop", "region-drop"}} {
 		t.Run(c.action, func(t *testing.T) {
-			d := startDrill(t, "testdata/drills/"+c.drill+".yaml")
-			d.waitFor(t, "fault f0 ("+c.action)
-			time.Sleep(time.Second)
-			runID := d.runID(t)
-			if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			if code := d.wait(t); code != 130 {
-				t.Fatalf("exit %d, want 130", code)
-			}
-			if !strings.Contains(d.stderr.String(), "reverted f0 ("+c.action) {
-				t.Errorf("the %s in effect was not reverted before the teardown:\n%s", c.action, tail(d.stderr.String(), 20))
-			}
-			if strings.Contains(d.stderr.String(), "revert of f0") {
-				t.Errorf("the revert failed:\n%s", tail(d.stderr.String(), 20))
-			}
-			assertNothingLeft(t, runID)
+			interruptDuring(t, "testdata/drills/"+c.drill+".yaml", c.action, holdAWhile)
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/netip"
@@ -165,26 +166,36 @@ func (e *Env) logical(dockerNet string) (string, bool) {
 	return strings.CutPrefix(dockerNet, topology.ObjectPrefix(e.RunID))
 }
 
+// logicalNetworks inspects the node once and gives its endpoints now by
+// logical network, the networks not of this run left out: what Networks,
+// Addresses and networkAddress each read.
+func (e *Env) logicalNetworks(ctx context.Context, n *node) (map[string]*network.EndpointSettings, error) {
+	ins, err := e.docker.ContainerInspect(ctx, n.id(), client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", n.Name, err)
+	}
+	out := map[string]*network.EndpointSettings{}
+	if ins.Container.NetworkSettings != nil {
+		for dn, ep := range ins.Container.NetworkSettings.Networks {
+			if l, ok := e.logical(dn); ok {
+				out[l] = ep
+			}
+		}
+	}
+	return out, nil
+}
+
 // Networks lists the logical networks the node is on now, sorted.
 func (e *Env) Networks(ctx context.Context, name string) ([]string, error) {
 	n, err := e.mustNode(name)
 	if err != nil {
 		return nil, err
 	}
-	ins, err := e.docker.ContainerInspect(ctx, n.id(), client.ContainerInspectOptions{})
+	nets, err := e.logicalNetworks(ctx, n)
 	if err != nil {
-		return nil, fmt.Errorf("inspect %s: %w", name, err)
+		return nil, err
 	}
-	var out []string
-	if ins.Container.NetworkSettings != nil {
-		for dn := range ins.Container.NetworkSettings.Networks {
-			if l, ok := e.logical(dn); ok {
-				out = append(out, l)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out, nil
+	return slices.Sorted(maps.Keys(nets)), nil
 }
 
 // Addresses lists the node's addresses now by logical network; a node that
@@ -194,17 +205,13 @@ func (e *Env) Addresses(ctx context.Context, name string) (map[string]netip.Addr
 	if err != nil {
 		return nil, err
 	}
-	ins, err := e.docker.ContainerInspect(ctx, n.id(), client.ContainerInspectOptions{})
+	nets, err := e.logicalNetworks(ctx, n)
 	if err != nil {
-		return nil, fmt.Errorf("inspect %s: %w", name, err)
+		return nil, err
 	}
 	out := map[string]netip.Addr{}
-	if ins.Container.NetworkSettings != nil {
-		for dn, ep := range ins.Container.NetworkSettings.Networks {
-			l, ok := e.logical(dn)
-			if !ok || ep == nil || !ep.IPAddress.IsValid() {
-				continue
-			}
+	for l, ep := range nets {
+		if ep != nil && ep.IPAddress.IsValid() {
 			out[l] = ep.IPAddress
 		}
 	}
@@ -272,16 +279,12 @@ func (e *Env) Endpoint(ctx context.Context, name, port string) (string, error) {
 // networkAddress is the node's IPv4 address on its home network, else on
 // any other network of the run it is on.
 func (e *Env) networkAddress(ctx context.Context, n *node) (string, error) {
-	ins, err := e.docker.ContainerInspect(ctx, n.id(), client.ContainerInspectOptions{})
+	nets, err := e.logicalNetworks(ctx, n)
 	if err != nil {
 		return "", err
 	}
-	if ins.Container.NetworkSettings == nil {
-		return "", errors.New("no network settings")
-	}
-	nets := ins.Container.NetworkSettings.Networks
 	for _, logical := range n.Networks {
-		if ep, ok := nets[e.NetworkName(logical)]; ok && ep != nil && ep.IPAddress.IsValid() {
+		if ep := nets[logical]; ep != nil && ep.IPAddress.IsValid() {
 			return ep.IPAddress.String(), nil
 		}
 	}

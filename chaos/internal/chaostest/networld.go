@@ -10,10 +10,11 @@ import (
 	"github.com/firedrill/firedrill/topology"
 )
 
-// netTopologyYAML: the primary and the storage in east, the replica and
-// the app in west.
-const netTopologyYAML = `apiVersion: firedrill/v1
-name: net
+// NetScenario places the primary and the storage in east, the replica
+// and the app in west: region.west's traffic to east crosses the WAN. The
+// unit tests' world (NewNetWorld) and the integration rig (UpNetRig) share it.
+const NetScenario = `apiVersion: firedrill/v1
+name: network-faults
 environment:
   regions: [east, west]
   postgres:
@@ -37,7 +38,7 @@ type NetWorld struct {
 // in east, a replica and the app in west.
 func NewNetWorld(t *testing.T) *NetWorld {
 	t.Helper()
-	scn, err := scenarios.LoadBytes("net.yaml", []byte(netTopologyYAML))
+	scn, err := scenarios.LoadBytes("network-faults.yaml", []byte(NetScenario))
 	if err != nil {
 		t.Fatal(err)
 	}

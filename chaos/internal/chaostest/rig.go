@@ -63,21 +63,6 @@ func UpEnvironment(t *testing.T, name, text string) (*docker.Env, context.Contex
 	return env, ctx
 }
 
-// NetScenario places the primary and the storage in east, the replica
-// and the app in west: region.west's traffic to east crosses the WAN.
-const NetScenario = `apiVersion: firedrill/v1
-name: network-faults
-environment:
-  regions: [east, west]
-  postgres:
-    primary: {region: east}
-    replicas: [{name: replica1, region: west}]
-  storage: {region: east}
-  app: {region: west}
-timeline:
-  duration: 30s
-`
-
 // Replica is NetScenario's replica.
 const Replica = "pg-replica1"
 
