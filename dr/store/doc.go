@@ -1,0 +1,9 @@
+// Package store is the backup store of the DR engine: the bucket layout,
+// the manifests and the catalog that lists, verifies and prunes backups,
+// and the archived WAL (docs/architecture.md, "Backups and the catalog").
+//
+// It runs inside the environment, in a job sidecar or in a Postgres
+// container's archive_command, and reaches the run's MinIO by its Docker
+// name, so a partition or an S3 outage hits backups as it would in
+// production.
+package store
