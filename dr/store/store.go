@@ -187,7 +187,7 @@ func Key(kind, id, name string) string {
 // key. A reader that is a ManifestCompleter fills in what it learnt on the
 // way. If ctx ends or r fails, the multipart upload is aborted, so no part
 // of the object stays, and no manifest is written.
-func (s *Store) Put(ctx context.Context, m Manifest, r io.Reader) (Manifest, error) {
+func (s *Store) Put(ctx context.Context, m Manifest, r io.Reader, opts ...PutOption) (Manifest, error) {
 	if !validKind(m.Kind) {
 		return Manifest{}, fmt.Errorf("store: put: unknown kind %q", m.Kind)
 	}
@@ -235,6 +235,11 @@ func (s *Store) Put(ctx context.Context, m Manifest, r io.Reader) (Manifest, err
 	}
 	m.Size = counted.n
 	m.SHA256 = hex.EncodeToString(h.Sum(nil))
+	for _, o := range opts {
+		if err := o(&m); err != nil {
+			return Manifest{}, fmt.Errorf("store: put %s: %w", m.Object, err)
+		}
+	}
 
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -259,6 +264,15 @@ func (s *Store) Put(ctx context.Context, m Manifest, r io.Reader) (Manifest, err
 type ManifestCompleter interface {
 	CompleteManifest(m *Manifest)
 }
+
+// PutOption changes the manifest once the data object is stored and
+// before the manifest is written.
+type PutOption func(m *Manifest) error
+
+// WithFinal fills what a job knows only once its stream has ended (a
+// physical backup's stop LSN, the job's end): it runs after the upload and
+// before the manifest is written; its error leaves the backup incomplete.
+func WithFinal(f func(m *Manifest) error) PutOption { return f }
 
 // countingReader counts the bytes read through it. It hides any Seek of
 // the reader below: the uploader must read the stream once, in order, so
