@@ -184,8 +184,7 @@ func Key(kind, id, name string) string {
 // manager (no temporary file), hashing on the way; then writes the manifest
 // with Size and SHA256 filled. m.Object may be empty (the kind's default
 // name), a bare name, or the full key; the manifest returned holds the full
-// key. A reader that is a ManifestCompleter fills in what it learnt on the
-// way. If ctx ends or r fails, the multipart upload is aborted, so no part
+// key. WithFinal fills in what the job learnt on the way. If ctx ends or r fails, the multipart upload is aborted, so no part
 // of the object stays, and no manifest is written.
 func (s *Store) Put(ctx context.Context, m Manifest, r io.Reader, opts ...PutOption) (Manifest, error) {
 	if !validKind(m.Kind) {
@@ -228,11 +227,6 @@ func (s *Store) Put(ctx context.Context, m Manifest, r io.Reader, opts ...PutOpt
 	}); err != nil {
 		return Manifest{}, fmt.Errorf("store: upload %s: %w", m.Object, err)
 	}
-	if c, ok := r.(ManifestCompleter); ok {
-		id, kind, object := m.ID, m.Kind, m.Object
-		c.CompleteManifest(&m)
-		m.ID, m.Kind, m.Object, m.Version = id, kind, object, ManifestVersion
-	}
 	m.Size = counted.n
 	m.SHA256 = hex.EncodeToString(h.Sum(nil))
 	for _, o := range opts {
@@ -254,15 +248,6 @@ func (s *Store) Put(ctx context.Context, m Manifest, r io.Reader, opts ...PutOpt
 		return Manifest{}, fmt.Errorf("store: write manifest %s: %w", manifestKey, err)
 	}
 	return m, nil
-}
-
-// ManifestCompleter is a data stream that knows some of the manifest's
-// fields only once it has ended (the number of files of a files backup,
-// the stop LSN of a physical one): Put calls CompleteManifest after the
-// upload, before it writes the manifest. Size, SHA256, Object, ID, Kind
-// and Version are Put's and are set after the call.
-type ManifestCompleter interface {
-	CompleteManifest(m *Manifest)
 }
 
 // PutOption changes the manifest once the data object is stored and
