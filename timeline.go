@@ -55,6 +55,54 @@ const (
 	// EventAbort: an abort condition tripped and the drill stopped early;
 	// Detail names the condition, its value and its threshold.
 	EventAbort EventKind = "drill.abort"
+
+	// The DR engine's backups (docs/architecture.md, "The DR engine").
+	// EventBackupTaken: a backup is complete in the storage; At is when its
+	// job started, Span how long it took, Detail its kind and id, Evidence
+	// its size, checksum and snapshot.
+	EventBackupTaken EventKind = "backup.taken"
+	// EventBackupFailed: a scheduled backup did not complete; Detail says
+	// why (the storage down, the database unreachable...).
+	EventBackupFailed EventKind = "backup.failed"
+	// EventBackupRejected: a backup failed verification (its checksum or
+	// size) and was not restored; Detail names it and says why.
+	EventBackupRejected EventKind = "backup.rejected"
+	// EventBackupPruned: retention deleted older backups; Detail lists them.
+	EventBackupPruned EventKind = "backup.pruned"
+
+	// Restores, one event per phase, each with its Span: the download of
+	// the backup (with its verification), the restore itself (pg_restore,
+	// or the extraction of a base backup), the replay of archived WAL up to
+	// the recovery target, and the first write acknowledged afterwards.
+	// EventRestoreDone closes a restore that succeeded (Evidence: the
+	// backup restored, the recovery point, amcheck's verdict);
+	// EventRestoreFailed one that did not.
+	EventRestoreDownload   EventKind = "restore.download"
+	EventRestoreRestore    EventKind = "restore.restore"
+	EventRestoreReplay     EventKind = "restore.replay"
+	EventRestoreFirstWrite EventKind = "restore.first_write"
+	EventRestoreDone       EventKind = "restore.done"
+	EventRestoreFailed     EventKind = "restore.failed"
+
+	// Recovery plans. EventRecoveryClassified: the engine classified a
+	// failure (Detail: its type and what it observed) and starts that
+	// type's plan. EventRecoveryStep: one step ran; Span is its duration,
+	// Detail its name and outcome. EventRecoveryStepFailed: a step failed
+	// and the plan stopped there. EventRecoveryDone: every step of the
+	// plan succeeded.
+	EventRecoveryClassified EventKind = "recovery.classified"
+	EventRecoveryStep       EventKind = "recovery.step"
+	EventRecoveryStepFailed EventKind = "recovery.step_failed"
+	EventRecoveryDone       EventKind = "recovery.done"
+	// EventRedundancyRestored: every standby streams from the current
+	// primary again, as many as at the start: full redundancy is back.
+	EventRedundancyRestored EventKind = "redundancy.restored"
+
+	// Notifications: a webhook delivered (Span: how long, retries
+	// included) or given up on (Detail says why). Target is the receiver's
+	// scheme and host, never its secret path.
+	EventNotifySent   EventKind = "notify.sent"
+	EventNotifyFailed EventKind = "notify.failed"
 )
 
 // Event is one thing that happened during a drill, stamped with the offset
@@ -86,6 +134,7 @@ type Timeline struct {
 
 	mu     sync.Mutex
 	events []Event
+	subs   []*subscription
 }
 
 // NewTimeline starts a Timeline whose zero is now.
@@ -114,8 +163,86 @@ func (t *Timeline) Add(e Event) Event {
 	e.Nodes = append([]string(nil), e.Nodes...)
 	t.mu.Lock()
 	t.events = append(t.events, e)
+	subs := append([]*subscription(nil), t.subs...)
 	t.mu.Unlock()
+	for _, s := range subs {
+		s.push(e)
+	}
 	return e
+}
+
+// Subscribe streams every event added from now on, in the order added,
+// until cancel is called: for parts that react to what others record (the
+// notifier). Adding an event never waits for a subscriber: each has a
+// queue of its own, so a slow webhook cannot slow the failover manager.
+func (t *Timeline) Subscribe() (events <-chan Event, cancel func()) {
+	s := &subscription{out: make(chan Event), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	t.mu.Lock()
+	t.subs = append(t.subs, s)
+	t.mu.Unlock()
+	go s.pump()
+	var once sync.Once
+	return s.out, func() {
+		once.Do(func() {
+			t.mu.Lock()
+			for i, x := range t.subs {
+				if x == s {
+					t.subs = append(t.subs[:i], t.subs[i+1:]...)
+					break
+				}
+			}
+			t.mu.Unlock()
+			close(s.done)
+		})
+	}
+}
+
+// subscription is one Subscribe's queue.
+type subscription struct {
+	mu    sync.Mutex
+	queue []Event
+	out   chan Event
+	wake  chan struct{}
+	done  chan struct{}
+}
+
+func (s *subscription) push(e Event) {
+	s.mu.Lock()
+	s.queue = append(s.queue, e)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pump hands queued events to the reader; it closes out once cancelled.
+func (s *subscription) pump() {
+	defer close(s.out)
+	for {
+		s.mu.Lock()
+		var next *Event
+		if len(s.queue) > 0 {
+			next = &s.queue[0]
+		}
+		s.mu.Unlock()
+		if next == nil {
+			select {
+			case <-s.wake:
+				continue
+			case <-s.done:
+				return
+			}
+		}
+		select {
+		case s.out <- *next:
+			s.mu.Lock()
+			s.queue = s.queue[1:]
+			s.mu.Unlock()
+		case <-s.done:
+			return
+		}
+	}
 }
 
 // Events returns a copy of the events ordered by time.

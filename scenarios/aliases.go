@@ -115,6 +115,7 @@ const (
 	ActionDiskFill   = spec.ActionDiskFill
 	ActionRegionDrop = spec.ActionRegionDrop
 	ActionS3Outage   = spec.ActionS3Outage
+	ActionSQL        = spec.ActionSQL
 )
 
 // Recovery steps: the vocabulary of dr.recovery plans.

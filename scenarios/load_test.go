@@ -147,7 +147,7 @@ var brokenCases = []struct {
 		{"22:15", "timeline.faults[0].action", `unknown action "kil"`, "did you mean kill?"},
 	}},
 	{"unknown action, no close match", edit(map[int]string{22: "      action: explode"}), []wantErr{
-		{"22:15", "timeline.faults[0].action", `unknown action "explode"`, "actions are: bandwidth, disk-fill, kill, latency, loss, partition, pause, region-drop, restart, s3-outage, stop"},
+		{"22:15", "timeline.faults[0].action", `unknown action "explode"`, "actions are: bandwidth, disk-fill, kill, latency, loss, partition, pause, region-drop, restart, s3-outage, sql, stop"},
 	}},
 	{"unknown target", edit(map[int]string{23: "      target: postgres.primay"}), []wantErr{
 		{"23:15", "timeline.faults[0].target", `unknown target "postgres.primay"`, "did you mean postgres.primary?"},
@@ -804,7 +804,7 @@ func TestValidateAfterLoadKeepsPositions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Timeline.Faults[0].Action = "explode"
-	if err := Validate(s); err == nil || err.Error() != `t.yaml:22:15: timeline.faults[0].action: unknown action "explode" (hint: actions are: bandwidth, disk-fill, kill, latency, loss, partition, pause, region-drop, restart, s3-outage, stop)` {
+	if err := Validate(s); err == nil || err.Error() != `t.yaml:22:15: timeline.faults[0].action: unknown action "explode" (hint: actions are: bandwidth, disk-fill, kill, latency, loss, partition, pause, region-drop, restart, s3-outage, sql, stop)` {
 		t.Errorf("got %v", err)
 	}
 }

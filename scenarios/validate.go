@@ -73,6 +73,7 @@ func validate(s *Scenario, filled map[string]bool) Errors {
 	v.backups()
 	v.failover()
 	v.recovery()
+	v.drEngine()
 	v.timeline()
 	v.monkey()
 	v.abort()

@@ -78,6 +78,14 @@ var enums = map[string]func() (values []string, docs map[string]string){
 			spec.RolePostgres: "any Postgres node", spec.RoleStorage: "the S3 storage", spec.RoleApp: "the app",
 		}
 	},
+	"webhookFormats": func() ([]string, map[string]string) {
+		return spec.WebhookFormats, map[string]string{spec.WebhookJSON: "firedrill's own event object", spec.WebhookSlack: "a Slack incoming-webhook message",
+			spec.WebhookPagerDuty: "a PagerDuty Events API v2 event"}
+	},
+	"webhookEvents": func() ([]string, map[string]string) {
+		return spec.WebhookEvents, map[string]string{spec.NotifyFailover: "a promotion by the failover manager", spec.NotifyRestore: "a restore from a backup, when it ends",
+			spec.NotifyStepFailed: "a recovery plan step that failed", spec.NotifyObjectiveBreach: "an objective the drill missed"}
+	},
 	"modes": func() ([]string, map[string]string) {
 		return spec.Modes, map[string]string{spec.ModeAll: "every matching service", spec.ModeOne: "one matching service, picked from the run's seed"}
 	},

@@ -38,7 +38,10 @@ var DefaultMonkeyActions = []string{ActionKill}
 // environment.postgres.image postgres:15, disk_size 1GiB; environment.storage enabled,
 // image minio/minio, bucket firedrill, region the first region;
 // environment.app region the primary's, instances 1; workload 50 writes/s,
-// 0 reads/s, timeout 1s, stability_window 5s; each dr.backups entry keep 7;
+// 0 reads/s, 0 uploads/s, timeout 1s, stability_window 5s; each dr.backups
+// entry keep 7, a physical one archive_timeout 60s; each dr.notify entry
+// format json, every event, timeout 10s (dr.recovery.target left out means
+// latest);
 // dr.failover enabled, check_interval 1s, check_timeout 1s capped to the
 // interval, failures_before_action 2, fencing stop; each fault's selector
 // mode all and the defaults of its action's params (see the action table);
@@ -110,6 +113,22 @@ func FillDefaults(s *Scenario) map[string]bool {
 		b := &s.DR.Backups[i]
 		if unset(fmt.Sprintf("dr.backups[%d].keep", i), b.Keep == 0) {
 			b.Keep = DefaultBackupKeep
+		}
+		if b.Kind == BackupPhysical && unset(fmt.Sprintf("dr.backups[%d].archive_timeout", i), b.ArchiveTimeout.Duration == 0) {
+			b.ArchiveTimeout.Duration = DefaultArchiveTimeout
+		}
+	}
+	for i := range s.DR.Notify {
+		n := &s.DR.Notify[i]
+		path := fmt.Sprintf("dr.notify[%d]", i)
+		if unset(path+".format", n.Format == "") {
+			n.Format = WebhookJSON
+		}
+		if unset(path+".events", n.Events == nil) {
+			n.Events = slices.Clone(WebhookEvents)
+		}
+		if unset(path+".timeout", n.Timeout.Duration == 0) {
+			n.Timeout.Duration = DefaultWebhookTimeout
 		}
 	}
 
@@ -186,7 +205,7 @@ func FillDefaults(s *Scenario) map[string]bool {
 }
 
 // ParamFields are the YAML names of the fields of Params, in order.
-var ParamFields = []string{"grace", "to", "one_way", "delay", "jitter", "percent", "rate", "size"}
+var ParamFields = []string{"grace", "to", "one_way", "delay", "jitter", "percent", "rate", "size", "statement"}
 
 // ParamUnset reports whether the parameter name of p holds no value.
 func ParamUnset(p *Params, name string) bool {
@@ -207,6 +226,8 @@ func ParamUnset(p *Params, name string) bool {
 		return p.Rate == ""
 	case "size":
 		return p.Size == ""
+	case "statement":
+		return p.Statement == ""
 	}
 	panic("scenarios: unknown parameter " + name) // the action table names a parameter Params lacks
 }

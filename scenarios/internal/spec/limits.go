@@ -90,7 +90,25 @@ var SchemaLimits = map[string]float64{
 	"maxReplicaNameLength": float64(MaxReplicaNameLength),
 	"maxReplicas":          MaxReplicas,
 	"maxRegions":           MaxRegions,
+	"maxUploadsPerSecond":  MaxUploadsPerSecond,
 }
+
+// Uploads and WAL archiving.
+const (
+	// MaxUploadsPerSecond bounds workload.uploads_per_second: each upload
+	// is a file on the app's uploads disk.
+	MaxUploadsPerSecond = 100
+	// MinArchiveTimeout and MaxArchiveTimeout bound a physical backup's
+	// archive_timeout; DefaultArchiveTimeout is pgBackRest's archive-timeout.
+	MinArchiveTimeout     = time.Second
+	MaxArchiveTimeout     = time.Hour
+	DefaultArchiveTimeout = time.Minute
+	// DefaultWebhookTimeout bounds a notification's delivery, retries
+	// included; MinWebhookTimeout and MaxWebhookTimeout bound the setting.
+	DefaultWebhookTimeout = 10 * time.Second
+	MinWebhookTimeout     = 100 * time.Millisecond
+	MaxWebhookTimeout     = 5 * time.Minute
+)
 
 // WorstCaseDetection is the longest a dead primary can go unnoticed by the
 // failover manager: check_interval × failures_before_action +

@@ -217,6 +217,11 @@ type Workload struct {
 	// ReadsPerSecond is the constant arrival rate of reads; default 0 (no
 	// reads), must be >= 0 and <= 2000.
 	ReadsPerSecond float64 `yaml:"reads_per_second" schema:"min=0,max=maxWritesPerSecond"`
+	// UploadsPerSecond is the constant arrival rate of file uploads to the
+	// sample app (each stored in its uploads directory, which files
+	// backups save); default 0 (none), from 0 to 100. An acknowledged
+	// upload missing after the drill is lost, like a write.
+	UploadsPerSecond float64 `yaml:"uploads_per_second,omitempty" schema:"min=0,max=maxUploadsPerSecond"`
 	// Timeout bounds one operation; past it the outcome is indeterminate
 	// (it may have happened) and never counted as lost. Default 1s, must be
 	// > 0.
@@ -236,7 +241,54 @@ type DR struct {
 	Failover Failover `yaml:"failover"`
 	// Recovery holds the recovery plan of each failure type.
 	Recovery Recovery `yaml:"recovery,omitempty"`
+	// Notify are the webhooks told about failovers, restores, failed
+	// recovery steps and missed objectives, as they happen.
+	Notify []Webhook `yaml:"notify,omitempty"`
 }
+
+// Webhook is one receiver of the DR engine's notifications: a JSON POST
+// per notification, retried within timeout.
+type Webhook struct {
+	// URL is where notifications are POSTed: required, http or https. Its
+	// secret parts (user info, path, query: Slack's webhook URLs carry
+	// their token in the path) are never printed; reports show the scheme
+	// and host only.
+	URL string `yaml:"url" schema:"required"`
+	// Format is the body: "json" (the default: firedrill's own event
+	// object), "slack" (an incoming-webhook message) or "pagerduty" (an
+	// Events API v2 event, which needs routing_key).
+	Format string `yaml:"format,omitempty" schema:"enum=webhookFormats"`
+	// RoutingKey is the PagerDuty integration key of format pagerduty; a
+	// secret, never printed.
+	RoutingKey string `yaml:"routing_key,omitempty"`
+	// Events are what is notified: any of failover, restore, step-failed,
+	// objective-breach; default all of them.
+	Events []string `yaml:"events,omitempty" schema:"enum=webhookEvents"`
+	// Timeout bounds the delivery of one notification, retries included;
+	// default 10s, from 100ms to 5m.
+	Timeout Duration `yaml:"timeout,omitempty" schema:"exclusiveMin=0"`
+}
+
+// Webhook formats.
+const (
+	WebhookJSON      = "json"
+	WebhookSlack     = "slack"
+	WebhookPagerDuty = "pagerduty"
+)
+
+// WebhookFormats are the accepted Webhook.Format values, in hint order.
+var WebhookFormats = []string{WebhookJSON, WebhookSlack, WebhookPagerDuty}
+
+// Notification events.
+const (
+	NotifyFailover        = "failover"
+	NotifyRestore         = "restore"
+	NotifyStepFailed      = "step-failed"
+	NotifyObjectiveBreach = "objective-breach"
+)
+
+// WebhookEvents are the accepted Webhook.Events values, in hint order.
+var WebhookEvents = []string{NotifyFailover, NotifyRestore, NotifyStepFailed, NotifyObjectiveBreach}
 
 // Backup is one backup schedule.
 type Backup struct {
@@ -252,6 +304,11 @@ type Backup struct {
 	// this schedule are kept in the bucket, older ones being deleted.
 	// Default 7, must be >= 1.
 	Keep int `yaml:"keep" schema:"min=1"`
+	// ArchiveTimeout, for a physical backup only, is Postgres's
+	// archive_timeout: the longest a written WAL segment waits before it is
+	// switched and archived, which bounds the WAL archive's RPO exposure.
+	// Default 60s, from 1s to 1h.
+	ArchiveTimeout Duration `yaml:"archive_timeout,omitempty" schema:"exclusiveMin=0"`
 }
 
 // Backup kinds.
@@ -279,6 +336,14 @@ type Recovery struct {
 	// Complete is the plan for a complete failure: everything is rebuilt,
 	// typically database, then files, then services, then a health check.
 	Complete []string `yaml:"complete,omitempty" schema:"enum=steps"`
+	// Target is where restore-point-in-time recovers to: "latest" (the
+	// default: every archived WAL segment), "before-fault" (just before
+	// the injection of the fault that caused the failure, like an operator
+	// who knows when the bad statement ran), a timeline offset such as
+	// "19.5s" (that instant of the drill), "lsn:0/3000060" or
+	// "name:<restore point>" (one made with pg_create_restore_point, for
+	// example by an sql fault).
+	Target string `yaml:"target,omitempty"`
 }
 
 // Failover configures the failover manager.
@@ -425,6 +490,10 @@ type Params struct {
 	// percent: a number and a unit, B, KB, MB, GB, KiB, MiB or GiB, such as
 	// 512MiB.
 	Size string `yaml:"size,omitempty" schema:"pattern=size"`
+	// Statement is the SQL the sql action runs on its target, such as
+	// "DROP TABLE firedrill_writes" (a bad migration) or
+	// "SELECT pg_create_restore_point('before-drop')"; required.
+	Statement string `yaml:"statement,omitempty"`
 }
 
 // Monkey injects random faults, Chaos-Monkey style: the time between two

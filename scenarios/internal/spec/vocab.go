@@ -62,6 +62,7 @@ const (
 	ActionDiskFill   = "disk-fill"
 	ActionRegionDrop = "region-drop"
 	ActionS3Outage   = "s3-outage"
+	ActionSQL        = "sql"
 )
 
 var actions = map[string]Action{
@@ -124,6 +125,11 @@ var actions = map[string]Action{
 		Summary:    "make the S3 storage refuse every request; backups and restores fail",
 		Kinds:      []string{KindStorage},
 		Reversible: true,
+	},
+	ActionSQL: {
+		Summary: "run params.statement on the target database, like a bad migration or an operator's mistake (DROP TABLE ...)",
+		Kinds:   []string{KindPostgres},
+		Params:  []Param{{Name: "statement", Required: true}},
 	},
 }
 

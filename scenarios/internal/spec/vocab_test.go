@@ -42,7 +42,7 @@ func TestActionTable(t *testing.T) {
 		}
 	}
 	if !slices.Equal(ActionNames(), []string{ActionBandwidth, ActionDiskFill, ActionKill, ActionLatency, ActionLoss,
-		ActionPartition, ActionPause, ActionRegionDrop, ActionRestart, ActionS3Outage, ActionStop}) {
+		ActionPartition, ActionPause, ActionRegionDrop, ActionRestart, ActionS3Outage, ActionSQL, ActionStop}) {
 		t.Errorf("actions %v", ActionNames())
 	}
 	for _, name := range StepNames() {
