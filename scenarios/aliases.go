@@ -49,6 +49,7 @@ type (
 	Window          = spec.Window
 	AbortCondition  = spec.AbortCondition
 	Duration        = spec.Duration
+	Webhook         = spec.Webhook
 
 	// ActionInfo describes a fault action: the language's description,
 	// which the engine's fault registry builds on.
@@ -74,6 +75,28 @@ const (
 	BackupLogical  = spec.BackupLogical
 	BackupPhysical = spec.BackupPhysical
 	BackupFiles    = spec.BackupFiles
+)
+
+// Webhook formats (Webhook.Format).
+const (
+	WebhookJSON      = spec.WebhookJSON
+	WebhookSlack     = spec.WebhookSlack
+	WebhookPagerDuty = spec.WebhookPagerDuty
+)
+
+// Notification events (Webhook.Events).
+const (
+	NotifyFailover        = spec.NotifyFailover
+	NotifyRestore         = spec.NotifyRestore
+	NotifyStepFailed      = spec.NotifyStepFailed
+	NotifyObjectiveBreach = spec.NotifyObjectiveBreach
+)
+
+// WebhookFormats and WebhookEvents are the accepted Webhook.Format and
+// Webhook.Events values, in hint order.
+var (
+	WebhookFormats = spec.WebhookFormats
+	WebhookEvents  = spec.WebhookEvents
 )
 
 // Fencing methods.
@@ -172,6 +195,7 @@ const (
 	DefaultMonkeyMeanInterval   = spec.DefaultMonkeyMeanInterval
 	DefaultMonkeyMaxAtOnce      = spec.DefaultMonkeyMaxAtOnce
 	DefaultMonkeyFaultDuration  = spec.DefaultMonkeyFaultDuration
+	DefaultWebhookTimeout       = spec.DefaultWebhookTimeout
 )
 
 // DefaultMonkeyActions are the actions of a monkey that lists none.
