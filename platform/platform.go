@@ -71,6 +71,12 @@ const (
 	// SidecarAgent is firedrill's own static binary (the app image): for
 	// sidecars whose work is Go code, started as `firedrill agent ...`.
 	SidecarAgent SidecarImage = "agent"
+	// SidecarPostgres is the run's Postgres image (the one its Postgres
+	// nodes run) with firedrill's static binary copied in at
+	// /opt/firedrill/firedrill, its entrypoint: for jobs that need both,
+	// such as a backup (`firedrill agent backup ...` running pg_dump).
+	// cmd is the subcommand and its arguments ("agent", ...), run as root.
+	SidecarPostgres SidecarImage = "postgres"
 )
 
 // SidecarConfig is what SidecarOptions set.
@@ -82,6 +88,9 @@ type SidecarConfig struct {
 	// Env is the sidecar's environment. Values may be secrets: the
 	// runtime never prints them.
 	Env map[string]string
+	// Output, when set, receives each line the sidecar prints (stdout
+	// and stderr, secrets redacted) as it is printed, in order.
+	Output func(line string)
 }
 
 // SidecarOption configures the sidecar of Exec and Hold.
@@ -103,6 +112,14 @@ func WithEnv(key, value string) SidecarOption {
 		}
 		c.Env[key] = value
 	}
+}
+
+// WithOutput streams the lines of an Exec sidecar's output to f as they
+// are printed, for a caller that stamps a long job's progress; Exec still
+// returns the whole output at the end. f runs on the runtime's reader: it
+// must not block for long.
+func WithOutput(f func(line string)) SidecarOption {
+	return func(c *SidecarConfig) { c.Output = f }
 }
 
 // NewSidecarConfig applies opts to the defaults (the nettools image, no

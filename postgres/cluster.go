@@ -130,6 +130,15 @@ func (c *Cluster) Fence(ctx context.Context, node, method string) error {
 	}
 }
 
+// Unfence forgets that node was fenced: the runtime replaced it with a
+// fresh node (docs/architecture.md, "Replacing a lost node"), and the
+// fenced server is gone.
+func (c *Cluster) Unfence(node string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.fenced, node)
+}
+
 // Fenced reports whether the failover manager fenced node, and how.
 func (c *Cluster) Fenced(node string) (method string, fenced bool) {
 	c.mu.Lock()

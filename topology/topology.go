@@ -45,10 +45,12 @@ const (
 	PortApp      = "8080/tcp"
 )
 
-// Data directories of the nodes that keep a volume.
+// Data directories of the nodes that keep a volume. AppUploads holds the
+// files uploaded to the app, which a files backup saves.
 const (
 	PostgresData = "/var/lib/postgresql/data"
 	StorageData  = "/data"
+	AppUploads   = "/uploads"
 )
 
 // Node is one service of the environment, one container (or pod).
@@ -132,7 +134,7 @@ func New(scn *scenarios.Scenario) *Topology {
 			Ports: []string{PortS3, PortConsole}, Volume: StorageData})
 	}
 	add(&Node{Name: NodeApp, Service: scenarios.TargetApp, Kind: KindApp, Role: RoleApp,
-		Region: scn.RegionOf(scenarios.TargetApp), Labels: clone(env.App.Labels), Ports: []string{PortApp}})
+		Region: scn.RegionOf(scenarios.TargetApp), Labels: clone(env.App.Labels), Ports: []string{PortApp}, Volume: AppUploads})
 	return t
 }
 

@@ -62,7 +62,7 @@ func TestNewNodesInStartOrder(t *testing.T) {
 		{"pg-alpha", "postgres.alpha", KindPostgres, RoleReplica, "north", PostgresData, "5432/tcp", "tier=db"},
 		{"pg-mid", "postgres.mid", KindPostgres, RoleReplica, "west", PostgresData, "5432/tcp", ""},
 		{"minio", "storage", KindStorage, RoleStorage, "north", StorageData, "9000/tcp,9001/tcp", "tier=s3"},
-		{"app", "app", KindApp, RoleApp, "west", "", "8080/tcp", "tier=web"},
+		{"app", "app", KindApp, RoleApp, "west", AppUploads, "8080/tcp", "tier=web"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("nodes:\n got %+v\nwant %+v", got, want)

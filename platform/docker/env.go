@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +75,16 @@ type Env struct {
 	// agentImage runs sidecars of firedrill's own binary
 	// (platform.SidecarAgent): the image the run's lease runs.
 	agentImage string
+	// postgresImage is the image the run's Postgres nodes run, which
+	// platform.SidecarPostgres sidecars run too; agent is firedrill's
+	// binary copied into both (agentbin.go).
+	postgresImage string
+	agent         agentCopy
+	// appImage is what the app node runs, again when it is replaced.
+	appImage string
+	// ownRemovals are the removals the run makes itself of objects the
+	// trouble watcher would report (replace.go), by event actor id.
+	ownRemovals map[string]int
 
 	mu     sync.Mutex
 	nodes  []*node
@@ -148,6 +160,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 		return e, fmt.Errorf("resolve images: %w", err)
 	}
 	e.sidecarImage = resolved[images.RoleNetTools].Ref
+	e.postgresImage = resolved[images.RolePostgres].Ref
 	imageOf := func(kind string) string {
 		role, _ := ImageRole(kind)
 		return resolved[role].Ref
@@ -182,12 +195,11 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	}
 	var pgErr error
 	for _, n := range e.Topology.OfKind(topology.KindPostgres) {
-		if n.Role == topology.RolePrimary {
-			pgErr = e.startPrimary(ctx, n, imageOf(topology.KindPostgres))
-		} else {
-			pgErr = e.startReplica(ctx, n, imageOf(topology.KindPostgres))
+		var how pgStart
+		if n.Role != topology.RolePrimary {
+			how.from = topology.NodePrimary
 		}
-		if pgErr != nil {
+		if pgErr = e.startPostgres(ctx, n, how, readyTimeout); pgErr != nil {
 			break
 		}
 	}
@@ -195,7 +207,8 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	if err := errors.Join(pgErr, s3Err); err != nil {
 		return e, err
 	}
-	if err := e.startApp(ctx, e.Topology.MustNode(topology.NodeApp), imageOf(topology.KindApp)); err != nil {
+	e.appImage = imageOf(topology.KindApp)
+	if err := e.startApp(ctx, e.Topology.MustNode(topology.NodeApp)); err != nil {
 		return e, err
 	}
 	e.say("environment %s ready in %s", e.RunID, time.Since(start).Round(100*time.Millisecond))
@@ -254,6 +267,8 @@ type service struct {
 	entrypoint []string
 	user       string
 	files      []testcontainers.ContainerFile
+	// agent copies firedrill's binary in at AgentPath before the start.
+	agent bool
 }
 
 func (e *Env) run(ctx context.Context, s service) (*node, error) {
@@ -312,13 +327,21 @@ func (e *Env) run(ctx context.Context, s service) (*node, error) {
 	if len(s.files) > 0 {
 		opts = append(opts, testcontainers.WithFiles(s.files...))
 	}
+	if s.agent {
+		opts = append(opts, e.withAgent())
+	}
 	ctr, err := testcontainers.Run(ctx, s.image, opts...)
 	if ctr != nil {
 		// Run returns the container even on error: register it so Down
 		// removes it whatever happens next.
 		n.ctr = ctr
 		e.mu.Lock()
-		e.nodes = append(e.nodes, n)
+		// A replacement takes the place of the node it replaces.
+		if i := slices.IndexFunc(e.nodes, func(o *node) bool { return o.Name == n.Name }); i >= 0 {
+			e.nodes[i] = n
+		} else {
+			e.nodes = append(e.nodes, n)
+		}
 		e.byName[n.Name] = n
 		e.mu.Unlock()
 	}
@@ -355,7 +378,9 @@ set -e
 echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
 `
 
-func postgresArgs(tn *topology.Node) []string {
+// postgresArgs are the server settings of a Postgres node: the one place
+// they are made, for every way a node starts.
+func (e *Env) postgresArgs(tn *topology.Node) []string {
 	args := []string{
 		"-c", "cluster_name=" + tn.Name, // the app records which server acknowledged a write
 		"-c", "wal_level=replica",
@@ -364,26 +389,47 @@ func postgresArgs(tn *topology.Node) []string {
 		"-c", "max_replication_slots=" + strconv.Itoa(scenarios.MaxReplicationSlots),
 		"-c", "hot_standby=on",
 	}
-	return append(args, walArgs(tn.VolumeSize)...) // WAL within the node's disk (volume.go)
+	args = append(args, walArgs(tn.VolumeSize)...)  // WAL within the node's disk (volume.go)
+	return append(args, archiveArgs(e.Scenario)...) // WAL to the bucket (archive.go)
 }
 
-func (e *Env) startPrimary(ctx context.Context, tn *topology.Node, image string) error {
-	t := time.Now()
-	n, err := e.run(ctx, service{
-		node: tn, image: image,
-		env: map[string]string{"POSTGRES_USER": pgUser, "POSTGRES_PASSWORD": e.pgPassword, "POSTGRES_DB": pgDatabase},
-		cmd: append([]string{"postgres"}, postgresArgs(tn)...),
-		files: []testcontainers.ContainerFile{{Reader: strings.NewReader(primaryInit),
-			ContainerFilePath: "/docker-entrypoint-initdb.d/10-firedrill-replication.sh", FileMode: 0o755}},
-	})
-	if err != nil {
-		return err
+// pgStart is how a Postgres node comes by its data: from an initdb of its
+// own (the zero value), cloned from a primary, or restored (Replacement).
+type pgStart struct {
+	// from is the primary a replica clones with pg_basebackup.
+	from string
+	// restore is a restore from a backup (replace.go).
+	restore Replacement
+}
+
+// postgresService is how a Postgres node's container is started, the one
+// model for Up and for replacements. Every node runs the same image; with
+// WAL archiving on, or a restore to run, it carries firedrill's binary
+// and the bucket's environment.
+func (e *Env) postgresService(tn *topology.Node, how pgStart) service {
+	s := service{node: tn, image: e.postgresImage, env: map[string]string{}}
+	if archiveArgs(e.Scenario) != nil || how.restore.restores() {
+		s.agent = true
+		maps.Copy(s.env, e.s3Env())
 	}
-	if err := e.waitPostgres(ctx, n, false); err != nil {
-		return err
+	args := e.postgresArgs(tn)
+	if how.from != "" {
+		maps.Copy(s.env, map[string]string{
+			"PGPASSWORD":        e.pgPassword,
+			"PGDATA":            topology.PostgresData,
+			"FIREDRILL_PRIMARY": how.from,
+			"FIREDRILL_PG_USER": pgUser,
+			"FIREDRILL_SLOT":    strings.ReplaceAll(tn.Name, "-", "_"),
+		})
+		s.user, s.entrypoint, s.cmd = "postgres", []string{"bash", "-c", replicaScript, "replica"}, args
+		return s
 	}
-	e.say("postgres primary %s ready in region %s (%s)", n.Name, n.Region, time.Since(t).Round(100*time.Millisecond))
-	return nil
+	maps.Copy(s.env, map[string]string{"POSTGRES_USER": pgUser, "POSTGRES_PASSWORD": e.pgPassword, "POSTGRES_DB": pgDatabase})
+	s.files = []testcontainers.ContainerFile{{Reader: strings.NewReader(primaryInit),
+		ContainerFilePath: "/docker-entrypoint-initdb.d/10-firedrill-replication.sh", FileMode: 0o755}}
+	s.cmd = append([]string{"postgres"}, args...)
+	how.restore.apply(&s, args)
+	return s
 }
 
 // replicaScript clones the primary with pg_basebackup and runs the copy as a
@@ -403,35 +449,27 @@ fi
 exec postgres "$@"
 `
 
-func (e *Env) startReplica(ctx context.Context, tn *topology.Node, image string) error {
+// startPostgres starts a Postgres node and waits, within wait (0: within
+// ctx alone), until it is the primary, or a standby streaming from
+// how.from.
+func (e *Env) startPostgres(ctx context.Context, tn *topology.Node, how pgStart, wait time.Duration) error {
 	t := time.Now()
-	n, err := e.run(ctx, service{
-		node: tn, image: image, user: "postgres",
-		env: map[string]string{
-			"PGPASSWORD":        e.pgPassword,
-			"PGDATA":            topology.PostgresData,
-			"FIREDRILL_PRIMARY": topology.NodePrimary,
-			"FIREDRILL_PG_USER": pgUser,
-			"FIREDRILL_SLOT":    strings.ReplaceAll(tn.Name, "-", "_"),
-		},
-		entrypoint: []string{"bash", "-c", replicaScript, "replica"},
-		cmd:        postgresArgs(tn),
-	})
+	n, err := e.run(ctx, e.postgresService(tn, how))
 	if err != nil {
 		return err
 	}
-	if err := e.waitPostgres(ctx, n, true); err != nil {
-		return err
+	wctx, cancel := ctx, context.CancelFunc(func() {})
+	if wait > 0 {
+		wctx, cancel = context.WithTimeout(ctx, wait)
 	}
-	e.say("postgres replica %s streaming in region %s (%s)", n.Name, n.Region, time.Since(t).Round(100*time.Millisecond))
-	return nil
-}
-
-func (e *Env) waitPostgres(ctx context.Context, n *node, standby bool) error {
-	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	if err := e.cluster.WaitReady(wctx, n.Name, standby, topology.NodePrimary); err != nil {
-		return fmt.Errorf("%s not ready after %s: %w%s", n.Name, readyTimeout, err, e.logTail(ctx, n))
+	if err := e.cluster.WaitReady(wctx, n.Name, how.from != "", how.from); err != nil {
+		return fmt.Errorf("%s not ready after %s: %w%s", n.Name, time.Since(t).Round(time.Second), err, e.logTail(ctx, n))
+	}
+	if how.from != "" {
+		e.say("postgres replica %s streaming from %s in region %s (%s)", n.Name, how.from, n.Region, time.Since(t).Round(100*time.Millisecond))
+	} else {
+		e.say("postgres primary %s ready in region %s (%s)", n.Name, n.Region, time.Since(t).Round(100*time.Millisecond))
 	}
 	return nil
 }
@@ -468,14 +506,17 @@ func (e *Env) appDSN(attrs string) string {
 		pgUser, e.pgPassword, strings.Join(hosts, ","), pgDatabase, attrs)
 }
 
-func (e *Env) startApp(ctx context.Context, tn *topology.Node, image string) error {
+func (e *Env) startApp(ctx context.Context, tn *topology.Node) error {
 	t := time.Now()
 	_, err := e.run(ctx, service{
-		node: tn, image: image,
+		node: tn, image: e.appImage,
 		env: map[string]string{
 			"FIREDRILL_APP_LISTEN":    ":8080",
 			"FIREDRILL_APP_WRITE_DSN": e.appDSN("read-write"),
 			"FIREDRILL_APP_READ_DSN":  e.appDSN("prefer-standby"),
+			// The uploads volume (topology.AppUploads): see
+			// docs/architecture.md, "Replacing a lost node".
+			"FIREDRILL_APP_UPLOADS": tn.Volume,
 		},
 		cmd: []string{"app"},
 	})

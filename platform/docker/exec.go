@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
@@ -32,8 +31,8 @@ var sidecarSeq atomic.Int64
 // namespace (Docker's --network container:<id>) with the NET_ADMIN
 // capability: the node's own image is never changed and needs no shell or
 // tools. The sidecar runs the nettools image (a shell, iproute2, iptables;
-// docs/architecture.md, "Sidecars") unless opts choose firedrill's agent,
-// carries the run's label so that `firedrill clean` finds it, and is
+// docs/architecture.md, "Sidecars") unless opts choose firedrill's agent
+// or the run's Postgres image with the agent in it, carries the run's label so that `firedrill clean` finds it, and is
 // removed when the command ends.
 func (e *Env) Exec(ctx context.Context, name string, cmd []string, opts ...platform.SidecarOption) (platform.ExecResult, error) {
 	created, err := e.createSidecar(ctx, "exec in", name, cmd, false, opts)
@@ -49,6 +48,15 @@ func (e *Env) Exec(ctx context.Context, name string, cmd []string, opts ...platf
 	if _, err := e.docker.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return platform.ExecResult{}, fmt.Errorf("exec in %s: start sidecar: %w", name, err)
 	}
+	// The output is followed while the command runs, so WithOutput sees
+	// each line as it is printed; the follow ends when the sidecar exits.
+	var out bytes.Buffer
+	lines := &lineWriter{each: platform.NewSidecarConfig(opts...).Output, redact: e.redact, all: &capped{buf: &out, left: maxExecOutput}}
+	copied, stop, err := e.followLog(ctx, created.ID, lines, true)
+	if err != nil {
+		return platform.ExecResult{}, fmt.Errorf("exec in %s: read output: %w", name, err)
+	}
+	defer stop() // no line is handed on after Exec returns
 	var code int
 	select {
 	case <-ctx.Done():
@@ -58,16 +66,15 @@ func (e *Env) Exec(ctx context.Context, name string, cmd []string, opts ...platf
 	case r := <-wait.Result:
 		code = int(r.StatusCode)
 	}
-	logs, err := e.docker.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
-	if err != nil {
-		return platform.ExecResult{ExitCode: code}, fmt.Errorf("exec in %s: read output: %w", name, err)
+	select {
+	case <-ctx.Done():
+		return platform.ExecResult{ExitCode: code}, fmt.Errorf("exec in %s: read output: %w", name, ctx.Err())
+	case err := <-copied:
+		if err != nil {
+			return platform.ExecResult{ExitCode: code}, fmt.Errorf("exec in %s: read output: %w", name, err)
+		}
 	}
-	defer logs.Close()
-	var out bytes.Buffer
-	w := &capped{buf: &out, left: maxExecOutput}
-	if _, err := stdcopy.StdCopy(w, w, logs); err != nil {
-		return platform.ExecResult{ExitCode: code}, fmt.Errorf("exec in %s: read output: %w", name, err)
-	}
+	lines.Flush()
 	return platform.ExecResult{ExitCode: code, Output: strings.TrimRight(e.redact(out.String()), "\n")}, nil
 }
 
@@ -80,10 +87,8 @@ func (e *Env) createSidecar(ctx context.Context, what, name string, cmd []string
 		return client.ContainerCreateResult{}, err
 	}
 	cfg := platform.NewSidecarConfig(opts...)
-	image := e.sidecarImage
-	if cfg.Image == platform.SidecarAgent {
-		image = e.agentImage
-	}
+	image := map[platform.SidecarImage]string{platform.SidecarTools: e.sidecarImage,
+		platform.SidecarAgent: e.agentImage, platform.SidecarPostgres: e.postgresImage}[cfg.Image]
 	if image == "" {
 		return client.ContainerCreateResult{}, fmt.Errorf("%s %s: no %s sidecar image resolved for this run", what, name, cfg.Image)
 	}
@@ -96,6 +101,12 @@ func (e *Env) createSidecar(ctx context.Context, what, name string, cmd []string
 		// cmd is the subcommand and its arguments ("agent", ...). It has
 		// no /etc/passwd, so root is named by number.
 		config.Entrypoint = nil
+		config.User = "0:0"
+	}
+	if cfg.Image == platform.SidecarPostgres {
+		// The Postgres image with the binary copied in (agentbin.go):
+		// the binary is the entrypoint, as in the agent image.
+		config.Entrypoint = []string{AgentPath}
 		config.User = "0:0"
 	}
 	for _, k := range slices.Sorted(maps.Keys(cfg.Env)) {
@@ -114,6 +125,12 @@ func (e *Env) createSidecar(ctx context.Context, what, name string, cmd []string
 	created, err := e.docker.ContainerCreate(ctx, client.ContainerCreateOptions{Name: sname, Config: config, HostConfig: host})
 	if err != nil {
 		return client.ContainerCreateResult{}, fmt.Errorf("%s %s: create sidecar: %w", what, name, err)
+	}
+	if cfg.Image == platform.SidecarPostgres {
+		if err := e.copyAgent(ctx, created.ID); err != nil {
+			_ = removeContainer(context.WithoutCancel(ctx), e.docker, created.ID)
+			return client.ContainerCreateResult{}, fmt.Errorf("%s %s: %w", what, name, err)
+		}
 	}
 	return created, nil
 }

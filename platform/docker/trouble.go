@@ -87,6 +87,9 @@ func (e *Env) troubleIn(m events.Message) *TroubleError {
 		// The run removes its own sidecars when their command ends.
 		return nil
 	}
+	if e.ownRemoval(m.Actor.ID) {
+		return nil // a node being replaced (replace.go)
+	}
 	name := m.Actor.Attributes["name"]
 	if m.Type == events.VolumeEventType {
 		name = m.Actor.ID

@@ -1,0 +1,159 @@
+package docker
+
+// firedrill's static binary inside images that are not firedrill's
+// (docs/architecture.md, "Sidecars"): the run's agent image, FROM scratch
+// with the binary at /firedrill, is its one source. It is read once per
+// run and copied into a container after it is created and before it
+// starts, so the official Postgres image is used unchanged.
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sync"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/firedrill/firedrill/topology"
+)
+
+// AgentPath is where firedrill's binary is copied into containers: a path
+// no image has, readable and executable by every user (the postgres
+// user, uid 999, runs it as archive_command).
+const AgentPath = "/opt/firedrill/firedrill"
+
+// agentInImage is the binary's path in the agent image.
+const agentInImage = "/firedrill"
+
+// kindAgentReader is the LabelRole of the container, never started, that
+// the binary is read from.
+const kindAgentReader = "agent-binary"
+
+// agentCopy is the binary as an archive for CopyToContainer at "/", made
+// once per run.
+type agentCopy struct {
+	once    sync.Once
+	archive []byte
+	err     error
+}
+
+// agentArchive returns the archive of AgentPath, reading the binary out
+// of the agent image on the first call. The read outlives a cancelled
+// first caller (it is remembered for the run): it is bounded by
+// readyTimeout instead.
+func (e *Env) agentArchive(ctx context.Context) ([]byte, error) {
+	e.agent.once.Do(func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
+		defer cancel()
+		bin, err := e.readAgentBinary(rctx)
+		if err != nil {
+			e.agent.err = fmt.Errorf("read firedrill's binary from the agent image %s: %w", e.agentImage, err)
+			return
+		}
+		e.agent.archive, e.agent.err = agentTar(bin)
+	})
+	return e.agent.archive, e.agent.err
+}
+
+// readAgentBinary creates a container of the agent image without starting
+// it, copies the binary out and removes the container. The container
+// carries the run's label, so that a killed run's leftover is cleaned, and
+// LabelSidecar, so that the trouble watcher knows its removal is the
+// run's own.
+func (e *Env) readAgentBinary(ctx context.Context) ([]byte, error) {
+	if e.agentImage == "" {
+		return nil, errors.New("no agent image resolved for this run")
+	}
+	labels := e.labels(nil)
+	labels[LabelRole] = kindAgentReader
+	labels[LabelSidecar] = ""
+	created, err := e.docker.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name:       fmt.Sprintf("%s%s-%d", topology.ObjectPrefix(e.RunID), kindAgentReader, sidecarSeq.Add(1)),
+		Config:     &container.Config{Image: e.agentImage, Labels: labels},
+		HostConfig: &container.HostConfig{NetworkMode: "none"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	defer func() { _ = removeContainer(context.WithoutCancel(ctx), e.docker, created.ID) }()
+	cp, err := e.docker.CopyFromContainer(ctx, created.ID, client.CopyFromContainerOptions{SourcePath: agentInImage})
+	if err != nil {
+		return nil, fmt.Errorf("copy %s out: %w", agentInImage, err)
+	}
+	defer cp.Content.Close()
+	return firstFile(cp.Content)
+}
+
+// firstFile returns the content of the first regular file of a tar
+// stream (CopyFromContainer of a file gives an archive of it alone).
+func firstFile(r io.Reader) ([]byte, error) {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, errors.New("the archive holds no regular file")
+			}
+			return nil, fmt.Errorf("read archive: %w", err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, fmt.Errorf("read %s from the archive: %w", h.Name, err)
+			}
+			return b, nil
+		}
+	}
+}
+
+// agentTar is an uncompressed archive, extracted at "/", of AgentPath's
+// directory and the binary, owned by root and mode 0755: every user may
+// run it, none may change it. Uncompressed: it is copied into every
+// Postgres container and sidecar, and gzip of 40MB would cost a second of
+// CPU each time.
+func agentTar(bin []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	dir := path.Dir(AgentPath)[1:] + "/"
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: 0o755}); err != nil {
+		return nil, fmt.Errorf("archive the binary: %w", err)
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: AgentPath[1:], Mode: 0o755, Size: int64(len(bin))}); err != nil {
+		return nil, fmt.Errorf("archive the binary: %w", err)
+	}
+	if _, err := tw.Write(bin); err != nil {
+		return nil, fmt.Errorf("archive the binary: %w", err)
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("archive the binary: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// copyAgent copies the binary into a created container, before it starts.
+func (e *Env) copyAgent(ctx context.Context, id string) error {
+	archive, err := e.agentArchive(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := e.docker.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/", Content: bytes.NewReader(archive)}); err != nil {
+		return fmt.Errorf("copy firedrill's binary into the container: %w", err)
+	}
+	return nil
+}
+
+// withAgent is the testcontainers option that copies the binary into a
+// node's container between its creation and its start.
+func (e *Env) withAgent() testcontainers.ContainerCustomizer {
+	return testcontainers.WithAdditionalLifecycleHooks(testcontainers.ContainerLifecycleHooks{
+		PostCreates: []testcontainers.ContainerHook{func(ctx context.Context, c testcontainers.Container) error {
+			return e.copyAgent(ctx, c.GetContainerID())
+		}},
+	})
+}

@@ -1,0 +1,129 @@
+package docker
+
+// The DR engine's jobs inside the run: their environment, and their output
+// followed line by line as it is printed (docs/architecture.md, "Sidecars").
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+
+	"github.com/firedrill/firedrill/topology"
+)
+
+// Environment variables of firedrill's agent inside the run. The values
+// hold the run's secrets: they are passed to containers, never printed.
+const (
+	EnvS3Endpoint  = "FIREDRILL_S3_ENDPOINT"
+	EnvS3Bucket    = "FIREDRILL_S3_BUCKET"
+	EnvS3AccessKey = "FIREDRILL_S3_ACCESS_KEY"
+	EnvS3SecretKey = "FIREDRILL_S3_SECRET_KEY"
+	EnvS3Region    = "FIREDRILL_S3_REGION"
+	EnvPostgresDSN = "FIREDRILL_PG_DSN"
+)
+
+// JobEnv is the environment of a backup or restore job run inside the run
+// (a sidecar on the app's node): the storage at its host name on the
+// run's networks, and a connection string listing every Postgres node
+// with target_session_attrs=read-write, so that a job finds the current
+// primary after a failover. Pass it with platform.WithEnv; the runtime
+// redacts the passwords from whatever the job prints.
+func (e *Env) JobEnv() map[string]string {
+	env := e.s3Env()
+	env[EnvPostgresDSN] = e.appDSN("read-write")
+	return env
+}
+
+// s3Env is how firedrill's agent reaches the run's bucket from inside the
+// run: what a job and a Postgres node's archive_command read.
+func (e *Env) s3Env() map[string]string {
+	port, _, _ := strings.Cut(topology.PortS3, "/")
+	return map[string]string{
+		EnvS3Endpoint:  "http://" + net.JoinHostPort(topology.NodeStorage, port),
+		EnvS3Bucket:    e.Bucket,
+		EnvS3AccessKey: s3User,
+		EnvS3SecretKey: e.s3Password,
+		EnvS3Region:    "us-east-1",
+	}
+}
+
+// followLog copies a container's output (stdout and stderr, from its
+// first line) into w: with follow, until the container stops, else what
+// it has printed so far. done receives the end of the copy; stop ends it
+// and returns once w will be written no more.
+func (e *Env) followLog(ctx context.Context, id string, w io.Writer, follow bool) (done <-chan error, stop func(), err error) {
+	fctx, cancel := context.WithCancel(ctx)
+	logs, err := e.docker.ContainerLogs(fctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow})
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	result := make(chan error, 1)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		_, err := stdcopy.StdCopy(w, w, logs)
+		result <- err
+	}()
+	return result, func() {
+		cancel()
+		logs.Close()
+		<-finished
+	}, nil
+}
+
+// lineWriter hands each complete line written to it, redacted, to each
+// (when set) as soon as the line ends, but for the first skip lines, and
+// keeps everything in all (when set). Flush hands on a last line that has
+// no newline. A line longer than maxExecOutput is handed on in pieces of
+// that size. emitted counts the lines seen, skipped ones included.
+type lineWriter struct {
+	each    func(string)
+	redact  func(string) string
+	all     io.Writer
+	skip    int
+	emitted int
+	partial []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	if w.all != nil {
+		_, _ = w.all.Write(p)
+	}
+	if w.each == nil {
+		return len(p), nil
+	}
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(w.partial[:i])
+		w.partial = append(w.partial[:0], w.partial[i+1:]...)
+	}
+	if len(w.partial) >= maxExecOutput {
+		w.Flush()
+	}
+	return len(p), nil
+}
+
+// Flush hands on what is left of an unfinished line.
+func (w *lineWriter) Flush() {
+	if w.each != nil && len(w.partial) > 0 {
+		w.emit(w.partial)
+		w.partial = w.partial[:0]
+	}
+}
+
+func (w *lineWriter) emit(line []byte) {
+	w.emitted++
+	if w.emitted > w.skip {
+		w.each(w.redact(strings.TrimSuffix(string(line), "\r")))
+	}
+}
