@@ -55,6 +55,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener) error {
 	if cfg.ReadDSN != "" {
 		attrs = append(attrs, "read", describeDSN(cfg.ReadDSN))
 	}
+	attrs = append(attrs, uploads{dir: cfg.UploadsDir}.describe()...)
 	cfg.Logger.Info("sample app starting", attrs...)
 	return serveStore(ctx, cfg, ln, st)
 }
@@ -105,6 +106,7 @@ type app struct {
 	ready        atomic.Bool // schema exists
 	failLog      logLimiter  // "write failed" lines
 	readFailLog  logLimiter  // "read failed" lines (read.go)
+	uploads      uploads     // the file store (uploads.go)
 }
 
 // failLogEvery is the least time between two "write failed" lines. During an
@@ -131,7 +133,7 @@ func (l *logLimiter) allow(now time.Time) (suppressed int64, ok bool) {
 }
 
 func newApp(cfg Config, st store) *app {
-	return &app{st: st, log: cfg.Logger, writeTimeout: cfg.WriteTimeout}
+	return &app{st: st, log: cfg.Logger, writeTimeout: cfg.WriteTimeout, uploads: uploads{dir: cfg.UploadsDir, log: cfg.Logger}}
 }
 
 func (a *app) routes() http.Handler {
@@ -141,6 +143,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /reads/{id}", a.handleRead)
 	mux.HandleFunc("GET /healthz", a.handleHealthz)
 	mux.HandleFunc("GET /livez", a.handleLivez)
+	a.uploads.register(mux)
 	return mux
 }
 

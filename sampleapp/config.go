@@ -14,6 +14,7 @@ const (
 	EnvWriteDSN     = "FIREDRILL_APP_WRITE_DSN"
 	EnvReadDSN      = "FIREDRILL_APP_READ_DSN"
 	EnvWriteTimeout = "FIREDRILL_APP_WRITE_TIMEOUT"
+	EnvUploads      = "FIREDRILL_APP_UPLOADS"
 )
 
 // Defaults applied by ConfigFromEnv and Run to zero fields.
@@ -36,6 +37,10 @@ type Config struct {
 	// WriteTimeout bounds one write on the server side
 	// (FIREDRILL_APP_WRITE_TIMEOUT, default 5s). Reads use the same bound.
 	WriteTimeout time.Duration
+	// UploadsDir is the directory uploads are stored in
+	// (FIREDRILL_APP_UPLOADS). Empty means uploads are off: their routes
+	// answer 503, and the app serves everything else.
+	UploadsDir string
 	// Logger receives structured logs; nil means JSON on stderr.
 	Logger *slog.Logger
 }
@@ -44,10 +49,11 @@ type Config struct {
 // variables. The returned Logger writes JSON to stderr.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
-		Listen:   os.Getenv(EnvListen),
-		WriteDSN: os.Getenv(EnvWriteDSN),
-		ReadDSN:  os.Getenv(EnvReadDSN),
-		Logger:   defaultLogger(),
+		Listen:     os.Getenv(EnvListen),
+		WriteDSN:   os.Getenv(EnvWriteDSN),
+		ReadDSN:    os.Getenv(EnvReadDSN),
+		UploadsDir: os.Getenv(EnvUploads),
+		Logger:     defaultLogger(),
 	}
 	if s := os.Getenv(EnvWriteTimeout); s != "" {
 		d, err := time.ParseDuration(s)

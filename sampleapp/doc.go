@@ -14,6 +14,14 @@
 //	                   when one is reachable, else the primary), naming the server
 //	                   that answered and whether it was a standby; 200 found, 404
 //	                   not there, 503 {"outcome"} (read.go)
+//	PUT /uploads/{id}  store the body (up to 1 MiB) as a file in the uploads directory
+//	                   (FIREDRILL_APP_UPLOADS); 201 {"id","size","sha256"} once the
+//	                   file and its directory entry are fsynced, 200 for the same
+//	                   content again, 409 for other content, 503 {"outcome"} when it
+//	                   could not, or when the app has no uploads directory (uploads.go)
+//	GET /uploads/{id}  the content of an upload; 404 when it is not stored
+//	GET /uploads       every stored upload, [{"id","size","sha256"}] ordered by id,
+//	                   streamed: the read-back of uploads after a drill
 //	GET /healthz       200 when the schema exists and SELECT 1 on the write pool
 //	                   answers within 1s; 503 otherwise
 //	GET /livez         200 while the process runs
