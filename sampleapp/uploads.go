@@ -65,6 +65,20 @@ func (u uploads) off(w http.ResponseWriter) bool {
 	return true
 }
 
+// requestID is the request's upload id; when uploads are off or the id
+// is not one, it answers (503, 400) and ok is false.
+func (u uploads) requestID(w http.ResponseWriter, r *http.Request) (id string, ok bool) {
+	if u.off(w) {
+		return "", false
+	}
+	id = r.PathValue("id")
+	if !uploadID(id) {
+		writeJSON(w, http.StatusBadRequest, writeErr{Outcome: firedrill.OutcomeFailed, Error: "invalid upload id: want " + idPattern.String() + ", not . or .."})
+		return "", false
+	}
+	return id, true
+}
+
 // handlePut stores the body as the upload id and answers 201 with its
 // size and sha256 once the file and its directory entry are on disk; 200
 // when the same content is already stored under id (a client may send
@@ -73,12 +87,8 @@ func (u uploads) off(w http.ResponseWriter) bool {
 // (classify.go): failed when nothing can have been stored, indeterminate
 // once the file may be in place.
 func (u uploads) handlePut(w http.ResponseWriter, r *http.Request) {
-	if u.off(w) {
-		return
-	}
-	id := r.PathValue("id")
-	if !uploadID(id) {
-		writeJSON(w, http.StatusBadRequest, writeErr{Outcome: firedrill.OutcomeFailed, Error: "invalid upload id: want " + idPattern.String() + ", not . or .."})
+	id, ok := u.requestID(w, r)
+	if !ok {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBytes))
@@ -236,12 +246,8 @@ func syncDir(dir string) error {
 
 // handleGet returns the content of upload id; 404 when it is not stored.
 func (u uploads) handleGet(w http.ResponseWriter, r *http.Request) {
-	if u.off(w) {
-		return
-	}
-	id := r.PathValue("id")
-	if !uploadID(id) {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid upload id: want " + idPattern.String() + ", not . or .."})
+	id, ok := u.requestID(w, r)
+	if !ok {
 		return
 	}
 	f, err := os.Open(filepath.Join(u.dir, id))
