@@ -43,7 +43,7 @@ const (
 type Op struct {
 	ID   string `json:"id"`
 	Seq  int64  `json:"seq"`
-	Kind string `json:"kind"` // "write" or "read"
+	Kind string `json:"kind"` // "write", "read" or "upload" (OpKindUpload)
 	// Due is when the open-loop schedule wanted the operation sent; Sent
 	// is when it was. Sent − Due is the probe's schedule lag: a lag that
 	// grows shows coordinated omission (docs/measurement.md).
@@ -53,7 +53,8 @@ type Op struct {
 	Outcome Outcome       `json:"outcome"`
 	// Node is the Postgres server that acknowledged the write (its
 	// cluster_name), empty unless Outcome is ok. For a read, the server
-	// that served it (ok or stale).
+	// that served it (ok or stale); for an upload, the app node that
+	// stored it.
 	Node string `json:"node,omitempty"`
 	// Key (reads only) is the id of the acknowledged write the read asked
 	// for; Role is ServedByPrimary or ServedByReplica, how Node served it.
@@ -130,8 +131,8 @@ func (l *Ledger) Len() int {
 
 // WriteJSONL writes one JSON line per operation, ordered by sequence
 // (whatever order ops are in: the ledger holds them in finish order); the
-// reads, which have a sequence of their own, before the write of the same
-// number.
+// reads and the uploads, which have sequences of their own, before the
+// write of the same number.
 func WriteJSONL(w io.Writer, ops []Op) error {
 	ops = slices.Clone(ops)
 	slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Or(cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.Kind, b.Kind)) })

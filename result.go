@@ -194,6 +194,8 @@ type Result struct {
 	Writes     WriteStats        `json:"writes"`
 	// Reads is absent when no reads ran (docs/measurement.md, "Reads").
 	Reads *ReadStats `json:"reads,omitempty"`
+	// Uploads is absent when no uploads ran (docs/measurement.md, "Uploads").
+	Uploads *UploadsResult `json:"uploads,omitempty"`
 	// RPOMS is null when it could not be measured; 0 when nothing was lost.
 	RPOMS      *float64 `json:"rpo_ms"`
 	SplitBrain bool     `json:"split_brain"`
@@ -208,6 +210,10 @@ type Result struct {
 	// without a standby (docs/measurement.md, "Replication lag and RPO
 	// exposure").
 	Replication *Replication `json:"replication,omitempty"`
+	// DR is what the DR engine did: backups, restores and their
+	// verification, recovery plans; absent when it did none of them
+	// (docs/measurement.md, "Backups and restores").
+	DR *DRResult `json:"dr,omitempty"`
 	// Abort is the abort condition that stopped the drill early; absent
 	// when none tripped (docs/measurement.md, "Inconclusive or fail").
 	Abort *AbortResult `json:"abort,omitempty"`

@@ -151,3 +151,20 @@ func normalize(outcome firedrill.Outcome, err error, who string, known ...firedr
 	}
 	return firedrill.OutcomeIndeterminate, uerr
 }
+
+// streamConfigErrors checks what every stream's config has: a positive
+// rate of ops ("writes", "reads") per second, a positive timeout, and a
+// run id that keeps op ids valid for the sample app.
+func streamConfigErrors(rate float64, timeout time.Duration, runID, ops string) []error {
+	var errs []error
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		errs = append(errs, fmt.Errorf("rate must be a positive number of %s per second, got %v", ops, rate))
+	}
+	if timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeout must be positive, got %s", timeout))
+	}
+	if !runIDPattern.MatchString(runID) {
+		errs = append(errs, fmt.Errorf("run id %q must match %s", runID, runIDPattern))
+	}
+	return errs
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"sync/atomic"
@@ -72,17 +71,7 @@ func New(cfg Config, w Writer, tl *firedrill.Timeline, ledger *firedrill.Ledger)
 }
 
 func (c Config) validate() error {
-	var errs []error
-	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
-		errs = append(errs, fmt.Errorf("rate must be a positive number of writes per second, got %v", c.Rate))
-	}
-	if c.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout must be positive, got %s", c.Timeout))
-	}
-	if !runIDPattern.MatchString(c.RunID) {
-		errs = append(errs, fmt.Errorf("run id %q must match %s", c.RunID, runIDPattern))
-	}
-	return errors.Join(errs...)
+	return errors.Join(streamConfigErrors(c.Rate, c.Timeout, c.RunID, "writes")...)
 }
 
 // OpID is the id of op seq in run runID: runID-<seq, zero-padded to 8

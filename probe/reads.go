@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,18 +90,9 @@ func NewReadStream(cfg ReadConfig, r Reader, acks *Acks, tl *firedrill.Timeline,
 }
 
 func (c ReadConfig) validate() error {
-	var errs []error
-	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
-		errs = append(errs, fmt.Errorf("rate must be a positive number of reads per second, got %v", c.Rate))
-	}
-	if c.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout must be positive, got %s", c.Timeout))
-	}
+	errs := streamConfigErrors(c.Rate, c.Timeout, c.RunID, "reads")
 	if c.KeyAge < 0 {
 		errs = append(errs, fmt.Errorf("key age must not be negative, got %s", c.KeyAge))
-	}
-	if !runIDPattern.MatchString(c.RunID) {
-		errs = append(errs, fmt.Errorf("run id %q must match %s", c.RunID, runIDPattern))
 	}
 	return errors.Join(errs...)
 }
