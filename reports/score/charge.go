@@ -116,7 +116,10 @@ func chargeLost(lost []firedrill.Op, injected []*faultScore, events []firedrill.
 	for i := range lost {
 		o := &lost[i]
 		var f *faultScore
-		if k := sort.Search(len(promotions), func(k int) bool { return promotions[k].at >= o.Done }); k < len(promotions) {
+		// A promotion loses writes, never an upload: the file is on the
+		// app's disk, which no failover touches (docs/measurement.md,
+		// "Uploads").
+		if k := sort.Search(len(promotions), func(k int) bool { return promotions[k].at >= o.Done }); k < len(promotions) && o.Kind != firedrill.OpKindUpload {
 			f = promotions[k].fault
 		}
 		k0 := sort.Search(len(byEffect), func(k int) bool { return byEffect[k].eff >= o.Done })

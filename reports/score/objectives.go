@@ -19,6 +19,9 @@ type scoreBuilder struct {
 	// readBackProblem, when set, says why the read-back cannot tell lost
 	// writes (readBackProblem).
 	readBackProblem string
+	// uploads is the uploads' part: their lost count in lost_writes, and
+	// why their read-back cannot tell any (uploads.go).
+	uploads uploadScore
 
 	objectives   []firedrill.ObjectiveResult
 	missed       []string // reasons for a fail
@@ -174,20 +177,19 @@ func (b *scoreBuilder) objRPO(rpo rpoResult, st firedrill.WriteStats) {
 		return
 	}
 	o.Measured = human.Duration(rpo.value)
-	lost := 0
+	lost := b.uploads.lostCount()
 	if st.Lost != nil {
-		lost = *st.Lost
+		lost += *st.Lost
 	}
 	if rpo.write != nil {
-		o.Detail = fmt.Sprintf("write %s, acknowledged at %s, lost by %s: window %s", rpo.write.ID, human.Duration(rpo.write.Done),
+		o.Detail = fmt.Sprintf("%s %s, acknowledged at %s, lost by %s: window %s", opNoun(rpo.write), rpo.write.ID, human.Duration(rpo.write.Done),
 			rpo.fault.label, human.Duration(rpo.value))
 	} else {
 		o.Detail = "no acknowledged write was lost"
 	}
 	switch {
 	case limit == nil:
-		o.Status = firedrill.StatusReported
-		b.add(o)
+		b.measured(o, firedrill.StatusReported)
 	case rpo.value > limit.Duration:
 		o.Status = firedrill.StatusMissed
 		b.add(o, fmt.Sprintf("acknowledged writes from %s before %s took effect were lost, objective %s",
@@ -196,10 +198,9 @@ func (b *scoreBuilder) objRPO(rpo rpoResult, st firedrill.WriteStats) {
 		// A loss window can be 0 (a write acknowledged as the fault took
 		// effect), but a lost write is never an RPO of 0.
 		o.Status = firedrill.StatusMissed
-		b.add(o, lostWrites(lost)+", objective <= 0s allows none")
+		b.add(o, lostWrites(lost)+b.uploads.ofThem()+", objective <= 0s allows none")
 	default:
-		o.Status = firedrill.StatusMet
-		b.add(o)
+		b.measured(o, firedrill.StatusMet)
 	}
 }
 
@@ -221,19 +222,19 @@ func (b *scoreBuilder) objLostWrites(st firedrill.WriteStats) {
 		b.add(o)
 		return
 	}
-	lost := *st.Lost
-	o.Measured = fmt.Sprintf("%d of %d acked", lost, st.Acked)
-	o.Detail = fmt.Sprintf("%d acknowledged writes read back from %s, %d missing", st.Verified, human.OrDash(b.in.ReadFrom), lost)
+	// Lost uploads count as lost writes (docs/measurement.md, "Uploads").
+	lost, acked := *st.Lost+b.uploads.lostCount(), st.Acked+b.uploads.ackedCount()
+	o.Measured = fmt.Sprintf("%d of %d acked", lost, acked)
+	o.Detail = fmt.Sprintf("%d acknowledged writes read back from %s, %d missing", st.Verified, human.OrDash(b.in.ReadFrom), *st.Lost) +
+		b.uploads.detail()
 	switch {
 	case limit == nil:
-		o.Status = firedrill.StatusReported
-		b.add(o)
+		b.measured(o, firedrill.StatusReported)
 	case lost > *limit:
 		o.Status = firedrill.StatusMissed
-		b.add(o, fmt.Sprintf("%d of %d acknowledged writes were lost, objective %s", lost, st.Acked, o.Target))
+		b.add(o, fmt.Sprintf("%d of %d acknowledged writes were lost%s, objective %s", lost, acked, b.uploads.ofThem(), o.Target))
 	default:
-		o.Status = firedrill.StatusMet
-		b.add(o)
+		b.measured(o, firedrill.StatusMet)
 	}
 }
 

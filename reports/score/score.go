@@ -50,6 +50,9 @@ type Input struct {
 	// Abort is the abort condition that stopped the drill early (the
 	// Recording's), nil when none tripped; copied into the Result.
 	Abort *firedrill.AbortResult
+	// Uploads is the read-back of the uploads; nil when none was made
+	// (docs/measurement.md, "Uploads").
+	Uploads *UploadsReadBack
 }
 
 // MaxLostIDs caps Result.Writes.LostIDs (and FailedButPresentIDs); the
@@ -264,6 +267,10 @@ func Score(in Input) firedrill.Result {
 		Faults:             make([]firedrill.FaultResult, 0, len(faults)),
 	}
 
+	up := scoreUploads(in, sc)
+	if usable {
+		lost = append(lost, up.lost...) // lost uploads are charged as lost writes are
+	}
 	rpo := chargeLost(lost, injected, events, charged, usable)
 	if usable && rpo.measurable {
 		ms := firedrill.Millis(rpo.value)
@@ -279,13 +286,14 @@ func Score(in Input) firedrill.Result {
 	split := splitBrain(writes, events, firstInjection)
 	res.SplitBrain = split.split
 
-	sb := &scoreBuilder{in: in, sc: sc, end: end, window: window, readBackProblem: problem}
+	sb := &scoreBuilder{in: in, sc: sc, end: end, window: window, readBackProblem: problem, uploads: up}
 	sb.objRTO(injected)
 	sb.objRPO(rpo, stats)
 	sb.objLostWrites(stats)
 	sb.objSplitBrain(split, len(injected) > 0, stats)
 	res.Objectives = sb.objectives
 	res.Reads = readStats
+	res.Uploads = up.res
 	sb.missed = append(sb.missed, readsNever...)
 
 	// Inconclusive causes that are not objectives.
@@ -300,6 +308,7 @@ func Score(in Input) firedrill.Result {
 			sb.inconclusive = append(sb.inconclusive, fmt.Sprintf("the revert of %s failed: %s", f.label, f.res.RevertError))
 		}
 	}
+	sb.inconclusive = append(sb.inconclusive, up.reasons...)
 	res.Abort = in.Abort
 	sb.abort(events, injected)
 	res.Warnings = warnings(stats)
