@@ -36,7 +36,8 @@ const (
 // WriteTerminal writes the end-of-run summary of r for a person: a header
 // (scenario, run id, duration), the writes (with the failed writes found at
 // read-back and the node read from), the reads when they ran (counts, key
-// age, their schedule lag, who served them before the faults), the probe's
+// age, their schedule lag, who served them before the faults), the uploads
+// when they were sent (counts, read-back, lost ids), the probe's
 // schedule lag and the
 // failover manager's health-check phase, the abort condition that stopped
 // the drill early, one block per injection (id, action, nodes, evidence,
@@ -83,6 +84,7 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 	}
 	t.joined("writes  ", parts)
 	t.reads(r)
+	t.uploads(r)
 	if l := r.ScheduleLag; l != nil {
 		t.joined("probe   ", []string{"schedule lag p50 " + human.Millis(l.P50MS), "p99 " + human.Millis(l.P99MS), "max " + human.Millis(l.MaxMS)})
 	}
