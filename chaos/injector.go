@@ -23,6 +23,7 @@ type Injector struct {
 	rt     platform.Runtime
 	state  topology.State
 	fences Fences
+	sql    SQLRunner
 	tl     *firedrill.Timeline
 
 	seed int64 // the run's seed: a selector's "one" pick
@@ -123,7 +124,7 @@ func (in *Injector) Running(ctx context.Context, node string) (bool, error) {
 func (in *Injector) target(inj firedrill.Injection, nodes []*topology.Node) (t *Target, at, applied func(def time.Duration) time.Duration) {
 	var onceAt, onceApplied sync.Once
 	var atV, appliedV time.Duration = -1, -1
-	t = &Target{Nodes: nodes, Runtime: in.rt, Fences: in.fences, Topology: in.topo, State: in.state,
+	t = &Target{Nodes: nodes, Runtime: in.rt, Fences: in.fences, SQL: in.sql, Topology: in.topo, State: in.state,
 		Name: inj.Fault.Target, Rand: in.rngFor("fault " + inj.ID),
 		Applying: func() { onceAt.Do(func() { atV = in.tl.Now() }) },
 		Applied:  func() { onceApplied.Do(func() { appliedV = in.tl.Now() }) }}

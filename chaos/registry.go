@@ -39,6 +39,8 @@ type Target struct {
 	Nodes   []*topology.Node
 	Runtime platform.Runtime
 	Fences  Fences
+	// SQL runs statements on Postgres nodes, for the sql action.
+	SQL SQLRunner
 	// Topology and State let a fault resolve the other nodes it names (a
 	// partition's params.to) the way the injection's own target was
 	// resolved: topology.ResolveTarget(ctx, State, target).

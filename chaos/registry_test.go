@@ -39,6 +39,8 @@ func validParams(t *testing.T, a scenarios.ActionInfo) scenarios.Params {
 			p.Rate = "1mbit"
 		case "size":
 			// percent and size are alternatives; percent is set.
+		case "statement":
+			p.Statement = "SELECT 1"
 		default:
 			t.Fatalf("action %s takes param %q: give it a valid value in validParams", a.Name, name)
 		}

@@ -1,8 +1,11 @@
 package drill
 
 import (
+	"slices"
+
 	"github.com/firedrill/firedrill/chaos"
 	_ "github.com/firedrill/firedrill/chaos/faults" // every fault package registers its actions
+	"github.com/firedrill/firedrill/dr/recovery"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -21,12 +24,16 @@ func (engine) Action(name string) bool { return chaos.Implemented(name) }
 
 // Feature: selectors (mode all and one) resolve through the topology;
 // the monkey's faults are drawn by chaos.MonkeySchedule and abort
-// conditions watched by firedrill.AbortWatcher; the rest comes with the DR
-// engine and later issues.
+// conditions watched by firedrill.AbortWatcher; backups run on dr's
+// scheduler and recovery plans on dr/recovery's engine, whose step
+// registry must hold every step of the language; the rest comes with
+// later issues.
 func (engine) Feature(f scenarios.Feature) bool {
 	switch f {
-	case scenarios.FeatureSelector, scenarios.FeatureMonkey, scenarios.FeatureAbort, scenarios.FeatureReads:
+	case scenarios.FeatureSelector, scenarios.FeatureMonkey, scenarios.FeatureAbort, scenarios.FeatureReads, scenarios.FeatureBackups:
 		return true
+	case scenarios.FeatureRecoveryPlans:
+		return slices.Equal(recovery.Implemented(), scenarios.StepNames())
 	}
 	return false
 }

@@ -122,6 +122,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	wl := scn.Workload
 	appBase := (&url.URL{Scheme: "http", Host: appURL}).String()
 	rd := newReads(wl, cfg.RunID, appBase, tl, ledger)
+	up := newUploads(wl, cfg.RunID, appBase, tl, ledger)
 	pr := probe.New(probe.Config{Rate: wl.WritesPerSecond, Timeout: wl.Timeout.Duration, RunID: cfg.RunID, Acks: rd.writeAcks()},
 		probe.NewHTTPWriter(appBase, wl.Timeout.Duration, probe.WithRate(wl.WritesPerSecond)), tl, ledger)
 
@@ -135,14 +136,14 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		Timeline: tl,
 		// The timeline's faults and the monkey's, drawn from the seed.
 		Schedule: chaos.Schedule(scn, cfg.Seed),
-		Workload: rd.beside(pr),
-		Injector: chaos.NewInjector(env.Topology, env, cluster, tl, chaos.WithSeed(cfg.Seed), chaos.WithFences(cluster)),
+		Workload: up.beside(rd.beside(pr)),
+		Injector: chaos.NewInjector(env.Topology, env, cluster, tl, chaos.WithSeed(cfg.Seed), chaos.WithFences(cluster), chaos.WithSQL(cluster)),
 		Verifier: cluster,
 		Settle:   cfg.Settle,
 		Cleanup:  cfg.Cleanup,
 		Status: func() string {
 			a, ok, failed, ind := pr.Stats()
-			return fmt.Sprintf("writes %d sent, %d ok, %d failed, %d indeterminate", a, ok, failed, ind) + rd.status()
+			return fmt.Sprintf("writes %d sent, %d ok, %d failed, %d indeterminate", a, ok, failed, ind) + rd.status() + up.status()
 		},
 		Progress:      progress,
 		ProgressEvery: every,
@@ -173,7 +174,12 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		runner.Parts = append(runner.Parts, lag)
 	}
 
-	fmt.Fprintf(progress, "firedrill: drill running for %s (%g writes/s%s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond, rd.rate(wl))
+	// Backups, recovery plans and notifications (docs/architecture.md,
+	// "The DR engine").
+	dre := newDREngine(scn, cfg.RunID, env, tl, ledger, appBase, log)
+	runner.Parts = append(runner.Parts, dre.parts()...)
+
+	fmt.Fprintf(progress, "firedrill: drill running for %s (%g writes/s%s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond, rd.rate(wl)+up.rate(wl))
 	// Docker trouble (an object of the run removed from outside, the daemon
 	// gone) ends the drill as an infrastructure error, not as a failed
 	// objective: the drill's context is cancelled with the trouble as cause.
@@ -205,10 +211,15 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		ReadBack: rec.ReadBack, ReadBackErr: rec.ReadBackErr, ReadFrom: rec.ReadFrom,
 		FailoverEnabled: scn.DR.Failover.IsEnabled(), Abort: rec.Abort,
 		ReadKeyAge: readKeyAge, ReadKeyless: readKeyless,
+		Uploads: up.readBack(ctx, progress),
 	})
 	if lag != nil {
 		samples, failed, lastErr := lag.Readings()
 		res.Replication = score.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
+	}
+	score.DR(&res, dre.result(), out.Ops, rec.ReadBack)
+	if dre.notifier != nil {
+		dre.notifier.Objectives(context.WithoutCancel(ctx), &res)
 	}
 	out.Result = &res
 	keep = cfg.Keep

@@ -116,6 +116,12 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 		t.replication(r.Replication)
 	}
 
+	// Backups, restores and recovery plans (dr_terminal.go).
+	if r.DR != nil {
+		t.line("")
+		t.dr(r.DR)
+	}
+
 	// Objectives.
 	t.line("")
 	t.line(t.paint(ansiBold, "objectives"))
@@ -204,7 +210,12 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 		{firedrill.PhaseDetect, "detect"},
 		{firedrill.PhaseFence, "fence"},
 		{firedrill.PhasePromote, "promote"},
+		{firedrill.PhaseClassify, "classify"},
+		{firedrill.PhaseDownload, "download"},
+		{firedrill.PhaseRestore, "restore"},
+		{firedrill.PhaseReplay, "replay"},
 		{firedrill.PhaseFirstWrite, "first write"},
+		{firedrill.PhaseFullRedundancy, "full redundancy"},
 	} {
 		if ms, ok := f.Phases[p.key]; ok {
 			phases = append(phases, p.label+" "+human.Millis(ms))

@@ -238,3 +238,20 @@ func MetricNames() []string { return spec.MetricNames() }
 
 // Features lists every Feature an engine is asked about.
 func Features() []Feature { return spec.Features() }
+
+// HasBackup reports whether the scenario schedules a backup of one of the
+// kinds.
+func HasBackup(s *Scenario, kinds ...string) bool { return spec.HasBackup(s, kinds...) }
+
+// RecoveryTarget is dr.recovery.target parsed.
+type RecoveryTarget = spec.RecoveryTarget
+
+// ParseRecoveryTarget reads dr.recovery.target ("" is latest).
+func ParseRecoveryTarget(s string) (RecoveryTarget, error) { return spec.ParseRecoveryTarget(s) }
+
+// RecoveryPlan is one plan of dr.recovery, by its YAML name.
+type RecoveryPlan = spec.RecoveryPlan
+
+// RecoveryPlansOf lists the scenario's recovery plans in field order
+// (database, disk, network, complete), with or without steps.
+func RecoveryPlansOf(s *Scenario) []RecoveryPlan { return spec.RecoveryPlans(&s.DR.Recovery) }

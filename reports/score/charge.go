@@ -36,8 +36,24 @@ func chargeEvents(events []firedrill.Event, injected []*faultScore) []*faultScor
 	anyFault := func(*faultScore) bool { return true }
 
 	out := make([]*faultScore, len(events))
-	var lastDetect *faultScore
+	var lastDetect, lastPlan *faultScore
 	for k, e := range events {
+		if isDRRecovery(e.Kind) {
+			// A plan's events go to the injection it named when it
+			// classified the failure, else to the latest before them.
+			f := byID[e.Injection]
+			if f == nil && e.Kind != firedrill.EventRecoveryClassified {
+				f = lastPlan
+			}
+			if f == nil {
+				f = latest(e.At, anyFault)
+			}
+			if e.Kind == firedrill.EventRecoveryClassified {
+				lastPlan = f
+			}
+			out[k] = f
+			continue
+		}
 		if !isFailover(e.Kind) {
 			continue
 		}

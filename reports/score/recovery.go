@@ -159,7 +159,7 @@ func (g *group) cause(end time.Duration, events []firedrill.Event, charged []*fa
 		if f == nil || !slices.Contains(g.members, f) || slices.Contains(causes, f) {
 			continue
 		}
-		if at := events[k].At; at >= g.members[0].at && at <= outageEnd && isFailover(events[k].Kind) {
+		if at := events[k].At; at >= g.members[0].at && at <= outageEnd && (isFailover(events[k].Kind) || isDRRecovery(events[k].Kind)) {
 			causes = append(causes, f)
 		}
 	}
@@ -224,6 +224,19 @@ func isFailover(k firedrill.EventKind) bool {
 	return false
 }
 
+// isDRRecovery says whether an event is the recovery engine's work on a
+// failure (a plan, its restores, redundancy back): charged to an
+// injection like the failover manager's (docs/measurement.md, "Charging").
+func isDRRecovery(k firedrill.EventKind) bool {
+	switch k {
+	case firedrill.EventRecoveryClassified, firedrill.EventRecoveryStep, firedrill.EventRecoveryStepFailed, firedrill.EventRecoveryDone,
+		firedrill.EventRestoreDownload, firedrill.EventRestoreRestore, firedrill.EventRestoreReplay, firedrill.EventRestoreFirstWrite,
+		firedrill.EventRestoreDone, firedrill.EventRestoreFailed, firedrill.EventRedundancyRestored:
+		return true
+	}
+	return false
+}
+
 // setPhases records, for every injection, the first detect, fence and
 // promote charged to it, in ms from its T.
 func setPhases(events []firedrill.Event, charged []*faultScore) {
@@ -231,14 +244,26 @@ func setPhases(events []firedrill.Event, charged []*faultScore) {
 		firedrill.EventDetect:  firedrill.PhaseDetect,
 		firedrill.EventFence:   firedrill.PhaseFence,
 		firedrill.EventPromote: firedrill.PhasePromote,
+		// The recovery engine's phases count when they end: a restore's
+		// download is done at At+Span (docs/measurement.md, "Backups and
+		// restores").
+		firedrill.EventRecoveryClassified: firedrill.PhaseClassify,
+		firedrill.EventRestoreDownload:    firedrill.PhaseDownload,
+		firedrill.EventRestoreRestore:     firedrill.PhaseRestore,
+		firedrill.EventRestoreReplay:      firedrill.PhaseReplay,
+		firedrill.EventRedundancyRestored: firedrill.PhaseFullRedundancy,
 	}
 	for k, f := range charged {
 		if f == nil {
 			continue
 		}
 		name, ok := names[events[k].Kind]
-		if _, done := f.res.Phases[name]; ok && !done {
-			f.res.Phases[name] = firedrill.Millis(events[k].At - f.at)
+		at := events[k].At
+		if isDRRecovery(events[k].Kind) {
+			at += events[k].Span
+		}
+		if _, done := f.res.Phases[name]; ok && !done && at >= f.at {
+			f.res.Phases[name] = firedrill.Millis(at - f.at)
 		}
 	}
 }

@@ -1,0 +1,179 @@
+package drill
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/dr"
+	"github.com/firedrill/firedrill/dr/notify"
+	"github.com/firedrill/firedrill/dr/recovery"
+	"github.com/firedrill/firedrill/platform/docker"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// drEngine is the DR engine of one drill beyond the failover manager:
+// the backup schedules, the recovery plans and the notifier, each a
+// background part (docs/architecture.md, "The DR engine"). Any of them is
+// nil when the scenario does not ask for it.
+type drEngine struct {
+	backups  *dr.Backups
+	recovery *recovery.Engine
+	notifier *notify.Notifier
+}
+
+// parts are the engine's background parts.
+func (e *drEngine) parts() []firedrill.Part {
+	var out []firedrill.Part
+	if e.backups != nil {
+		out = append(out, e.backups)
+	}
+	if e.recovery != nil {
+		out = append(out, e.recovery)
+	}
+	if e.notifier != nil {
+		out = append(out, e.notifier)
+	}
+	return out
+}
+
+func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *firedrill.Timeline, ops firedrill.OpStream, appBase string, log *slog.Logger) *drEngine {
+	e := &drEngine{}
+	jobEnv := env.JobEnv()
+	if len(scn.DR.Backups) > 0 {
+		e.backups = dr.NewBackups(dr.BackupsConfig{Schedules: scn.DR.Backups, Env: jobEnv}, env, tl, log)
+	}
+	hasPlan := false
+	for _, p := range scenarios.RecoveryPlansOf(scn) {
+		hasPlan = hasPlan || len(p.Steps) > 0
+	}
+	if hasPlan {
+		e.recovery = recovery.New(recovery.Deps{
+			Scenario: scn, Topology: env.Topology, Cluster: env.Cluster(), Runtime: env,
+			Rebuild: rebuilder{env}, App: &appCheck{base: appBase, runID: runID},
+			Timeline: tl, Ops: ops, JobEnv: jobEnv, Logger: log,
+		})
+	}
+	if len(scn.DR.Notify) > 0 {
+		e.notifier = notify.New(scn.DR.Notify, notify.WithRunID(runID), notify.WithScenario(scn.Name),
+			notify.WithTimeline(tl), notify.WithLogger(log))
+	}
+	return e
+}
+
+// rebuilder adapts the Docker runtime's replacements to the recovery
+// engine's: the engine names agent subcommands, the runtime runs
+// `firedrill agent ...`.
+type rebuilder struct{ env *docker.Env }
+
+var _ recovery.Rebuilder = rebuilder{}
+
+func (r rebuilder) ReplacePostgres(ctx context.Context, node string, rp recovery.Replacement) error {
+	agent := func(args []string) []string {
+		if len(args) == 0 {
+			return nil
+		}
+		return append([]string{"agent"}, args...)
+	}
+	return r.env.ReplacePostgres(ctx, node, docker.Replacement{InitDB: agent(rp.InitDB), BeforeStart: agent(rp.BeforeStart), OnLine: rp.OnLine})
+}
+
+func (r rebuilder) ReplaceReplica(ctx context.Context, node, primary string) error {
+	return r.env.ReplaceReplica(ctx, node, primary)
+}
+
+func (r rebuilder) ReplaceApp(ctx context.Context) error { return r.env.ReplaceApp(ctx) }
+
+// appCheck is the health-check step: one write through the app, read back.
+// Its ids are not the probe's: the ledger never counts them.
+type appCheck struct {
+	base, runID string
+	seq         int
+}
+
+var _ recovery.AppCheck = (*appCheck)(nil)
+
+func (a *appCheck) WriteAndRead(ctx context.Context) (string, error) {
+	a.seq++
+	id := fmt.Sprintf("%s-healthcheck-%d", a.runID, a.seq)
+	hc := &http.Client{Timeout: 5 * time.Second}
+	u := a.base + "/records/" + url.PathEscape(id)
+	do := func(method string) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(nil))
+		if err != nil {
+			return "", err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if resp.StatusCode/100 != 2 {
+			return "", fmt.Errorf("%s %s: %s: %s", method, "/records/"+id, resp.Status, bytes.TrimSpace(body))
+		}
+		return string(bytes.TrimSpace(body)), nil
+	}
+	if _, err := do(http.MethodPut); err != nil {
+		return "", fmt.Errorf("write: %w", err)
+	}
+	got, err := do(http.MethodGet)
+	if err != nil {
+		return "", fmt.Errorf("read back: %w", err)
+	}
+	return "wrote " + id + " through the app and read it back: " + got, nil
+}
+
+// result is what the engine did, for the scorer; nil when it did nothing.
+func (e *drEngine) result() *firedrill.DRResult {
+	out := &firedrill.DRResult{}
+	if e.backups != nil {
+		for _, b := range e.backups.Taken() {
+			br := firedrill.BackupResult{Kind: b.Kind, AtMS: firedrill.Millis(b.At), SpanMS: firedrill.Millis(b.Span), Error: b.Err}
+			if m := b.Manifest; m != nil {
+				br.ID, br.SizeBytes, br.SHA256, br.SnapshotLSN = m.ID, m.Size, m.SHA256, m.SnapshotLSN
+			}
+			if b.Err != "" {
+				out.BackupsFailed++
+			}
+			out.Backups = append(out.Backups, br)
+		}
+	}
+	if e.recovery != nil {
+		for _, r := range e.recovery.Restores() {
+			rr := firedrill.RestoreResult{Kind: r.Kind, Node: r.Node, Rejected: r.Rejected, Target: r.Target,
+				AtMS: firedrill.Millis(r.At), SpanMS: firedrill.Millis(r.Span), Error: r.Err, Phases: map[string]firedrill.PhaseSpan{}}
+			if r.Manifest != nil {
+				rr.BackupID = r.Manifest.ID
+			}
+			for _, p := range r.Phases {
+				rr.Phases[p.Name] = firedrill.PhaseSpan{AtMS: firedrill.Millis(p.At), SpanMS: firedrill.Millis(p.Span)}
+			}
+			if r.HasRecoveryPoint {
+				ms := firedrill.Millis(r.RecoveryPoint)
+				rr.RecoveryPointMS = &ms
+			}
+			if am := r.Amcheck; am != nil {
+				rr.AmcheckOK = am.Error == "" && len(am.Corrupt) == 0
+				rr.Amcheck = recovery.AmcheckText(am)
+			}
+			out.Restores = append(out.Restores, rr)
+		}
+		for _, p := range e.recovery.Plans() {
+			pr := firedrill.PlanResult{Type: p.Type, Why: p.Why, Injection: p.Injection, AtMS: firedrill.Millis(p.At),
+				SinceMS: firedrill.Millis(p.Since), Done: p.Done}
+			for _, s := range p.Steps {
+				pr.Steps = append(pr.Steps, firedrill.StepResult{Name: s.Name, Outcome: s.Outcome, AtMS: firedrill.Millis(s.At),
+					SpanMS: firedrill.Millis(s.Span), Detail: s.Detail, Evidence: s.Evidence})
+			}
+			out.Plans = append(out.Plans, pr)
+		}
+	}
+	return out
+}

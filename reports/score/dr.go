@@ -1,0 +1,116 @@
+package score
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/firedrill/firedrill"
+)
+
+// DR verifies the DR engine's restores against the ledger and adds the
+// engine's part to res (docs/measurement.md, "Backups and restores"):
+// every write acknowledged before a restore's recovery point must be in
+// the database read back; a write sent after it and acknowledged before
+// the restore began cannot be (it went to the database that was lost).
+// A restore that fails its verification, or amcheck, or a plan that
+// stopped at a failing step, fails the drill. dr nil: nothing to do.
+func DR(res *firedrill.Result, dr *firedrill.DRResult, ops []firedrill.Op, readBack map[string]bool) {
+	if dr == nil || (len(dr.Backups) == 0 && len(dr.Restores) == 0 && len(dr.Plans) == 0) {
+		return
+	}
+	res.DR = dr
+	writes := writeOps(ops)
+	var missed, inconclusive []string
+	for i := range dr.Restores {
+		r := &dr.Restores[i]
+		switch {
+		case r.Error != "":
+			missed = append(missed, fmt.Sprintf("the %s restore into %s failed: %s", r.Kind, r.Node, r.Error))
+			continue
+		case r.Amcheck != "" && !r.AmcheckOK:
+			missed = append(missed, fmt.Sprintf("the %s restore into %s: amcheck %s", r.Kind, r.Node, r.Amcheck))
+		}
+		if r.Kind == "files" {
+			continue // uploads are read back and scored as uploads
+		}
+		v := verifyRestore(*r, writes, readBack)
+		r.Verification = v
+		switch {
+		case !v.Verified && readBack == nil:
+			inconclusive = append(inconclusive, fmt.Sprintf("the %s restore into %s could not be verified: %s", r.Kind, r.Node, v.Detail))
+		case !v.Verified:
+			missed = append(missed, fmt.Sprintf("the %s restore into %s failed its verification: %s", r.Kind, r.Node, v.Detail))
+		}
+	}
+	for _, p := range dr.Plans {
+		if !p.Done {
+			last := p.Steps[len(p.Steps)-1]
+			missed = append(missed, fmt.Sprintf("the %s recovery plan stopped at %s: %s", p.Type, last.Name, last.Detail))
+		}
+	}
+	if len(missed)+len(inconclusive) == 0 {
+		return
+	}
+	res.Reasons = append(append(slices.Clone(missed), res.Reasons...), inconclusive...)
+	switch {
+	case len(missed) > 0:
+		res.Verdict = firedrill.VerdictFail
+	case res.Verdict == firedrill.VerdictPass:
+		res.Verdict = firedrill.VerdictInconclusive
+	}
+}
+
+// verifyRestore checks one database restore against the ledger.
+func verifyRestore(r firedrill.RestoreResult, writes []firedrill.Op, readBack map[string]bool) *firedrill.RestoreVerification {
+	v := &firedrill.RestoreVerification{}
+	switch {
+	case r.RecoveryPointMS == nil:
+		v.Detail = "the restore has no recovery point"
+		return v
+	case readBack == nil:
+		v.Detail = "the writes could not be read back"
+		return v
+	}
+	point := fromMS(*r.RecoveryPointMS)
+	began := fromMS(r.AtMS)
+	for _, w := range writes {
+		if w.Outcome != firedrill.OutcomeOK {
+			continue
+		}
+		switch {
+		case w.Done <= point:
+			v.AckedBefore++
+			if !readBack[w.ID] {
+				v.MissingBefore++
+				if len(v.MissingBeforeIDs) < MaxLostIDs {
+					v.MissingBeforeIDs = append(v.MissingBeforeIDs, w.ID)
+				}
+			}
+		case w.Sent > point && w.Done <= began:
+			if readBack[w.ID] {
+				v.PresentAfter++
+			} else {
+				v.LostAfter++
+			}
+		}
+	}
+	var problems []string
+	if v.MissingBefore > 0 {
+		problems = append(problems, fmt.Sprintf("%d of the %d writes acknowledged before the recovery point (%s) are missing: %s",
+			v.MissingBefore, v.AckedBefore, point.Round(time.Millisecond), strings.Join(v.MissingBeforeIDs, ", ")))
+	}
+	if v.PresentAfter > 0 {
+		problems = append(problems, fmt.Sprintf("%d writes sent after the recovery point and before the restore are present, which that backup cannot hold: the restore is not the backup it names",
+			v.PresentAfter))
+	}
+	if len(problems) > 0 {
+		v.Detail = strings.Join(problems, "; ")
+		return v
+	}
+	v.Verified = true
+	v.Detail = fmt.Sprintf("all %d writes acknowledged before the recovery point (%s) are present; the %d acknowledged after it, before the restore, are gone with the lost database",
+		v.AckedBefore, point.Round(time.Millisecond), v.LostAfter)
+	return v
+}

@@ -1,0 +1,116 @@
+package firedrill
+
+// What the DR engine did during a drill, beyond the failover manager
+// (docs/measurement.md, "Backups and restores"): the backups its
+// schedules took, the restores its recovery plans made and how each was
+// verified, and the plans themselves, step by step.
+
+// Restore phases, in Result.Faults[].Phases as the offset from the
+// injection at which each ended, and in RestoreResult.Phases with their
+// spans.
+const (
+	PhaseClassify       = "classify"        // the recovery engine classified the failure and started a plan
+	PhaseDownload       = "download"        // the backup downloaded and its checksum verified
+	PhaseRestore        = "restore"         // pg_restore, or the base backup extracted
+	PhaseReplay         = "replay"          // archived WAL replayed to the target, then promoted
+	PhaseFullRedundancy = "full_redundancy" // every standby streams from the primary again
+)
+
+// DRResult is the DR engine's part of a Result.
+type DRResult struct {
+	Backups []BackupResult `json:"backups,omitempty"`
+	// BackupsFailed counts the scheduled backups that did not complete
+	// (their events say why).
+	BackupsFailed int             `json:"backups_failed"`
+	Restores      []RestoreResult `json:"restores,omitempty"`
+	Plans         []PlanResult    `json:"plans,omitempty"`
+}
+
+// BackupResult is one backup taken, or attempted, during the drill.
+type BackupResult struct {
+	Kind   string  `json:"kind"`
+	ID     string  `json:"id,omitempty"`
+	AtMS   float64 `json:"at_ms"`
+	SpanMS float64 `json:"span_ms"`
+	// SizeBytes and SHA256 are the stored object's; SnapshotMS is when its
+	// snapshot was taken on the drill's clock, SnapshotLSN its WAL
+	// position.
+	SizeBytes   int64    `json:"size_bytes,omitempty"`
+	SHA256      string   `json:"sha256,omitempty"`
+	SnapshotMS  *float64 `json:"snapshot_ms,omitempty"`
+	SnapshotLSN string   `json:"snapshot_lsn,omitempty"`
+	Error       string   `json:"error,omitempty"`
+}
+
+// PhaseSpan is when a phase began, on the drill's clock, and how long it
+// took.
+type PhaseSpan struct {
+	AtMS   float64 `json:"at_ms"`
+	SpanMS float64 `json:"span_ms"`
+}
+
+// RestoreResult is one restore and its verification.
+type RestoreResult struct {
+	Kind     string `json:"kind"` // logical, physical, files
+	Node     string `json:"node"`
+	BackupID string `json:"backup_id,omitempty"`
+	// Rejected are the newer backups that failed verification and were
+	// not restored ("<id>: <why>").
+	Rejected []string `json:"rejected,omitempty"`
+	// Target is a physical restore's recovery target.
+	Target string               `json:"target,omitempty"`
+	AtMS   float64              `json:"at_ms"`
+	SpanMS float64              `json:"span_ms"`
+	Phases map[string]PhaseSpan `json:"phases,omitempty"`
+	// RecoveryPointMS is the instant up to which the restored data is
+	// complete (a snapshot, the last transaction replayed).
+	RecoveryPointMS *float64 `json:"recovery_point_ms,omitempty"`
+	// Amcheck is amcheck's verdict on the restored database.
+	Amcheck   string `json:"amcheck,omitempty"`
+	AmcheckOK bool   `json:"amcheck_ok"`
+	Error     string `json:"error,omitempty"`
+	// Verification compares the restored data with the ledger.
+	Verification *RestoreVerification `json:"verification,omitempty"`
+}
+
+// RestoreVerification is the check of a restore against the ledger: every
+// write acknowledged before the recovery point must be there; none sent
+// after it can be, unless it was written after the restore.
+type RestoreVerification struct {
+	// Verified is true when the check could be made and held.
+	Verified bool `json:"verified"`
+	// AckedBefore counts the writes acknowledged before the recovery
+	// point; MissingBefore those of them that are missing (a restore that
+	// lost what its backup held), with ids.
+	AckedBefore      int      `json:"acked_before"`
+	MissingBefore    int      `json:"missing_before"`
+	MissingBeforeIDs []string `json:"missing_before_ids,omitempty"`
+	// LostAfter counts the writes acknowledged after the recovery point
+	// and before the restore that are gone: the loss the backup's age
+	// explains. PresentAfter counts those still present, which a restore
+	// of that backup cannot hold.
+	LostAfter    int    `json:"lost_after"`
+	PresentAfter int    `json:"present_after"`
+	Detail       string `json:"detail,omitempty"`
+}
+
+// PlanResult is one recovery plan the engine ran.
+type PlanResult struct {
+	Type      string       `json:"type"` // database, disk, network, complete
+	Why       string       `json:"why"`
+	Injection string       `json:"injection,omitempty"`
+	AtMS      float64      `json:"at_ms"`
+	SinceMS   float64      `json:"since_ms"`
+	Steps     []StepResult `json:"steps"`
+	Done      bool         `json:"done"`
+}
+
+// StepResult is one step of a plan.
+type StepResult struct {
+	Name     string  `json:"name"`
+	Outcome  string  `json:"outcome"` // ok, skipped, failed
+	AtMS     float64 `json:"at_ms"`
+	SpanMS   float64 `json:"span_ms"`
+	Detail   string  `json:"detail,omitempty"`
+	Evidence string  `json:"evidence,omitempty"`
+}
