@@ -136,11 +136,11 @@ type PlanRun struct {
 
 // StepRun is one step of a plan.
 type StepRun struct {
-	Name      string
-	At, Span  time.Duration
-	Outcome   string // "ok", "skipped", "failed"
-	Detail    string
-	Evidence  string
+	Name     string
+	At, Span time.Duration
+	Outcome  string // "ok", "skipped", "failed"
+	Detail   string
+	Evidence string
 }
 
 // Plans returns the plans run so far.
