@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -176,3 +177,65 @@ func (h *HTTPUploader) Upload(ctx context.Context, id string, body []byte) (fire
 }
 
 var _ Uploader = (*HTTPUploader)(nil)
+
+// listTimeout bounds the read-back of the uploads: a listing of what a
+// drill uploads (100/s at most) takes well under a second; a minute is
+// the writes' read-back bound too.
+const listTimeout = time.Minute
+
+// ListUploads is the read-back of the uploads: GET {baseURL}/uploads,
+// the app's listing of every upload in its directory as it is now, as
+// the hex sha256 of each by id (docs/measurement.md, "Uploads"). Any
+// answer but a whole listing is an error, never a shorter one: a status
+// other than 200, a body cut short, an entry without an id or a sha256.
+func ListUploads(ctx context.Context, baseURL string) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	u := strings.TrimRight(baseURL, "/") + "/uploads"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, http.NoBody)
+	if err != nil {
+		return nil, fmt.Errorf("list uploads: %w", err)
+	}
+	// Its own client, no proxy: the harness talks to its containers only.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("list uploads: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		text, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("list uploads: status %d: %s", resp.StatusCode, strings.TrimSpace(string(text)))
+	}
+	return decodeUploadList(resp.Body)
+}
+
+// uploadEntry is one entry of the app's listing.
+type uploadEntry struct {
+	ID     string `json:"id"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// decodeUploadList reads the JSON array of the listing, entry by entry.
+func decodeUploadList(r io.Reader) (map[string]string, error) {
+	dec := json.NewDecoder(r)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, fmt.Errorf("list uploads: not a JSON array (%v)", err)
+	}
+	out := map[string]string{}
+	for dec.More() {
+		var e uploadEntry
+		if err := dec.Decode(&e); err != nil {
+			return nil, fmt.Errorf("list uploads: entry %d: %w", len(out)+1, err)
+		}
+		if e.ID == "" || e.SHA256 == "" {
+			return nil, fmt.Errorf("list uploads: entry %d has no id or no sha256", len(out)+1)
+		}
+		out[e.ID] = e.SHA256
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim(']') {
+		return nil, fmt.Errorf("list uploads: the listing was cut short after %d entries (%v)", len(out), err)
+	}
+	return out, nil
+}

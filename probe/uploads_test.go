@@ -268,3 +268,58 @@ func TestHTTPUploaderConnectionRefused(t *testing.T) {
 		t.Errorf("Upload to a closed port = %s, %v; want failed", outcome, err)
 	}
 }
+
+func TestListUploads(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		status int
+		body   string
+		want   map[string]string // nil: an error
+	}{
+		{"empty", 200, "[]\n", map[string]string{}},
+		{"two", 200, `[{"id":"a","size":1,"sha256":"x"}` + "\n" + `,{"id":"b","size":2,"sha256":"y"}]`, map[string]string{"a": "x", "b": "y"}},
+		{"cut short", 200, `[{"id":"a","size":1,"sha256":"x"},`, nil},
+		{"no closing bracket", 200, `[{"id":"a","size":1,"sha256":"x"}`, nil},
+		{"no sha256", 200, `[{"id":"a","size":1}]`, nil},
+		{"not an array", 200, `{"id":"a"}`, nil},
+		{"uploads off", 503, `{"outcome":"failed","error":"uploads are off"}`, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodGet || r.URL.Path != "/uploads" {
+					t.Errorf("request %s %s, want GET /uploads", r.Method, r.URL.Path)
+				}
+				w.WriteHeader(c.status)
+				io.WriteString(w, c.body)
+			}))
+			defer srv.Close()
+			got, err := ListUploads(t.Context(), srv.URL)
+			switch {
+			case c.want == nil && err == nil:
+				t.Errorf("ListUploads = %v, want an error", got)
+			case c.want != nil && (err != nil || len(got) != len(c.want)):
+				t.Errorf("ListUploads = %v, %v; want %v", got, err, c.want)
+			}
+			for id, sum := range c.want {
+				if got[id] != sum {
+					t.Errorf("%s: %q, want %q", id, got[id], sum)
+				}
+			}
+		})
+	}
+}
+
+// A listing the app aborts part way (the connection closed mid-body) is
+// an error, not a shorter listing.
+func TestListUploadsAborted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `[{"id":"a","size":1,"sha256":"x"}`)
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}))
+	defer srv.Close()
+	if got, err := ListUploads(t.Context(), srv.URL); err == nil {
+		t.Errorf("ListUploads = %v, want an error", got)
+	}
+}
