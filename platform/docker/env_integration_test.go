@@ -209,18 +209,7 @@ func TestIntegrationEnvironment(t *testing.T) {
 		})
 	})
 
-	t.Run("teardown leaves nothing", func(t *testing.T) {
-		if err := env.Down(ctx); err != nil {
-			t.Fatal(err)
-		}
-		left, err := itest.Leftovers(ctx, dockerCli, env.RunID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(left) > 0 {
-			t.Fatalf("left behind after Down: %v", left)
-		}
-	})
+	t.Run("teardown leaves nothing", func(t *testing.T) { downLeavesNothing(t, env) })
 }
 
 // Clean acts only on objects carrying the firedrill.run label.

@@ -242,16 +242,22 @@ func TestIntegrationDR(t *testing.T) {
 		}
 	})
 
-	t.Run("teardown leaves nothing", func(t *testing.T) {
-		if err := env.Down(ctx); err != nil {
-			t.Fatal(err)
-		}
-		left, err := itest.Leftovers(ctx, dockerCli, env.RunID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(left) > 0 {
-			t.Fatalf("left behind after Down: %v", left)
-		}
-	})
+	t.Run("teardown leaves nothing", func(t *testing.T) { downLeavesNothing(t, env) })
+}
+
+// downLeavesNothing tears env down and fails if anything labelled with its
+// run id is left in Docker.
+func downLeavesNothing(t *testing.T, env *docker.Env) {
+	t.Helper()
+	ctx := context.Background()
+	if err := env.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	left, err := itest.Leftovers(ctx, dockerCli, env.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Fatalf("left behind after Down: %v", left)
+	}
 }
