@@ -2,10 +2,15 @@ package firedrill
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // An upload's body is a function of its id alone, within its size bounds,
@@ -48,5 +53,30 @@ func TestUploadOpRoundTrip(t *testing.T) {
 	ops, err := ReadJSONL(&buf)
 	if err != nil || len(ops) != 1 || ops[0] != op {
 		t.Errorf("read back %+v, %v; want %+v", ops, err, op)
+	}
+}
+
+// Failing uploads trip no abort condition: the conditions are about
+// writes and reads (docs/measurement.md, "Uploads").
+func TestAbortConditionsLeaveUploadsOut(t *testing.T) {
+	writes := ops10("write", 0, 20*time.Second, nil)
+	failing := ops10(OpKindUpload, 0, 20*time.Second, failFrom(0))
+	all := append(append([]Op(nil), writes...), failing...)
+	slices.SortStableFunc(all, func(a, b Op) int { return cmp.Compare(a.Done, b.Done) })
+	conds := []scenarios.AbortCondition{
+		below(scenarios.MetricWriteSuccessRate, 0.9, 0),
+		above(scenarios.MetricFailedWrites, 5),
+	}
+	if a := evalAt(conds, ms(500), all, 20*time.Second); a != nil {
+		t.Errorf("failing uploads tripped %+v", a)
+	}
+	// The same ops as writes do trip: the test can fail.
+	for i := range failing {
+		failing[i].Kind = "write"
+	}
+	all = append(append([]Op(nil), writes...), failing...)
+	slices.SortStableFunc(all, func(a, b Op) int { return cmp.Compare(a.Done, b.Done) })
+	if a := evalAt(conds, ms(500), all, 20*time.Second); a == nil {
+		t.Error("failing writes did not trip")
 	}
 }
