@@ -19,7 +19,8 @@
 // Files: score.go (Input, Score, what each injection did), recovery.go
 // (RTO and overlap), charge.go (charging failover events and lost writes,
 // RPO), splitbrain.go, writes.go (counts, schedule lag, read-back node,
-// warnings), reads.go (reads and who served them), replication.go (lag
+// warnings), reads.go (reads and who served them), uploads.go (uploads
+// and their read-back), replication.go (lag
 // and RPO exposure), abort.go, objectives.go (objectives and reasons).
 //
 // The golden cases (cases_test.go) pin whole Results as result.json in

@@ -185,6 +185,16 @@ const targetReport = "report"
 // window). Reads that never recovered fail the drill; an unconfirmed read
 // recovery, or one without reads, is reported only.
 //
+// Uploads (docs/measurement.md, "Uploads"), when the scenario asks for
+// them or the ledger has some (Kind "upload"): counted by outcome; an
+// acknowledged upload the read-back (Input.Uploads) lists with the sha256
+// of its body is verified, one missing or with another sha256 is lost and
+// counts as a lost write: in lost_writes, and charged by the rule above
+// but for its promotion step (a failover loses no file on the app's
+// disk). A read-back of uploads that was not made or failed, with an
+// upload acknowledged, makes the drill inconclusive and rpo and
+// lost_writes no-data unless missed; so does no upload acknowledged.
+//
 // Objectives, always in this order: rto, rpo, lost_writes, split_brain.
 // Each is missed when its measurement breaks its limit, no-data when the
 // measurement could not be made (limit or not; missed wins over no-data),
