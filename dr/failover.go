@@ -63,6 +63,7 @@ type Failover struct {
 	cfg     FailoverConfig
 	cluster Cluster
 	vantage Vantage
+	hold    *Hold
 	tl      *firedrill.Timeline
 	log     *slog.Logger
 }
@@ -73,6 +74,10 @@ type FailoverOption func(*Failover)
 // WithVantage makes the manager judge health from v (the app's side, for
 // the built-in manager) instead of from the harness.
 func WithVantage(v Vantage) FailoverOption { return func(f *Failover) { f.vantage = v } }
+
+// WithHold makes the manager stand down while h is held: a recovery plan
+// owns the cluster then (hold.go).
+func WithHold(h *Hold) FailoverOption { return func(f *Failover) { f.hold = h } }
 
 // NewFailover returns a manager acting on cluster and recording its events
 // on tl. Without WithVantage it judges from the harness, with
@@ -265,6 +270,15 @@ func (m *managerRun) judge(ctx context.Context, r Round) {
 			f.tl.Record(firedrill.EventFailoverWithheld, m.primary, fmt.Sprintf(
 				"%s failed %d health checks in a row from %s, but no standby is reachable from there either (%s): the clients are cut off, not the primary; no failover",
 				m.primary, m.failures, f.vantage.Where(), downList(r)))
+		}
+		return
+	}
+	if why, held := f.hold.Active(); held {
+		if !m.withheld {
+			m.withheld = true
+			f.tl.Record(firedrill.EventFailoverWithheld, m.primary, fmt.Sprintf(
+				"%s failed %d health checks in a row from %s, but a recovery plan owns the cluster (%s): no failover until it ends",
+				m.primary, m.failures, f.vantage.Where(), why))
 		}
 		return
 	}

@@ -3,6 +3,7 @@ package dr
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -217,6 +218,48 @@ func TestHealthyPrimaryCausesNoFailover(t *testing.T) {
 		}
 		if c.checked["p"] < 29 {
 			t.Fatalf("primary checked %d times in 30s at 1s interval", c.checked["p"])
+		}
+	})
+}
+
+// While a recovery plan holds the cluster the manager does not fail over,
+// says so once, and fails over once the hold ends.
+func TestFailoverStandsDownWhileHeld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := &fakeCluster{downAt: map[string]time.Time{"p": start}, lsn: map[string]uint64{"s": 1}, checked: map[string]int{}}
+		tl := firedrill.NewTimelineAt(start)
+		hold := &Hold{}
+		hold.Begin("the database plan")
+		f := NewFailover(FailoverConfig{Primary: "p", Standbys: []string{"s"}, Interval: time.Second, Timeout: time.Second,
+			FailuresBeforeAction: 2, Fencing: "stop"}, c, tl, nil, WithHold(hold))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		go func() {
+			time.Sleep(10 * time.Second)
+			hold.End()
+		}()
+		if err := f.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evs := withoutStart(tl.Events())
+		if len(evs) == 0 || evs[0].Kind != firedrill.EventFailoverWithheld || !strings.Contains(evs[0].Detail, "the database plan") {
+			t.Fatalf("first event %v, want one failover.withheld naming the plan", evs)
+		}
+		withheld := 0
+		for _, e := range evs {
+			if e.Kind == firedrill.EventFailoverWithheld {
+				withheld++
+			}
+			if e.Kind == firedrill.EventPromote && e.At < 10*time.Second {
+				t.Errorf("promoted at %s, while held", e.At)
+			}
+		}
+		if withheld != 1 {
+			t.Errorf("%d withheld events, want 1", withheld)
+		}
+		if len(c.promoted) != 1 || c.promoted[0] != "s" {
+			t.Errorf("promoted %v after the hold ended, want [s]", c.promoted)
 		}
 	})
 }

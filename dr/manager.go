@@ -25,6 +25,9 @@ type ManagerDeps struct {
 	// Vantage is where the manager judges health from: the clients' side
 	// (a SidecarVantage in the app's namespace). nil: the harness.
 	Vantage Vantage
+	// Hold, when set, is shared with the recovery engine: the manager
+	// stands down while a plan holds it.
+	Hold *Hold
 }
 
 // ManagerFactory builds a failover manager from the scenario's settings:
@@ -54,6 +57,9 @@ func newBuiltin(cfg scenarios.Failover, deps ManagerDeps) (firedrill.Part, error
 	var opts []FailoverOption
 	if deps.Vantage != nil {
 		opts = append(opts, WithVantage(deps.Vantage))
+	}
+	if deps.Hold != nil {
+		opts = append(opts, WithHold(deps.Hold))
 	}
 	return NewFailover(FailoverConfig{
 		Primary:              topology.NodePrimary,

@@ -43,7 +43,7 @@ func (e *drEngine) parts() []firedrill.Part {
 	return out
 }
 
-func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *firedrill.Timeline, ops firedrill.OpStream, appBase string, log *slog.Logger) *drEngine {
+func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *firedrill.Timeline, ops firedrill.OpStream, appBase string, hold *dr.Hold, log *slog.Logger) *drEngine {
 	e := &drEngine{}
 	jobEnv := env.JobEnv()
 	if len(scn.DR.Backups) > 0 {
@@ -57,7 +57,7 @@ func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *fir
 		e.recovery = recovery.New(recovery.Deps{
 			Scenario: scn, Topology: env.Topology, Cluster: env.Cluster(), Runtime: env,
 			Rebuild: rebuilder{env}, App: &appCheck{base: appBase, runID: runID},
-			Timeline: tl, Ops: ops, JobEnv: jobEnv, Logger: log,
+			Timeline: tl, Ops: ops, JobEnv: jobEnv, Hold: hold, Logger: log,
 		})
 	}
 	if len(scn.DR.Notify) > 0 {

@@ -153,12 +153,15 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		runner.Aborts = firedrill.NewAbortWatcher(scn.Abort, tl, firedrill.WithOps(ledger),
 			firedrill.WithOutcomeWithin(wl.Timeout.Duration))
 	}
+	// A recovery plan and the failover manager share one hold: the
+	// manager stands down while a plan rebuilds the cluster.
+	hold := &dr.Hold{}
 	if fo := scn.DR.Failover; fo.IsEnabled() {
 		// The manager judges health where the clients are: from a watcher
 		// in the app's network namespace (docs/architecture.md, "The
 		// failover manager").
 		m, err := dr.NewManager(dr.ManagerBuiltin, fo, dr.ManagerDeps{Topology: env.Topology, Cluster: cluster,
-			Timeline: tl, Logger: log, Seed: cfg.Seed,
+			Timeline: tl, Logger: log, Seed: cfg.Seed, Hold: hold,
 			Vantage: dr.NewSidecarVantage(env, topology.NodeApp, cluster.ClientDSNs(), log)})
 		if err != nil {
 			return out, err
@@ -176,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 
 	// Backups, recovery plans and notifications (docs/architecture.md,
 	// "The DR engine").
-	dre := newDREngine(scn, cfg.RunID, env, tl, ledger, appBase, log)
+	dre := newDREngine(scn, cfg.RunID, env, tl, ledger, appBase, hold, log)
 	runner.Parts = append(runner.Parts, dre.parts()...)
 
 	fmt.Fprintf(progress, "firedrill: drill running for %s (%g writes/s%s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond, rd.rate(wl)+up.rate(wl))

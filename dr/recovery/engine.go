@@ -82,6 +82,9 @@ type Deps struct {
 	Ops firedrill.OpStream
 	// JobEnv is the environment of the DR jobs (secrets: never printed).
 	JobEnv map[string]string
+	// Hold is shared with the failover manager, which stands down while a
+	// plan runs.
+	Hold *dr.Hold
 	Logger *slog.Logger
 }
 
@@ -182,17 +185,14 @@ func (e *Engine) Run(ctx context.Context) error {
 				lostSince = o.At
 			}
 			if o.At-lostSince < e.managerGrace {
-				typ = ""
+				continue // not healthy either: the outage goes on
 			}
 		} else if o.Primary != "" {
 			lostSince = -1
 		}
-		if typ != "" && len(PlanFor(e.d.Scenario.DR.Recovery, typ)) == 0 {
-			typ = "" // no plan: nothing to do but watch
-		}
 		confirmed, since := c.Observe(o.At, typ)
-		if confirmed == "" {
-			continue
+		if confirmed == "" || len(PlanFor(e.d.Scenario.DR.Recovery, confirmed)) == 0 {
+			continue // a type without a plan is left to the failover manager
 		}
 		e.runPlan(ctx, confirmed, why, since, confirmed == TypeDatabase && o.Primary != "")
 		e.skipOps() // what happened during the plan is the plan's
@@ -292,6 +292,10 @@ func (e *Engine) runPlan(ctx context.Context, typ, why string, since time.Durati
 		run.Injection, f.Injection, f.InjectedAt, f.HasInjection = id, id, at, true
 	}
 	f.Primary = e.lostPrimary(ctx)
+	if e.d.Hold != nil {
+		e.d.Hold.Begin(fmt.Sprintf("the %s plan since %s", typ, run.At.Round(time.Millisecond)))
+		defer e.d.Hold.End()
+	}
 	tl.Add(firedrill.Event{At: run.At, Kind: firedrill.EventRecoveryClassified, Injection: run.Injection, Target: f.Primary,
 		Detail: fmt.Sprintf("%s failure: %s; running its plan: %s", typ, why, strings.Join(steps, ", "))})
 	failed := false
