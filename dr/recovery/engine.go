@@ -31,8 +31,6 @@ type Cluster interface {
 	// replayed from WAL (pg_last_xact_replay_timestamp): a point-in-time
 	// restore's recovery point.
 	ReplayedUntil(ctx context.Context, node string) (time.Time, error)
-	// DSN is a connection string to the node, for amcheck after a restore.
-	DSN(ctx context.Context, node string) (string, error)
 }
 
 // Runtime is what the engine needs of the container platform.

@@ -245,7 +245,8 @@ func (r *restorer) replay(ctx context.Context, node string) error {
 	return nil
 }
 
-// verify runs amcheck on a restored database that the job did not check.
+// verify runs amcheck on a restored database that the restore job did not
+// check itself (a point-in-time restore, checked once promoted).
 func (r *restorer) verify(ctx context.Context, node string) {
 	r.mu.Lock()
 	done := r.rec.Amcheck != nil
@@ -253,12 +254,17 @@ func (r *restorer) verify(ctx context.Context, node string) {
 	if done {
 		return
 	}
-	dsn, err := r.d.Cluster.DSN(ctx, node)
+	// A job beside the clients, through the jobs' connection string: the
+	// restored node is the writable primary now.
+	out := dr.RunJob(ctx, r.d.Runtime, topology.NodeApp, []string{"amcheck"}, r.d.JobEnv, nil)
 	am := &jobs.Amcheck{}
-	if err != nil {
-		am.Error = err.Error()
-	} else {
-		am = jobs.CheckIndexes(ctx, dsn)
+	switch {
+	case out.Err != nil:
+		am.Error = out.Err.Error()
+	case out.Result != nil && out.Result.Amcheck != nil:
+		am = out.Result.Amcheck
+	default:
+		am.Error = "the amcheck job reported no verdict"
 	}
 	r.mu.Lock()
 	r.rec.Amcheck = am
