@@ -15,7 +15,9 @@ import (
 	"github.com/firedrill/firedrill/dr/notify"
 	"github.com/firedrill/firedrill/dr/recovery"
 	"github.com/firedrill/firedrill/platform/docker"
+	"github.com/firedrill/firedrill/probe"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
 )
 
 // drEngine is the DR engine of one drill beyond the failover manager:
@@ -43,7 +45,7 @@ func (e *drEngine) parts() []firedrill.Part {
 	return out
 }
 
-func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *firedrill.Timeline, ops firedrill.OpStream, appBase string, hold *dr.Hold, log *slog.Logger) *drEngine {
+func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *firedrill.Timeline, ops firedrill.OpStream, appBase string, redial *probe.Redial, hold *dr.Hold, log *slog.Logger) *drEngine {
 	e := &drEngine{}
 	jobEnv := env.JobEnv()
 	if len(scn.DR.Backups) > 0 {
@@ -56,7 +58,7 @@ func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *fir
 	if hasPlan {
 		e.recovery = recovery.New(recovery.Deps{
 			Scenario: scn, Topology: env.Topology, Cluster: env.Cluster(), Runtime: env,
-			Rebuild: rebuilder{env}, App: &appCheck{base: appBase, runID: runID},
+			Rebuild: rebuilder{env: env, redial: redial}, App: &appCheck{base: appBase, redial: redial, runID: runID},
 			Timeline: tl, Ops: ops, JobEnv: jobEnv, Hold: hold, Logger: log,
 		})
 	}
@@ -70,7 +72,10 @@ func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *fir
 // rebuilder adapts the Docker runtime's replacements to the recovery
 // engine's: the engine names agent subcommands, the runtime runs
 // `firedrill agent ...`.
-type rebuilder struct{ env *docker.Env }
+type rebuilder struct {
+	env    *docker.Env
+	redial *probe.Redial
+}
 
 var _ recovery.Rebuilder = rebuilder{}
 
@@ -88,12 +93,34 @@ func (r rebuilder) ReplaceReplica(ctx context.Context, node, primary string) err
 	return r.env.ReplaceReplica(ctx, node, primary)
 }
 
-func (r rebuilder) ReplaceApp(ctx context.Context) error { return r.env.ReplaceApp(ctx) }
+// ReplaceApp rebuilds the app and points the workload's new connections
+// at its new address: a fresh container is a new host.
+func (r rebuilder) ReplaceApp(ctx context.Context) error {
+	if err := r.env.ReplaceApp(ctx); err != nil {
+		return err
+	}
+	ep, err := r.env.Endpoint(ctx, topology.NodeApp, topology.PortApp)
+	if err != nil {
+		return fmt.Errorf("the rebuilt app's address: %w", err)
+	}
+	r.redial.Set(ep)
+	return nil
+}
+
+// appBaseNow is the app's base URL now: where a rebuilt app went, else
+// the address it had at the start.
+func appBaseNow(start string, redial *probe.Redial) string {
+	if addr := redial.Addr(); addr != "" {
+		return (&url.URL{Scheme: "http", Host: addr}).String()
+	}
+	return start
+}
 
 // appCheck is the health-check step: one write through the app, read back.
 // Its ids are not the probe's: the ledger never counts them.
 type appCheck struct {
 	base, runID string
+	redial      *probe.Redial
 	seq         int
 }
 
@@ -103,7 +130,7 @@ func (a *appCheck) WriteAndRead(ctx context.Context) (string, error) {
 	a.seq++
 	id := fmt.Sprintf("%s-healthcheck-%d", a.runID, a.seq)
 	hc := &http.Client{Timeout: 5 * time.Second}
-	u := a.base + "/records/" + url.PathEscape(id)
+	u := appBaseNow(a.base, a.redial) + "/records/" + url.PathEscape(id)
 	do := func(method string) (string, error) {
 		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(nil))
 		if err != nil {

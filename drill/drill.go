@@ -121,10 +121,13 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	ledger := &firedrill.Ledger{}
 	wl := scn.Workload
 	appBase := (&url.URL{Scheme: "http", Host: appURL}).String()
-	rd := newReads(wl, cfg.RunID, appBase, tl, ledger)
-	up := newUploads(wl, cfg.RunID, appBase, tl, ledger)
+	// Where the streams' new connections go if the app is rebuilt at
+	// another address (a complete failure's recovery).
+	redial := &probe.Redial{}
+	rd := newReads(wl, cfg.RunID, appBase, redial, tl, ledger)
+	up := newUploads(wl, cfg.RunID, appBase, redial, tl, ledger)
 	pr := probe.New(probe.Config{Rate: wl.WritesPerSecond, Timeout: wl.Timeout.Duration, RunID: cfg.RunID, Acks: rd.writeAcks()},
-		probe.NewHTTPWriter(appBase, wl.Timeout.Duration, probe.WithRate(wl.WritesPerSecond)), tl, ledger)
+		probe.NewHTTPWriter(appBase, wl.Timeout.Duration, probe.WithRate(wl.WritesPerSecond), probe.WithRedial(redial)), tl, ledger)
 
 	cluster := env.Cluster()
 	every := cfg.ProgressEvery
@@ -179,7 +182,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 
 	// Backups, recovery plans and notifications (docs/architecture.md,
 	// "The DR engine").
-	dre := newDREngine(scn, cfg.RunID, env, tl, ledger, appBase, hold, log)
+	dre := newDREngine(scn, cfg.RunID, env, tl, ledger, appBase, redial, hold, log)
 	runner.Parts = append(runner.Parts, dre.parts()...)
 
 	fmt.Fprintf(progress, "firedrill: drill running for %s (%g writes/s%s)\n", scn.Timeline.Duration.Duration, wl.WritesPerSecond, rd.rate(wl)+up.rate(wl))

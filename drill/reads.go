@@ -21,12 +21,12 @@ type reads struct {
 
 // newReads builds the read stream through the app at appBase, or returns
 // nil when the scenario asks for no reads.
-func newReads(wl scenarios.Workload, runID, appBase string, tl *firedrill.Timeline, ledger *firedrill.Ledger) *reads {
+func newReads(wl scenarios.Workload, runID, appBase string, redial *probe.Redial, tl *firedrill.Timeline, ledger *firedrill.Ledger) *reads {
 	if wl.ReadsPerSecond <= 0 {
 		return nil
 	}
 	acks := &probe.Acks{}
-	reader := probe.NewHTTPReader(appBase, wl.Timeout.Duration, probe.WithRate(wl.ReadsPerSecond))
+	reader := probe.NewHTTPReader(appBase, wl.Timeout.Duration, probe.WithRate(wl.ReadsPerSecond), probe.WithRedial(redial))
 	return &reads{acks: acks, stream: probe.NewReadStream(
 		probe.ReadConfig{Rate: wl.ReadsPerSecond, Timeout: wl.Timeout.Duration, RunID: runID}, reader, acks, tl, ledger)}
 }

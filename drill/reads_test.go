@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"github.com/firedrill/firedrill/probe"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func (nopWorkload) Run(context.Context) error { return nil }
 func TestReadsWiring(t *testing.T) {
 	tl, ledger := firedrill.NewTimeline(), &firedrill.Ledger{}
 	wl := scenarios.Workload{WritesPerSecond: 50, Timeout: scenarios.Duration{Duration: time.Second}}
-	none := newReads(wl, "r", "http://127.0.0.1:1", tl, ledger)
+	none := newReads(wl, "r", "http://127.0.0.1:1", &probe.Redial{}, tl, ledger)
 	var w firedrill.Workload = nopWorkload{}
 	if none != nil || none.writeAcks() != nil || none.beside(w) != w || none.status() != "" || none.rate(wl) != "" {
 		t.Errorf("a drill without reads has a read stream")
@@ -28,7 +29,7 @@ func TestReadsWiring(t *testing.T) {
 		t.Errorf("scored without reads: %s %d", age, keyless)
 	}
 	wl.ReadsPerSecond = 20
-	rd := newReads(wl, "r", "http://127.0.0.1:1", tl, ledger)
+	rd := newReads(wl, "r", "http://127.0.0.1:1", &probe.Redial{}, tl, ledger)
 	if rd == nil || rd.writeAcks() == nil || rd.beside(w) == w || rd.rate(wl) != ", 20 reads/s" ||
 		rd.status() != " · reads 0 sent, 0 ok, 0 stale, 0 failed, 0 indeterminate" {
 		t.Errorf("a drill with reads: %+v %q %q", rd, rd.rate(wl), rd.status())

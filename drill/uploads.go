@@ -19,18 +19,19 @@ import (
 // without uploads; every method is safe on it.
 type uploads struct {
 	appBase string
+	redial  *probe.Redial
 	stream  *probe.UploadStream
 }
 
 // newUploads builds the upload stream through the app at appBase, or
 // returns nil when the scenario asks for no uploads.
-func newUploads(wl scenarios.Workload, runID, appBase string, tl *firedrill.Timeline, ledger *firedrill.Ledger) *uploads {
+func newUploads(wl scenarios.Workload, runID, appBase string, redial *probe.Redial, tl *firedrill.Timeline, ledger *firedrill.Ledger) *uploads {
 	if wl.UploadsPerSecond <= 0 {
 		return nil
 	}
-	uploader := probe.NewHTTPUploader(appBase, wl.Timeout.Duration, probe.WithRate(wl.UploadsPerSecond))
+	uploader := probe.NewHTTPUploader(appBase, wl.Timeout.Duration, probe.WithRate(wl.UploadsPerSecond), probe.WithRedial(redial))
 	cfg := probe.UploadConfig{Rate: wl.UploadsPerSecond, Timeout: wl.Timeout.Duration, RunID: runID, Node: topology.NodeApp}
-	return &uploads{appBase: appBase, stream: probe.NewUploadStream(cfg, uploader, tl, ledger)}
+	return &uploads{appBase: appBase, redial: redial, stream: probe.NewUploadStream(cfg, uploader, tl, ledger)}
 }
 
 // beside runs the upload stream beside the other workloads: one workload,
@@ -66,7 +67,7 @@ func (u *uploads) readBack(ctx context.Context, progress io.Writer) *score.Uploa
 	if u == nil {
 		return nil
 	}
-	sums, err := probe.ListUploads(ctx, u.appBase)
+	sums, err := probe.ListUploads(ctx, appBaseNow(u.appBase, u.redial))
 	if err != nil {
 		fmt.Fprintf(progress, "  read-back of uploads failed: %v\n", err)
 		return &score.UploadsReadBack{Err: err}

@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"github.com/firedrill/firedrill/probe"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,13 +17,13 @@ import (
 func TestUploadsWiring(t *testing.T) {
 	tl, ledger := firedrill.NewTimeline(), &firedrill.Ledger{}
 	wl := scenarios.Workload{WritesPerSecond: 50, Timeout: scenarios.Duration{Duration: time.Second}}
-	none := newUploads(wl, "r", "http://127.0.0.1:1", tl, ledger)
+	none := newUploads(wl, "r", "http://127.0.0.1:1", &probe.Redial{}, tl, ledger)
 	var w firedrill.Workload = nopWorkload{}
 	if none != nil || none.beside(w) != w || none.status() != "" || none.rate(wl) != "" || none.readBack(t.Context(), io.Discard) != nil {
 		t.Errorf("a drill without uploads has an upload stream")
 	}
 	wl.UploadsPerSecond = 5
-	up := newUploads(wl, "r", "http://127.0.0.1:1", tl, ledger)
+	up := newUploads(wl, "r", "http://127.0.0.1:1", &probe.Redial{}, tl, ledger)
 	if up == nil || up.beside(w) == w || up.rate(wl) != ", 5 uploads/s" ||
 		up.status() != " · uploads 0 sent, 0 ok, 0 failed, 0 indeterminate" {
 		t.Errorf("a drill with uploads: %+v %q %q", up, up.rate(wl), up.status())
@@ -36,7 +37,7 @@ func TestUploadsReadBack(t *testing.T) {
 	}))
 	defer srv.Close()
 	wl := scenarios.Workload{UploadsPerSecond: 5, Timeout: scenarios.Duration{Duration: time.Second}}
-	up := newUploads(wl, "r", srv.URL, firedrill.NewTimeline(), &firedrill.Ledger{})
+	up := newUploads(wl, "r", srv.URL, &probe.Redial{}, firedrill.NewTimeline(), &firedrill.Ledger{})
 	back := up.readBack(t.Context(), io.Discard)
 	if back == nil || back.Err != nil || back.SHA256["r-upload-00000000"] != "abc" {
 		t.Errorf("read-back %+v, want the listing", back)

@@ -89,6 +89,34 @@ type HTTPOption func(*httpOptions)
 type httpOptions struct {
 	rate     float64
 	maxConns int
+	redial   *Redial
+}
+
+// Redial is where a stream's new connections go when the app it writes
+// through was replaced by a fresh container at another address (a
+// complete failure's rebuild: docs/architecture.md, "Replacing a lost
+// node"): the URLs keep their host, the dialer takes the address set
+// here. Empty: the URL's own. Safe for concurrent use; one Redial serves
+// every stream of a drill.
+type Redial struct{ addr atomic.Pointer[string] }
+
+// Set sends new connections to addr (host:port).
+func (r *Redial) Set(addr string) { r.addr.Store(&addr) }
+
+// Addr is where new connections go, "" for the URL's own address.
+func (r *Redial) Addr() string {
+	if r == nil {
+		return ""
+	}
+	if p := r.addr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// WithRedial makes the client dial r's address when it has one.
+func WithRedial(r *Redial) HTTPOption {
+	return func(o *httpOptions) { o.redial = r }
 }
 
 // WithRate sizes the client's connection bound for a stream sending rate
@@ -135,6 +163,9 @@ func newBoundedClient(timeout time.Duration, opts []HTTPOption) *boundedClient {
 	tr := &http.Transport{
 		Proxy: nil, // the harness talks to its own containers only, never via a proxy
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if to := o.redial.Addr(); to != "" {
+				addr = to
+			}
 			c, err := dialer.DialContext(ctx, network, addr)
 			if err == nil {
 				h.dialed.Add(1)
