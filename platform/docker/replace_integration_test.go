@@ -159,6 +159,58 @@ func TestIntegrationDR(t *testing.T) {
 		}
 	})
 
+	t.Run("ReplacePostgres restores a physical backup and replays the archived WAL", func(t *testing.T) {
+		var jobLines []string
+		opts := append(jobEnv(env), platform.WithImage(platform.SidecarPostgres), platform.WithOutput(func(l string) { jobLines = append(jobLines, l) }))
+		if r, err := env.Exec(ctx, topology.NodeApp, []string{"agent", "backup", "physical"}, opts...); err != nil || r.ExitCode != 0 {
+			t.Fatalf("physical backup: exit %d, %v:\n%s\nlines %q", r.ExitCode, err, r.Output, jobLines)
+		}
+		if _, err := put(base, "after-physical"); err != nil {
+			t.Fatal(err)
+		}
+		// The segment holding the write is switched and must be archived
+		// before the primary is lost.
+		if err := c.Exec(ctx, topology.NodePrimary, "CREATE TABLE itest_seg AS SELECT pg_walfile_name(pg_switch_wal()) AS seg"); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, func() error {
+			n, err := c.QueryInt(ctx, topology.NodePrimary, "SELECT count(*) FROM pg_stat_archiver, itest_seg WHERE last_archived_wal >= seg")
+			if err == nil && n != 1 {
+				err = fmt.Errorf("the write's segment is not archived yet")
+			}
+			return err
+		})
+		if err := env.Kill(ctx, topology.NodePrimary); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var lines []string
+		err := env.ReplacePostgres(ctx, topology.NodePrimary, docker.Replacement{
+			BeforeStart: []string{"agent", "restore", "physical", "--pgdata", topology.PostgresData},
+			OnLine:      func(l string) { mu.Lock(); lines = append(lines, l); mu.Unlock() },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		n := len(lines)
+		mu.Unlock()
+		if n == 0 {
+			t.Fatal("no line of the restored node's log was handed on")
+		}
+		eventually(t, 2*time.Minute, func() error {
+			rec, err := c.InRecovery(ctx, topology.NodePrimary)
+			if err == nil && rec {
+				err = fmt.Errorf("still in recovery")
+			}
+			return err
+		})
+		ids, _, err := c.ReadBack(ctx)
+		if err != nil || !ids["before-backup"] || !ids["after-physical"] {
+			t.Fatalf("after the point-in-time restore: ids %v, %v", ids, err)
+		}
+	})
+
 	t.Run("ReplacePostgres gives a fresh empty primary", func(t *testing.T) {
 		if err := env.Kill(ctx, topology.NodePrimary); err != nil {
 			t.Fatal(err)
