@@ -20,13 +20,12 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/topology"
 )
 
-// AgentPath is where firedrill's binary is copied into containers: a path
-// no image has, readable and executable by every user (the postgres
-// user, uid 999, runs it as archive_command).
-const AgentPath = "/opt/firedrill/firedrill"
+// AgentPath is where firedrill's binary is copied into containers.
+const AgentPath = pgnode.AgentPath
 
 // agentInImage is the binary's path in the agent image.
 const agentInImage = "/firedrill"

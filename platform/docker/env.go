@@ -23,6 +23,7 @@ import (
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/postgres"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
@@ -389,8 +390,8 @@ func (e *Env) postgresArgs(tn *topology.Node) []string {
 		"-c", "max_replication_slots=" + strconv.Itoa(scenarios.MaxReplicationSlots),
 		"-c", "hot_standby=on",
 	}
-	args = append(args, walArgs(tn.VolumeSize)...)  // WAL within the node's disk (volume.go)
-	return append(args, archiveArgs(e.Scenario)...) // WAL to the bucket (archive.go)
+	args = append(args, walArgs(tn.VolumeSize)...)         // WAL within the node's disk (volume.go)
+	return append(args, pgnode.ArchiveArgs(e.Scenario)...) // WAL to the bucket
 }
 
 // pgStart is how a Postgres node comes by its data: from an initdb of its
@@ -408,7 +409,7 @@ type pgStart struct {
 // and the bucket's environment.
 func (e *Env) postgresService(tn *topology.Node, how pgStart) service {
 	s := service{node: tn, image: e.postgresImage, env: map[string]string{}}
-	if archiveArgs(e.Scenario) != nil || how.restore.restores() {
+	if pgnode.ArchiveArgs(e.Scenario) != nil || how.restore.restores() {
 		s.agent = true
 		maps.Copy(s.env, e.s3Env())
 	}

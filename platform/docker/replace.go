@@ -17,6 +17,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/firedrill/firedrill/platform"
+	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/topology"
 )
 
@@ -47,47 +48,13 @@ func (r Replacement) restores() bool { return len(r.InitDB) > 0 || len(r.BeforeS
 // are args.
 func (r Replacement) apply(s *service, args []string) {
 	if len(r.InitDB) > 0 {
-		s.files = append(s.files, testcontainers.ContainerFile{Reader: strings.NewReader(initDBScript(r.InitDB)),
+		s.files = append(s.files, testcontainers.ContainerFile{Reader: strings.NewReader(pgnode.InitDBScript(r.InitDB)),
 			ContainerFilePath: "/docker-entrypoint-initdb.d/20-firedrill-restore.sh", FileMode: 0o755})
 	}
 	if len(r.BeforeStart) > 0 {
 		s.env["PGDATA"] = topology.PostgresData
-		s.user, s.entrypoint, s.cmd = "postgres", []string{"bash", "-c", beforeStartScript(r.BeforeStart), "restore"}, args
+		s.user, s.entrypoint, s.cmd = "postgres", []string{"bash", "-c", pgnode.BeforeStartScript(r.BeforeStart), "restore"}, args
 	}
-}
-
-// initDBScript is the init script of a logical restore: the official
-// entrypoint (and the local recipe's) runs an executable *.sh in
-// /docker-entrypoint-initdb.d as a command of its own, and stops on its
-// failure.
-func initDBScript(agentArgs []string) string {
-	return "#!/bin/sh\nset -e\nexec " + shellQuote(append([]string{AgentPath}, agentArgs...)) + "\n"
-}
-
-// beforeStartScript runs a physical restore into an empty data directory,
-// then the server, as replicaScript does: `postgres` itself rather than
-// the image's entrypoint, which would initdb an empty directory and hide
-// a restore that left nothing. A data directory that holds a cluster
-// (the node restarted after the restore) is started as it is.
-func beforeStartScript(agentArgs []string) string {
-	return `set -eu
-mkdir -p "$PGDATA"
-chmod 0700 "$PGDATA"
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  ` + shellQuote(append([]string{AgentPath}, agentArgs...)) + `
-fi
-exec postgres "$@"
-`
-}
-
-// shellQuote quotes each word for sh: inside single quotes nothing is
-// special but the quote itself, written '\”.
-func shellQuote(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
 }
 
 // ReplacePostgres replaces a Postgres node with a fresh primary of the

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -155,36 +154,6 @@ func TestPostgresServiceRestores(t *testing.T) {
 	}
 	if settings(t, s.cmd)["cluster_name"] != tn.Name {
 		t.Fatalf("physical restore: server arguments %q", s.cmd)
-	}
-}
-
-// shellQuote's words come back unchanged through a real shell.
-func TestShellQuote(t *testing.T) {
-	words := []string{"agent", "it's", `a "b" $HOME`, "`x`", "back\\slash", "", "semi;colon && rm -rf /", "new\nline"}
-	out, err := exec.Command("sh", "-c", `printf '%s\0' `+shellQuote(words)).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-	if !slices.Equal(got, words) {
-		t.Fatalf("through sh: %q, want %q", got, words)
-	}
-}
-
-// The init script runs the binary with its arguments through a real shell.
-func TestInitDBScriptRunsTheArgs(t *testing.T) {
-	script := initDBScript([]string{"agent", "it's", "two words"})
-	if !strings.HasPrefix(script, "#!/bin/sh\n") {
-		t.Fatalf("no interpreter line:\n%s", script)
-	}
-	// The binary replaced by printf: what it would receive.
-	script = strings.Replace(script, "'"+AgentPath+"'", `printf '%s|'`, 1)
-	out, err := exec.Command("sh", "-c", script).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(out) != "agent|it's|two words|" {
-		t.Fatalf("the job got %q", out)
 	}
 }
 

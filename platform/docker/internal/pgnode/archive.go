@@ -1,9 +1,9 @@
-package docker
+package pgnode
 
 // WAL archiving to the run's bucket (docs/architecture.md, "Replacing a
 // lost node"): with a physical backup scheduled, every Postgres node runs
 // Postgres's own archive_command, firedrill's binary copied into the
-// node (agentbin.go) pushing each finished segment with the node's
+// node pushing each finished segment with the node's
 // FIREDRILL_S3_* environment. A standby does not archive (archive_mode
 // on, not always); once promoted, it does.
 
@@ -42,11 +42,11 @@ func archiveTimeout(scn *scenarios.Scenario) (timeout time.Duration, ok bool) {
 	return timeout, ok
 }
 
-// archiveArgs are the server settings of WAL archiving for a scenario
+// ArchiveArgs are the server settings of WAL archiving for a scenario
 // with a physical backup, none otherwise. Each is one argument of the
 // server's command line, never a shell word: the command needs no quotes.
 // archive_timeout is in whole seconds, rounded up.
-func archiveArgs(scn *scenarios.Scenario) []string {
+func ArchiveArgs(scn *scenarios.Scenario) []string {
 	t, ok := archiveTimeout(scn)
 	if !ok {
 		return nil
