@@ -87,8 +87,9 @@ func (d *deliverer) attempt(ctx context.Context, body []byte) (wait time.Duratio
 	req.Header.Set("User-Agent", "firedrill")
 	resp, err := d.client.Do(req)
 	if err != nil {
-		// A transport error: the receiver down, a reset, a timeout.
-		return -1, fmt.Errorf("post: %w", err)
+		// A transport error (the receiver down, a reset, a timeout): a
+		// *url.Error, which names the method and the URL already.
+		return -1, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrain))
 	_ = resp.Body.Close()
