@@ -182,7 +182,13 @@ func (m *managerRun) startWatch(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		m.f.log.Warn("failover manager: no watcher", "from", m.f.vantage.Where(), "err", err)
+		// Once per blind period: it retries every round, and the period
+		// itself is on the timeline (failover.blind).
+		level := slog.LevelWarn
+		if m.blindSince != nil {
+			level = slog.LevelDebug
+		}
+		m.f.log.Log(ctx, level, "failover manager: no watcher", "from", m.f.vantage.Where(), "err", err)
 		m.goBlind(err.Error())
 		return
 	}

@@ -129,32 +129,53 @@ var _ recovery.AppCheck = (*appCheck)(nil)
 func (a *appCheck) WriteAndRead(ctx context.Context) (string, error) {
 	a.seq++
 	id := fmt.Sprintf("%s-healthcheck-%d", a.runID, a.seq)
-	hc := &http.Client{Timeout: 5 * time.Second}
-	u := appBaseNow(a.base, a.redial) + "/records/" + url.PathEscape(id)
-	do := func(method string) (string, error) {
-		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(nil))
-		if err != nil {
-			return "", err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		if resp.StatusCode/100 != 2 {
-			return "", fmt.Errorf("%s %s: %s: %s", method, "/records/"+id, resp.Status, bytes.TrimSpace(body))
-		}
-		return string(bytes.TrimSpace(body)), nil
-	}
-	if _, err := do(http.MethodPut); err != nil {
+	path := "/records/" + url.PathEscape(id)
+	if _, err := a.do(ctx, http.MethodPut, path); err != nil {
 		return "", fmt.Errorf("write: %w", err)
 	}
-	got, err := do(http.MethodGet)
+	got, err := a.do(ctx, http.MethodGet, path)
 	if err != nil {
 		return "", fmt.Errorf("read back: %w", err)
 	}
 	return "wrote " + id + " through the app and read it back: " + got, nil
+}
+
+// appReadyEvery is how often Ready asks the app's health endpoint.
+const appReadyEvery = 200 * time.Millisecond
+
+// Ready waits until the app's /healthz answers 200 (its schema exists on
+// a primary it reaches), until ctx ends.
+func (a *appCheck) Ready(ctx context.Context) error {
+	for {
+		_, err := a.do(ctx, http.MethodGet, "/healthz")
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+		case <-time.After(appReadyEvery):
+		}
+	}
+}
+
+// do sends one request to the app and returns the body of a 2xx answer.
+func (a *appCheck) do(ctx context.Context, method, path string) (string, error) {
+	hc := &http.Client{Timeout: 5 * time.Second}
+	req, err := http.NewRequestWithContext(ctx, method, appBaseNow(a.base, a.redial)+path, bytes.NewReader(nil))
+	if err != nil {
+		return "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode/100 != 2 {
+		return "", fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(body))
+	}
+	return string(bytes.TrimSpace(body)), nil
 }
 
 // result is what the engine did, for the scorer; nil when it did nothing.

@@ -62,8 +62,11 @@ type Rebuilder interface {
 
 // AppCheck writes a record through the app and reads it back: the
 // health-check step, and the proof a restored service serves clients.
+// Ready waits until the app answers its health endpoint (after a
+// restart), within ctx.
 type AppCheck interface {
 	WriteAndRead(ctx context.Context) (detail string, err error)
+	Ready(ctx context.Context) error
 }
 
 // Deps is what steps are built with.
@@ -82,7 +85,7 @@ type Deps struct {
 	JobEnv map[string]string
 	// Hold is shared with the failover manager, which stands down while a
 	// plan runs.
-	Hold *dr.Hold
+	Hold   *dr.Hold
 	Logger *slog.Logger
 }
 
@@ -95,6 +98,10 @@ type Engine struct {
 	// manager, when one runs and a standby answers, before the database
 	// plan acts: the two must not promote at once.
 	managerGrace time.Duration
+
+	// watchers are the goroutines that wait for a restored database's
+	// first write; Run waits for them.
+	watchers sync.WaitGroup
 
 	mu       sync.Mutex
 	restores []Restore
@@ -164,6 +171,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { newRedundancy(e.d).watch(ctx) })
 	defer wg.Wait()
+	defer e.watchers.Wait()
 	c := &Confirm{Window: e.window}
 	var lostSince time.Duration = -1
 	tick := time.NewTicker(e.interval)
@@ -363,8 +371,19 @@ func orEmpty(sep, s string) string {
 	return sep + s
 }
 
-func (e *Engine) addRestore(r Restore) {
+// addRestore records a restore and returns its index.
+func (e *Engine) addRestore(r Restore) int {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.restores = append(e.restores, r)
-	e.mu.Unlock()
+	return len(e.restores) - 1
+}
+
+// firstWrite adds the first write after restore i.
+func (e *Engine) firstWrite(i int, p Phase) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := &e.restores[i]
+	r.FirstWrite, r.HasFirstWrite = p.At+p.Span, true
+	r.Phases = append(r.Phases, p)
 }

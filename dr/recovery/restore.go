@@ -70,11 +70,6 @@ func firstPhase(ps []Phase) (time.Duration, bool) {
 	return first, true
 }
 
-// firstWriteWait bounds the wait for the first write a restored database
-// acknowledges: the workload runs at its rate, so one comes within a few
-// of its periods unless something else is wrong.
-const firstWriteWait = 30 * time.Second
-
 func init() {
 	Register(scenarios.StepRestoreLatestBackup, func(d Deps, e *Engine) Step {
 		return stepFunc(func(ctx context.Context, f Failure) (Outcome, error) {
@@ -300,25 +295,28 @@ func (r *restorer) finish(ctx context.Context, node string, err error) (Outcome,
 	}
 	tl.Add(firedrill.Event{At: rec.At, Span: rec.Span, Kind: firedrill.EventRestoreDone, Target: node,
 		Detail: fmt.Sprintf("%s restore into %s done", rec.Kind, node), Evidence: out.Evidence})
+	i := r.e.addRestore(rec)
 	if rec.Kind != store.KindFiles {
-		if ack, ok := r.firstWrite(ctx, tl.Now()); ok {
-			rec.FirstWrite, rec.HasFirstWrite = ack, true
-			done := rec.At + rec.Span
-			tl.Add(firedrill.Event{At: done, Span: ack - done, Kind: firedrill.EventRestoreFirstWrite, Target: node,
-				Detail: "first write acknowledged after the restore"})
-			rec.Phases = append(rec.Phases, Phase{Name: "first_write", At: done, Span: ack - done})
-		}
+		// The first write may wait for the rest of the plan (an app to
+		// rebuild): watched beside it, not in its way.
+		done := rec.At + rec.Span
+		r.e.watchers.Go(func() {
+			if ack, ok := r.firstWrite(ctx, done); ok {
+				tl.Add(firedrill.Event{At: done, Span: ack - done, Kind: firedrill.EventRestoreFirstWrite, Target: node,
+					Detail: "first write acknowledged after the restore"})
+				r.e.firstWrite(i, Phase{Name: "first_write", At: done, Span: ack - done})
+			}
+		})
 	}
-	r.e.addRestore(rec)
 	out.Detail = fmt.Sprintf("restored %s backup %s into %s", rec.Kind, manifestID(rec.Manifest), node)
 	return out, nil
 }
 
-// firstWrite waits for the first write acknowledged after from.
+// firstWrite waits, until ctx ends, for the first write sent after from
+// and acknowledged.
 func (r *restorer) firstWrite(ctx context.Context, from time.Duration) (time.Duration, bool) {
-	deadline := time.Now().Add(firstWriteWait)
 	seen := 0
-	for time.Now().Before(deadline) {
+	for {
 		for _, op := range r.d.Ops.OpsSince(seen) {
 			seen++
 			if op.Kind == "write" && op.Outcome == firedrill.OutcomeOK && op.Sent >= from {
@@ -331,7 +329,6 @@ func (r *restorer) firstWrite(ctx context.Context, from time.Duration) (time.Dur
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return 0, false
 }
 
 // files restores the newest valid files backup into the app's uploads;

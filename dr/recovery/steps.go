@@ -192,6 +192,9 @@ func (d Deps) reconnectNetwork(ctx context.Context, _ Failure) (Outcome, error) 
 // that needs a long shutdown.
 const restartServicesGrace = 5 * time.Second
 
+// appReadyTimeout bounds the wait for a restarted app to answer.
+const appReadyTimeout = time.Minute
+
 // restartServices restarts the app, so that it drops its connections and
 // reconnects to the current primary; an app whose container is gone is
 // rebuilt fresh.
@@ -208,8 +211,14 @@ func (d Deps) restartServices(ctx context.Context, f Failure) (Outcome, error) {
 	if err := d.Runtime.Restart(ctx, topology.NodeApp, restartServicesGrace); err != nil {
 		return Outcome{Target: topology.NodeApp}, fmt.Errorf("restart the app: %w", err)
 	}
+	// Started is not serving: the step is done when the app answers.
+	rctx, cancel := context.WithTimeout(ctx, appReadyTimeout)
+	defer cancel()
+	if err := d.App.Ready(rctx); err != nil {
+		return Outcome{Target: topology.NodeApp}, fmt.Errorf("the restarted app is not ready: %w", err)
+	}
 	after, _ := d.Runtime.State(ctx, topology.NodeApp)
-	return Outcome{Target: topology.NodeApp, Detail: "restarted the app", Evidence: "app " + after.String()}, nil
+	return Outcome{Target: topology.NodeApp, Detail: "restarted the app; it answers", Evidence: "app " + after.String()}, nil
 }
 
 // healthCheck writes through the app and reads the write back.
