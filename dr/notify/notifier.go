@@ -180,9 +180,11 @@ func (n *Notifier) Run(ctx context.Context) error {
 			done = true
 		}
 	}
-	graceEnd := time.NewTimer(n.grace)
-	defer graceEnd.Stop()
-	n.drain(events, dispatch, graceEnd.C)
+	// A context, not a timer: both the drain and the wait below watch the
+	// grace, and a timer's tick is read only once.
+	grace, endGrace := context.WithTimeout(context.Background(), n.grace)
+	defer endGrace()
+	n.drain(events, dispatch, grace.Done())
 	cancel()
 	for _, q := range queues {
 		close(q)
@@ -191,7 +193,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	go func() { workers.Wait(); close(finished) }()
 	select {
 	case <-finished:
-	case <-graceEnd.C:
+	case <-grace.Done():
 		stop(errors.New("the drill ended before the delivery finished"))
 		<-finished
 	}
@@ -200,7 +202,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 
 // drain dispatches the events already on their way once Run's context
 // ended, until none comes for drainQuiet or the grace is over.
-func (n *Notifier) drain(events <-chan firedrill.Event, dispatch func(firedrill.Event), graceEnd <-chan time.Time) {
+func (n *Notifier) drain(events <-chan firedrill.Event, dispatch func(firedrill.Event), graceEnd <-chan struct{}) {
 	quiet := time.NewTimer(drainQuiet)
 	defer quiet.Stop()
 	for {

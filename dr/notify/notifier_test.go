@@ -298,3 +298,33 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+func TestRunReturnsWithinGraceWhileEventsKeepComing(t *testing.T) {
+	rc := newReceiver(t, hang)
+	tl := firedrill.NewTimeline()
+	n := newTestNotifier([]scenarios.Webhook{webhook(rc.srv.URL, time.Minute)}, WithTimeline(tl), WithGrace(50*time.Millisecond))
+	stop := start(t, n)
+	tl.Record(firedrill.EventPromote, "pg-2", "promoted to primary")
+	rc.next(t)
+	// Other parts keep recording while the drill stops: the drain ends
+	// with the grace, and so does the wait for the hung delivery.
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+				tl.Record(firedrill.EventDetect, "pg-1", "down")
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if failed := eventsOf(tl, firedrill.EventNotifyFailed); len(failed) != 1 {
+		t.Errorf("notify.failed events = %+v, want the hung delivery", failed)
+	}
+}
