@@ -142,14 +142,22 @@ func TestSlowHookDoesNotDelayAnother(t *testing.T) {
 	}
 }
 
-func TestRunReturnsWithinGraceWhenReceiverHangs(t *testing.T) {
+// runWithHungDelivery runs a Notifier with the given grace whose one
+// webhook never answers, and returns once a failover's delivery hangs.
+func runWithHungDelivery(t *testing.T, grace time.Duration) (*firedrill.Timeline, func() error) {
+	t.Helper()
 	rc := newReceiver(t, hang)
 	tl := firedrill.NewTimeline()
-	n := newTestNotifier([]scenarios.Webhook{webhook(rc.srv.URL, time.Minute)}, WithTimeline(tl), WithGrace(100*time.Millisecond))
+	n := newTestNotifier([]scenarios.Webhook{webhook(rc.srv.URL, time.Minute)}, WithTimeline(tl), WithGrace(grace))
 	stop := start(t, n)
 	tl.Record(firedrill.EventPromote, "pg-2", "promoted to primary")
-	tl.Record(firedrill.EventRestoreDone, "pg-2", "") // queued behind the hung one
 	rc.next(t)
+	return tl, stop
+}
+
+func TestRunReturnsWithinGraceWhenReceiverHangs(t *testing.T) {
+	tl, stop := runWithHungDelivery(t, 100*time.Millisecond)
+	tl.Record(firedrill.EventRestoreDone, "pg-2", "") // queued behind the hung one
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -300,12 +308,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 }
 
 func TestRunReturnsWithinGraceWhileEventsKeepComing(t *testing.T) {
-	rc := newReceiver(t, hang)
-	tl := firedrill.NewTimeline()
-	n := newTestNotifier([]scenarios.Webhook{webhook(rc.srv.URL, time.Minute)}, WithTimeline(tl), WithGrace(50*time.Millisecond))
-	stop := start(t, n)
-	tl.Record(firedrill.EventPromote, "pg-2", "promoted to primary")
-	rc.next(t)
+	tl, stop := runWithHungDelivery(t, 50*time.Millisecond)
 	// Other parts keep recording while the drill stops: the drain ends
 	// with the grace, and so does the wait for the hung delivery.
 	quit := make(chan struct{})
