@@ -45,7 +45,7 @@ func newAgentWALPushCmd(g *globals) *cobra.Command {
 			defer cancel()
 			st, err := walStore(ctx)
 			if err == nil {
-				err = jobs.PushWAL(ctx, st, args[0])
+				err = jobs.PushWAL(ctx, st, args[0], g.stderr)
 			}
 			if err != nil {
 				return withCode(exitWALPushFailed, err)

@@ -1,9 +1,12 @@
 package jobs
 
 import (
+	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,11 +48,6 @@ func (b PhysicalBackup) Run(ctx context.Context) (store.Manifest, error) {
 	return m, Finish(b.Out, res, err)
 }
 
-// startPointWait bounds the wait for pg_basebackup's start line once its
-// data flows: the line is written before the data, but reaches the job
-// through another pipe.
-const startPointWait = 5 * time.Second
-
 func (b PhysicalBackup) run(ctx context.Context) (store.Manifest, string, error) {
 	start := time.Now()
 	rest, password, err := SplitPassword(b.DSN)
@@ -61,8 +59,8 @@ func (b PhysicalBackup) run(ctx context.Context) (store.Manifest, string, error)
 		prog = "pg_basebackup"
 	}
 	version := toolVersion(ctx, prog)
-	pos := newBasebackupProgress()
-	bb := &tool{name: prog, password: password, stderr: io.MultiWriter(pos, orDiscard(b.Stderr)),
+	lines := newBasebackupProgress()
+	bb := &tool{name: prog, password: password, stderr: io.MultiWriter(lines, orDiscard(b.Stderr)),
 		args: []string{"-d", rest, "-D", "-", "-Ft", "-X", "none", "-c", "fast", "-v", "-w", "-l", "firedrill-" + b.ID}}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -86,9 +84,8 @@ func (b PhysicalBackup) run(ctx context.Context) (store.Manifest, string, error)
 	}
 	defer func() { cancel(); _ = wait() }()
 
-	// The first byte of data comes after the checkpoint and the start
-	// point's line: the manifest's snapshot is known before the upload
-	// starts (the data waits in the pipe meanwhile).
+	// The first byte comes once the backup's checkpoint is done: that is
+	// the snapshot time (the backup's start).
 	data := bufio.NewReaderSize(stdout, 1<<20)
 	if _, err := data.Peek(1); err != nil {
 		if werr := wait(); werr != nil {
@@ -96,15 +93,17 @@ func (b PhysicalBackup) run(ctx context.Context) (store.Manifest, string, error)
 		}
 		return store.Manifest{}, "", fmt.Errorf("physical backup: pg_basebackup wrote no data: %v", err)
 	}
-	startLSN, tli, snapTime, err := pos.waitStart(ctx, startPointWait)
-	if err != nil {
-		return store.Manifest{}, "", fmt.Errorf("physical backup: %w", err)
-	}
-
+	snapTime := time.Now()
+	// The positions come from the stream itself, read on the way: its
+	// backup_label (first) names the start, the backup_manifest
+	// pg_basebackup adds at the end the WAL range; -v's lines name them
+	// only when WAL is streamed too.
+	inspect := newTarInspector()
 	pr, pw := io.Pipe()
 	go func() {
 		zw, _ := gzip.NewWriterLevel(pw, gzip.BestSpeed)
-		_, err := io.Copy(zw, data)
+		_, err := io.Copy(zw, io.TeeReader(data, inspect))
+		inspect.Close()
 		if err == nil {
 			err = zw.Close()
 		}
@@ -116,14 +115,17 @@ func (b PhysicalBackup) run(ctx context.Context) (store.Manifest, string, error)
 		pw.CloseWithError(err)
 	}()
 	m, err := b.Store.Put(ctx, store.Manifest{
-		ID: b.ID, Kind: store.KindPhysical, PostgresVersion: version,
-		Start: start, SnapshotTime: snapTime, SnapshotLSN: startLSN.String(), Timeline: tli,
+		ID: b.ID, Kind: store.KindPhysical, PostgresVersion: version, Start: start, SnapshotTime: snapTime,
 	}, pr, store.WithFinal(func(m *store.Manifest) error {
-		stop, ok := pos.stop()
-		if !ok {
-			return errors.New("pg_basebackup did not name the backup's end point")
+		pos, err := inspect.positions()
+		if err != nil {
+			return err
 		}
-		m.StopLSN, m.End = stop.String(), time.Now()
+		pos = pos.or(lines.positions())
+		if pos.start == 0 || pos.stop == 0 || pos.timeline == 0 {
+			return fmt.Errorf("the backup's WAL range is unknown (start %s, stop %s, timeline %d)", pos.start, pos.stop, pos.timeline)
+		}
+		m.SnapshotLSN, m.StopLSN, m.Timeline, m.End = pos.start.String(), pos.stop.String(), pos.timeline, time.Now()
 		return nil
 	}))
 	// An upload that failed first stops the compressor and pg_basebackup.
@@ -180,28 +182,41 @@ func BasebackupPoint(line string) (which string, lsn LSN, timeline int, ok bool)
 	return m[1], lsn, timeline, true
 }
 
-// basebackupProgress follows pg_basebackup's standard error line by line.
-type basebackupProgress struct {
-	mu       sync.Mutex
-	partial  []byte
-	started  chan struct{}
-	startLSN LSN
-	timeline int
-	at       time.Time
-	stopLSN  LSN
-	stopped  bool
+// walRange is where a base backup's WAL starts and where it is consistent.
+type walRange struct {
+	start, stop LSN
+	timeline    int
 }
 
-func newBasebackupProgress() *basebackupProgress {
-	return &basebackupProgress{started: make(chan struct{})}
+// or fills what r lacks from o.
+func (r walRange) or(o walRange) walRange {
+	if r.start == 0 {
+		r.start = o.start
+	}
+	if r.stop == 0 {
+		r.stop = o.stop
+	}
+	if r.timeline == 0 {
+		r.timeline = o.timeline
+	}
+	return r
 }
+
+// basebackupProgress follows pg_basebackup's standard error line by line.
+type basebackupProgress struct {
+	mu      sync.Mutex
+	partial []byte
+	r       walRange
+}
+
+func newBasebackupProgress() *basebackupProgress { return &basebackupProgress{} }
 
 func (p *basebackupProgress) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.partial = append(p.partial, b...)
 	for {
-		i := strings.IndexByte(string(p.partial), '\n')
+		i := bytes.IndexByte(p.partial, '\n')
 		if i < 0 {
 			return len(b), nil
 		}
@@ -209,32 +224,135 @@ func (p *basebackupProgress) Write(b []byte) (int, error) {
 		p.partial = p.partial[i+1:]
 		which, lsn, tli, ok := BasebackupPoint(line)
 		switch {
-		case ok && which == "start" && p.at.IsZero():
-			p.startLSN, p.timeline, p.at = lsn, tli, time.Now()
-			close(p.started)
+		case ok && which == "start":
+			p.r.start, p.r.timeline = lsn, tli
 		case ok && which == "end":
-			p.stopLSN, p.stopped = lsn, true
+			p.r.stop = lsn
 		}
 	}
 }
 
-// waitStart returns the start point, and the wall clock when the line came
-// (the backup's checkpoint is done by then: the snapshot time).
-func (p *basebackupProgress) waitStart(ctx context.Context, d time.Duration) (LSN, int, time.Time, error) {
-	select {
-	case <-p.started:
-	case <-ctx.Done():
-		return 0, 0, time.Time{}, ctx.Err()
-	case <-time.After(d):
-		return 0, 0, time.Time{}, errors.New("pg_basebackup sent data but did not name the start point (is -v given?)")
-	}
+func (p *basebackupProgress) positions() walRange {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.startLSN, p.timeline, p.at, nil
+	return p.r
 }
 
-func (p *basebackupProgress) stop() (LSN, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stopLSN, p.stopped
+// tarInspector reads a base backup's tar as it streams by (written to
+// it), keeping the two small files that say where its WAL starts and
+// ends.
+type tarInspector struct {
+	pw   *io.PipeWriter
+	done chan struct{}
+	r    walRange
+	err  error
+}
+
+func newTarInspector() *tarInspector {
+	pr, pw := io.Pipe()
+	t := &tarInspector{pw: pw, done: make(chan struct{})}
+	go func() {
+		defer close(t.done)
+		t.r, t.err = inspectBaseTar(pr)
+		// Whatever is left (the tar's padding) must still be taken, or
+		// the stream would stall.
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	return t
+}
+
+func (t *tarInspector) Write(b []byte) (int, error) {
+	// A failed inspection must not stop the backup: its error comes out
+	// of positions.
+	_, _ = t.pw.Write(b)
+	return len(b), nil
+}
+
+func (t *tarInspector) Close() { t.pw.Close() }
+
+func (t *tarInspector) positions() (walRange, error) {
+	<-t.done
+	return t.r, t.err
+}
+
+// inspectBaseTar reads a base backup tar: backup_label's START WAL
+// LOCATION and START TIMELINE, backup_manifest's WAL-Ranges.
+func inspectBaseTar(r io.Reader) (walRange, error) {
+	var out walRange
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("read the backup's tar: %w", err)
+		}
+		switch hdr.Name {
+		case "backup_label":
+			b, err := io.ReadAll(io.LimitReader(tr, 64<<10))
+			if err != nil {
+				return out, fmt.Errorf("read backup_label: %w", err)
+			}
+			lbl, err := ParseBackupLabel(string(b))
+			if err != nil {
+				return out, err
+			}
+			out = lbl.or(out)
+		case "backup_manifest":
+			var man struct {
+				WALRanges []struct {
+					Timeline int    `json:"Timeline"`
+					Start    string `json:"Start-LSN"`
+					End      string `json:"End-LSN"`
+				} `json:"WAL-Ranges"`
+			}
+			if err := json.NewDecoder(tr).Decode(&man); err != nil {
+				return out, fmt.Errorf("read backup_manifest: %w", err)
+			}
+			if n := len(man.WALRanges); n > 0 {
+				last := man.WALRanges[n-1]
+				stop, err := ParseLSN(last.End)
+				if err != nil {
+					return out, fmt.Errorf("backup_manifest: %w", err)
+				}
+				out.stop = stop
+			}
+		}
+	}
+}
+
+// ParseBackupLabel reads the start of a base backup from its backup_label:
+// "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)" and
+// "START TIMELINE: 1".
+func ParseBackupLabel(text string) (walRange, error) {
+	var out walRange
+	for _, line := range strings.Split(text, "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "START WAL LOCATION":
+			f := strings.Fields(v)
+			if len(f) == 0 {
+				return out, fmt.Errorf("backup_label: %q", line)
+			}
+			lsn, err := ParseLSN(f[0])
+			if err != nil {
+				return out, fmt.Errorf("backup_label: %w", err)
+			}
+			out.start = lsn
+		case "START TIMELINE":
+			tli, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return out, fmt.Errorf("backup_label: %q", line)
+			}
+			out.timeline = tli
+		}
+	}
+	if out.start == 0 || out.timeline == 0 {
+		return out, errors.New("backup_label names no start WAL location and timeline")
+	}
+	return out, nil
 }

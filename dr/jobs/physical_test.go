@@ -34,12 +34,8 @@ pg_basebackup: base backup completed
 		p.Write([]byte(stderr[:n]))
 		stderr = stderr[n:]
 	}
-	lsn, tli, at, err := p.waitStart(context.Background(), time.Second)
-	if err != nil || lsn != 0x2000028 || tli != 1 || at.IsZero() {
-		t.Errorf("start = %s tli %d at %v, %v", lsn, tli, at, err)
-	}
-	if stop, ok := p.stop(); !ok || stop != 0x2000100 {
-		t.Errorf("stop = %s %v", stop, ok)
+	if r := p.positions(); r != (walRange{start: 0x2000028, stop: 0x2000100, timeline: 1}) {
+		t.Errorf("positions = %+v", r)
 	}
 	if which, lsn, tli, ok := BasebackupPoint("pg_basebackup: transaction log start point: 1/A0 on timeline 12"); !ok || which != "start" || lsn != 1<<32|0xA0 || tli != 12 {
 		t.Errorf("pre-10 wording: %s %s %d %v", which, lsn, tli, ok)
@@ -47,8 +43,38 @@ pg_basebackup: base backup completed
 	if _, _, _, ok := BasebackupPoint("pg_basebackup: checkpoint completed"); ok {
 		t.Error("a line without a point was read as one")
 	}
-	if _, _, _, err := newBasebackupProgress().waitStart(context.Background(), 10*time.Millisecond); err == nil {
-		t.Error("no start line, no error")
+}
+
+func TestInspectBaseTar(t *testing.T) {
+	// The first and last files of pg_basebackup -Ft -D - (Postgres 15).
+	label := "START WAL LOCATION: 0/5000028 (file 000000020000000000000005)\nCHECKPOINT LOCATION: 0/5000060\n" +
+		"BACKUP METHOD: streamed\nBACKUP FROM: primary\nSTART TIME: 2026-12-02 07:50:40 UTC\nLABEL: firedrill-x\nSTART TIMELINE: 2\n"
+	manifest := `{ "PostgreSQL-Backup-Manifest-Version": 1,
+"Files": [ { "Path": "PG_VERSION", "Size": 3 } ],
+"WAL-Ranges": [ { "Timeline": 2, "Start-LSN": "0/5000028", "End-LSN": "0/5000138" } ],
+"Manifest-Checksum": "x"}`
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range []struct{ name, body string }{{"backup_label", label}, {"PG_VERSION", "15\n"}, {"backup_manifest", manifest}} {
+		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o600, Size: int64(len(f.body)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(f.body))
+	}
+	tw.Close()
+	ins := newTarInspector()
+	// Written in pieces, as the stream passes.
+	for b := buf.Bytes(); len(b) > 0; b = b[min(1000, len(b)):] {
+		ins.Write(b[:min(1000, len(b))])
+	}
+	ins.Close()
+	r, err := ins.positions()
+	if err != nil || r != (walRange{start: 0x5000028, stop: 0x5000138, timeline: 2}) {
+		t.Errorf("positions = %+v, %v", r, err)
+	}
+	if _, err := ParseBackupLabel("LABEL: x\n"); err == nil {
+		t.Error("a label without a start was accepted")
+	}
+	if got := (walRange{start: 1}).or(walRange{start: 2, stop: 3, timeline: 4}); got != (walRange{1, 3, 4}) {
+		t.Errorf("or = %+v", got)
 	}
 }
 

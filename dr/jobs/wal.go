@@ -59,7 +59,15 @@ func FetchExitCode(err error) int {
 // PushWAL archives the WAL file at path (Postgres's %p, relative to the
 // data directory, which is the archiver's working directory). It returns
 // nil only once the object is stored: Postgres then may recycle the file.
-func PushWAL(ctx context.Context, a WALArchive, path string) error {
+//
+// One conflict is let pass, said on log: a partial segment (the unfinished
+// last segment of the timeline a promotion left) that the archive holds
+// with other contents. Two restores from one archive to different points
+// each end the same segment of the old timeline at their own point; no
+// recovery ever reads a .partial file (the new timeline's first segment
+// holds its contents), and refusing it would stop the node's archiving for
+// good, since the archiver retries the oldest file first.
+func PushWAL(ctx context.Context, a WALArchive, path string, log io.Writer) error {
 	name := filepath.Base(path)
 	if !store.ValidWALName(name) {
 		return fmt.Errorf("wal-push: %q is not a WAL file name", name)
@@ -69,7 +77,12 @@ func PushWAL(ctx context.Context, a WALArchive, path string) error {
 		return fmt.Errorf("wal-push: %w", err)
 	}
 	defer f.Close()
-	if err := a.PutWAL(ctx, name, f); err != nil {
+	err = a.PutWAL(ctx, name, f)
+	if errors.Is(err, store.ErrWALConflict) && strings.HasSuffix(name, ".partial") {
+		fmt.Fprintf(log, "wal-push %s: the archive holds another timeline's end of this segment; kept (no recovery reads a .partial file)\n", name)
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("wal-push %s: %w", name, err)
 	}
 	return nil
@@ -293,8 +306,12 @@ func ParseTimelineHistory(text string) ([]TimelineSwitch, error) {
 		if err != nil {
 			return nil, fmt.Errorf("timeline history line %d: %w", i+1, err)
 		}
-		if len(out) > 0 && (uint32(tli) <= out[len(out)-1].Timeline || lsn < out[len(out)-1].Switch) {
-			return nil, fmt.Errorf("timeline history line %d: timelines and switch points must increase", i+1)
+		// Only the timelines must increase, as Postgres checks: a
+		// recovery that stopped on an ancestor before the newest timeline
+		// branched writes its parent's history with a smaller switch point
+		// after it.
+		if len(out) > 0 && uint32(tli) <= out[len(out)-1].Timeline {
+			return nil, fmt.Errorf("timeline history line %d: timelines must increase", i+1)
 		}
 		sw := TimelineSwitch{Timeline: uint32(tli), Switch: lsn}
 		if len(fields) == 3 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,7 +122,7 @@ func TestParseTimelineHistory(t *testing.T) {
 	if !slices.Equal(h, want) {
 		t.Errorf("history = %+v, want %+v", h, want)
 	}
-	for _, bad := range []string{"1", "x\t0/1\tr", "1\tzz\tr", "2\t0/5\tr\n1\t0/6\tr", "1\t0/6\tr\n2\t0/5\tr"} {
+	for _, bad := range []string{"1", "x\t0/1\tr", "1\tzz\tr", "2\t0/5\tr\n1\t0/6\tr", "1\t0/6\tr\n1\t0/7\tr"} {
 		if _, err := ParseTimelineHistory(bad); err == nil {
 			t.Errorf("ParseTimelineHistory(%q) accepted", bad)
 		}
@@ -225,17 +226,29 @@ func TestPushAndFetchWAL(t *testing.T) {
 	}
 	a := &fakeArchive{files: map[string][]byte{}}
 	ctx := context.Background()
-	if err := PushWAL(ctx, a, seg); err != nil {
+	var log bytes.Buffer
+	if err := PushWAL(ctx, a, seg, &log); err != nil {
 		t.Fatal(err)
 	}
-	if err := PushWAL(ctx, a, seg); err != nil {
+	if err := PushWAL(ctx, a, seg, &log); err != nil {
 		t.Errorf("pushing the same segment again: %v", err)
+	}
+	os.WriteFile(seg, []byte("other bytes"), 0o600)
+	if err := PushWAL(ctx, a, seg, &log); !errors.Is(err, store.ErrWALConflict) {
+		t.Errorf("a segment with other contents: %v, want ErrWALConflict", err)
+	}
+	partial := seg + ".partial"
+	a.files[filepath.Base(partial)] = []byte("another timeline's end")
+	os.WriteFile(partial, []byte("this timeline's end"), 0o600)
+	if err := PushWAL(ctx, a, partial, &log); err != nil || !strings.Contains(log.String(), "kept") {
+		t.Errorf("a partial segment in conflict: %v, log %q", err, log.String())
 	}
 	bad := filepath.Join(dir, "postmaster.pid")
 	os.WriteFile(bad, nil, 0o600)
-	if err := PushWAL(ctx, a, bad); err == nil {
+	if err := PushWAL(ctx, a, bad, &log); err == nil {
 		t.Error("pushed a file that is not WAL")
 	}
+	os.WriteFile(seg, []byte("segment bytes"), 0o600)
 
 	dest := filepath.Join(dir, "RECOVERYXLOG")
 	a.failures = 2
