@@ -1,0 +1,91 @@
+//go:build integration
+
+package jobs_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkLogicalBackupRestore sets the jobs beside the bare tools on the
+// same database, each timed inside its container (no container start in
+// the figures): pg_dump -Fc to /dev/null against `agent backup logical`
+// (dump streamed, hashed and uploaded to MinIO), and pg_restore of a local
+// file against `agent restore logical` (download, verify, restore,
+// amcheck). FIREDRILL_BENCH_DB_MB sets the database's size (default 50;
+// docs/benchmarks.md uses 1024):
+//
+//	FIREDRILL_BENCH_DB_MB=1024 flock /tmp/firedrill-docker.lock \
+//	  go test -tags integration -run '^$' -bench LogicalBackupRestore -benchtime 1x ./dr/jobs
+func BenchmarkLogicalBackupRestore(b *testing.B) {
+	mb := 50
+	if v := os.Getenv("FIREDRILL_BENCH_DB_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("FIREDRILL_BENCH_DB_MB=%q: want a whole number of megabytes", v)
+		}
+		mb = n
+	}
+	r := newRig(b)
+	src := r.startPostgres("pg-primary")
+	sc := r.conn(src)
+	// About 200 bytes a row on disk with its index entry.
+	rows := mb * 1_000_000 / 200
+	if _, err := sc.Exec(r.ctx, fmt.Sprintf(`CREATE TABLE big (id bigint PRIMARY KEY, body text NOT NULL);
+		INSERT INTO big SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(1, %d) g; ANALYZE big`, rows)); err != nil {
+		b.Fatal(err)
+	}
+	var size int64
+	if err := sc.QueryRow(r.ctx, "SELECT pg_database_size(current_database())").Scan(&size); err != nil {
+		b.Fatal(err)
+	}
+	dst := r.startPostgres("pg-restored")
+	dc := r.conn(dst)
+
+	var dump, backup, restoreLocal, restoreJob time.Duration
+	for i := 0; b.Loop(); i++ {
+		for _, db := range []string{fmt.Sprintf("bare%d", i), fmt.Sprintf("job%d", i)} {
+			if _, err := dc.Exec(r.ctx, "CREATE DATABASE "+db); err != nil {
+				b.Fatal(err)
+			}
+		}
+		env := jobEnv(&src)
+		dump += r.timed(env, `pg_dump -Fc -d "$FIREDRILL_PG_DSN" > /dev/null`, "")
+		backup += r.timed(env, binInJob+" agent backup logical", "")
+		env["DST"] = strings.Replace(dst.inside(), "/app?", fmt.Sprintf("/bare%d?", i), 1)
+		restoreLocal += r.timed(env, `pg_restore --no-owner --exit-on-error -d "$DST" /tmp/d.pgc`, `pg_dump -Fc -d "$FIREDRILL_PG_DSN" -f /tmp/d.pgc`)
+		jenv := jobEnv(&dst)
+		jenv["FIREDRILL_PG_DSN"] = strings.Replace(dst.inside(), "/app?", fmt.Sprintf("/job%d?", i), 1)
+		restoreJob += r.timed(jenv, binInJob+" agent restore logical", "")
+	}
+	n := time.Duration(b.N)
+	b.Logf("database %d MB (%d rows)", size>>20, rows)
+	b.Logf("pg_dump -Fc > /dev/null   %v", (dump / n).Round(time.Millisecond))
+	b.Logf("agent backup logical      %v  (ratio %.2f)", (backup / n).Round(time.Millisecond), float64(backup)/float64(dump))
+	b.Logf("pg_restore local file     %v", (restoreLocal / n).Round(time.Millisecond))
+	b.Logf("agent restore logical     %v  (ratio %.2f)", (restoreJob / n).Round(time.Millisecond), float64(restoreJob)/float64(restoreLocal))
+	b.ReportMetric(float64(backup)/float64(dump), "backup/pg_dump")
+	b.ReportMetric(float64(restoreJob)/float64(restoreLocal), "restore/pg_restore")
+}
+
+// timed runs prepare, then cmd in one job and returns how long cmd took,
+// measured in the container.
+func (r *rig) timed(env map[string]string, cmd, prepare string) time.Duration {
+	r.t.Helper()
+	script := "set -e\n" + prepare + "\ns=$(date +%s%N)\n" + cmd + "\ne=$(date +%s%N)\necho \"ELAPSED $((e-s))\"\n"
+	j := r.job(env, script)
+	for _, l := range strings.Split(j.output, "\n") {
+		if v, ok := strings.CutPrefix(l, "ELAPSED "); ok && j.code == 0 {
+			ns, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return time.Duration(ns)
+			}
+		}
+	}
+	r.t.Fatalf("timed job failed (exit %d):\n%s", j.code, j.output)
+	return 0
+}
