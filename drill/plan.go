@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/firedrill/firedrill/dr/notify"
 	"maps"
 	"slices"
 	"strconv"
@@ -150,6 +151,19 @@ type PlanDR struct {
 	Backups  []PlanBackup   `json:"backups"`
 	Failover PlanFailover   `json:"failover"`
 	Recovery []PlanRecovery `json:"recovery"`
+	// RecoveryTarget is where restore-point-in-time recovers to, when a
+	// plan has it.
+	RecoveryTarget string `json:"recovery_target,omitempty"`
+	// Notify are the webhooks, by scheme and host only (their paths and
+	// queries may hold secrets).
+	Notify []PlanWebhook `json:"notify"`
+}
+
+// PlanWebhook is one receiver of notifications.
+type PlanWebhook struct {
+	To     string   `json:"to"`
+	Format string   `json:"format"`
+	Events []string `json:"events"`
 }
 
 // PlanBackup is one backup schedule.
@@ -157,6 +171,8 @@ type PlanBackup struct {
 	Kind  string `json:"kind"`
 	Every string `json:"every"`
 	Keep  int    `json:"keep"`
+	// ArchiveTimeout is a physical backup's WAL archive_timeout.
+	ArchiveTimeout string `json:"archive_timeout,omitempty"`
 	// To is where the backups go: the storage's bucket.
 	To string `json:"to"`
 }
@@ -672,8 +688,16 @@ func topologyOf(scn *scenarios.Scenario, topo *topology.Topology) PlanTopology {
 func drSettings(scn *scenarios.Scenario, topo *topology.Topology) PlanDR {
 	d := PlanDR{Backups: []PlanBackup{}, Recovery: []PlanRecovery{}}
 	for _, b := range scn.DR.Backups {
-		d.Backups = append(d.Backups, PlanBackup{Kind: b.Kind, Every: dur(b.Every.Duration), Keep: b.Keep,
-			To: "s3://" + topo.Bucket + " on " + topology.NodeStorage})
+		pb := PlanBackup{Kind: b.Kind, Every: dur(b.Every.Duration), Keep: b.Keep,
+			To: "s3://" + topo.Bucket + " on " + topology.NodeStorage}
+		if b.Kind == scenarios.BackupPhysical {
+			pb.ArchiveTimeout = dur(b.ArchiveTimeout.Duration)
+		}
+		d.Backups = append(d.Backups, pb)
+	}
+	d.Notify = []PlanWebhook{}
+	for _, n := range scn.DR.Notify {
+		d.Notify = append(d.Notify, PlanWebhook{To: notify.Redact(n.URL), Format: n.Format, Events: slices.Clone(n.Events)})
 	}
 	fo := scn.DR.Failover
 	d.Failover = PlanFailover{
@@ -687,8 +711,18 @@ func drSettings(scn *scenarios.Scenario, topo *topology.Topology) PlanDR {
 		if len(r.Steps) > 0 {
 			d.Recovery = append(d.Recovery, r)
 		}
+		if slices.Contains(r.Steps, scenarios.StepRestorePointInTime) {
+			d.RecoveryTarget = orLatest(rec.Target)
+		}
 	}
 	return d
+}
+
+func orLatest(target string) string {
+	if target == "" {
+		return scenarios.RecoveryTargetLatest
+	}
+	return target
 }
 
 // failoverBudget compares the worst-case detection with the RTO

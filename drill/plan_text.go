@@ -71,7 +71,11 @@ func WritePlanText(w io.Writer, p Plan) error {
 		line("  backups   none")
 	}
 	for i, bk := range p.DR.Backups {
-		line("  %s%s every %s, keeping the newest %d, to %s", first(i, "backups   "), bk.Kind, bk.Every, bk.Keep, bk.To)
+		wal := ""
+		if bk.ArchiveTimeout != "" {
+			wal = ", WAL archived from every Postgres node (archive_timeout " + bk.ArchiveTimeout + ")"
+		}
+		line("  %s%s every %s, keeping the newest %d, to %s%s", first(i, "backups   "), bk.Kind, bk.Every, bk.Keep, bk.To, wal)
 	}
 	fo := p.DR.Failover
 	if fo.Enabled {
@@ -89,6 +93,12 @@ func WritePlanText(w io.Writer, p Plan) error {
 	}
 	for i, r := range p.DR.Recovery {
 		line("  %s%s: %s", first(i, "recovery  "), r.FailureType, strings.Join(r.Steps, " -> "))
+	}
+	if p.DR.RecoveryTarget != "" {
+		line("            restore-point-in-time recovers to: %s", p.DR.RecoveryTarget)
+	}
+	for i, n := range p.DR.Notify {
+		line("  %s%s (%s) on %s", first(i, "notify    "), n.To, n.Format, strings.Join(n.Events, ", "))
 	}
 
 	wl := p.Workload

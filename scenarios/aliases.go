@@ -243,6 +243,9 @@ func Features() []Feature { return spec.Features() }
 // kinds.
 func HasBackup(s *Scenario, kinds ...string) bool { return spec.HasBackup(s, kinds...) }
 
+// RecoveryTargetLatest is the default recovery target.
+const RecoveryTargetLatest = spec.RecoveryTargetLatest
+
 // RecoveryTarget is dr.recovery.target parsed.
 type RecoveryTarget = spec.RecoveryTarget
 
