@@ -1,5 +1,7 @@
 package firedrill
 
+import "time"
+
 // What the DR engine did during a drill, beyond the failover manager
 // (docs/measurement.md, "Backups and restores"): the backups its
 // schedules took, the restores its recovery plans made and how each was
@@ -24,6 +26,10 @@ type DRResult struct {
 	BackupsFailed int             `json:"backups_failed"`
 	Restores      []RestoreResult `json:"restores,omitempty"`
 	Plans         []PlanResult    `json:"plans,omitempty"`
+	// Exposure is, per backup kind, how old the newest backup got.
+	Exposure []BackupExposure `json:"exposure,omitempty"`
+	// Archive is the WAL archive's lag, when WAL was archived.
+	Archive *ArchiveResult `json:"archive,omitempty"`
 }
 
 // BackupResult is one backup taken, or attempted, during the drill.
@@ -113,4 +119,51 @@ type StepResult struct {
 	SpanMS   float64 `json:"span_ms"`
 	Detail   string  `json:"detail,omitempty"`
 	Evidence string  `json:"evidence,omitempty"`
+}
+
+// ArchiveSample is one reading of the WAL archive's lag behind the
+// primary (docs/measurement.md, "WAL archive lag").
+type ArchiveSample struct {
+	// At is the reading's instant on the drill's clock.
+	At   time.Duration
+	Node string
+	// Exposure is how long ago the archive last caught up, while WAL is
+	// pending; Known is false when nothing was ever archived.
+	Exposure time.Duration
+	Known    bool
+	// Failing: the archiver's last attempt failed. Ready counts segments
+	// waiting; Archived and Failed are the archiver's counters.
+	Failing          bool
+	Ready            int64
+	Archived, Failed int64
+}
+
+// ArchiveResult is the WAL archive's lag over the drill: its RPO exposure
+// for point-in-time recovery.
+type ArchiveResult struct {
+	Readings int `json:"readings"`
+	// FailedReadings could not be made (no primary answered).
+	FailedReadings int    `json:"failed_readings"`
+	LastError      string `json:"last_error,omitempty"`
+	// MaxExposureMS is the largest exposure read, at MaxAtMS; MeanExposureMS
+	// the mean over the readings.
+	MaxExposureMS  float64 `json:"max_exposure_ms"`
+	MaxAtMS        float64 `json:"max_at_ms"`
+	MeanExposureMS float64 `json:"mean_exposure_ms"`
+	// FailingReadings saw the archiver's last attempt failed;
+	// ArchiveFailures is how many attempts failed over the drill (the
+	// counter's growth), Archived how many files it archived.
+	FailingReadings int   `json:"failing_readings"`
+	ArchiveFailures int64 `json:"archive_failures"`
+	Archived        int64 `json:"archived"`
+	// Unknown counts readings of a node that had never archived.
+	Unknown int `json:"unknown"`
+}
+
+// BackupExposure is how old the newest restorable backup of a kind got:
+// the RPO a restore of that kind would have had at the worst moment.
+type BackupExposure struct {
+	Kind     string  `json:"kind"`
+	MaxAgeMS float64 `json:"max_age_ms"`
+	AtMS     float64 `json:"at_ms"`
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/firedrill/firedrill/dr/notify"
 	"github.com/firedrill/firedrill/dr/recovery"
 	"github.com/firedrill/firedrill/platform/docker"
+	"github.com/firedrill/firedrill/postgres"
 	"github.com/firedrill/firedrill/probe"
+	"github.com/firedrill/firedrill/reports/score"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -26,8 +28,10 @@ import (
 // nil when the scenario does not ask for it.
 type drEngine struct {
 	backups  *dr.Backups
+	archive  *dr.ArchiveSampler
 	recovery *recovery.Engine
 	notifier *notify.Notifier
+	start    time.Time // the drill's clock's zero, for the jobs' wall-clock instants
 }
 
 // parts are the engine's background parts.
@@ -35,6 +39,9 @@ func (e *drEngine) parts() []firedrill.Part {
 	var out []firedrill.Part
 	if e.backups != nil {
 		out = append(out, e.backups)
+	}
+	if e.archive != nil {
+		out = append(out, e.archive)
 	}
 	if e.recovery != nil {
 		out = append(out, e.recovery)
@@ -46,10 +53,15 @@ func (e *drEngine) parts() []firedrill.Part {
 }
 
 func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *firedrill.Timeline, ops firedrill.OpStream, appBase string, redial *probe.Redial, hold *dr.Hold, log *slog.Logger) *drEngine {
-	e := &drEngine{}
+	e := &drEngine{start: tl.Start()}
 	jobEnv := env.JobEnv()
 	if len(scn.DR.Backups) > 0 {
 		e.backups = dr.NewBackups(dr.BackupsConfig{Schedules: scn.DR.Backups, Env: jobEnv}, env, tl, log)
+	}
+	if scenarios.HasBackup(scn, scenarios.BackupPhysical) {
+		// WAL is archived from every node: how far the archive lags is
+		// point-in-time recovery's RPO exposure.
+		e.archive = dr.NewArchiveSampler(archiveReader{env.Cluster()}, tl, log)
 	}
 	hasPlan := false
 	for _, p := range scenarios.RecoveryPlansOf(scn) {
@@ -178,14 +190,41 @@ func (a *appCheck) do(ctx context.Context, method, path string) (string, error) 
 	return string(bytes.TrimSpace(body)), nil
 }
 
+// archiveReader reads the WAL archive's lag on the current primary.
+type archiveReader struct{ c *postgres.Cluster }
+
+var _ dr.ArchiveReader = archiveReader{}
+
+func (a archiveReader) ArchiveSample(ctx context.Context) (firedrill.ArchiveSample, error) {
+	primary, err := a.c.Primary(ctx)
+	if err != nil {
+		return firedrill.ArchiveSample{}, err
+	}
+	st, err := a.c.ArchiveStatus(ctx, primary)
+	if err != nil {
+		return firedrill.ArchiveSample{}, err
+	}
+	exposure, known := st.Exposure()
+	return firedrill.ArchiveSample{Node: primary, Exposure: exposure, Known: known, Failing: st.Failing(), Ready: st.Ready,
+		Archived: st.ArchivedCount, Failed: st.FailedCount}, nil
+}
+
 // result is what the engine did, for the scorer; nil when it did nothing.
 func (e *drEngine) result() *firedrill.DRResult {
 	out := &firedrill.DRResult{}
+	if e.archive != nil {
+		samples, failed, lastErr := e.archive.Readings()
+		out.Archive = score.Archive(samples, failed, lastErr)
+	}
 	if e.backups != nil {
 		for _, b := range e.backups.Taken() {
 			br := firedrill.BackupResult{Kind: b.Kind, AtMS: firedrill.Millis(b.At), SpanMS: firedrill.Millis(b.Span), Error: b.Err}
 			if m := b.Manifest; m != nil {
 				br.ID, br.SizeBytes, br.SHA256, br.SnapshotLSN = m.ID, m.Size, m.SHA256, m.SnapshotLSN
+				if !m.SnapshotTime.IsZero() {
+					ms := firedrill.Millis(dr.OffsetOf(m.SnapshotTime, e.start))
+					br.SnapshotMS = &ms
+				}
 			}
 			if b.Err != "" {
 				out.BackupsFailed++

@@ -16,6 +16,24 @@ func (t *term) dr(d *firedrill.DRResult) {
 		return
 	}
 	t.backups(d)
+	for _, e := range d.Exposure {
+		t.wrapped("        ", "          ", fmt.Sprintf("exposure: the newest %s backup was at worst %s old (at %s): a restore then would have lost that much",
+			e.Kind, human.Millis(e.MaxAgeMS), human.Millis(e.AtMS)))
+	}
+	if a := d.Archive; a != nil {
+		parts := []string{fmt.Sprintf("%d readings", a.Readings), "lag max " + human.Millis(a.MaxExposureMS) + " at " + human.Millis(a.MaxAtMS),
+			"mean " + human.Millis(a.MeanExposureMS), fmt.Sprintf("%d files archived", a.Archived)}
+		if a.ArchiveFailures > 0 {
+			parts = append(parts, t.paint(ansiYellow, fmt.Sprintf("%d failed attempts", a.ArchiveFailures)))
+		}
+		if a.FailedReadings > 0 {
+			parts = append(parts, fmt.Sprintf("%d readings failed", a.FailedReadings))
+		}
+		if a.Unknown > 0 {
+			parts = append(parts, fmt.Sprintf("%d before anything was archived", a.Unknown))
+		}
+		t.joined("WAL     ", parts)
+	}
 	for _, r := range d.Restores {
 		t.restore(r)
 	}

@@ -17,10 +17,11 @@ import (
 // A restore that fails its verification, or amcheck, or a plan that
 // stopped at a failing step, fails the drill. dr nil: nothing to do.
 func DR(res *firedrill.Result, dr *firedrill.DRResult, ops []firedrill.Op, readBack map[string]bool) {
-	if dr == nil || (len(dr.Backups) == 0 && len(dr.Restores) == 0 && len(dr.Plans) == 0) {
+	if dr == nil || (len(dr.Backups) == 0 && len(dr.Restores) == 0 && len(dr.Plans) == 0 && dr.Archive == nil) {
 		return
 	}
 	res.DR = dr
+	dr.Exposure = backupExposure(dr.Backups, fromMS(res.DurationMS))
 	writes := writeOps(ops)
 	var missed, inconclusive []string
 	for i := range dr.Restores {
@@ -113,4 +114,98 @@ func verifyRestore(r firedrill.RestoreResult, writes []firedrill.Op, readBack ma
 	v.Detail = fmt.Sprintf("all %d writes acknowledged before the recovery point (%s) are present; the %d acknowledged after it, before the restore, are gone with the lost database",
 		v.AckedBefore, point.Round(time.Millisecond), v.LostAfter)
 	return v
+}
+
+// backupExposure is, per kind, the oldest the newest complete backup got
+// between the first one's completion and the end of observation: just
+// before each backup completes, the previous one is as old as it gets
+// (docs/measurement.md, "Backups and restores").
+func backupExposure(backups []firedrill.BackupResult, end time.Duration) []firedrill.BackupExposure {
+	var order []string
+	byKind := map[string][]firedrill.BackupResult{}
+	for _, b := range backups {
+		if b.Error != "" || b.SnapshotMS == nil {
+			continue
+		}
+		if _, ok := byKind[b.Kind]; !ok {
+			order = append(order, b.Kind)
+		}
+		byKind[b.Kind] = append(byKind[b.Kind], b)
+	}
+	var out []firedrill.BackupExposure
+	for _, k := range order {
+		bs := byKind[k]
+		slices.SortFunc(bs, func(a, b firedrill.BackupResult) int { return cmpFloat(a.AtMS+a.SpanMS, b.AtMS+b.SpanMS) })
+		e := firedrill.BackupExposure{Kind: k}
+		consider := func(at float64, snapshot float64) {
+			if age := at - snapshot; age > e.MaxAgeMS {
+				e.MaxAgeMS, e.AtMS = age, at
+			}
+		}
+		for i := 1; i < len(bs); i++ {
+			consider(bs[i].AtMS+bs[i].SpanMS, *bs[i-1].SnapshotMS)
+		}
+		consider(firedrill.Millis(end), *bs[len(bs)-1].SnapshotMS)
+		out = append(out, e)
+	}
+	return out
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Archive scores the WAL archive sampler's readings (docs/measurement.md,
+// "WAL archive lag"); nil without readings or failures.
+func Archive(samples []firedrill.ArchiveSample, failed int, lastErr error) *firedrill.ArchiveResult {
+	if len(samples) == 0 && failed == 0 {
+		return nil
+	}
+	a := &firedrill.ArchiveResult{Readings: len(samples), FailedReadings: failed}
+	if lastErr != nil {
+		a.LastError = lastErr.Error()
+	}
+	var sum time.Duration
+	known := 0
+	// The archiver's counters restart with a node (a restore, a
+	// promotion): growth is summed per node, over its own readings.
+	first := map[string]firedrill.ArchiveSample{}
+	last := map[string]firedrill.ArchiveSample{}
+	for _, s := range samples {
+		if _, ok := first[s.Node]; !ok {
+			first[s.Node] = s
+		}
+		if l, ok := last[s.Node]; ok && (s.Archived < l.Archived || s.Failed < l.Failed) {
+			a.Archived += l.Archived - first[s.Node].Archived
+			a.ArchiveFailures += l.Failed - first[s.Node].Failed
+			first[s.Node] = s
+		}
+		last[s.Node] = s
+		if s.Failing {
+			a.FailingReadings++
+		}
+		if !s.Known {
+			a.Unknown++
+			continue
+		}
+		known++
+		sum += s.Exposure
+		if ms := firedrill.Millis(s.Exposure); ms > a.MaxExposureMS {
+			a.MaxExposureMS, a.MaxAtMS = ms, firedrill.Millis(s.At)
+		}
+	}
+	for n, l := range last {
+		a.Archived += l.Archived - first[n].Archived
+		a.ArchiveFailures += l.Failed - first[n].Failed
+	}
+	if known > 0 {
+		a.MeanExposureMS = firedrill.Millis(sum / time.Duration(known))
+	}
+	return a
 }
