@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5"
+	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/firedrill/firedrill/dr/jobs"
 	"github.com/firedrill/firedrill/dr/store"
@@ -152,6 +153,33 @@ func TestLogicalBackupRestoreAndCatalog(t *testing.T) {
 	}
 	if got := digest(t, r.conn(dst)); got != atFirst {
 		t.Fatalf("restored rows %s, want those of the first backup %s", got, atFirst)
+	}
+
+	// The restore as a fresh container's initdb.d script runs on the
+	// entrypoint's temporary server, over its unix socket.
+	script := "#!/bin/sh\nset -e\n" + binInJob + " agent restore logical --dsn-socket\n"
+	fresh := r.startPostgres("pg-fresh",
+		testcontainers.WithEnv(jobEnv(nil)),
+		testcontainers.WithFiles(
+			testcontainers.ContainerFile{HostFilePath: firedrillBin, ContainerFilePath: binInJob, FileMode: 0o755},
+			testcontainers.ContainerFile{Reader: strings.NewReader(script), ContainerFilePath: "/docker-entrypoint-initdb.d/50-restore.sh", FileMode: 0o755}))
+	if got := digest(t, r.conn(fresh)); got != atFirst {
+		t.Fatalf("rows restored by the initdb.d script %s, want %s", got, atFirst)
+	}
+	var initRes jobs.Report
+	logs, err := fresh.ctr.Logs(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc2 := bufio.NewScanner(logs)
+	for sc2.Scan() {
+		if rep, ok := jobs.Parse(sc2.Text()); ok {
+			initRes = rep
+		}
+	}
+	logs.Close()
+	if initRes.Type != jobs.TypeResult || initRes.BackupID != id1 || initRes.Amcheck == nil || len(initRes.Amcheck.Corrupt) > 0 {
+		t.Fatalf("the initdb.d restore's last report: %+v", initRes)
 	}
 
 	// Retention: an orphan older than everything (a failed job's object

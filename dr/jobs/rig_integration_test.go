@@ -170,6 +170,7 @@ func published(ports ...string) testcontainers.CustomizeRequestOption {
 // postgres is a Postgres server of the rig.
 type postgres struct {
 	alias string
+	ctr   testcontainers.Container
 	host  string // DSN from the test, through the published port
 }
 
@@ -180,18 +181,19 @@ func (p postgres) inside() string {
 
 // startPostgres starts a server with an empty database, as a fresh
 // container replacing a lost node has.
-func (r *rig) startPostgres(alias string) postgres {
+// opts add to the container (an initdb.d script and its environment).
+func (r *rig) startPostgres(alias string, opts ...testcontainers.ContainerCustomizer) postgres {
 	r.t.Helper()
-	ctr := r.start(alias, r.pgImage, published("5432/tcp"),
+	ctr := r.start(alias, r.pgImage, append([]testcontainers.ContainerCustomizer{published("5432/tcp"),
 		testcontainers.WithEnv(map[string]string{"POSTGRES_USER": pgUser, "POSTGRES_PASSWORD": pgPassword, "POSTGRES_DB": pgDatabase}),
 		// The official entrypoint's temporary server says it once, the
 		// real one a second time.
-		testcontainers.WithWaitStrategy(wait.ForLog("database system is ready to accept connections").WithOccurrence(2).WithStartupTimeout(2*time.Minute)))
+		testcontainers.WithWaitStrategy(wait.ForLog("database system is ready to accept connections").WithOccurrence(2).WithStartupTimeout(2*time.Minute))}, opts...)...)
 	ep, err := ctr.PortEndpoint(r.ctx, "5432/tcp", "")
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return postgres{alias: alias, host: fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", pgUser, pgPassword, ep, pgDatabase)}
+	return postgres{alias: alias, ctr: ctr, host: fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", pgUser, pgPassword, ep, pgDatabase)}
 }
 
 func (r *rig) conn(p postgres) *pgx.Conn {
