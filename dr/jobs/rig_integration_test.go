@@ -184,11 +184,15 @@ func (p postgres) inside() string {
 // opts add to the container (an initdb.d script and its environment).
 func (r *rig) startPostgres(alias string, opts ...testcontainers.ContainerCustomizer) postgres {
 	r.t.Helper()
-	ctr := r.start(alias, r.pgImage, append([]testcontainers.ContainerCustomizer{published("5432/tcp"),
+	base := []testcontainers.ContainerCustomizer{
+		published("5432/tcp"),
 		testcontainers.WithEnv(map[string]string{"POSTGRES_USER": pgUser, "POSTGRES_PASSWORD": pgPassword, "POSTGRES_DB": pgDatabase}),
 		// The official entrypoint's temporary server says it once, the
 		// real one a second time.
-		testcontainers.WithWaitStrategy(wait.ForLog("database system is ready to accept connections").WithOccurrence(2).WithStartupTimeout(2*time.Minute))}, opts...)...)
+		testcontainers.WithWaitStrategy(wait.ForLog("database system is ready to accept connections").
+			WithOccurrence(2).WithStartupTimeout(2 * time.Minute)),
+	}
+	ctr := r.start(alias, r.pgImage, append(base, opts...)...)
 	ep, err := ctr.PortEndpoint(r.ctx, "5432/tcp", "")
 	if err != nil {
 		r.t.Fatal(err)
