@@ -27,8 +27,23 @@ func init() {
 	agentRestoreSubcommands = append(agentRestoreSubcommands, newAgentRestoreLogicalCmd, newAgentRestoreFilesCmd)
 }
 
+// jobTimeoutFlag bounds a job (a persistent flag of backup and restore):
+// a storage that stops answering mid-transfer must end the job with an
+// error line, not hang it.
+const jobTimeoutFlag = "timeout"
+
+// jobContext is the command's context bounded by --timeout (0: unbounded).
+func jobContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	d, err := cmd.Flags().GetDuration(jobTimeoutFlag)
+	if err != nil || d <= 0 {
+		return context.WithCancel(cmd.Context())
+	}
+	return context.WithTimeout(cmd.Context(), d)
+}
+
 func newAgentBackupCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "backup", Short: "Take a backup into the run's bucket (a DR job)"}
+	cmd.PersistentFlags().Duration(jobTimeoutFlag, time.Hour, "give up after this long (0: never)")
 	for _, sub := range agentBackupSubcommands {
 		cmd.AddCommand(sub(g))
 	}
@@ -37,6 +52,7 @@ func newAgentBackupCmd(g *globals) *cobra.Command {
 
 func newAgentRestoreCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "restore", Short: "Restore the newest valid backup from the run's bucket (a DR job)"}
+	cmd.PersistentFlags().Duration(jobTimeoutFlag, time.Hour, "give up after this long (0: never)")
 	for _, sub := range agentRestoreSubcommands {
 		cmd.AddCommand(sub(g))
 	}
@@ -103,6 +119,8 @@ func newAgentBackupLogicalCmd(g *globals) *cobra.Command {
 		Short: "pg_dump -Fc of FIREDRILL_PG_DSN's database, streamed into the bucket",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := jobContext(cmd)
+			defer cancel()
 			id, err := backupID(id)
 			if err != nil {
 				return err
@@ -111,11 +129,11 @@ func newAgentBackupLogicalCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := jobStore(cmd.Context())
+			st, err := jobStore(ctx)
 			if err != nil {
 				return err
 			}
-			_, err = jobs.LogicalBackup{DSN: dsn, ID: id, Keep: keep, Store: st, Out: g.stdout, Stderr: g.stderr}.Run(cmd.Context())
+			_, err = jobs.LogicalBackup{DSN: dsn, ID: id, Keep: keep, Store: st, Out: g.stdout, Stderr: g.stderr}.Run(ctx)
 			return jobFailed(err)
 		},
 	}
@@ -135,6 +153,8 @@ func newAgentRestoreLogicalCmd(g *globals) *cobra.Command {
 		Short: "pg_restore the newest valid logical backup into the (empty) database, then amcheck",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := jobContext(cmd)
+			defer cancel()
 			if id != "" && !store.ValidID(id) {
 				return withCode(firedrill.ExitUsage, fmt.Errorf("--id %q is not a backup id", id))
 			}
@@ -142,11 +162,11 @@ func newAgentRestoreLogicalCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := jobStore(cmd.Context())
+			st, err := jobStore(ctx)
 			if err != nil {
 				return err
 			}
-			_, _, err = jobs.LogicalRestore{DSN: dsn, ID: id, Jobs: njobs, Store: st, TmpDir: tmp, Out: g.stdout, Stderr: g.stderr}.Run(cmd.Context())
+			_, _, err = jobs.LogicalRestore{DSN: dsn, ID: id, Jobs: njobs, Store: st, TmpDir: tmp, Out: g.stdout, Stderr: g.stderr}.Run(ctx)
 			return jobFailed(err)
 		},
 	}
@@ -167,15 +187,17 @@ func newAgentBackupFilesCmd(g *globals) *cobra.Command {
 		Short: "tar.gz of a directory (the uploads volume), streamed into the bucket",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := jobContext(cmd)
+			defer cancel()
 			id, err := backupID(id)
 			if err != nil {
 				return err
 			}
-			st, err := jobStore(cmd.Context())
+			st, err := jobStore(ctx)
 			if err != nil {
 				return err
 			}
-			_, err = jobs.FilesBackup{Dir: dir, ID: id, Keep: keep, Store: st, Out: g.stdout}.Run(cmd.Context())
+			_, err = jobs.FilesBackup{Dir: dir, ID: id, Keep: keep, Store: st, Out: g.stdout}.Run(ctx)
 			return jobFailed(err)
 		},
 	}
@@ -192,14 +214,16 @@ func newAgentRestoreFilesCmd(g *globals) *cobra.Command {
 		Short: "Replace the contents of a directory with the newest valid files backup",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := jobContext(cmd)
+			defer cancel()
 			if id != "" && !store.ValidID(id) {
 				return withCode(firedrill.ExitUsage, fmt.Errorf("--id %q is not a backup id", id))
 			}
-			st, err := jobStore(cmd.Context())
+			st, err := jobStore(ctx)
 			if err != nil {
 				return err
 			}
-			_, err = jobs.FilesRestore{Dir: dir, ID: id, Store: st, TmpDir: tmp, Out: g.stdout}.Run(cmd.Context())
+			_, err = jobs.FilesRestore{Dir: dir, ID: id, Store: st, TmpDir: tmp, Out: g.stdout}.Run(ctx)
 			return jobFailed(err)
 		},
 	}
