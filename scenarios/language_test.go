@@ -160,17 +160,21 @@ func (e *engine) Feature(f Feature) bool {
 	return slices.Contains(e.features, f)
 }
 
+// builtinFeatures are the features beyond fault actions the built-ins
+// use.
+var builtinFeatures = []Feature{FeatureSelector, FeatureReads, FeatureMonkey, FeatureAbort, FeatureBackups, FeatureRecoveryPlans}
+
 func TestUnsupported(t *testing.T) {
 	for _, name := range BuiltinNames() {
 		s, err := Builtin(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The built-ins use fault actions, reads, the monkey and abort
-		// conditions and nothing else an engine could lack: an engine with
-		// those runs them.
-		if u := s.Unsupported(&engine{actions: true, features: []Feature{FeatureReads, FeatureMonkey, FeatureAbort}}); len(u) != 0 {
-			t.Errorf("built-in %s uses features beyond fault actions, reads, the monkey and abort: %v", name, u)
+		// The built-ins use fault actions, selectors, reads, the monkey,
+		// abort conditions, backups and recovery plans, and nothing else an
+		// engine could lack: an engine with those runs them.
+		if u := s.Unsupported(&engine{actions: true, features: builtinFeatures}); len(u) != 0 {
+			t.Errorf("built-in %s uses features beyond fault actions, selectors, reads, the monkey, abort, backups and plans: %v", name, u)
 		}
 	}
 	s, err := LoadBytes("full.yaml", []byte(fullScenario))

@@ -521,7 +521,7 @@ func TestErrorFormat(t *testing.T) {
 
 func TestBuiltins(t *testing.T) {
 	names := BuiltinNames()
-	if !slices.Equal(names, []string{"app-pause", "chaos-monkey", "disk-full", "network-partition", "primary-kill", "primary-kill-no-failover", "primary-kill-strict", "region-drop", "replica-kill", "replica-loss", "replica-restart", "slow-network"}) {
+	if !slices.Equal(names, []string{"app-pause", "backup-restore", "chaos-monkey", "complete-failure", "disk-full", "network-partition", "pitr", "primary-kill", "primary-kill-no-failover", "primary-kill-strict", "region-drop", "replica-kill", "replica-loss", "replica-restart", "seed-sla", "slow-network", "storage-outage"}) {
 		t.Fatalf("built-ins: %v", names)
 	}
 	for _, name := range names {
@@ -546,10 +546,9 @@ func TestBuiltins(t *testing.T) {
 		if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema=../schema.json\n")) {
 			t.Errorf("%s: no yaml-language-server schema line at the top", name)
 		}
-		// Built-ins use fault actions, reads, the monkey and abort
-		// conditions and nothing else an engine could lack (drill's
-		// TestEngineRunsTheBuiltins checks it runs them).
-		if u := s.Unsupported(&engine{actions: true, features: []Feature{FeatureReads, FeatureMonkey, FeatureAbort}}); len(u) > 0 {
+		// Built-ins use builtinFeatures and nothing else an engine could
+		// lack (drill's TestEngineRunsTheBuiltins checks it runs them).
+		if u := s.Unsupported(&engine{actions: true, features: builtinFeatures}); len(u) > 0 {
 			t.Errorf("%s: %v", name, u)
 		}
 	}
