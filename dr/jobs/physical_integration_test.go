@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -30,7 +31,9 @@ import (
 
 	"github.com/firedrill/firedrill/dr/jobs"
 	"github.com/firedrill/firedrill/dr/store"
+	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/platform/docker"
+	pgcluster "github.com/firedrill/firedrill/postgres"
 	"github.com/firedrill/firedrill/topology"
 )
 
@@ -195,6 +198,17 @@ func waitArchived(t testing.TB, ctx context.Context, conn *pgx.Conn) {
 	})
 }
 
+// fixedEndpoint gives postgres.Cluster the published address of the rig's
+// real primary; the cluster asks the runtime for nothing else.
+type fixedEndpoint struct {
+	platform.Runtime
+	hostPort string
+}
+
+func (f fixedEndpoint) Endpoint(context.Context, string, string) (string, error) {
+	return f.hostPort, nil
+}
+
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
@@ -333,12 +347,43 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 		})
 	})
 
-	t.Run("wal-fetch exit codes", func(t *testing.T) {
+	primaryURL, err := url.Parse(primary.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := pgcluster.New(fixedEndpoint{hostPort: primaryURL.Host}, nil,
+		pgcluster.Credentials{User: pgUser, Password: pgPassword, Database: pgDatabase})
+	t.Run("archive status of a healthy archive", func(t *testing.T) {
+		st, err := cluster.ArchiveStatus(ctx, "pg-primary")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ArchivedCount == 0 || st.LastArchivedWAL == "" || st.LastArchivedTime == nil || st.CurrentWAL == "" || st.InRecovery || st.Now.IsZero() || st.Failing() {
+			t.Errorf("archive status %+v", st)
+		}
+	})
+
+	t.Run("wal-fetch exit codes and a failing archive", func(t *testing.T) {
 		j := r.agent(jobEnv(nil), "wal-fetch", "0000000100000000000000FE", "/tmp/seg")
 		if j.code != jobs.ExitWALAbsent {
 			t.Errorf("absent segment: exit %d, want 1\n%s", j.code, j.output)
 		}
 		r.stopMinIO()
+		if _, err := conn.Exec(ctx, "INSERT INTO after_drop VALUES (2)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, "SELECT pg_switch_wal()"); err != nil {
+			t.Fatal(err)
+		}
+		var st pgcluster.ArchiveStatus
+		waitFor(t, "the archive to fail", func() bool {
+			var err error
+			st, err = cluster.ArchiveStatus(ctx, "pg-primary")
+			return err == nil && st.Failing()
+		})
+		if exp, known := st.Exposure(); !st.Pending() || !known || exp <= 0 || st.FailedCount == 0 {
+			t.Errorf("a failing archive: pending %v, exposure %v (known %v), status %+v", st.Pending(), exp, known, st)
+		}
 		j = r.agent(jobEnv(nil), "wal-fetch", "000000010000000000000001", "/tmp/seg")
 		if j.code < 126 {
 			t.Errorf("storage down: exit %d, want >= 126\n%s", j.code, j.output)
