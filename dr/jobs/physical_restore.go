@@ -88,6 +88,14 @@ const DefaultRestoreCommand = "/opt/firedrill/firedrill agent wal-fetch %f %p"
 // a primary on a timeline of its own. A time target excludes the target
 // instant itself (inclusive = false): every commit before it is recovered,
 // none at or after it.
+// RecoveryTargetSettings are the settings RecoverySettings may write that
+// steer a recovery to its target. Once the restored node has promoted
+// itself they must go: a replica cloned from it copies its
+// postgresql.auto.conf, and would try to stop at the same target, before
+// its own consistent point.
+var RecoveryTargetSettings = []string{"recovery_target_timeline", "recovery_target_action", "recovery_target_time",
+	"recovery_target_inclusive", "recovery_target_lsn", "recovery_target_name"}
+
 func RecoverySettings(t Target, restoreCommand string) string {
 	var b strings.Builder
 	b.WriteString("# firedrill: point-in-time recovery to " + t.String() + "\n")

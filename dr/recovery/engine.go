@@ -31,6 +31,8 @@ type Cluster interface {
 	// replayed from WAL (pg_last_xact_replay_timestamp): a point-in-time
 	// restore's recovery point.
 	ReplayedUntil(ctx context.Context, node string) (time.Time, error)
+	// Run runs one statement on a node (ALTER SYSTEM after a restore).
+	Run(ctx context.Context, node, sql string) (string, error)
 }
 
 // Runtime is what the engine needs of the container platform.

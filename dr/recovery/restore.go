@@ -226,6 +226,13 @@ func (r *restorer) replay(ctx context.Context, node string) error {
 		}
 	}
 	span := tl.Now() - at
+	// Promoted: the recovery target has done its work, and a replica
+	// re-seeded from this node would inherit it (jobs.RecoveryTargetSettings).
+	for _, setting := range jobs.RecoveryTargetSettings {
+		if _, err := r.d.Cluster.Run(ctx, node, "ALTER SYSTEM RESET "+setting); err != nil {
+			return fmt.Errorf("clear the recovery target on %s: %w", node, err)
+		}
+	}
 	ev := firedrill.Event{At: at, Span: span, Kind: firedrill.EventRestoreReplay, Target: node, Detail: "replay of archived WAL up to " + r.rec.Target + ", then promotion"}
 	if until, err := r.d.Cluster.ReplayedUntil(ctx, node); err == nil && !until.IsZero() {
 		r.mu.Lock()
