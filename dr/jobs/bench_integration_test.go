@@ -4,7 +4,6 @@ package jobs_test
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,23 +21,11 @@ import (
 //	FIREDRILL_BENCH_DB_MB=1024 flock /tmp/firedrill-docker.lock \
 //	  go test -tags integration -run '^$' -bench LogicalBackupRestore -benchtime 1x ./dr/jobs
 func BenchmarkLogicalBackupRestore(b *testing.B) {
-	mb := 50
-	if v := os.Getenv("FIREDRILL_BENCH_DB_MB"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("FIREDRILL_BENCH_DB_MB=%q: want a whole number of megabytes", v)
-		}
-		mb = n
-	}
+	mb := benchDatabaseMB(b)
 	r := newRig(b)
 	src := r.startPostgres("pg-primary")
 	sc := r.conn(src)
-	// About 200 bytes a row on disk with its index entry.
-	rows := mb * 1_000_000 / 200
-	if _, err := sc.Exec(r.ctx, fmt.Sprintf(`CREATE TABLE big (id bigint PRIMARY KEY, body text NOT NULL);
-		INSERT INTO big SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(1, %d) g; ANALYZE big`, rows)); err != nil {
-		b.Fatal(err)
-	}
+	rows := fillBig(b, r.ctx, sc, mb)
 	var size int64
 	if err := sc.QueryRow(r.ctx, "SELECT pg_database_size(current_database())").Scan(&size); err != nil {
 		b.Fatal(err)

@@ -3,12 +3,15 @@
 package jobs_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/firedrill/firedrill/dr/jobs"
 )
@@ -30,22 +33,11 @@ var redoDone = regexp.MustCompile(`redo done at \S+ system usage: .*elapsed: ([0
 //	FIREDRILL_BENCH_DB_MB=1024 flock /tmp/firedrill-docker.lock \
 //	  go test -tags integration -run '^$' -bench PhysicalBackupAndReplay -benchtime 1x -timeout 60m ./dr/jobs
 func BenchmarkPhysicalBackupAndReplay(b *testing.B) {
-	mb := 50
-	if v := os.Getenv("FIREDRILL_BENCH_DB_MB"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("FIREDRILL_BENCH_DB_MB=%q: want a whole number of megabytes", v)
-		}
-		mb = n
-	}
+	mb := benchDatabaseMB(b)
 	r := newRig(b)
 	primary, _ := r.startArchivingPrimary("pg-primary")
 	conn := r.conn(primary)
-	rows := mb * 1_000_000 / 200 // about 200 bytes a row on disk with its index entry
-	if _, err := conn.Exec(r.ctx, fmt.Sprintf(`CREATE TABLE big (id bigint PRIMARY KEY, body text NOT NULL);
-		INSERT INTO big SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(1, %d) g; ANALYZE big`, rows)); err != nil {
-		b.Fatal(err)
-	}
+	rows := fillBig(b, r.ctx, conn, mb)
 	var clusterBytes int64
 	if err := conn.QueryRow(r.ctx, "SELECT sum(pg_database_size(oid))::bigint FROM pg_database").Scan(&clusterBytes); err != nil {
 		b.Fatal(err)
@@ -89,4 +81,29 @@ func BenchmarkPhysicalBackupAndReplay(b *testing.B) {
 	b.ReportMetric(mib/(job/n).Seconds(), "backup-MiB/s")
 	b.ReportMetric(float64(job)/float64(bare), "backup/pg_basebackup")
 	b.ReportMetric(walMiB/(replay/n).Seconds(), "replay-WAL-MiB/s")
+}
+
+// benchDatabaseMB is the benchmarks' database size, FIREDRILL_BENCH_DB_MB
+// (default 50).
+func benchDatabaseMB(b *testing.B) int {
+	v := os.Getenv("FIREDRILL_BENCH_DB_MB")
+	if v == "" {
+		return 50
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("FIREDRILL_BENCH_DB_MB=%q: want a whole number of megabytes", v)
+	}
+	return n
+}
+
+// fillBig creates table big of about mb megabytes and returns its rows.
+func fillBig(b *testing.B, ctx context.Context, conn *pgx.Conn, mb int) int {
+	// About 200 bytes a row on disk with its index entry.
+	rows := mb * 1_000_000 / 200
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE big (id bigint PRIMARY KEY, body text NOT NULL);
+		INSERT INTO big SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(1, %d) g; ANALYZE big`, rows)); err != nil {
+		b.Fatal(err)
+	}
+	return rows
 }
