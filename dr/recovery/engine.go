@@ -202,6 +202,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		if confirmed == "" || len(PlanFor(e.d.Scenario.DR.Recovery, confirmed)) == 0 {
 			continue // a type without a plan is left to the failover manager
 		}
+		if confirmed == TypeDatabase && lostSince >= 0 && lostSince < since {
+			since = lostSince // first seen before the manager's grace, not after it
+		}
 		e.runPlan(ctx, confirmed, why, since, confirmed == TypeDatabase && o.Primary != "")
 		e.skipOps() // what happened during the plan is the plan's
 	}
