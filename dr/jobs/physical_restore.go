@@ -81,13 +81,6 @@ func (t Target) String() string {
 // "WAL archiving and point-in-time recovery").
 const DefaultRestoreCommand = "/opt/firedrill/firedrill agent wal-fetch %f %p"
 
-// RecoverySettings are the lines a physical restore appends to
-// postgresql.auto.conf for target. Recovery follows the newest timeline in
-// the archive (a backup taken before a failover recovers onto the promoted
-// node's timeline) and promotes at the target, so that the restored node is
-// a primary on a timeline of its own. A time target excludes the target
-// instant itself (inclusive = false): every commit before it is recovered,
-// none at or after it.
 // RecoveryTargetSettings are the settings RecoverySettings may write that
 // steer a recovery to its target. Once the restored node has promoted
 // itself they must go: a replica cloned from it copies its
@@ -96,6 +89,13 @@ const DefaultRestoreCommand = "/opt/firedrill/firedrill agent wal-fetch %f %p"
 var RecoveryTargetSettings = []string{"recovery_target_timeline", "recovery_target_action", "recovery_target_time",
 	"recovery_target_inclusive", "recovery_target_lsn", "recovery_target_name"}
 
+// RecoverySettings are the lines a physical restore appends to
+// postgresql.auto.conf for target. Recovery follows the newest timeline in
+// the archive (a backup taken before a failover recovers onto the promoted
+// node's timeline) and promotes at the target, so that the restored node is
+// a primary on a timeline of its own. A time target excludes the target
+// instant itself (inclusive = false): every commit before it is recovered,
+// none at or after it.
 func RecoverySettings(t Target, restoreCommand string) string {
 	var b strings.Builder
 	b.WriteString("# firedrill: point-in-time recovery to " + t.String() + "\n")

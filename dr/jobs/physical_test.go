@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,22 @@ func TestPhysicalRestoreSkipsCorruptAndUnreachable(t *testing.T) {
 	_, err = PhysicalRestore{PGData: filepath.Join(t.TempDir(), "d3"), Target: Target{Kind: TargetLSN, LSN: 0x1000000}, Store: cat, Out: io.Discard}.Run(context.Background())
 	if err == nil {
 		t.Error("restored a backup that cannot reach the target")
+	}
+}
+
+// Every setting a restore writes to reach its target is one the harness
+// resets once the node is promoted: a replica cloned from it would stop
+// at the same target otherwise.
+func TestRecoveryTargetSettingsCoverEveryTargetSetting(t *testing.T) {
+	for _, target := range []Target{{Kind: TargetLatest}, {Kind: TargetTime, Time: time.Now()}, {Kind: TargetLSN, LSN: 1}, {Kind: TargetName, Name: "n"}} {
+		for _, line := range strings.Split(RecoverySettings(target, DefaultRestoreCommand), "\n") {
+			key, _, ok := strings.Cut(line, " = ")
+			if !ok || strings.HasPrefix(line, "#") || key == "restore_command" {
+				continue
+			}
+			if !slices.Contains(RecoveryTargetSettings, key) {
+				t.Errorf("%s writes %s, which RecoveryTargetSettings lacks", target, key)
+			}
+		}
 	}
 }
