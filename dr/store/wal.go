@@ -64,7 +64,10 @@ func (s *Store) PutWAL(ctx context.Context, name string, r io.Reader) error {
 		return fmt.Errorf("store: put wal %s: %w", name, ErrWALConflict)
 	}
 	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
+	// BestSpeed: a segment switched by archive_timeout is mostly zeros and
+	// shrinks to almost nothing at any level; a full one is not worth the
+	// archiver's wait for a better ratio.
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
 	if _, err := zw.Write(data); err != nil {
 		return fmt.Errorf("store: put wal %s: gzip: %w", name, err)
 	}
