@@ -116,7 +116,8 @@ func verifyRestore(r firedrill.RestoreResult, writes []firedrill.Op, readBack ma
 	return v
 }
 
-// backupExposure is, per kind, the oldest the newest complete backup got
+// backupExposure is, per kind but physical, the oldest the newest
+// complete backup got
 // between the first one's completion and the end of observation: just
 // before each backup completes, the previous one is as old as it gets
 // (docs/measurement.md, "Backups and restores").
@@ -124,7 +125,9 @@ func backupExposure(backups []firedrill.BackupResult, end time.Duration) []fired
 	var order []string
 	byKind := map[string][]firedrill.BackupResult{}
 	for _, b := range backups {
-		if b.Error != "" || b.SnapshotMS == nil {
+		// A physical backup is restored with the archive's WAL on top:
+		// its exposure is the archive's lag (Archive), not its age.
+		if b.Error != "" || b.SnapshotMS == nil || b.Kind == "physical" {
 			continue
 		}
 		if _, ok := byKind[b.Kind]; !ok {
