@@ -76,56 +76,19 @@ func WriteTarGz(ctx context.Context, w io.Writer, dir string) (int, error) {
 	files := 0
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if gone(err) && p != dir {
+				return nil
+			}
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil || rel == "." {
-			return err
+		file, err := archiveEntry(tw, dir, p, d)
+		if file {
+			files++
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		var link string
-		switch {
-		case info.Mode()&fs.ModeSymlink != 0:
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		case info.Mode().IsDir(), info.Mode().IsRegular():
-		default:
-			return nil
-		}
-		hdr, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name = filepath.ToSlash(rel)
-		if info.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Format = tar.FormatPAX
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		// A file that grows while it is read would break the header's
-		// size: copy exactly that many bytes.
-		if _, err := io.CopyN(tw, f, hdr.Size); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		files++
-		return nil
+		return err
 	})
 	if err != nil {
 		return files, fmt.Errorf("archive %s: %w", dir, err)
@@ -139,9 +102,79 @@ func WriteTarGz(ctx context.Context, w io.Writer, dir string) (int, error) {
 	return files, nil
 }
 
-// FilesRestore is `agent restore files`: the newest valid files backup
-// replaces the contents of Dir (the directory itself, a mount point,
-// stays).
+// gone says an entry vanished. The directory is live: the app writes
+// uploads into it (through a temporary file it links into place and
+// removes) while the archive is made; a file gone between the listing and
+// its reading was a temporary one, or deleted, and is not part of the
+// backup.
+func gone(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// archiveEntry writes the entry p (d, under dir) to tw; file says it was a
+// regular file. One that vanished meanwhile writes nothing.
+func archiveEntry(tw *tar.Writer, dir, p string, d fs.DirEntry) (file bool, err error) {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || rel == "." {
+		return false, err
+	}
+	info, err := d.Info()
+	if err != nil {
+		if gone(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	var link string
+	switch {
+	case info.Mode()&fs.ModeSymlink != 0:
+		if link, err = os.Readlink(p); err != nil {
+			if gone(err) {
+				return false, nil
+			}
+			return false, err
+		}
+	case info.Mode().IsDir(), info.Mode().IsRegular():
+	default:
+		return false, nil
+	}
+	hdr, err := tar.FileInfoHeader(info, link)
+	if err != nil {
+		return false, err
+	}
+	hdr.Name = filepath.ToSlash(rel)
+	if info.IsDir() {
+		hdr.Name += "/"
+	}
+	hdr.Format = tar.FormatPAX
+	if !info.Mode().IsRegular() {
+		return false, tw.WriteHeader(hdr)
+	}
+	// Opened before its header is written: a file that vanished leaves no
+	// header without contents behind.
+	f, err := os.Open(p)
+	if err != nil {
+		if gone(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	defer f.Close()
+	if err := tw.WriteHeader(hdr); err != nil {
+		return false, err
+	}
+	// A file that grows while it is read would break the header's size:
+	// copy exactly that many bytes.
+	if _, err := io.CopyN(tw, f, hdr.Size); err != nil {
+		return false, fmt.Errorf("%s: %w", p, err)
+	}
+	return true, nil
+}
+
+// FilesRestore is `agent restore files`: the newest valid files backup is
+// put back into Dir, merged: every file it holds replaces the file of its
+// name, atomically (written aside, renamed over), and the files it does not
+// hold stay. The app may already be taking uploads into Dir (a rebuilt app
+// serves as soon as it starts): a restore that emptied the directory first
+// would lose them (docs/architecture.md, "Backups and the catalog").
 type FilesRestore struct {
 	Dir    string
 	ID     string
@@ -167,9 +200,6 @@ func (r FilesRestore) run(ctx context.Context) (store.Manifest, error) {
 	}
 	defer remove()
 	start := time.Now()
-	if err := clearDir(r.Dir); err != nil {
-		return m, fmt.Errorf("files restore: %w", err)
-	}
 	n, err := ExtractTarGz(ctx, f, r.Dir)
 	if err != nil {
 		return m, fmt.Errorf("files restore of %s: %w", m.ID, err)
@@ -178,22 +208,10 @@ func (r FilesRestore) run(ctx context.Context) (store.Manifest, error) {
 	return m, nil
 }
 
-// clearDir removes what dir holds, not dir.
-func clearDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("clear %s: %w", dir, err)
-	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return fmt.Errorf("clear %s: %w", dir, err)
-		}
-	}
-	return nil
-}
-
 // ExtractTarGz unpacks a gzip'd tar (WriteTarGz's) into dir and returns
-// the number of regular files. Names that would leave dir are refused.
+// the number of regular files. A file or link of the same name already in
+// dir is replaced (a file atomically, by a rename); anything else there
+// stays. Names that would leave dir are refused.
 // Owners are restored when the job runs as root; directory modes and
 // times are set last, so that a read-only directory can be filled first.
 func ExtractTarGz(ctx context.Context, r io.Reader, dir string) (int, error) {
@@ -230,6 +248,9 @@ func ExtractTarGz(ctx context.Context, r io.Reader, dir string) (int, error) {
 			dirs = append(dirs, hdr)
 			continue
 		case tar.TypeSymlink:
+			if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return files, fmt.Errorf("extract: %w", err)
+			}
 			if err := os.Symlink(hdr.Linkname, target); err != nil {
 				return files, fmt.Errorf("extract: %w", err)
 			}
@@ -238,23 +259,10 @@ func ExtractTarGz(ctx context.Context, r io.Reader, dir string) (int, error) {
 			}
 			continue
 		case tar.TypeReg:
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-			if err != nil {
-				return files, fmt.Errorf("extract: %w", err)
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			if err := extractFile(tr, target, hdr, mode, asRoot); err != nil {
 				return files, fmt.Errorf("extract %s: %w", name, err)
 			}
 			files++
-		default:
-			continue
-		}
-		if err := setMeta(target, hdr, mode, asRoot); err != nil {
-			return files, err
 		}
 	}
 	// Deepest first, so that setting a parent's time is not undone by
@@ -267,6 +275,38 @@ func ExtractTarGz(ctx context.Context, r io.Reader, dir string) (int, error) {
 		}
 	}
 	return files, nil
+}
+
+// extractFile writes one regular file beside its target, with its mode,
+// owner and times, then renames it over the target: a reader of the
+// directory sees the old file or the restored one, never half of one.
+func extractFile(r io.Reader, target string, hdr *tar.Header, mode fs.FileMode, asRoot bool) error {
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".restore-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			_ = os.Remove(tmp)
+		}
+	}()
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := setMeta(tmp, hdr, mode, asRoot); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return err
+	}
+	ok = true
+	return nil
 }
 
 // tarMode is the mode os.Chmod takes for hdr: permissions and the

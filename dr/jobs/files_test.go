@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"io/fs"
@@ -88,5 +89,67 @@ func TestSplitPasswordKeepsItOffTheCommandLine(t *testing.T) {
 	}
 	if _, _, err := SplitPassword("postgres://app:p%zz@h/db"); err == nil || strings.Contains(err.Error(), "p%zz") {
 		t.Errorf("bad URL: %v (must fail without quoting the password)", err)
+	}
+}
+
+// A file that vanished between the directory's listing and its reading
+// (the app's temporary file, linked into place and removed) is left out,
+// and leaves no header behind.
+func TestArchiveEntrySkipsAVanishedFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, ".upload~tmp")
+	if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("entries %v: %v", entries, err)
+	}
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	file, err := archiveEntry(tw, dir, p, entries[0])
+	if err != nil || file {
+		t.Fatalf("archiveEntry of a vanished file: file %v, err %v", file, err)
+	}
+	if err := tw.Flush(); err != nil || buf.Len() != 0 {
+		t.Fatalf("%d bytes written for a vanished file (flush: %v)", buf.Len(), err)
+	}
+}
+
+// A restore merges: the backup's files replace those of their names, and
+// what arrived after the backup stays.
+func TestExtractMergesIntoALiveDirectory(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	for name, body := range map[string]string{"a": "backed up a", "b": "backed up b"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := WriteTarGz(context.Background(), &buf, src); err != nil {
+		t.Fatal(err)
+	}
+	// In dst: an upload made after the backup, and a stale a.
+	for name, body := range map[string]string{"a": "stale", "new": "arrived after the backup"} {
+		if err := os.WriteFile(filepath.Join(dst, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := ExtractTarGz(context.Background(), &buf, dst); err != nil || n != 2 {
+		t.Fatalf("extract: %d files, %v", n, err)
+	}
+	want := map[string]string{"a": "backed up a", "b": "backed up b", "new": "arrived after the backup"}
+	entries, _ := os.ReadDir(dst)
+	if len(entries) != len(want) {
+		t.Errorf("dst holds %d entries, want %d (no temporary file left)", len(entries), len(want))
+	}
+	for name, body := range want {
+		got, err := os.ReadFile(filepath.Join(dst, name))
+		if err != nil || string(got) != body {
+			t.Errorf("%s: %q, %v; want %q", name, got, err, body)
+		}
 	}
 }
