@@ -211,7 +211,7 @@ func newAgentRestoreFilesCmd(g *globals) *cobra.Command {
 	var dir, id, tmp string
 	cmd := &cobra.Command{
 		Use:   "files --dir DIR [--id ID] [--tmp DIR]",
-		Short: "Replace the contents of a directory with the newest valid files backup",
+		Short: "Put the newest valid files backup back into a directory (merged: its other files stay)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := jobContext(cmd)
@@ -227,7 +227,7 @@ func newAgentRestoreFilesCmd(g *globals) *cobra.Command {
 			return jobFailed(err)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "/uploads", "the directory to restore into (its contents are replaced)")
+	cmd.Flags().StringVar(&dir, "dir", "/uploads", "the directory to restore into (the backup's files replace their namesakes; the rest stays)")
 	cmd.Flags().StringVar(&id, "id", "", "restore this backup only (default: the newest valid one)")
 	cmd.Flags().StringVar(&tmp, "tmp", "", "directory of the downloaded archive (default: the system's temporary directory)")
 	return cmd
