@@ -58,7 +58,9 @@ func TestRestoreVerification(t *testing.T) {
 	t.Run("a write before the snapshot missing fails the drill", func(t *testing.T) {
 		res := firedrill.Result{Verdict: firedrill.VerdictPass}
 		d := restore()
-		DR(&res, d, ops, back(func(op firedrill.Op) bool { return (op.Done <= 2*time.Second && op.Sent != 500*time.Millisecond) || after(op) }))
+		DR(&res, d, ops, back(func(op firedrill.Op) bool {
+			return (op.Done <= 2*time.Second && op.Sent != 500*time.Millisecond) || after(op)
+		}))
 		v := d.Restores[0].Verification
 		if v.Verified || v.MissingBefore != 1 || res.Verdict != firedrill.VerdictFail {
 			t.Fatalf("verification %+v, verdict %s", v, res.Verdict)
