@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/scenarios/internal/spec"
+	"github.com/firedrill/firedrill/scenarios/internal/target"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -244,13 +245,13 @@ func Features() []Feature { return spec.Features() }
 func HasBackup(s *Scenario, kinds ...string) bool { return spec.HasBackup(s, kinds...) }
 
 // RecoveryTargetLatest is the default recovery target.
-const RecoveryTargetLatest = spec.RecoveryTargetLatest
+const RecoveryTargetLatest = target.RecoveryTargetLatest
 
 // RecoveryTarget is dr.recovery.target parsed.
-type RecoveryTarget = spec.RecoveryTarget
+type RecoveryTarget = target.RecoveryTarget
 
 // ParseRecoveryTarget reads dr.recovery.target ("" is latest).
-func ParseRecoveryTarget(s string) (RecoveryTarget, error) { return spec.ParseRecoveryTarget(s) }
+func ParseRecoveryTarget(s string) (RecoveryTarget, error) { return target.ParseRecoveryTarget(s) }
 
 // RecoveryPlan is one plan of dr.recovery, by its YAML name.
 type RecoveryPlan = spec.RecoveryPlan

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/scenarios/internal/spec"
+	"github.com/firedrill/firedrill/scenarios/internal/target"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -38,7 +39,7 @@ func (v *validator) drEngine() {
 
 	r := &v.s.DR.Recovery
 	if r.Target != "" {
-		if _, err := spec.ParseRecoveryTarget(r.Target); err != nil {
+		if _, err := target.ParseRecoveryTarget(r.Target); err != nil {
 			v.add("dr.recovery.target", err.Error(), "latest, before-fault, 19.5s, lsn:0/3000060 or name:before-drop")
 		} else if !slices.ContainsFunc(spec.RecoveryPlans(r), func(p spec.RecoveryPlan) bool { return slices.Contains(p.Steps, StepRestorePointInTime) }) {
 			v.add("dr.recovery.target", "target is where restore-point-in-time recovers to, and no plan has that step",
