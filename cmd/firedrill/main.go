@@ -15,6 +15,7 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/cmd/firedrill/internal/agentcmd"
 )
 
 // exitError carries the process exit code chosen by a command.
@@ -101,6 +102,9 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	if ae, ok := errors.AsType[*agentcmd.ExitError](err); ok {
+		err = withCode(ae.Code, ae.Err)
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
@@ -145,7 +149,7 @@ Logs and progress go to stderr; results, and --json output alone, to stdout.`,
 	}
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "debug logs on stderr")
 	root.AddCommand(newRunCmd(g), newImagesCmd(g), newCleanCmd(g), newListCmd(g), newValidateCmd(g), newPlanCmd(g), newSchemaCmd(g),
-		newAppCmd(g), newVersionCmd(g), newLeaseCmd(g), newAgentCmd(g))
+		newAppCmd(g), newVersionCmd(g), newLeaseCmd(g), agentcmd.New(g.stdout, g.stderr))
 	return root
 }
 

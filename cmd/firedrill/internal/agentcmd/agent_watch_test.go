@@ -1,11 +1,10 @@
-package main
+package agentcmd
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/dr"
 )
 
@@ -30,21 +29,5 @@ func TestAgentWatchParsesTheManagersCommand(t *testing.T) {
 	}
 	if got := strings.Join(cmd.Flags().Args(), " "); got != "pg-primary pg-replica1" {
 		t.Errorf("nodes %q", got)
-	}
-}
-
-// Without its connection strings the watcher refuses to start, before its
-// first line, and never quotes what it was given.
-func TestAgentWatchNeedsItsConnectionStrings(t *testing.T) {
-	args := dr.WatcherCommand(dr.WatchSpec{Nodes: []string{"pg-primary"}, First: time.Now(), Interval: time.Second, Timeout: time.Second})
-	t.Setenv(dr.EnvWatchDSNs, "")
-	code, stdout, stderr := run(t, args...)
-	if code != firedrill.ExitUsage || stdout != "" || !strings.Contains(stderr, dr.EnvWatchDSNs) {
-		t.Errorf("exit %d, stdout %q, stderr %q: want a usage error naming %s", code, stdout, stderr, dr.EnvWatchDSNs)
-	}
-	t.Setenv(dr.EnvWatchDSNs, `{"pg-replica1":"postgres://u:hunter2-secret@pg-replica1/d"}`)
-	code, stdout, stderr = run(t, args...)
-	if code != firedrill.ExitUsage || stdout != "" || !strings.Contains(stderr, "pg-primary") || strings.Contains(stderr, "hunter2") {
-		t.Errorf("exit %d, stdout %q, stderr %q: want a usage error naming pg-primary, without the password", code, stdout, stderr)
 	}
 }

@@ -1,10 +1,11 @@
-package main
+package agentcmd
 
 import (
 	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"time"
@@ -16,7 +17,7 @@ import (
 	"github.com/firedrill/firedrill/internal/tcprtt"
 )
 
-// newAgentCmd is the hidden parent of what firedrill runs inside a sidecar
+// New is the hidden parent of what firedrill runs inside a sidecar
 // started with platform.WithImage(platform.SidecarAgent): the sidecar's
 // command is `firedrill agent <sub> ...` (docs/architecture.md,
 // "Sidecars"). Each subcommand is an effect or a measurement written in Go
@@ -27,7 +28,8 @@ import (
 // Other files add their subcommands here with agentSubcommands (one
 // constructor per file, e.g. agent_watch.go): append to it from an init
 // function, and the parent picks it up.
-func newAgentCmd(g *globals) *cobra.Command {
+func New(stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr}
 	cmd := &cobra.Command{
 		Use:    "agent",
 		Short:  "Work firedrill does inside a sidecar (runs in the agent image)",
