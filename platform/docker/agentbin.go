@@ -7,19 +7,17 @@ package docker
 // starts, so the official Postgres image is used unchanged.
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path"
 	"sync"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/firedrill/firedrill/platform/docker/internal/agenttar"
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -55,7 +53,7 @@ func (e *Env) agentArchive(ctx context.Context) ([]byte, error) {
 			e.agent.err = fmt.Errorf("read firedrill's binary from the agent image %s: %w", e.agentImage, err)
 			return
 		}
-		e.agent.archive, e.agent.err = agentTar(bin)
+		e.agent.archive, e.agent.err = agenttar.Archive(bin)
 	})
 	return e.agent.archive, e.agent.err
 }
@@ -86,53 +84,7 @@ func (e *Env) readAgentBinary(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("copy %s out: %w", agentInImage, err)
 	}
 	defer cp.Content.Close()
-	return firstFile(cp.Content)
-}
-
-// firstFile returns the content of the first regular file of a tar
-// stream (CopyFromContainer of a file gives an archive of it alone).
-func firstFile(r io.Reader) ([]byte, error) {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, errors.New("the archive holds no regular file")
-			}
-			return nil, fmt.Errorf("read archive: %w", err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				return nil, fmt.Errorf("read %s from the archive: %w", h.Name, err)
-			}
-			return b, nil
-		}
-	}
-}
-
-// agentTar is an uncompressed archive, extracted at "/", of AgentPath's
-// directory and the binary, owned by root and mode 0755: every user may
-// run it, none may change it. Uncompressed: it is copied into every
-// Postgres container and sidecar, and gzip of 40MB would cost a second of
-// CPU each time.
-func agentTar(bin []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	dir := path.Dir(AgentPath)[1:] + "/"
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: 0o755}); err != nil {
-		return nil, fmt.Errorf("archive the binary: %w", err)
-	}
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: AgentPath[1:], Mode: 0o755, Size: int64(len(bin))}); err != nil {
-		return nil, fmt.Errorf("archive the binary: %w", err)
-	}
-	if _, err := tw.Write(bin); err != nil {
-		return nil, fmt.Errorf("archive the binary: %w", err)
-	}
-	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("archive the binary: %w", err)
-	}
-	return buf.Bytes(), nil
+	return agenttar.FirstFile(cp.Content)
 }
 
 // copyAgent copies the binary into a created container, before it starts.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
+	"github.com/firedrill/firedrill/platform/docker/internal/runobj"
 	"github.com/firedrill/firedrill/postgres"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
@@ -62,7 +63,7 @@ type Env struct {
 	pgPassword string
 	s3Password string
 
-	lease   *lease // held from before the first object is created to Down
+	lease   *runobj.Lease // held from before the first object is created to Down
 	cluster *postgres.Cluster
 
 	// direct says whether the harness reaches containers at their
@@ -123,8 +124,8 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 		docker:     docker,
 		log:        slog.New(slog.DiscardHandler),
 		progress:   io.Discard,
-		pgPassword: newSecret(),
-		s3Password: newSecret(),
+		pgPassword: runobj.NewSecret(),
+		s3Password: runobj.NewSecret(),
 		byName:     map[string]*node{},
 		Bucket:     scn.Environment.Storage.Bucket,
 	}
@@ -134,7 +135,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	if e.RunID == "" {
 		e.RunID = NewRunID()
 	}
-	if err := checkRunID(e.RunID); err != nil {
+	if err := runobj.CheckRunID(e.RunID); err != nil {
 		return nil, err
 	}
 	e.cluster = postgres.New(e, e.Topology, postgres.Credentials{User: pgUser, Password: e.pgPassword, Database: pgDatabase})
@@ -176,7 +177,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 		}
 	}
 	e.agentImage = leaseImg.Ref
-	lease, err := acquireLease(ctx, docker, e.RunID, leaseImg.Ref)
+	lease, err := runobj.AcquireLease(ctx, docker, e.RunID, leaseImg.Ref)
 	e.lease = lease
 	if err != nil {
 		return e, err
@@ -372,13 +373,6 @@ func (e *Env) logTail(ctx context.Context, n *node) string {
 	return "\n    last log lines of " + n.Name + ":\n      " + strings.Join(lines, "\n      ")
 }
 
-// primaryInit lets replicas connect for streaming replication: "all" in
-// pg_hba.conf does not match the replication pseudo-database.
-const primaryInit = `#!/bin/sh
-set -e
-echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
-`
-
 // postgresArgs are the server settings of a Postgres node: the one place
 // they are made, for every way a node starts.
 func (e *Env) postgresArgs(tn *topology.Node) []string {
@@ -390,7 +384,7 @@ func (e *Env) postgresArgs(tn *topology.Node) []string {
 		"-c", "max_replication_slots=" + strconv.Itoa(scenarios.MaxReplicationSlots),
 		"-c", "hot_standby=on",
 	}
-	args = append(args, walArgs(tn.VolumeSize)...)         // WAL within the node's disk (volume.go)
+	args = append(args, pgnode.WALArgs(tn.VolumeSize)...)  // WAL within the node's disk (pgnode/wal.go)
 	return append(args, pgnode.ArchiveArgs(e.Scenario)...) // WAL to the bucket
 }
 
@@ -422,33 +416,16 @@ func (e *Env) postgresService(tn *topology.Node, how pgStart) service {
 			"FIREDRILL_PG_USER": pgUser,
 			"FIREDRILL_SLOT":    strings.ReplaceAll(tn.Name, "-", "_"),
 		})
-		s.user, s.entrypoint, s.cmd = "postgres", []string{"bash", "-c", replicaScript, "replica"}, args
+		s.user, s.entrypoint, s.cmd = "postgres", []string{"bash", "-c", pgnode.ReplicaScript, "replica"}, args
 		return s
 	}
 	maps.Copy(s.env, map[string]string{"POSTGRES_USER": pgUser, "POSTGRES_PASSWORD": e.pgPassword, "POSTGRES_DB": pgDatabase})
-	s.files = []testcontainers.ContainerFile{{Reader: strings.NewReader(primaryInit),
+	s.files = []testcontainers.ContainerFile{{Reader: strings.NewReader(pgnode.PrimaryInit),
 		ContainerFilePath: "/docker-entrypoint-initdb.d/10-firedrill-replication.sh", FileMode: 0o755}}
 	s.cmd = append([]string{"postgres"}, args...)
 	how.restore.apply(&s, args)
 	return s
 }
-
-// replicaScript clones the primary with pg_basebackup and runs the copy as a
-// hot standby. It runs as the postgres user in the same image as the
-// primary, so it works with the official image and with the local recipe.
-const replicaScript = `set -eu
-mkdir -p "$PGDATA"
-chmod 0700 "$PGDATA"
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  until pg_basebackup -h "$FIREDRILL_PRIMARY" -p 5432 -U "$FIREDRILL_PG_USER" -D "$PGDATA" -R -X stream -c fast -C -S "$FIREDRILL_SLOT"; do
-    echo "firedrill: pg_basebackup failed, retrying in 1s" >&2
-    find "$PGDATA" -mindepth 1 -delete
-    psql -h "$FIREDRILL_PRIMARY" -U "$FIREDRILL_PG_USER" -d postgres -Atc "SELECT pg_drop_replication_slot('$FIREDRILL_SLOT')" >/dev/null 2>&1 || true
-    sleep 1
-  done
-fi
-exec postgres "$@"
-`
 
 // startPostgres starts a Postgres node and waits, within wait (0: within
 // ctx alone), until it is the primary, or a standby streaming from
@@ -591,11 +568,11 @@ func (e *Env) ContainerName(node string) string { return topology.ContainerName(
 func (e *Env) Down(ctx context.Context) error {
 	// The run's own lease is alive: this is its harness, so force.
 	_, err := Clean(ctx, e.docker, CleanRun(e.RunID), CleanForce())
-	e.lease.release()
+	e.lease.Release()
 	return err
 }
 
 // EndLease ends the run's claim on its id without removing anything: for an
 // environment kept after the drill, which `firedrill clean` may then remove.
 // It returns once the lease container has exited.
-func (e *Env) EndLease(ctx context.Context) error { return e.lease.end(ctx) }
+func (e *Env) EndLease(ctx context.Context) error { return e.lease.End(ctx) }

@@ -16,14 +16,13 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/firedrill/firedrill/platform"
+	"github.com/firedrill/firedrill/platform/docker/internal/lines"
+	"github.com/firedrill/firedrill/platform/docker/internal/runobj"
 )
 
 // LabelSidecar marks a sidecar container and names the node whose network
 // namespace it shares.
-const LabelSidecar = "firedrill.sidecar-of"
-
-// maxExecOutput caps what Exec keeps of a command's output.
-const maxExecOutput = 1 << 20
+const LabelSidecar = runobj.LabelSidecar
 
 var sidecarSeq atomic.Int64
 
@@ -51,7 +50,7 @@ func (e *Env) Exec(ctx context.Context, name string, cmd []string, opts ...platf
 	// The output is followed while the command runs, so WithOutput sees
 	// each line as it is printed; the follow ends when the sidecar exits.
 	var out bytes.Buffer
-	lines := &lineWriter{each: platform.NewSidecarConfig(opts...).Output, redact: e.redact, all: &capped{buf: &out, left: maxExecOutput}}
+	lines := &lines.Writer{Each: platform.NewSidecarConfig(opts...).Output, Redact: e.redact, All: &lines.Capped{Buf: &out, Left: lines.MaxOutput}}
 	copied, stop, err := e.followLog(ctx, created.ID, lines, true)
 	if err != nil {
 		return platform.ExecResult{}, fmt.Errorf("exec in %s: read output: %w", name, err)
@@ -133,20 +132,4 @@ func (e *Env) createSidecar(ctx context.Context, what, name string, cmd []string
 		}
 	}
 	return created, nil
-}
-
-// capped keeps the first left bytes written and drops the rest.
-type capped struct {
-	buf  *bytes.Buffer
-	left int
-}
-
-func (c *capped) Write(p []byte) (int, error) {
-	n := len(p)
-	if c.left > 0 {
-		k := min(n, c.left)
-		c.buf.Write(p[:k])
-		c.left -= k
-	}
-	return n, nil
 }

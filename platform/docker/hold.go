@@ -2,7 +2,6 @@ package docker
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/firedrill/firedrill/platform"
+	"github.com/firedrill/firedrill/platform/docker/internal/lines"
 )
 
 // Hold runs cmd in a sidecar in the node's network namespace, attached to
@@ -78,7 +78,7 @@ type held struct {
 	second chan struct{} // closed at the second line or the end of the output
 	done   chan struct{} // closed when the output ends
 
-	stderr lockedBuffer // what the sidecar wrote on stderr, capped
+	stderr lines.LockedBuffer // what the sidecar wrote on stderr, capped
 
 	mu     sync.Mutex
 	out    []string // lines after the first
@@ -168,26 +168,4 @@ func (h *held) remove(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
 	defer cancel()
 	_ = removeContainer(rctx, h.e.docker, h.id)
-}
-
-// lockedBuffer keeps the first maxExecOutput bytes written to it, for a
-// writer and readers on different goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if left := maxExecOutput - b.buf.Len(); left > 0 {
-		b.buf.Write(p[:min(len(p), left)])
-	}
-	return len(p), nil
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -4,7 +4,6 @@ package docker
 // followed line by line as it is printed (docs/architecture.md, "Sidecars").
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -75,55 +74,4 @@ func (e *Env) followLog(ctx context.Context, id string, w io.Writer, follow bool
 		logs.Close()
 		<-finished
 	}, nil
-}
-
-// lineWriter hands each complete line written to it, redacted, to each
-// (when set) as soon as the line ends, but for the first skip lines, and
-// keeps everything in all (when set). Flush hands on a last line that has
-// no newline. A line longer than maxExecOutput is handed on in pieces of
-// that size. emitted counts the lines seen, skipped ones included.
-type lineWriter struct {
-	each    func(string)
-	redact  func(string) string
-	all     io.Writer
-	skip    int
-	emitted int
-	partial []byte
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	if w.all != nil {
-		_, _ = w.all.Write(p)
-	}
-	if w.each == nil {
-		return len(p), nil
-	}
-	w.partial = append(w.partial, p...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			break
-		}
-		w.emit(w.partial[:i])
-		w.partial = append(w.partial[:0], w.partial[i+1:]...)
-	}
-	if len(w.partial) >= maxExecOutput {
-		w.Flush()
-	}
-	return len(p), nil
-}
-
-// Flush hands on what is left of an unfinished line.
-func (w *lineWriter) Flush() {
-	if w.each != nil && len(w.partial) > 0 {
-		w.emit(w.partial)
-		w.partial = w.partial[:0]
-	}
-}
-
-func (w *lineWriter) emit(line []byte) {
-	w.emitted++
-	if w.emitted > w.skip {
-		w.each(w.redact(strings.TrimSuffix(string(line), "\r")))
-	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/firedrill/firedrill/platform"
+	"github.com/firedrill/firedrill/platform/docker/internal/lines"
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -78,7 +79,7 @@ func (e *Env) ReplacePostgres(ctx context.Context, node string, r Replacement) e
 		return err
 	}
 	if r.OnLine != nil {
-		lines := &lineWriter{each: r.OnLine, redact: e.redact}
+		lines := &lines.Writer{Each: r.OnLine, Redact: e.redact}
 		_, stop, err := e.followLog(ctx, n.id(), lines, true)
 		if err != nil {
 			return fmt.Errorf("replace %s: follow the new container's log: %w", node, err)
@@ -86,7 +87,7 @@ func (e *Env) ReplacePostgres(ctx context.Context, node string, r Replacement) e
 		// Every line printed before the return is handed on, none after.
 		defer func() {
 			stop()
-			e.catchUp(context.WithoutCancel(ctx), n.id(), r.OnLine, lines.emitted)
+			e.catchUp(context.WithoutCancel(ctx), n.id(), r.OnLine, lines.Emitted)
 		}()
 	}
 	if err := e.waitAccepting(ctx, n); err != nil {
@@ -123,7 +124,7 @@ func (e *Env) waitAccepting(ctx context.Context, n *node) error {
 func (e *Env) catchUp(ctx context.Context, id string, each func(string), skip int) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	rest := &lineWriter{each: each, redact: e.redact, skip: skip}
+	rest := &lines.Writer{Each: each, Redact: e.redact, Skip: skip}
 	done, stop, err := e.followLog(cctx, id, rest, false)
 	if err != nil {
 		return

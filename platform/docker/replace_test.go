@@ -1,9 +1,6 @@
 package docker
 
 import (
-	"archive/tar"
-	"bytes"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -178,69 +175,6 @@ func TestJobEnv(t *testing.T) {
 	red := e.redact(printed.String())
 	if strings.Contains(red, e.pgPassword) || strings.Contains(red, e.s3Password) || !strings.Contains(red, "[redacted]") {
 		t.Fatalf("redacted env still holds a secret:\n%s", red)
-	}
-}
-
-func TestLineWriter(t *testing.T) {
-	var got []string
-	var all bytes.Buffer
-	w := &lineWriter{each: func(l string) { got = append(got, l) }, redact: strings.ToUpper, all: &all}
-	for _, p := range []string{"one\ntw", "o\r\n", "", "three\nfour", "\nfive"} {
-		w.Write([]byte(p))
-		if p == "o\r\n" && !slices.Equal(got, []string{"ONE", "TWO"}) {
-			t.Fatalf("a line is handed on when it ends: %q", got)
-		}
-	}
-	if !slices.Equal(got, []string{"ONE", "TWO", "THREE", "FOUR"}) {
-		t.Fatalf("before Flush: %q", got)
-	}
-	w.Flush()
-	if !slices.Equal(got, []string{"ONE", "TWO", "THREE", "FOUR", "FIVE"}) || w.emitted != 5 {
-		t.Fatalf("after Flush: %q (%d)", got, w.emitted)
-	}
-	if all.String() != "one\ntwo\r\nthree\nfour\nfive" {
-		t.Fatalf("all: %q", all.String())
-	}
-
-	got = nil
-	w = &lineWriter{each: func(l string) { got = append(got, l) }, redact: func(s string) string { return s }, skip: 2}
-	w.Write([]byte("a\nb\nc\nd"))
-	w.Flush()
-	if !slices.Equal(got, []string{"c", "d"}) {
-		t.Fatalf("skip 2: %q", got)
-	}
-}
-
-func TestAgentTar(t *testing.T) {
-	bin := []byte("\x7fELF not really")
-	archive, err := agentTar(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(bytes.NewReader(archive))
-	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
-		if h.Mode != 0o755 || h.Uid != 0 {
-			t.Errorf("%s: mode %o uid %d, want 0755 root", h.Name, h.Mode, h.Uid)
-		}
-	}
-	if !slices.Equal(names, []string{"opt/firedrill/", "opt/firedrill/firedrill"}) {
-		t.Fatalf("entries %q", names)
-	}
-	got, err := firstFile(bytes.NewReader(archive))
-	if err != nil || !bytes.Equal(got, bin) {
-		t.Fatalf("firstFile: %q, %v", got, err)
-	}
-	if _, err := firstFile(bytes.NewReader(nil)); err == nil {
-		t.Fatal("firstFile of an empty archive: no error")
 	}
 }
 

@@ -35,3 +35,27 @@ func ShellQuote(words []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// PrimaryInit lets replicas connect for streaming replication: "all" in
+// pg_hba.conf does not match the replication pseudo-database.
+const PrimaryInit = `#!/bin/sh
+set -e
+echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+`
+
+// ReplicaScript clones the primary with pg_basebackup and runs the copy as a
+// hot standby. It runs as the postgres user in the same image as the
+// primary, so it works with the official image and with the local recipe.
+const ReplicaScript = `set -eu
+mkdir -p "$PGDATA"
+chmod 0700 "$PGDATA"
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  until pg_basebackup -h "$FIREDRILL_PRIMARY" -p 5432 -U "$FIREDRILL_PG_USER" -D "$PGDATA" -R -X stream -c fast -C -S "$FIREDRILL_SLOT"; do
+    echo "firedrill: pg_basebackup failed, retrying in 1s" >&2
+    find "$PGDATA" -mindepth 1 -delete
+    psql -h "$FIREDRILL_PRIMARY" -U "$FIREDRILL_PG_USER" -d postgres -Atc "SELECT pg_drop_replication_slot('$FIREDRILL_SLOT')" >/dev/null 2>&1 || true
+    sleep 1
+  done
+fi
+exec postgres "$@"
+`

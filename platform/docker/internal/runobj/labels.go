@@ -1,4 +1,4 @@
-package docker
+package runobj
 
 import (
 	"crypto/rand"
@@ -41,11 +41,11 @@ func NewRunID() string {
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// checkRunID refuses a run id (given with WithRunID) that would make names
+// CheckRunID refuses a run id (given with WithRunID) that would make names
 // Docker or Postgres refuse: the name limits of the scenario language leave
 // room for scenarios.MaxRunIDLength characters of a run id, and the id is
 // part of every container, network and volume name.
-func checkRunID(id string) error {
+func CheckRunID(id string) error {
 	if id == "" || len(id) > scenarios.MaxRunIDLength {
 		return fmt.Errorf("run id %q: want 1 to %d characters", id, scenarios.MaxRunIDLength)
 	}
@@ -58,10 +58,14 @@ func checkRunID(id string) error {
 	return nil
 }
 
-// newSecret returns a random password. Secrets are generated per run and
+// NewSecret returns a random password. Secrets are generated per run and
 // never logged.
-func newSecret() string {
+func NewSecret() string {
 	var b [18]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// LabelSidecar marks a sidecar container and names the node whose network
+// namespace it shares.
+const LabelSidecar = "firedrill.sidecar-of"

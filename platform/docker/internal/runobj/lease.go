@@ -1,4 +1,4 @@
-package docker
+package runobj
 
 // The lease: a run's claim on its id and the proof, for `firedrill clean`,
 // that the harness which owns the run is still alive.
@@ -44,18 +44,18 @@ const leaseStartGrace = 2 * time.Minute
 // ErrRunIDTaken is returned when another run holds the lease of the same id.
 var ErrRunIDTaken = errors.New("run id already in use")
 
-// lease is a held claim on a run id.
-type lease struct {
+// Lease is a held claim on a run id.
+type Lease struct {
 	docker      *client.Client
 	containerID string
 	conn        client.HijackedResponse
 }
 
-// acquireLease creates, attaches to and starts the lease container of runID
+// AcquireLease creates, attaches to and starts the lease container of runID
 // from image (firedrill's own app image: it needs the firedrill binary). On
 // ErrRunIDTaken nothing was created and nothing may be removed: the objects
 // labelled with that id belong to another run.
-func acquireLease(ctx context.Context, docker *client.Client, runID, image string) (*lease, error) {
+func AcquireLease(ctx context.Context, docker *client.Client, runID, image string) (*Lease, error) {
 	name := topology.ContainerName(runID, NodeLease)
 	created, err := docker.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name: name,
@@ -75,7 +75,7 @@ func acquireLease(ctx context.Context, docker *client.Client, runID, image strin
 		}
 		return nil, fmt.Errorf("create the run's lease container: %w", err)
 	}
-	l := &lease{docker: docker, containerID: created.ID}
+	l := &Lease{docker: docker, containerID: created.ID}
 	att, err := docker.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdin: true})
 	if err != nil {
 		return l, fmt.Errorf("attach to the run's lease container: %w", err)
@@ -87,8 +87,8 @@ func acquireLease(ctx context.Context, docker *client.Client, runID, image strin
 	return l, nil
 }
 
-// release lets the lease container exit. Removing it is teardown's job.
-func (l *lease) release() {
+// Release lets the lease container exit. Removing it is teardown's job.
+func (l *Lease) Release() {
 	if l != nil && l.conn.Conn != nil {
 		l.conn.Close()
 	}
@@ -97,10 +97,10 @@ func (l *lease) release() {
 // leaseEndWait bounds how long end waits for the lease container to exit.
 const leaseEndWait = 10 * time.Second
 
-// end releases the lease and waits until its container has exited, so that
+// End releases the lease and waits until its container has exited, so that
 // a `firedrill clean` run right after (a script after `run --keep`) already
 // sees the run's harness gone.
-func (l *lease) end(ctx context.Context) error {
+func (l *Lease) End(ctx context.Context) error {
 	if l == nil || l.containerID == "" {
 		return nil
 	}
@@ -108,7 +108,7 @@ func (l *lease) end(ctx context.Context) error {
 	defer cancel()
 	// Wait from before the release, or the exit could come first and be missed.
 	w := l.docker.ContainerWait(ctx, l.containerID, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
-	l.release()
+	l.Release()
 	select {
 	case <-w.Result:
 		return nil
@@ -117,9 +117,9 @@ func (l *lease) end(ctx context.Context) error {
 	}
 }
 
-// leaseAlive reports whether a lease container, as listed, shows a live
+// LeaseAlive reports whether a lease container, as listed, shows a live
 // harness.
-func leaseAlive(c container.Summary, now time.Time) bool {
+func LeaseAlive(c container.Summary, now time.Time) bool {
 	switch c.State {
 	case container.StateRunning, container.StatePaused, container.StateRestarting:
 		return true

@@ -1,4 +1,4 @@
-package docker
+package runobj
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func Clean(ctx context.Context, docker *client.Client, opts ...CleanOption) (Cle
 	live := map[string]bool{}
 	if !cfg.force {
 		for _, c := range cs.Items {
-			if c.Labels[LabelNode] == NodeLease && leaseAlive(c, cfg.now()) {
+			if c.Labels[LabelNode] == NodeLease && LeaseAlive(c, cfg.now()) {
 				live[c.Labels[LabelRun]] = true
 			}
 		}
@@ -90,7 +90,7 @@ func Clean(ctx context.Context, docker *client.Client, opts ...CleanOption) (Cle
 		if !ours(c.Labels) {
 			continue
 		}
-		if err := removeContainer(ctx, docker, c.ID); err != nil {
+		if err := RemoveContainer(ctx, docker, c.ID); err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", shortName(c.Names), err))
 			continue
 		}
@@ -105,7 +105,7 @@ func Clean(ctx context.Context, docker *client.Client, opts ...CleanOption) (Cle
 			if !ours(n.Labels) {
 				continue
 			}
-			if _, err := docker.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+			if _, err := docker.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 				continue
 			}
@@ -121,7 +121,7 @@ func Clean(ctx context.Context, docker *client.Client, opts ...CleanOption) (Cle
 			if !ours(v.Labels) {
 				continue
 			}
-			if _, err := docker.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+			if _, err := docker.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
 				continue
 			}
@@ -134,13 +134,13 @@ func Clean(ctx context.Context, docker *client.Client, opts ...CleanOption) (Cle
 // removalWait bounds the wait for a removal someone else started.
 const removalWait = 30 * time.Second
 
-// removeContainer force-removes a container with its anonymous volumes. A
+// RemoveContainer force-removes a container with its anonymous volumes. A
 // removal already under way is waited for rather than reported: the daemon
 // finishes a removal whose client died (a harness killed in its teardown),
 // and two cleans may meet on one container.
-func removeContainer(ctx context.Context, docker *client.Client, id string) error {
+func RemoveContainer(ctx context.Context, docker *client.Client, id string) error {
 	_, err := docker.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-	if err == nil || isNotFound(err) {
+	if err == nil || IsNotFound(err) {
 		return nil
 	}
 	if !strings.Contains(err.Error(), "already in progress") {
@@ -148,7 +148,7 @@ func removeContainer(ctx context.Context, docker *client.Client, id string) erro
 	}
 	deadline := time.Now().Add(removalWait)
 	for time.Now().Before(deadline) {
-		if _, ierr := docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); isNotFound(ierr) {
+		if _, ierr := docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); IsNotFound(ierr) {
 			return nil
 		}
 		select {
@@ -171,8 +171,8 @@ func shortName(names []string) string {
 	return n
 }
 
-// isNotFound reports a Docker "no such object" error: something removed
+// IsNotFound reports a Docker "no such object" error: something removed
 // concurrently (for instance by testcontainers' own Terminate) is not a failure.
-func isNotFound(err error) bool {
+func IsNotFound(err error) bool {
 	return err != nil && cerrdefs.IsNotFound(err)
 }
