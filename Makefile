@@ -11,7 +11,7 @@ SCENARIO ?= primary-kill
 # Integration tests start real environments: one package at a time on 2 cores.
 ITEST_FLAGS ?= -p 1 -count=1 -timeout 45m
 
-.PHONY: all build setup setup-test drill test unit integration docker-check images clean bench fuzz vet soak
+.PHONY: all build setup setup-test drill test unit integration docker-check images clean bench bench-dr fuzz vet soak
 
 all: build
 
@@ -68,13 +68,19 @@ clean: build
 # ProbeApp needs no Docker (a local Postgres, the probe and the app as
 # processes, about 90 s); LatencyDelayer is the latency fault's added delay
 # and throughput cost; HandlePut, HTTPWriter and HTTPReader are the
-# per-operation costs.
+# per-operation costs. bench-dr is issue 9's backups and restores at 1 GB
+# (docs/benchmarks.md, "Backups and restores (issue 9)"): the logical jobs
+# beside pg_dump/pg_restore, the base backup's and PITR replay's rates; it
+# is in neither bench nor test (about 20 minutes, 5 GB of disk).
 bench: docker-check
 	$(GO) test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./images/... ./platform/...
 	$(GO) test -tags integration -run '^$$' -bench 'DrillPrimaryKill|PrimaryKillRates' -benchtime 5x -timeout 60m ./cmd/firedrill/
 	$(GO) test -tags integration -run '^$$' -bench ProbeApp -benchtime 1x -timeout 10m ./sampleapp/
 	$(GO) test -tags integration -run '^$$' -bench LatencyDelayer -benchtime 1x -timeout 20m ./chaos/latency/
 	$(GO) test -run '^$$' -bench 'HandlePut|HTTPWriter|HTTPReader' ./sampleapp/ ./probe/
+
+bench-dr: docker-check
+	FIREDRILL_BENCH_DB_MB=1024 $(GO) test -tags integration -run '^$$' -bench 'LogicalBackupRestore|PhysicalBackupAndReplay' -benchtime 1x -timeout 90m ./dr/jobs
 
 fuzz:
 	$(GO) test ./scenarios -run '^$$' -fuzz FuzzLoadBytes -fuzztime 2m
