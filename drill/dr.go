@@ -17,7 +17,7 @@ import (
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/postgres"
 	"github.com/firedrill/firedrill/probe"
-	"github.com/firedrill/firedrill/reports/score"
+	"github.com/firedrill/firedrill/reports/score/drscore"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -214,7 +214,7 @@ func (e *drEngine) result() *firedrill.DRResult {
 	out := &firedrill.DRResult{}
 	if e.archive != nil {
 		samples, failed, lastErr := e.archive.Readings()
-		out.Archive = score.Archive(samples, failed, lastErr)
+		out.Archive = drscore.Archive(samples, failed, lastErr)
 	}
 	if e.backups != nil {
 		for _, b := range e.backups.Taken() {

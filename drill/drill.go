@@ -18,6 +18,8 @@ import (
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/probe"
 	"github.com/firedrill/firedrill/reports/score"
+	"github.com/firedrill/firedrill/reports/score/drscore"
+	"github.com/firedrill/firedrill/reports/score/replication"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -221,9 +223,9 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	})
 	if lag != nil {
 		samples, failed, lastErr := lag.Readings()
-		res.Replication = score.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
+		res.Replication = replication.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
 	}
-	score.DR(&res, dre.result(), out.Ops, rec.ReadBack)
+	drscore.DR(&res, dre.result(), out.Ops, rec.ReadBack)
 	if dre.notifier != nil {
 		dre.notifier.Objectives(context.WithoutCancel(ctx), &res)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/firedrill/firedrill"
 )
 
-// replicationResult is what score.Replication makes of four readings of
+// replicationResult is what replication.Replication makes of four readings of
 // one standby (and a failed one), f0 in effect from 200ms to 800ms.
 const replicationResult = `{"interval_ms": 250, "readings": 5, "failed": 1, "last_error": "x",
   "replicas": [{"node": "pg-replica1", "streaming": 4, "max_unflushed_bytes": 12600, "mean_unflushed_bytes": 5475,

@@ -1,8 +1,9 @@
 // Package score turns the rules of docs/measurement.md into a Result: from
 // what a drill recorded — the schedule of injections, the Timeline's
 // events, the workload Ledger and the read-back of acknowledged writes — it
-// makes a scored firedrill.Result (Score), and from the replication-lag
-// sampler's readings the Result's replication section (Replication).
+// makes a scored firedrill.Result (Score). The replication-lag section is
+// scored by subpackage replication, the DR engine's part (restores,
+// backups, WAL archive) by subpackage drscore.
 //
 // Score is pure logic: it talks to no container and no database, reads no
 // clock, and gives the same Result for the same Input, so every measurement
@@ -20,8 +21,7 @@
 // (RTO and overlap), charge.go (charging failover events and lost writes,
 // RPO), splitbrain.go, writes.go (counts, schedule lag, read-back node,
 // warnings), reads.go (reads and who served them), uploads.go (uploads
-// and their read-back), replication.go (lag
-// and RPO exposure), abort.go, objectives.go (objectives and reasons).
+// and their read-back), abort.go, objectives.go (objectives and reasons).
 //
 // The golden cases (cases_test.go) pin whole Results as result.json in
 // testdata; package reports renders those same files in its golden tests.

@@ -234,7 +234,7 @@ func Score(in Input) firedrill.Result {
 	}
 	events := normalizeEvents(in.Events)
 	window := sc.Workload.StabilityWindow.Duration
-	writes := writeOps(in.Ops)
+	writes := WriteOps(in.Ops)
 	end := observationEnd(events, in.Duration, writes)
 
 	injections := in.Injections
@@ -343,13 +343,13 @@ func normalizeEvents(in []firedrill.Event) []firedrill.Event {
 	for i, e := range in {
 		switch {
 		case e.At == 0 && e.AtMS != 0:
-			e.At = fromMS(e.AtMS)
+			e.At = FromMS(e.AtMS)
 		case e.AtMS == 0 && e.At != 0:
 			e.AtMS = firedrill.Millis(e.At)
 		}
 		switch {
 		case e.Span == 0 && e.SpanMS != 0:
-			e.Span = fromMS(e.SpanMS)
+			e.Span = FromMS(e.SpanMS)
 		case e.SpanMS == 0 && e.Span != 0:
 			e.SpanMS = firedrill.Millis(e.Span)
 		}
@@ -360,12 +360,13 @@ func normalizeEvents(in []firedrill.Event) []firedrill.Event {
 	return out
 }
 
-func fromMS(ms float64) time.Duration {
+// FromMS is a Result's milliseconds as a duration.
+func FromMS(ms float64) time.Duration {
 	return time.Duration(math.Round(ms * float64(time.Millisecond)))
 }
 
 // writeOps returns the write operations ordered by send time (then seq).
-func writeOps(ops []firedrill.Op) []firedrill.Op {
+func WriteOps(ops []firedrill.Op) []firedrill.Op {
 	out := make([]firedrill.Op, 0, len(ops))
 	for _, o := range ops {
 		if o.Kind == "write" || o.Kind == "" {

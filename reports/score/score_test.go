@@ -625,13 +625,13 @@ func TestRecoveryPointTies(t *testing.T) {
 		{ID: "c", Seq: 3, Sent: 7 * sec, Done: 7*sec + 10*ms, Outcome: firedrill.OutcomeOK, Node: "n"},
 		{ID: "d", Seq: 4, Sent: 8 * sec, Done: 8*sec + 10*ms, Outcome: firedrill.OutcomeOK, Node: "n"},
 	}
-	rec, pending, noData := recoveryPoint(writeOps(ops), slot{from: 5 * sec, until: 9 * sec, last: true}, sec)
+	rec, pending, noData := recoveryPoint(WriteOps(ops), slot{from: 5 * sec, until: 9 * sec, last: true}, sec)
 	if rec == nil || rec.ID != "c" || pending != nil || noData {
 		t.Errorf("recovery = %+v pending %+v noData %v, want c", rec, pending, noData)
 	}
 	// d's window [8s, 9s] closes after the slot's end: pending, not
 	// recovered.
-	rec, pending, _ = recoveryPoint(writeOps(ops[3:]), slot{from: 5 * sec, until: 9*sec - time.Microsecond, last: true}, sec)
+	rec, pending, _ = recoveryPoint(WriteOps(ops[3:]), slot{from: 5 * sec, until: 9*sec - time.Microsecond, last: true}, sec)
 	if rec != nil || pending == nil || pending.ID != "d" {
 		t.Errorf("recovery = %+v pending %+v, want pending d", rec, pending)
 	}

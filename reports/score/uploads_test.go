@@ -156,7 +156,7 @@ func TestFailedAndIndeterminateUploadsNeverLost(t *testing.T) {
 		}
 		return firedrill.OutcomeOK
 	})
-	in.Ops = append(writeOps(in.Ops), ups...)
+	in.Ops = append(WriteOps(in.Ops), ups...)
 	in.Uploads = listed(ups, nil)
 	r := Score(in)
 	if u := r.Uploads; u.Failed != 5 || u.Indeterminate != 5 || u.OK != 90 || *u.Lost != 0 {
@@ -207,7 +207,7 @@ func TestUploadsReadBackFailedIsInconclusive(t *testing.T) {
 func TestNoUploadAcknowledgedIsInconclusive(t *testing.T) {
 	in, _ := uploadsDrill(nil)
 	ups := uploads(0, 20*sec, func(time.Duration) firedrill.Outcome { return firedrill.OutcomeFailed })
-	in.Ops = append(writeOps(in.Ops), ups...)
+	in.Ops = append(WriteOps(in.Ops), ups...)
 	in.Uploads = &UploadsReadBack{SHA256: map[string]string{}}
 	r := Score(in)
 	if r.Verdict != firedrill.VerdictInconclusive || !hasReason(r, "none of the 100 uploads sent was acknowledged") {

@@ -1,4 +1,4 @@
-package score
+package drscore
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/score"
 )
 
 // DR verifies the DR engine's restores against the ledger and adds the
@@ -21,8 +22,8 @@ func DR(res *firedrill.Result, dr *firedrill.DRResult, ops []firedrill.Op, readB
 		return
 	}
 	res.DR = dr
-	dr.Exposure = backupExposure(dr.Backups, fromMS(res.DurationMS))
-	writes := writeOps(ops)
+	dr.Exposure = backupExposure(dr.Backups, score.FromMS(res.DurationMS))
+	writes := score.WriteOps(ops)
 	var missed, inconclusive []string
 	for i := range dr.Restores {
 		r := &dr.Restores[i]
@@ -74,8 +75,8 @@ func verifyRestore(r firedrill.RestoreResult, writes []firedrill.Op, readBack ma
 		v.Detail = "the writes could not be read back"
 		return v
 	}
-	point := fromMS(*r.RecoveryPointMS)
-	began := fromMS(r.AtMS)
+	point := score.FromMS(*r.RecoveryPointMS)
+	began := score.FromMS(r.AtMS)
 	for _, w := range writes {
 		if w.Outcome != firedrill.OutcomeOK {
 			continue
@@ -85,7 +86,7 @@ func verifyRestore(r firedrill.RestoreResult, writes []firedrill.Op, readBack ma
 			v.AckedBefore++
 			if !readBack[w.ID] {
 				v.MissingBefore++
-				if len(v.MissingBeforeIDs) < MaxLostIDs {
+				if len(v.MissingBeforeIDs) < score.MaxLostIDs {
 					v.MissingBeforeIDs = append(v.MissingBeforeIDs, w.ID)
 				}
 			}

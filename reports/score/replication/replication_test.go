@@ -1,4 +1,4 @@
-package score
+package replication
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/firedrill/firedrill"
 )
+
+const ms = time.Millisecond
 
 func lagMS(v float64) *time.Duration {
 	d := time.Duration(v * float64(time.Millisecond))
