@@ -109,6 +109,15 @@ func backupID(id string) (string, error) {
 	return id, nil
 }
 
+// restoreID checks a restore's --id: empty (the newest valid backup) or a
+// backup id.
+func restoreID(id string) error {
+	if id != "" && !store.ValidID(id) {
+		return withCode(firedrill.ExitUsage, fmt.Errorf("--id %q is not a backup id", id))
+	}
+	return nil
+}
+
 func newAgentBackupLogicalCmd(g *globals) *cobra.Command {
 	var (
 		id   string
@@ -155,8 +164,8 @@ func newAgentRestoreLogicalCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := jobContext(cmd)
 			defer cancel()
-			if id != "" && !store.ValidID(id) {
-				return withCode(firedrill.ExitUsage, fmt.Errorf("--id %q is not a backup id", id))
+			if err := restoreID(id); err != nil {
+				return err
 			}
 			dsn, err := jobDSN(socket)
 			if err != nil {
@@ -216,8 +225,8 @@ func newAgentRestoreFilesCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := jobContext(cmd)
 			defer cancel()
-			if id != "" && !store.ValidID(id) {
-				return withCode(firedrill.ExitUsage, fmt.Errorf("--id %q is not a backup id", id))
+			if err := restoreID(id); err != nil {
+				return err
 			}
 			st, err := jobStore(ctx)
 			if err != nil {

@@ -3,7 +3,6 @@ package agentcmd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -141,8 +140,8 @@ func newAgentRestorePhysicalCmd(g *globals) *cobra.Command {
 			if pgdata == "" {
 				return withCode(firedrill.ExitUsage, errors.New("--pgdata is required"))
 			}
-			if id != "" && !store.ValidID(id) {
-				return withCode(firedrill.ExitUsage, fmt.Errorf("--id %q is not a backup id", id))
+			if err := restoreID(id); err != nil {
+				return err
 			}
 			t, err := jobs.ParseTarget(target)
 			if err != nil {
