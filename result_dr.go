@@ -146,10 +146,11 @@ type ArchiveResult struct {
 	FailedReadings int    `json:"failed_readings"`
 	LastError      string `json:"last_error,omitempty"`
 	// MaxExposureMS is the largest exposure read, at MaxAtMS; MeanExposureMS
-	// the mean over the readings.
-	MaxExposureMS  float64 `json:"max_exposure_ms"`
-	MaxAtMS        float64 `json:"max_at_ms"`
-	MeanExposureMS float64 `json:"mean_exposure_ms"`
+	// the mean over the readings. All three are absent when no reading
+	// could measure one (every node read had never archived: Unknown).
+	MaxExposureMS  *float64 `json:"max_exposure_ms,omitempty"`
+	MaxAtMS        *float64 `json:"max_at_ms,omitempty"`
+	MeanExposureMS *float64 `json:"mean_exposure_ms,omitempty"`
 	// FailingReadings saw the archiver's last attempt failed;
 	// ArchiveFailures is how many attempts failed over the drill (the
 	// counter's growth), Archived how many files it archived.

@@ -21,8 +21,13 @@ func (t *term) dr(d *firedrill.DRResult) {
 			e.Kind, human.Millis(e.MaxAgeMS), human.Millis(e.AtMS)))
 	}
 	if a := d.Archive; a != nil {
-		parts := []string{fmt.Sprintf("%d readings", a.Readings), "lag max " + human.Millis(a.MaxExposureMS) + " at " + human.Millis(a.MaxAtMS),
-			"mean " + human.Millis(a.MeanExposureMS), fmt.Sprintf("%d files archived", a.Archived)}
+		parts := []string{fmt.Sprintf("%d readings", a.Readings)}
+		if a.MaxExposureMS != nil {
+			parts = append(parts, "lag max "+human.Millis(*a.MaxExposureMS)+" at "+human.Millis(*a.MaxAtMS), "mean "+human.Millis(*a.MeanExposureMS))
+		} else {
+			parts = append(parts, t.paint(ansiYellow, "lag not measured"))
+		}
+		parts = append(parts, fmt.Sprintf("%d files archived", a.Archived))
 		if a.ArchiveFailures > 0 {
 			parts = append(parts, t.paint(ansiYellow, fmt.Sprintf("%d failed attempts", a.ArchiveFailures)))
 		}

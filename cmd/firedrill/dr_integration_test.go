@@ -294,7 +294,7 @@ func TestIntegrationDRStorageOutage(t *testing.T) {
 	if a == nil {
 		t.Fatal("no archive section")
 	}
-	if a.ArchiveFailures == 0 || a.MaxExposureMS < outage-archiveTimeout-margin {
+	if a.ArchiveFailures == 0 || a.MaxExposureMS == nil || *a.MaxExposureMS < outage-archiveTimeout-margin {
 		t.Errorf("archive %+v, want failures and a max exposure of at least %.0fms", *a, outage-archiveTimeout-margin)
 	}
 	// The newest logical backup is at least as old as the outage when the
@@ -309,7 +309,7 @@ func TestIntegrationDRStorageOutage(t *testing.T) {
 		t.Errorf("logical exposure %+v, want at least %.0fms", logical, outage-margin)
 	}
 	t.Logf("%d backups failed in the outage, %d logical after it; archive max exposure %.0fms, %d failures; exposure %+v",
-		failed, resumed, a.MaxExposureMS, a.ArchiveFailures, res.DR.Exposure)
+		failed, resumed, *a.MaxExposureMS, a.ArchiveFailures, res.DR.Exposure)
 }
 
 // seed-sla: the seed material's objectives at drill scale, against the

@@ -43,7 +43,7 @@ func BenchmarkPhysicalBackupAndReplay(b *testing.B) {
 	if err := conn.QueryRow(r.ctx, "SELECT sum(pg_database_size(oid))::bigint FROM pg_database").Scan(&clusterBytes); err != nil {
 		b.Fatal(err)
 	}
-	waitArchived(b, r.ctx, conn)
+	waitArchived(b, r.ctx, conn, r.patience)
 
 	var bare, bareGz, job, replay time.Duration
 	var walBytes int64
@@ -63,7 +63,7 @@ func BenchmarkPhysicalBackupAndReplay(b *testing.B) {
 		if err := conn.QueryRow(r.ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", startLSN).Scan(&wal); err != nil {
 			b.Fatal(err)
 		}
-		waitArchived(b, r.ctx, conn)
+		waitArchived(b, r.ctx, conn, r.patience)
 		walBytes += wal
 		got := r.restoreNode(fmt.Sprintf("pg-restored%d", i), jobs.TargetLatest)
 		m := redoDone.FindStringSubmatch(got.output)

@@ -116,7 +116,7 @@ func (r *rig) restoreNode(alias, target string) restored {
 		testcontainers.WithFiles(binFile()),
 		published("5432/tcp"),
 		// After the promotion: in recovery it says "read-only connections".
-		testcontainers.WithWaitStrategy(wait.ForLog("database system is ready to accept connections").WithStartupTimeout(3*time.Minute)))
+		testcontainers.WithWaitStrategy(wait.ForLog("database system is ready to accept connections").WithStartupTimeout(r.patience)))
 	out := containerLog(r.t, r.ctx, ctr)
 	got := restored{pg: r.postgresAt(alias, ctr), output: out}
 	for _, line := range strings.Split(out, "\n") {
@@ -182,7 +182,7 @@ func seq(from, to int) []int {
 
 // waitArchived switches the primary's WAL and waits until the segment
 // holding everything so far is archived.
-func waitArchived(t testing.TB, ctx context.Context, conn *pgx.Conn) {
+func waitArchived(t testing.TB, ctx context.Context, conn *pgx.Conn, within time.Duration) {
 	t.Helper()
 	var seg string
 	if err := conn.QueryRow(ctx, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())").Scan(&seg); err != nil {
@@ -191,7 +191,7 @@ func waitArchived(t testing.TB, ctx context.Context, conn *pgx.Conn) {
 	if _, err := conn.Exec(ctx, "SELECT pg_switch_wal()"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "segment "+seg+" archived", func() bool {
+	waitWithin(t, within, "segment "+seg+" archived", func() bool {
 		var last *string
 		err := conn.QueryRow(ctx, "SELECT last_archived_wal FROM pg_stat_archiver").Scan(&last)
 		return err == nil && last != nil && len(*last) >= 24 && (*last)[:24] >= seg
@@ -211,10 +211,16 @@ func (f fixedEndpoint) Endpoint(context.Context, string, string) (string, error)
 
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	waitWithin(t, time.Minute, what, cond)
+}
+
+// waitWithin polls cond until it holds, failing t after within.
+func waitWithin(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within a minute", what)
+			t.Fatalf("%s: not within %s", what, within)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -285,7 +291,7 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 	if _, err := conn.Exec(ctx, "CREATE TABLE after_drop (x int); INSERT INTO after_drop VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}
-	waitArchived(t, ctx, conn)
+	waitArchived(t, ctx, conn, r.patience)
 
 	// A newer backup whose data object is damaged: a restore to the latest
 	// point rejects it and goes on with the older one, replaying the drop.

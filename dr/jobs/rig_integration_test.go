@@ -74,13 +74,21 @@ type rig struct {
 	s3      *s3.Client
 	store   *store.Store
 	seq     atomic.Int64 // container names
+	// patience bounds a wait for a container: a restored node's replay
+	// and the like. A benchmark's database is up to a thousand times a
+	// test's, so its waits are longer.
+	patience time.Duration
 }
 
 // newRig brings up the network and MinIO with the bucket; everything the
 // test starts is labelled with its run, and removed when it ends.
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	life, patience := 15*time.Minute, 3*time.Minute
+	if _, bench := t.(*testing.B); bench {
+		life, patience = 85*time.Minute, 30*time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), life)
 	t.Cleanup(cancel)
 	scn, err := scenarios.Builtin("primary-kill")
 	if err != nil {
@@ -96,7 +104,7 @@ func newRig(t testing.TB) *rig {
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	r := &rig{t: t, ctx: ctx, runID: "jobs" + hex.EncodeToString(b), pgImage: resolved[images.RolePostgres].Ref}
+	r := &rig{t: t, ctx: ctx, runID: "jobs" + hex.EncodeToString(b), pgImage: resolved[images.RolePostgres].Ref, patience: patience}
 	r.network = "firedrill-" + r.runID
 	if _, err := dockerCli.NetworkCreate(ctx, r.network, client.NetworkCreateOptions{Labels: r.labels()}); err != nil {
 		t.Fatal(err)
@@ -144,7 +152,20 @@ func (r *rig) start(alias, image string, opts ...testcontainers.ContainerCustomi
 		r.t.Cleanup(func() { _ = ctr.Terminate(context.Background()) })
 	}
 	if err != nil {
-		r.t.Fatalf("start %s: %v", alias, err)
+		// What the container said is most of the diagnosis of a wait that
+		// timed out.
+		var said string
+		if ctr != nil {
+			if rc, lerr := ctr.Logs(context.Background()); lerr == nil {
+				b, _ := io.ReadAll(rc)
+				rc.Close()
+				said = string(b)
+				if len(said) > 8000 {
+					said = "…" + said[len(said)-8000:]
+				}
+			}
+		}
+		r.t.Fatalf("start %s: %v\n%s", alias, err, said)
 	}
 	return ctr
 }
@@ -257,7 +278,7 @@ func (r *rig) job(env map[string]string, script string) jobRun {
 		testcontainers.WithEnv(env),
 		testcontainers.WithFiles(testcontainers.ContainerFile{HostFilePath: firedrillBin, ContainerFilePath: binInJob, FileMode: 0o755}),
 		testcontainers.WithEntrypoint("sh", "-c", script),
-		testcontainers.WithWaitStrategy(wait.ForExit().WithExitTimeout(10*time.Minute)))
+		testcontainers.WithWaitStrategy(wait.ForExit().WithExitTimeout(max(10*time.Minute, r.patience))))
 	state, err := ctr.State(r.ctx)
 	if err != nil {
 		r.t.Fatal(err)

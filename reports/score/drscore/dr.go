@@ -200,8 +200,9 @@ func Archive(samples []firedrill.ArchiveSample, failed int, lastErr error) *fire
 		}
 		known++
 		sum += s.Exposure
-		if ms := firedrill.Millis(s.Exposure); ms > a.MaxExposureMS {
-			a.MaxExposureMS, a.MaxAtMS = ms, firedrill.Millis(s.At)
+		if ms := firedrill.Millis(s.Exposure); a.MaxExposureMS == nil || ms > *a.MaxExposureMS {
+			at := firedrill.Millis(s.At)
+			a.MaxExposureMS, a.MaxAtMS = &ms, &at
 		}
 	}
 	for n, l := range last {
@@ -209,7 +210,8 @@ func Archive(samples []firedrill.ArchiveSample, failed int, lastErr error) *fire
 		a.ArchiveFailures += l.Failed - first[n].Failed
 	}
 	if known > 0 {
-		a.MeanExposureMS = firedrill.Millis(sum / time.Duration(known))
+		mean := firedrill.Millis(sum / time.Duration(known))
+		a.MeanExposureMS = &mean
 	}
 	return a
 }

@@ -125,12 +125,19 @@ func TestArchiveExposure(t *testing.T) {
 	sec := time.Second
 	a := Archive([]firedrill.ArchiveSample{s(1*sec, 800*time.Millisecond, 10, 0, false), s(2*sec, 5*sec, 11, 3, true),
 		s(3*sec, 9*sec, 11, 7, true), s(4*sec, 500*time.Millisecond, 20, 7, false)}, 1, nil)
-	if a.MaxExposureMS != 9000 || a.MaxAtMS != 3000 || a.ArchiveFailures != 7 || a.Archived != 10 || a.FailingReadings != 2 || a.FailedReadings != 1 {
+	if a.MaxExposureMS == nil || *a.MaxExposureMS != 9000 || *a.MaxAtMS != 3000 || a.ArchiveFailures != 7 || a.Archived != 10 || a.FailingReadings != 2 || a.FailedReadings != 1 {
 		t.Fatalf("archive %+v", a)
 	}
 	// A restored node starts its counters again: growth is per node run.
 	b := Archive([]firedrill.ArchiveSample{s(1*sec, 0, 10, 0, false), s(2*sec, 0, 15, 0, false), s(3*sec, 0, 2, 0, false), s(4*sec, 0, 6, 0, false)}, 0, nil)
 	if b.Archived != 9 {
 		t.Errorf("archived %d across a restart, want 5 + 4", b.Archived)
+	}
+	// Readings of a node that never archived measure no lag: the lag is
+	// absent (not measured), not zero.
+	unknown := firedrill.ArchiveSample{At: sec, Node: "pg-primary"}
+	c := Archive([]firedrill.ArchiveSample{unknown, unknown}, 0, nil)
+	if c.MaxExposureMS != nil || c.MeanExposureMS != nil || c.MaxAtMS != nil || c.Unknown != 2 {
+		t.Errorf("all readings unknown: %+v, want no lag figures", c)
 	}
 }
