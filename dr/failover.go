@@ -262,8 +262,11 @@ func (m *managerRun) judge(ctx context.Context, r Round) {
 		return
 	}
 	// Only a standby the clients reach can replace the primary; when none
-	// is, the clients (the app, or the vantage point itself) are cut off,
-	// and a failover would fence a primary that may be fine for nothing.
+	// is, either the clients (the app, or the vantage point itself) are cut
+	// off or every node is down. From the vantage point the two look alike;
+	// in neither does a failover help, and in the first it would fence a
+	// primary that may be fine. A recovery plan, not the manager, handles
+	// the second (docs/architecture.md, "Recovery plans").
 	var candidates []string
 	for _, s := range m.standbys {
 		if r.Reachable(s) {
@@ -274,7 +277,7 @@ func (m *managerRun) judge(ctx context.Context, r Round) {
 		if !m.withheld {
 			m.withheld = true
 			f.tl.Record(firedrill.EventFailoverWithheld, m.primary, fmt.Sprintf(
-				"%s failed %d health checks in a row from %s, but no standby is reachable from there either (%s): the clients are cut off, not the primary; no failover",
+				"%s failed %d health checks in a row from %s, but no standby is reachable from there either (%s): the clients are cut off or every node is down, and from there the two look alike; no failover",
 				m.primary, m.failures, f.vantage.Where(), downList(r)))
 		}
 		return

@@ -263,3 +263,32 @@ func TestFailoverStandsDownWhileHeld(t *testing.T) {
 		}
 	})
 }
+
+// When the primary and every standby fail their checks, the manager cannot
+// tell clients cut off from nodes all lost: it withholds the failover once
+// and says both, never that the primary is fine.
+func TestFailoverWithheldWhenNothingAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := &fakeCluster{downAt: map[string]time.Time{"p": start, "s": start}, lsn: map[string]uint64{"s": 1}, checked: map[string]int{}}
+		tl := firedrill.NewTimelineAt(start)
+		f := NewFailover(FailoverConfig{Primary: "p", Standbys: []string{"s"}, Interval: time.Second, Timeout: time.Second,
+			FailuresBeforeAction: 2, Fencing: "stop"}, c, tl, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := f.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evs := withoutStart(tl.Events())
+		if len(evs) != 1 || evs[0].Kind != firedrill.EventFailoverWithheld {
+			t.Fatalf("events %v, want one failover.withheld", kinds(evs))
+		}
+		d := evs[0].Detail
+		if strings.Contains(d, "not the primary") || !strings.Contains(d, "cut off") || !strings.Contains(d, "every node is down") {
+			t.Errorf("detail %q: want both explanations (clients cut off, or every node down), and no claim that the primary is fine", d)
+		}
+		if len(c.promoted) != 0 || len(c.fenced) != 0 {
+			t.Errorf("promoted %v, fenced %v with nothing reachable", c.promoted, c.fenced)
+		}
+	})
+}

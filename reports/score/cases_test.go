@@ -127,7 +127,7 @@ func goldenCases() map[string]Input {
 					"minio 172.19.0.4:9000 open; during: pg-primary 172.19.0.2:5432 no answer in 500ms, pg-replica1 172.19.0.3:5432 no " +
 					"answer in 500ms, minio 172.19.0.4:9000 no answer in 500ms"},
 			firedrill.Event{At: 6500 * ms, Kind: firedrill.EventFailoverWithheld, Target: "pg-primary",
-				Detail: "pg-primary failed 3 health checks in a row from app, but no standby is reachable from there either (pg-replica1: i/o timeout): the clients are cut off, not the primary; no failover"},
+				Detail: "pg-primary failed 3 health checks in a row from app, but no standby is reachable from there either (pg-replica1: i/o timeout): the clients are cut off or every node is down, and from there the two look alike; no failover"},
 			firedrill.Event{At: 7 * sec, Span: 1200 * ms, Kind: firedrill.EventFailoverBlind, Target: "pg-primary",
 				Detail: "manager blind from 7s to 8.2s: no health verdict from app (watcher exited) until a new watcher reported; no failover without one"},
 			firedrill.Event{At: 9 * sec, Span: 30 * ms, Kind: firedrill.EventFaultReverted, Injection: "f0", Target: "app", Nodes: []string{"app"},
