@@ -63,7 +63,7 @@ func scoreReads(in Input, sc *scenarios.Scenario, injected []*faultScore, window
 
 	var never []string
 	for _, g := range outages(injected, reads, window, end) {
-		cause, _ := g.cause(end, events, charged)
+		cause, _, _ := g.cause(end, events, charged)
 		fr := &firedrill.FaultReads{}
 		switch {
 		case g.rec != nil:

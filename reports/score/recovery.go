@@ -144,35 +144,49 @@ func outages(injected []*faultScore, ops []firedrill.Op, window, end time.Durati
 }
 
 // cause is the member the group's outage is given to: the one member
-// charged with failover events during the outage (told), else the
-// earliest.
-func (g *group) cause(end time.Duration, events []firedrill.Event, charged []*faultScore) (cause *faultScore, told bool) {
+// charged with failover or recovery-plan events during the outage (told,
+// with by naming what it was charged with), else the earliest.
+func (g *group) cause(end time.Duration, events []firedrill.Event, charged []*faultScore) (cause *faultScore, told bool, by string) {
 	if len(g.members) == 1 {
-		return g.members[0], false
+		return g.members[0], false, ""
 	}
 	outageEnd := end
 	if g.rec != nil {
 		outageEnd = g.rec.Done
 	}
 	var causes []*faultScore
+	failover, plan := false, false
 	for k, f := range charged {
-		if f == nil || !slices.Contains(g.members, f) || slices.Contains(causes, f) {
+		if f == nil || !slices.Contains(g.members, f) {
 			continue
 		}
-		if at := events[k].At; at >= g.members[0].at && at <= outageEnd && (isFailover(events[k].Kind) || isDRRecovery(events[k].Kind)) {
+		at, kind := events[k].At, events[k].Kind
+		if at < g.members[0].at || at > outageEnd || !(isFailover(kind) || isDRRecovery(kind)) {
+			continue
+		}
+		failover, plan = failover || isFailover(kind), plan || isDRRecovery(kind)
+		if !slices.Contains(causes, f) {
 			causes = append(causes, f)
 		}
 	}
-	if len(causes) == 1 {
-		return causes[0], true
+	if len(causes) != 1 {
+		return g.members[0], false, ""
 	}
-	return g.members[0], false
+	switch {
+	case failover && plan:
+		by = "the failover and the recovery plan were"
+	case failover:
+		by = "the failover was"
+	default:
+		by = "the recovery plan was"
+	}
+	return causes[0], true, by
 }
 
 // settle gives the group's outage to its cause and overlap notes to the
 // others.
 func (g *group) settle(end, window time.Duration, events []firedrill.Event, charged []*faultScore) {
-	cause, told := g.cause(end, events, charged)
+	cause, told, by := g.cause(end, events, charged)
 	if len(g.members) > 1 {
 		for _, m := range g.members {
 			for _, o := range g.members {
@@ -182,8 +196,8 @@ func (g *group) settle(end, window time.Duration, events []firedrill.Event, char
 			}
 			switch {
 			case m == cause && told:
-				m.res.Overlap = fmt.Sprintf("%s injected during this outage; the failover was %s's, so the outage is judged on %s",
-					strings.Join(m.res.OverlapsWith, ", "), m.res.ID, m.res.ID)
+				m.res.Overlap = fmt.Sprintf("%s injected during this outage; %s %s's, so the outage is judged on %s",
+					strings.Join(m.res.OverlapsWith, ", "), by, m.res.ID, m.res.ID)
 			case m == cause:
 				m.res.Overlap = fmt.Sprintf("%s injected during this outage; their effects cannot be told apart, so the RTO is the combined outage's, from %s",
 					strings.Join(m.res.OverlapsWith, ", "), m.res.ID)

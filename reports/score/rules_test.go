@@ -274,6 +274,21 @@ func TestRuleChargingOverlap(t *testing.T) {
 		}
 	})
 
+	t.Run("a recovery plan names its injection as the cause, and the note says a plan, not a failover", func(t *testing.T) {
+		sched := []firedrill.Injection{injection(0, 5*sec, "kill", "postgres.primary"), injection(1, 5*sec, "kill", "postgres.replica")}
+		in := drill(ops, sched, applied("f0", 5*sec, 0, "pg-primary"), applied("f1", 5*sec, 0, "pg-replica"),
+			firedrill.Event{At: 6 * sec, Kind: firedrill.EventRecoveryClassified, Target: "pg-primary", Injection: "f0", Detail: "database lost"},
+			firedrill.Event{At: 7 * sec, Kind: firedrill.EventRecoveryDone, Target: "pg-primary"})
+		r := Score(in)
+		f0, f1 := fault(t, r, "f0"), fault(t, r, "f1")
+		if !eqPtr(f0.RTOMS, fptr(3010)) || f1.Recovery != firedrill.RecoveryOverlapped {
+			t.Fatalf("f0 = %+v, f1 = %+v, want f0 the cause", f0, f1)
+		}
+		if strings.Contains(f0.Overlap, "failover") || !strings.Contains(f0.Overlap, "recovery plan") {
+			t.Errorf("f0's note %q names a failover that never happened", f0.Overlap)
+		}
+	})
+
 	t.Run("the failover names the later injection as the cause", func(t *testing.T) {
 		ops := ledger(0, 20*sec, failover(9*sec))
 		sched := []firedrill.Injection{injection(0, 5*sec, "pause", "postgres.replica"), injection(1, 6*sec, "kill", "postgres.primary")}
