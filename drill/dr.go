@@ -98,7 +98,7 @@ func (r rebuilder) ReplacePostgres(ctx context.Context, node string, rp recovery
 		}
 		return append([]string{"agent"}, args...)
 	}
-	return r.env.ReplacePostgres(ctx, node, docker.Replacement{InitDB: agent(rp.InitDB), BeforeStart: agent(rp.BeforeStart), OnLine: rp.OnLine})
+	return r.env.ReplacePostgres(ctx, node, docker.Replacement{InitDB: agent(rp.InitDB), BeforeStart: agent(rp.BeforeStart), OnLine: rp.OnLine, Until: rp.Until})
 }
 
 func (r rebuilder) ReplaceReplica(ctx context.Context, node, primary string) error {

@@ -48,10 +48,13 @@ type Runtime interface {
 // takes clients: InitDB runs `firedrill agent <InitDB...>` while the
 // image's entrypoint initialises an empty database (a logical restore),
 // BeforeStart runs it before the server starts on an empty data directory
-// (a physical restore). OnLine sees each line of the node's log meanwhile.
+// (a physical restore). OnLine sees each line of the node's log meanwhile;
+// Until, when set, holds the return until a line satisfies it (as well as
+// the server accepting connections): a point-in-time restore's promotion.
 type Replacement struct {
 	InitDB, BeforeStart []string
 	OnLine              func(line string)
+	Until               func(line string) bool
 }
 
 // Rebuilder replaces lost nodes with fresh ones (docs/architecture.md,

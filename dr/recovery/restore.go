@@ -126,6 +126,65 @@ type restorer struct {
 
 	mu  sync.Mutex
 	rec Restore
+	// promoted is when the server's log says it left recovery and took
+	// writes (zero until it does, or when its stamp cannot be read).
+	promoted time.Time
+	// back is when the restored database took clients, on the drill's
+	// clock, when that is not the end of the restore (a point-in-time
+	// restore's promotion, before its amcheck): the first write counts
+	// from it.
+	back time.Duration
+}
+
+// The server's log line when it accepts writes: after a point-in-time
+// restore's promotion. In recovery, it accepted "read-only connections".
+const promotedLine = "LOG:  database system is ready to accept connections"
+
+// isPromotion says whether a line of a restored node's log is its
+// promotion.
+func isPromotion(line string) bool { return strings.HasSuffix(strings.TrimSpace(line), promotedLine) }
+
+// promotionTime reads the instant a promotion line carries: the official
+// image logs with Postgres's default log_line_prefix, '%m [%p] ', a
+// timestamp to the millisecond in the server's log_timezone, UTC in the
+// image. Any other zone is not trusted (an abbreviation Go cannot place
+// would be read as UTC): the caller falls back to its own observation.
+func promotionTime(line string) (time.Time, bool) {
+	const layout = "2006-01-02 15:04:05.000 MST"
+	line = strings.TrimSpace(line)
+	if !isPromotion(line) || len(line) < len(layout) {
+		return time.Time{}, false
+	}
+	stamp := line[:len(layout)]
+	if !strings.HasSuffix(stamp, " UTC") {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(layout, stamp)
+	return t, err == nil
+}
+
+// onLine takes a line of the restored node's log.
+func (r *restorer) onLine(line string) {
+	if rep, ok := jobs.Parse(line); ok {
+		r.onReport(rep)
+		return
+	}
+	if t, ok := promotionTime(line); ok {
+		r.mu.Lock()
+		r.promoted = t
+		r.mu.Unlock()
+	}
+}
+
+// lastPhaseEnd is when the restore job's last phase ended.
+func (r *restorer) lastPhaseEnd() (time.Duration, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var end time.Duration
+	for _, p := range r.rec.Phases {
+		end = max(end, p.At+p.Span)
+	}
+	return end, len(r.rec.Phases) > 0
 }
 
 func (r *restorer) onReport(rep jobs.Report) {
@@ -189,15 +248,13 @@ func (r *restorer) database(ctx context.Context, f Failure, kind, target string)
 	}
 	tl := d.Timeline
 	r.rec = Restore{Kind: kind, Node: node, At: tl.Now(), Target: target}
-	repl := Replacement{OnLine: func(line string) {
-		if rep, ok := jobs.Parse(line); ok {
-			r.onReport(rep)
-		}
-	}}
+	repl := Replacement{OnLine: r.onLine}
 	if kind == store.KindLogical {
 		repl.InitDB = []string{"restore", "logical", "--dsn-socket"}
 	} else {
 		repl.BeforeStart = []string{"restore", "physical", "--pgdata", topology.PostgresData, "--target", target}
+		// The log dates the promotion; a poll would only bound it.
+		repl.Until = isPromotion
 	}
 	err := d.Rebuild.ReplacePostgres(ctx, node, repl)
 	if err == nil && kind == store.KindPhysical {
@@ -210,10 +267,16 @@ func (r *restorer) database(ctx context.Context, f Failure, kind, target string)
 }
 
 // replay waits for a point-in-time restore's server to reach its target
-// and promote itself, and records the replay phase.
+// and promote itself, and records the replay phase: from the end of the
+// restore job (the server started on the restored directory) to the
+// promotion the server logged, or, when the log gave no instant, to when
+// the server was seen out of recovery.
 func (r *restorer) replay(ctx context.Context, node string) error {
 	tl := r.d.Timeline
 	at := tl.Now()
+	if end, ok := r.lastPhaseEnd(); ok && end < at {
+		at = end
+	}
 	for {
 		inRecovery, err := r.d.Cluster.InRecovery(ctx, node)
 		if err == nil && !inRecovery {
@@ -225,7 +288,16 @@ func (r *restorer) replay(ctx context.Context, node string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	span := tl.Now() - at
+	end := tl.Now()
+	r.mu.Lock()
+	if !r.promoted.IsZero() {
+		if p := dr.OffsetOf(r.promoted, tl.Start()); p >= at && p <= end {
+			end = p
+		}
+	}
+	r.back = end
+	r.mu.Unlock()
+	span := end - at
 	// Promoted: the recovery target has done its work, and a replica
 	// re-seeded from this node would inherit it (jobs.RecoveryTargetSettings).
 	for _, setting := range jobs.RecoveryTargetSettings {
@@ -305,8 +377,14 @@ func (r *restorer) finish(ctx context.Context, node string, err error) (Outcome,
 	i := r.e.addRestore(rec)
 	if rec.Kind != store.KindFiles {
 		// The first write may wait for the rest of the plan (an app to
-		// rebuild): watched beside it, not in its way.
+		// rebuild): watched beside it, not in its way. It counts from
+		// when the database took clients.
 		done := rec.At + rec.Span
+		r.mu.Lock()
+		if r.back > 0 {
+			done = r.back
+		}
+		r.mu.Unlock()
 		r.e.watchers.Go(func() {
 			if ack, ok := r.firstWrite(ctx, done); ok {
 				tl.Add(firedrill.Event{At: done, Span: ack - done, Kind: firedrill.EventRestoreFirstWrite, Target: node,

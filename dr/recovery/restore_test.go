@@ -173,6 +173,50 @@ func TestPointInTimeRestoreBeforeFault(t *testing.T) {
 	})
 }
 
+// The server's log dates a point-in-time restore's promotion: the replay
+// phase runs from the end of the restore job to the logged instant (not to
+// when a poll noticed it), and the first write counts from the promotion,
+// not from the end of the amcheck that follows it while clients write.
+func TestPointInTimeRestoreDatedByTheServerLog(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(0, scenarios.Recovery{Database: []string{scenarios.StepRestorePointInTime}}, scenarios.BackupPhysical)
+		r.c.at(5500*time.Millisecond, losePrimary)
+		var sawUntil bool
+		r.rb.postgres = func(_ context.Context, node string, repl Replacement) error {
+			time.Sleep(s)
+			repl.OnLine(phase(jobs.PhaseDownload, "p1", 2*s))
+			repl.OnLine(phase(jobs.PhaseExtract, "p1", s))
+			repl.OnLine(reportLine(jobs.Report{Type: jobs.TypeResult, BackupID: "p1",
+				Manifest: &store.Manifest{ID: "p1", Kind: store.KindPhysical, SnapshotTime: r.tl.Start().Add(s).Round(0)}}))
+			repl.OnLine("2000-01-01 00:00:12.010 UTC [7] LOG:  database system is ready to accept read-only connections")
+			time.Sleep(1500 * time.Millisecond)
+			promoted := time.Now().UTC().Format("2006-01-02 15:04:05.000 MST") + " [7] LOG:  database system is ready to accept connections"
+			repl.OnLine(promoted)
+			sawUntil = repl.Until != nil && repl.Until(promoted)
+			// A poll would see it only 900ms later.
+			r.c.set(func(c *fakeCluster) {
+				upAgain(c)
+				c.recoverUntil[node] = time.Now().Add(900 * time.Millisecond)
+			})
+			return nil
+		}
+		r.rt.job = func(_ context.Context, _ []string, print func(string)) error {
+			time.Sleep(2 * s) // amcheck, while the clients write
+			print(reportLine(jobs.Report{Type: jobs.TypeResult, Amcheck: &jobs.Amcheck{Indexes: 3}}))
+			return nil
+		}
+		ok(14*s, 13800*time.Millisecond, 14*s, r.ops) // sent after the promotion, during amcheck
+		e := r.run(t, 20*s)
+		if !sawUntil {
+			t.Error("the replacement's Until does not stop at the promotion's log line")
+		}
+		rec := e.Restores()[0]
+		if want := []string{"provision@8s+1s", "download@9s+2s", "restore@11s+1s", "replay@12s+1.5s", "first_write@13.5s+500ms"}; !slices.Equal(phasesOf(rec), want) {
+			t.Errorf("phases %v, want %v", phasesOf(rec), want)
+		}
+	})
+}
+
 // A restore that fails is restore.failed spanning it, and its step fails;
 // no first write is watched for.
 func TestFailedRestore(t *testing.T) {
@@ -272,4 +316,23 @@ func TestPhysicalTarget(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestPromotionTime(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want string // "" when no instant may be read
+		is   bool
+	}{
+		{"2026-12-02 13:57:54.123 UTC [1] LOG:  database system is ready to accept connections", "2026-12-02T13:57:54.123Z", true},
+		{"2026-12-02 13:57:54.123 CET [1] LOG:  database system is ready to accept connections", "", true},
+		{"LOG:  database system is ready to accept connections", "", true},
+		{"2026-12-02 13:57:54.123 UTC [1] LOG:  database system is ready to accept read-only connections", "", false},
+		{"2026-12-02 13:57:54.123 UTC [1] LOG:  redo done at 0/3000148", "", false},
+	} {
+		got, ok := promotionTime(tc.line)
+		if ok != (tc.want != "") || (ok && got.UTC().Format(time.RFC3339Nano) != tc.want) || isPromotion(tc.line) != tc.is {
+			t.Errorf("%q: %v %v (promotion %v), want %q (promotion %v)", tc.line, got, ok, isPromotion(tc.line), tc.want, tc.is)
+		}
+	}
 }

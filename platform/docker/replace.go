@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -41,6 +42,11 @@ type Replacement struct {
 	// redacted) as it is printed, until ReplacePostgres returns: the
 	// restore job's progress.
 	OnLine func(line string)
+	// Until, when set, holds ReplacePostgres's return until a line of the
+	// log (seen after OnLine saw it) satisfies it, as well as the server
+	// accepting connections: a point-in-time restore's promotion, which
+	// only the server's log dates to the millisecond.
+	Until func(line string) bool
 }
 
 func (r Replacement) restores() bool { return len(r.InitDB) > 0 || len(r.BeforeStart) > 0 }
@@ -78,8 +84,18 @@ func (e *Env) ReplacePostgres(ctx context.Context, node string, r Replacement) e
 	if err != nil {
 		return err
 	}
-	if r.OnLine != nil {
-		lines := &lines.Writer{Each: r.OnLine, Redact: e.redact}
+	seen := make(chan struct{})
+	if r.OnLine != nil || r.Until != nil {
+		var once sync.Once
+		each := func(line string) {
+			if r.OnLine != nil {
+				r.OnLine(line)
+			}
+			if r.Until != nil && r.Until(line) {
+				once.Do(func() { close(seen) })
+			}
+		}
+		lines := &lines.Writer{Each: each, Redact: e.redact}
 		_, stop, err := e.followLog(ctx, n.id(), lines, true)
 		if err != nil {
 			return fmt.Errorf("replace %s: follow the new container's log: %w", node, err)
@@ -87,11 +103,16 @@ func (e *Env) ReplacePostgres(ctx context.Context, node string, r Replacement) e
 		// Every line printed before the return is handed on, none after.
 		defer func() {
 			stop()
-			e.catchUp(context.WithoutCancel(ctx), n.id(), r.OnLine, lines.Emitted)
+			e.catchUp(context.WithoutCancel(ctx), n.id(), each, lines.Emitted)
 		}()
 	}
 	if err := e.waitAccepting(ctx, n); err != nil {
 		return fmt.Errorf("replace %s: %w%s", node, err, e.logTail(ctx, n))
+	}
+	if r.Until != nil {
+		if err := e.waitLine(ctx, n, seen); err != nil {
+			return fmt.Errorf("replace %s: %w%s", node, err, e.logTail(ctx, n))
+		}
 	}
 	e.say("postgres %s replaced by a fresh node in region %s (%s)", node, tn.Region, time.Since(t).Round(100*time.Millisecond))
 	return nil
@@ -115,6 +136,24 @@ func (e *Env) waitAccepting(ctx context.Context, n *node) error {
 		case <-ctx.Done():
 			return fmt.Errorf("not accepting connections after %s: %w", time.Since(t).Round(time.Second), errors.Join(ctx.Err(), last))
 		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// waitLine waits until seen closes (the line Until looked for was
+// printed), and gives up when the node's container exits.
+func (e *Env) waitLine(ctx context.Context, n *node, seen <-chan struct{}) error {
+	t := time.Now()
+	for {
+		select {
+		case <-seen:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("the line awaited in the log not printed after %s: %w", time.Since(t).Round(time.Second), ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+		if st, err := e.State(ctx, n.Name); err == nil && (st.Status == platform.StatusExited || st.Status == platform.StatusMissing) {
+			return fmt.Errorf("the new container %s: %s", n.ContainerName, st)
 		}
 	}
 }
