@@ -11,6 +11,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/firedrill/firedrill"
@@ -236,8 +237,23 @@ func TestIntegrationDRPointInTime(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("target %q (fault at %.1fms), recovery point %.1fms, %d writes acknowledged after the target before the restore; %s",
-		r.Target, target, *r.RecoveryPointMS, after, r.Verification.Detail)
+	// The promotion (the replay's end) came before every write the
+	// restored database acknowledged, and the first write counts from it.
+	replay, ok := r.Phases["replay"]
+	if !ok {
+		t.Fatalf("no replay phase: %+v", r.Phases)
+	}
+	promoted := replay.AtMS + replay.SpanMS
+	for _, op := range acked {
+		if done := firedrill.Millis(op.Done); firedrill.Millis(op.Sent) >= r.AtMS && done < promoted {
+			t.Errorf("write %s acknowledged at %.1fms by the restored database, before its promotion at %.1fms", op.ID, done, promoted)
+		}
+	}
+	if fw, ok := r.Phases["first_write"]; !ok || math.Abs(fw.AtMS-promoted) > 0.01 {
+		t.Errorf("first write %+v, want it counted from the promotion at %.1fms", fw, promoted)
+	}
+	t.Logf("target %q (fault at %.1fms), recovery point %.1fms, %d writes acknowledged after the target before the restore; promoted at %.1fms; %s",
+		r.Target, target, *r.RecoveryPointMS, after, promoted, r.Verification.Detail)
 	checkPlansDone(t, res, true)
 }
 
