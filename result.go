@@ -214,6 +214,9 @@ type Result struct {
 	// verification, recovery plans; absent when it did none of them
 	// (docs/measurement.md, "Backups and restores").
 	DR *DRResult `json:"dr,omitempty"`
+	// Series is the drill as a time series for charts; absent when
+	// nothing was recorded (docs/measurement.md, "Time series").
+	Series *Series `json:"series,omitempty"`
 	// Abort is the abort condition that stopped the drill early; absent
 	// when none tripped (docs/measurement.md, "Inconclusive or fail").
 	Abort *AbortResult `json:"abort,omitempty"`

@@ -221,10 +221,13 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		ReadKeyAge: readKeyAge, ReadKeyless: readKeyless,
 		Uploads: up.readBack(ctx, progress),
 	})
+	var lagSamples []firedrill.LagSample
 	if lag != nil {
 		samples, failed, lastErr := lag.Readings()
+		lagSamples = samples
 		res.Replication = replication.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
 	}
+	res.Series = score.Series(out.Ops, lagSamples, time.Duration(res.DurationMS*float64(time.Millisecond)))
 	drscore.DR(&res, dre.result(), out.Ops, rec.ReadBack)
 	if dre.notifier != nil {
 		dre.notifier.Objectives(context.WithoutCancel(ctx), &res)

@@ -294,30 +294,13 @@ func outputDirs(out string, scns []*scenarios.Scenario) []string {
 }
 
 func writeResultsJSON(w io.Writer, done []drillOutcome) error {
-	var b bytes.Buffer
-	b.WriteString("[")
-	n := 0
+	var results []firedrill.Result
 	for _, o := range done {
-		if o.res == nil {
-			continue
+		if o.res != nil {
+			results = append(results, *o.res)
 		}
-		var one bytes.Buffer
-		if err := reports.WriteJSON(&one, *o.res); err != nil {
-			return err
-		}
-		if n > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
-		b.Write(bytes.TrimRight(one.Bytes(), "\n"))
-		n++
 	}
-	if n > 0 {
-		b.WriteString("\n")
-	}
-	b.WriteString("]\n")
-	_, err := w.Write(b.Bytes())
-	return err
+	return reports.WriteJSONArray(w, results)
 }
 
 func writeSuiteSummary(w io.Writer, done []drillOutcome, total, worst int) {

@@ -1,6 +1,7 @@
 package score
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -83,15 +84,21 @@ func scheduleLag(writes []firedrill.Op) *firedrill.ScheduleLag {
 		lags[i] = o.Sent - o.Due
 	}
 	slices.Sort(lags)
-	rank := func(p float64) time.Duration {
-		k := int(math.Ceil(p*float64(len(lags)))) - 1
-		return lags[min(max(k, 0), len(lags)-1)]
-	}
 	return &firedrill.ScheduleLag{
-		P50MS: firedrill.Millis(rank(0.50)),
-		P99MS: firedrill.Millis(rank(0.99)),
+		P50MS: firedrill.Millis(NearestRank(lags, 0.50)),
+		P99MS: firedrill.Millis(NearestRank(lags, 0.99)),
 		MaxMS: firedrill.Millis(lags[len(lags)-1]),
 	}
+}
+
+// NearestRank is the p-quantile (0 < p <= 1) of sorted, a non-empty
+// ascending slice, by the nearest-rank method: the smallest value that at
+// least that share of the values do not exceed. It is always a value that
+// was observed, never an interpolation; every percentile firedrill
+// reports is one (docs/measurement.md, "Percentiles").
+func NearestRank[T cmp.Ordered](sorted []T, p float64) T {
+	k := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[min(max(k, 0), len(sorted)-1)]
 }
 
 // readBackProblem says why the read-back cannot be trusted to tell lost
