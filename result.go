@@ -181,17 +181,24 @@ type ScheduleLag struct {
 	MaxMS float64 `json:"max_ms"`
 }
 
+// ResultSchemaVersion is the version of result.json's schema
+// (docs/result.md): a field added keeps it, a field removed, renamed or
+// changed in meaning raises it. Readers refuse a version they do not know.
+const ResultSchemaVersion = 1
+
 // Result is the scored outcome of a drill: what result.json holds.
 type Result struct {
-	Scenario   string            `json:"scenario"`
-	RunID      string            `json:"run_id"`
-	Verdict    Verdict           `json:"verdict"`
-	Reasons    []string          `json:"reasons,omitempty"` // why inconclusive or failed
-	StartedAt  time.Time         `json:"started_at"`        // wall clock, a label only
-	DurationMS float64           `json:"duration_ms"`
-	Objectives []ObjectiveResult `json:"objectives"`
-	Faults     []FaultResult     `json:"faults"`
-	Writes     WriteStats        `json:"writes"`
+	// SchemaVersion is ResultSchemaVersion when written (reports.WriteJSON).
+	SchemaVersion int               `json:"schema_version"`
+	Scenario      string            `json:"scenario"`
+	RunID         string            `json:"run_id"`
+	Verdict       Verdict           `json:"verdict"`
+	Reasons       []string          `json:"reasons,omitempty"` // why inconclusive or failed
+	StartedAt     time.Time         `json:"started_at"`        // wall clock, a label only
+	DurationMS    float64           `json:"duration_ms"`
+	Objectives    []ObjectiveResult `json:"objectives"`
+	Faults        []FaultResult     `json:"faults"`
+	Writes        WriteStats        `json:"writes"`
 	// Reads is absent when no reads ran (docs/measurement.md, "Reads").
 	Reads *ReadStats `json:"reads,omitempty"`
 	// Uploads is absent when no uploads ran (docs/measurement.md, "Uploads").

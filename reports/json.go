@@ -15,6 +15,7 @@ import (
 // lists are written as [] (objectives, faults, events) so readers need not
 // tell null from empty.
 func WriteJSON(w io.Writer, r firedrill.Result) error {
+	r.SchemaVersion = firedrill.ResultSchemaVersion
 	if len(r.Writes.LostIDs) > score.MaxLostIDs {
 		r.Writes.LostIDs = r.Writes.LostIDs[:score.MaxLostIDs:score.MaxLostIDs]
 	}
