@@ -38,6 +38,10 @@ mapfile -t pkgs < <("$bin" images needs --packages "${roles[@]}")
 if [ "$purpose" = test ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
   pkgs+=(postgresql)
 fi
+# xmllint checks the JUnit reports against their schema (reports/junit).
+if [ "$purpose" = test ] && ! command -v xmllint >/dev/null 2>&1; then
+  pkgs+=(libxml2-utils)
+fi
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 
 if command -v apt-get >/dev/null 2>&1; then
