@@ -1,8 +1,6 @@
 package schema
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/internal/jsonschema"
 	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
@@ -157,7 +156,7 @@ func tagOptions(f reflect.StructField) fieldOptions {
 
 type schemaGen struct {
 	docs     map[string]string
-	defs     map[string]any
+	defs     jsonschema.Defs
 	defaults map[string]any // "Type.Field" → default value, as JSON
 }
 
@@ -172,22 +171,19 @@ func Build(docs map[string]string) (out []byte, err error) {
 			err = fmt.Errorf("generate the scenario schema: %v", r)
 		}
 	}()
-	g := &schemaGen{docs: docs, defs: map[string]any{}, defaults: schemaDefaults()}
+	g := &schemaGen{docs: docs, defs: jsonschema.Defs{}, defaults: schemaDefaults()}
 	root := g.object(reflect.TypeFor[spec.Scenario]())
-	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	root["$schema"] = jsonschema.Draft
 	root["$id"] = ID
 	root["title"] = "firedrill scenario (" + spec.APIVersion + ")"
 	g.defs["Duration"] = map[string]any{"type": "string", "pattern": durationPattern, "description": durationDescription}
 	g.defs["NonNegativeDuration"] = map[string]any{"type": "string", "pattern": nonNegDurationPattern, "description": nonNegDurationDescribed}
 	root["$defs"] = g.defs
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(root); err != nil {
-		return nil, fmt.Errorf("encode the scenario schema: %w", err)
+	out, err = jsonschema.Encode(root)
+	if err != nil {
+		return nil, fmt.Errorf("the scenario schema: %w", err)
 	}
-	return buf.Bytes(), nil
+	return out, nil
 }
 
 var durationType = reflect.TypeFor[spec.Duration]()
@@ -222,10 +218,7 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 // field is the schema of one struct field.
 func (g *schemaGen) field(owner reflect.Type, f reflect.StructField, opts fieldOptions) map[string]any {
 	s := g.typeSchema(f.Type, opts, f.Tag.Get("null"))
-	desc := g.docs[owner.Name()+"."+f.Name]
-	if desc == "" {
-		desc = g.docs[derefType(f.Type).Name()]
-	}
+	desc := jsonschema.Description(g.docs, owner, f)
 	if opts.enum != "" {
 		values, docs := g.enum(opts.enum)
 		var lines []string
@@ -255,17 +248,10 @@ func (g *schemaGen) enum(name string) ([]string, map[string]string) {
 	return fn()
 }
 
-func derefType(t reflect.Type) reflect.Type {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t
-}
-
 // typeSchema is the schema of a value of type t; opts apply to it (to the
 // items of a list).
 func (g *schemaGen) typeSchema(t reflect.Type, opts fieldOptions, nullWord string) map[string]any {
-	t = derefType(t)
+	t = jsonschema.Deref(t)
 	if t == durationType {
 		if (opts.min != nil && *opts.min == 0) || (opts.exclMin != nil && *opts.exclMin == 0) {
 			return map[string]any{"$ref": "#/$defs/NonNegativeDuration"}
@@ -275,11 +261,7 @@ func (g *schemaGen) typeSchema(t reflect.Type, opts fieldOptions, nullWord strin
 	var s map[string]any
 	switch t.Kind() {
 	case reflect.Struct:
-		if _, done := g.defs[t.Name()]; !done {
-			g.defs[t.Name()] = nil // placeholder against recursion
-			g.defs[t.Name()] = g.object(t)
-		}
-		return map[string]any{"$ref": "#/$defs/" + t.Name()}
+		return g.defs.Ref(t, func() map[string]any { return g.object(t) })
 	case reflect.Slice:
 		item := opts
 		item.minItems, item.maxItems = 0, 0
@@ -307,7 +289,7 @@ func (g *schemaGen) typeSchema(t reflect.Type, opts fieldOptions, nullWord strin
 		}
 		return s
 	case reflect.String:
-		s = map[string]any{"type": "string"}
+		s, _ = jsonschema.Scalar(t)
 		if opts.enum != "" {
 			values, _ := g.enum(opts.enum)
 			s["enum"] = values
@@ -321,14 +303,11 @@ func (g *schemaGen) typeSchema(t reflect.Type, opts fieldOptions, nullWord strin
 		if opts.pattern == "bucket" {
 			s["not"] = map[string]any{"pattern": spec.ReservedBucketPattern}
 		}
-	case reflect.Bool:
-		s = map[string]any{"type": "boolean"}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		s = map[string]any{"type": "integer"}
-	case reflect.Float32, reflect.Float64:
-		s = map[string]any{"type": "number"}
 	default:
-		panic("scenarios: no schema for type " + t.String())
+		var ok bool
+		if s, ok = jsonschema.Scalar(t); !ok {
+			panic("scenarios: no schema for type " + t.String())
+		}
 	}
 	if opts.min != nil {
 		s["minimum"] = *opts.min
@@ -516,7 +495,7 @@ func Paths() []string {
 	var out []string
 	var walk func(t reflect.Type, path string)
 	walk = func(t reflect.Type, path string) {
-		t = derefType(t)
+		t = jsonschema.Deref(t)
 		switch {
 		case t == durationType:
 		case t.Kind() == reflect.Struct:
