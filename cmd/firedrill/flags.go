@@ -30,5 +30,8 @@ func checkRunFlags(f *runFlags) error {
 			errs = append(errs, fmt.Errorf("--out %s: %w", f.out, err))
 		}
 	}
+	if err := checkReportFlags(f); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }

@@ -16,7 +16,7 @@ func TestCheckRunFlags(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ok := runFlags{color: "auto", settle: 3 * time.Second}
+	ok := runFlags{color: "auto", settle: 3 * time.Second, repeat: 1}
 	for _, c := range []struct {
 		name string
 		edit func(*runFlags)
@@ -30,6 +30,12 @@ func TestCheckRunFlags(t *testing.T) {
 		{"huge settle", func(f *runFlags) { f.settle = 48 * time.Hour }, "--settle 48h0m0s: at most 1h0m0s"},
 		{"out is a file", func(f *runFlags) { f.out = file }, "is a file, not a directory"},
 		{"out under a file", func(f *runFlags) { f.out = filepath.Join(file, "x") }, "a-file is not a directory"},
+		{"repeat 0", func(f *runFlags) { f.repeat = 0 }, "--repeat 0: want 1 to 1000"},
+		{"repeat 5", func(f *runFlags) { f.repeat = 5 }, ""},
+		{"history under a file", func(f *runFlags) { f.history = filepath.Join(file, "h") }, "--history " + filepath.Join(file, "h") + ": "},
+		{"json report", func(f *runFlags) { f.reportFiles = map[string]*string{"json": ptr(filepath.Join(dir, "r.json"))} }, ""},
+		{"report is a directory", func(f *runFlags) { f.reportFiles = map[string]*string{"json": ptr(dir)} }, "it is a directory; give a file name"},
+		{"report under a file", func(f *runFlags) { f.reportFiles = map[string]*string{"json": ptr(filepath.Join(file, "r"))} }, "a-file is a file, not a directory"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := ok
@@ -56,6 +62,8 @@ func TestRunChecksFlagsBeforeTouchingDocker(t *testing.T) {
 		{"run", "--color", "sometimes", "primary-kill"},
 		{"run", "--settle", "-5s", "primary-kill"},
 		{"run", "--out", file, "primary-kill"},
+		{"run", "--repeat", "0", "primary-kill"},
+		{"run", "--junit", filepath.Join(file, "junit.xml"), "primary-kill"},
 	} {
 		code, _, errOut := run(t, args...)
 		if code != firedrill.ExitUsage || strings.Contains(errOut, "Docker is not reachable") {
@@ -63,3 +71,5 @@ func TestRunChecksFlagsBeforeTouchingDocker(t *testing.T) {
 		}
 	}
 }
+
+func ptr(s string) *string { return &s }

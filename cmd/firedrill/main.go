@@ -16,6 +16,8 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/cmd/firedrill/internal/agentcmd"
+	"github.com/firedrill/firedrill/cmd/firedrill/internal/reportcmd"
+	_ "github.com/firedrill/firedrill/reports/all" // the junit, markdown and html formats
 )
 
 // exitError carries the process exit code chosen by a command.
@@ -150,6 +152,8 @@ Logs and progress go to stderr; results, and --json output alone, to stdout.`,
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "debug logs on stderr")
 	root.AddCommand(newRunCmd(g), newImagesCmd(g), newCleanCmd(g), newListCmd(g), newValidateCmd(g), newPlanCmd(g), newSchemaCmd(g),
 		newAppCmd(g), newVersionCmd(g), newLeaseCmd(g), agentcmd.New(g.stdout, g.stderr))
+	root.AddCommand(reportcmd.Commands(reportcmd.Env{Stdout: g.stdout, Stderr: g.stderr, WithCode: withCode,
+		Color: func(w io.Writer) bool { return useColor("auto", w) }})...)
 	return root
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/cmd/firedrill/internal/reportcmd"
 	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/internal/outfile"
@@ -33,15 +34,24 @@ type runFlags struct {
 	settle     time.Duration
 	color      string
 	seed       int64
+
+	// Reports, suites, repeats and history (docs/reports.md, "Formats";
+	// "Game days: repeats, suites and history").
+	reportFiles map[string]*string // format name (html, junit, markdown) → --FORMAT FILE
+	repeat      int
+	history     string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
-		Use:   "run SCENARIO...",
+		Use:   "run SCENARIO|DIR|@LIST...",
 		Short: "Run drills: build the environment, inject the faults, score the recovery",
 		Long: `Run a drill from each scenario file or built-in scenario name given (see
-'firedrill list'), one after another.
+'firedrill list'), one after another. A directory stands for every *.yaml and
+*.yml file in it, in name order; @LIST for the scenarios the file LIST names,
+one a line (a built-in name, a file or a directory, paths relative to LIST;
+blank lines and # comments ignored): a suite.
 
 Every scenario is loaded and checked before anything starts: an invalid one,
 or one using a feature this build cannot run yet (one line per feature), exits
@@ -56,6 +66,20 @@ result), ledger.jsonl (one line per workload operation: id, sent, acked,
 outcome) and run.json (scenario, run id, seed). With one scenario the
 directory is --out itself; with several it is --out/<scenario name> (a name
 given twice gets -2, -3...). Without --out it is firedrill-out/<name>-<run id>.
+Every drill that produced a result also gets its reports there: %s.
+
+--junit, --markdown and --html write one combined report of every drill of
+the invocation (one drill, a suite, or repeats); a --markdown FILE that is
+$GITHUB_STEP_SUMMARY's is appended to, since a job's steps share it. Reports
+are written also when a drill failed or was inconclusive; the exit code stays
+the drills' (a report that cannot be written makes it 3).
+
+--repeat N runs each scenario N times in a row (a game day): the output
+directories are --out/<name>-1..N, every repeat uses the same seed, and the
+end summary shows per scenario each run's verdict and RTO, RPO and lost
+writes with their p50, p90 and max. --history DIR copies each drill's
+result.json into DIR/<scenario>/<started at>-<run id>.json, never
+overwriting, for 'firedrill history DIR'.
 
 --seed fixes the seed of everything random in a drill (the monkey's faults,
 a selector's "one" pick), so a run can be replayed; without it, a scenario's
@@ -76,7 +100,10 @@ given; a drill that produced no result is left out) for several.`,
   firedrill run --seed 42 monkey.yaml       # replay a monkey run
   firedrill run --keep primary-kill         # look inside afterwards
   firedrill run --no-failover primary-kill  # see what happens without the DR engine
-  firedrill run --json primary-kill | jq .verdict`,
+  firedrill run --json primary-kill | jq .verdict
+  firedrill run --out results/ci --junit junit.xml --html report.html --markdown "$GITHUB_STEP_SUMMARY" drills/
+  firedrill run --repeat 5 --out gameday --history results/history primary-kill
+  firedrill run @drills/nightly.list        # a suite: one scenario a line`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDrills(cmd.Context(), g, f, cmd.Flags().Changed("seed"), args)
@@ -89,6 +116,15 @@ given; a drill that produced no result is left out) for several.`,
 	cmd.Flags().DurationVar(&f.settle, "settle", 3*time.Second, "time the DR engine keeps running after the timeline, before the read-back")
 	cmd.Flags().StringVar(&f.color, "color", "auto", "color the summary: auto, always, never")
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "seed of the drill's random choices (default: the scenario's monkey.seed, else random)")
+	// Reports, repeats, history.
+	f.reportFiles = map[string]*string{
+		"junit":    cmd.Flags().String("junit", "", "write the JUnit XML of every drill of this run to FILE (one test case per objective per scenario)"),
+		"markdown": cmd.Flags().String("markdown", "", "write the Markdown report of every drill to FILE (appended when FILE is $GITHUB_STEP_SUMMARY's)"),
+		"html":     cmd.Flags().String("html", "", "write the HTML report of every drill to FILE (one self-contained file)"),
+	}
+	cmd.Flags().IntVar(&f.repeat, "repeat", 1, "run each scenario N times in a row; the summary gives p50/p90/max of RTO, RPO, lost writes")
+	cmd.Flags().StringVar(&f.history, "history", "", "copy each drill's result.json into DIR/<scenario>/ for 'firedrill history DIR'")
+	cmd.Long = fmt.Sprintf(cmd.Long, strings.Join(append([]string{"result.json"}, reportcmd.DrillReportFiles()...), ", "))
 	return cmd
 }
 
@@ -132,28 +168,15 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	if err := checkRunFlags(f); err != nil {
 		return withCode(firedrill.ExitUsage, err)
 	}
-	var scns []*scenarios.Scenario
-	var loadErrs []error
-	for _, a := range args {
-		scn, err := scenarios.Resolve(a)
-		if err != nil {
-			// File names and scenario text reach the terminal escaped.
-			loadErrs = append(loadErrs, terminalError{err})
-			continue
-		}
-		scns = append(scns, scn)
-	}
-	if len(loadErrs) > 0 {
-		if len(args) == 1 {
-			return withCode(firedrill.ExitUsage, loadErrs[0])
-		}
-		for _, err := range loadErrs {
-			fmt.Fprintln(g.stderr, err)
-		}
-		return withCode(firedrill.ExitUsage, fmt.Errorf("%d of %d scenarios invalid; nothing was started", len(loadErrs), len(args)))
+	scns, err := loadScenarios(g, args, f.repeat)
+	if err != nil {
+		return err
 	}
 	var refused []string
-	for _, scn := range scns {
+	for i, scn := range scns {
+		if i%f.repeat != 0 {
+			continue // a repeat: checked and warned about once
+		}
 		// Each line names file:line:col and the field.
 		u := scn.Unsupported(drill.Engine)
 		for _, feature := range u {
@@ -177,7 +200,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	if !seedSet {
 		seed = randomSeed()
 	}
-	outs := outputDirs(f.out, scns)
+	outs := outputDirs(f.out, scns, f.repeat > 1)
 
 	dc, imgs, err := openImages(ctx, g, true)
 	if err != nil {
@@ -186,6 +209,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	defer dc.Close()
 
 	var done []drillOutcome
+	var singleErr error // one drill: its error is the command's
 	worst := firedrill.ExitPass
 	for i, scn := range scns {
 		if i > 0 {
@@ -208,13 +232,20 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 				o.code = ee.code
 			}
 			if len(scns) == 1 {
-				return err
-			}
-			if ee == nil || ee.err != nil {
+				singleErr = err
+			} else if ee == nil || ee.err != nil {
 				fmt.Fprintf(g.stderr, "firedrill: %s: %v\n", scn.Name, err)
 			}
 			if o.verdict == "" {
 				o.verdict = "error"
+			}
+		}
+		if o.res != nil && f.history != "" {
+			if path, err := reportcmd.SaveHistory(f.history, *o.res); err != nil {
+				fmt.Fprintf(g.stderr, "firedrill: %s: %v\n", scn.Name, err)
+				o.code = worseExit(o.code, firedrill.ExitInconclusive)
+			} else {
+				fmt.Fprintf(g.stderr, "firedrill: history copy in %s\n", path)
 			}
 		}
 		worst = worseExit(worst, o.code)
@@ -236,12 +267,25 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 			return withCode(firedrill.ExitInconclusive, err)
 		}
 	}
+	// The combined reports, also of failed and inconclusive drills.
+	if err := writeRunReports(g, f, done); err != nil {
+		worst = worseExit(worst, firedrill.ExitInconclusive)
+		if singleErr == nil {
+			singleErr = withCode(worst, nil)
+		}
+	}
 	if len(scns) > 1 {
 		w := g.stdout
 		if f.json {
 			w = g.stderr
 		}
 		writeSuiteSummary(w, done, len(scns), worst)
+		if f.repeat > 1 {
+			writeRepeatSummary(w, done)
+		}
+	}
+	if singleErr != nil {
+		return singleErr
 	}
 	if worst != firedrill.ExitPass {
 		return withCode(worst, nil)
@@ -270,13 +314,14 @@ func seedFor(scn *scenarios.Scenario, seed int64, seedSet bool) int64 {
 
 // outputDirs chooses each drill's output directory: "" (the default,
 // firedrill-out/<name>-<run id>, chosen when the run id is known), out
-// itself for a single drill, out/<name> (-2, -3... for repeats) for several.
-func outputDirs(out string, scns []*scenarios.Scenario) []string {
+// itself for a single drill, out/<name> (-2, -3... for a name given twice)
+// for several; numbered (--repeat): out/<name>-1, -2... for every drill.
+func outputDirs(out string, scns []*scenarios.Scenario, numbered bool) []string {
 	dirs := make([]string, len(scns))
 	if out == "" {
 		return dirs
 	}
-	if len(scns) == 1 {
+	if len(scns) == 1 && !numbered {
 		dirs[0] = out
 		return dirs
 	}
@@ -284,7 +329,7 @@ func outputDirs(out string, scns []*scenarios.Scenario) []string {
 	for i, scn := range scns {
 		seen[scn.Name]++
 		name := scn.Name
-		if n := seen[scn.Name]; n > 1 {
+		if n := seen[scn.Name]; n > 1 || numbered {
 			name = fmt.Sprintf("%s-%d", scn.Name, n)
 		}
 		dirs[i] = filepath.Join(out, name)
@@ -397,11 +442,17 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	if err := writeResult(filepath.Join(out, "result.json"), res); err != nil {
 		return nil, out, withCode(firedrill.ExitInconclusive, err)
 	}
+	// The drill's own reports, next to result.json (docs/reports.md, "Formats").
+	files, reportErr := reportcmd.WriteDrillReports(out, res)
 	if !f.json {
 		if err := reports.WriteTerminal(g.stdout, res, reports.TerminalOptions{Color: useColor(f.color, g.stdout)}); err != nil {
 			return &res, out, withCode(firedrill.ExitInconclusive, err)
 		}
-		fmt.Fprintf(g.stdout, "\nresult.json, ledger.jsonl and run.json in %s\n", out)
+		files = append(append([]string{"result.json"}, files...), "ledger.jsonl", "run.json")
+		fmt.Fprintf(g.stdout, "\n%s and %s in %s\n", strings.Join(files[:len(files)-1], ", "), files[len(files)-1], out)
+	}
+	if reportErr != nil {
+		return &res, out, withCode(firedrill.ExitInconclusive, reportErr)
 	}
 	if env := o.Env; env != nil {
 		cred := filepath.Join(out, "credentials.env")

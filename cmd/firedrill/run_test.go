@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,19 +117,22 @@ func TestWorseExit(t *testing.T) {
 func TestOutputDirs(t *testing.T) {
 	a := &scenarios.Scenario{Name: "a"}
 	b := &scenarios.Scenario{Name: "b"}
-	if got := outputDirs("", []*scenarios.Scenario{a, b}); got[0] != "" || got[1] != "" {
+	if got := outputDirs("", []*scenarios.Scenario{a, b}, false); got[0] != "" || got[1] != "" {
 		t.Errorf("default dirs = %q", got)
 	}
-	if got := outputDirs("res", []*scenarios.Scenario{a}); got[0] != "res" {
+	if got := outputDirs("res", []*scenarios.Scenario{a}, false); got[0] != "res" {
 		t.Errorf("one scenario: %q", got)
 	}
-	got := outputDirs("res", []*scenarios.Scenario{a, b, a})
+	got := outputDirs("res", []*scenarios.Scenario{a, b, a}, false)
 	want := []string{filepath.Join("res", "a"), filepath.Join("res", "b"), filepath.Join("res", "a-2")}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("dirs = %q, want %q", got, want)
-			break
-		}
+	if !slices.Equal(got, want) {
+		t.Errorf("dirs = %q, want %q", got, want)
+	}
+	// --repeat: every drill numbered, also a single scenario's.
+	got = outputDirs("res", []*scenarios.Scenario{a, a, a}, true)
+	want = []string{filepath.Join("res", "a-1"), filepath.Join("res", "a-2"), filepath.Join("res", "a-3")}
+	if !slices.Equal(got, want) {
+		t.Errorf("repeat dirs = %q, want %q", got, want)
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/cmd/firedrill/internal/suite"
 	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -196,7 +195,7 @@ func (r validateResult) allWarnings() []validateWarning {
 func validateAll(inputs []string) []validateResult {
 	out := make([]validateResult, 0, len(inputs))
 	for _, in := range inputs {
-		files, err := expandDir(in)
+		files, err := suite.Dir(in)
 		switch {
 		case err != nil:
 			out = append(out, validateResult{Input: in, File: in, Unsupported: []validateWarning{}, Warnings: []validateWarning{}, Errs: []validateError{{
@@ -210,33 +209,6 @@ func validateAll(inputs []string) []validateResult {
 		}
 	}
 	return out
-}
-
-// expandDir lists the scenario files of the directory in, or returns nil
-// when in is not a directory. A bare name that is also a built-in's is the
-// built-in, as in scenarios.Resolve (write ./name for the directory).
-func expandDir(in string) ([]string, error) {
-	fi, err := os.Stat(in)
-	if err != nil || !fi.IsDir() {
-		return nil, nil
-	}
-	if !strings.ContainsAny(in, `/\`) && slices.Contains(scenarios.BuiltinNames(), in) {
-		return nil, nil
-	}
-	entries, err := os.ReadDir(in) // sorted by name
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the directory: %w", err)
-	}
-	var files []string
-	for _, e := range entries {
-		if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
-			files = append(files, filepath.Join(in, e.Name()))
-		}
-	}
-	if len(files) == 0 {
-		return nil, errors.New("the directory holds no .yaml or .yml file")
-	}
-	return files, nil
 }
 
 func validateOne(input string) validateResult {
