@@ -71,13 +71,21 @@ type Runner struct {
 	// the caller can go straight to a forced teardown. nil: reverts are
 	// bounded by revertTimeout only.
 	Cleanup context.Context
-	// Status, when set, returns a one-line progress summary printed to
-	// Progress every ProgressEvery.
-	Status        func() string
-	Progress      io.Writer
-	ProgressEvery time.Duration
-	Logger        *slog.Logger
+	// Progress receives the drill's progress lines (injections, reverts,
+	// the settle and the read-back); nil: none.
+	Progress io.Writer
+	// OnStage, when set, is told when the drill enters StageSettle and
+	// StageReadBack, which leave no event on the timeline: the live
+	// progress shows them (docs/reports.md, "Live progress").
+	OnStage func(stage string)
+	Logger  *slog.Logger
 }
+
+// Stages of a drill after its timeline, for Runner.OnStage.
+const (
+	StageSettle   = "settle"
+	StageReadBack = "read-back"
+)
 
 // Recording is what a drill observed, ready to be scored.
 type Recording struct {
@@ -109,8 +117,8 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
-	// Injections, reverts and the status line print from their own
-	// goroutines: one line at a time.
+	// Injections and reverts print from their own goroutines: one line
+	// at a time.
 	d.progress = &lineWriter{w: r.Progress}
 	if r.Progress == nil {
 		d.progress = io.Discard
@@ -160,7 +168,6 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 		defer recoverInto(abort, "workload")
 		workloadErr = r.Workload.Run(wctx)
 	}()
-	stopProgress := r.startProgress(ctx, d.progress)
 
 	// stopSending ends the measured part: drill.end is stamped before the
 	// workload's context ends, so no write is sent after it.
@@ -193,7 +200,6 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	}
 	var injections sync.WaitGroup
 	interrupted := func() (*Recording, error) {
-		stopProgress()
 		stopSending()
 		<-workloadDone
 		injections.Wait()
@@ -233,7 +239,6 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	}
 	stopSending()
 	<-workloadDone
-	stopProgress()
 	if workloadErr != nil {
 		d.log.Warn("workload ended with an error", "err", workloadErr)
 	}
@@ -247,6 +252,7 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 		d.revertAll("end of drill")
 	}
 	if r.Settle > 0 {
+		r.stage(StageSettle)
 		fmt.Fprintf(d.progress, "  settling %s before the read-back\n", r.Settle)
 		select {
 		case <-ctx.Done():
@@ -257,6 +263,7 @@ func (r *Runner) Run(parent context.Context) (rec *Recording, err error) {
 	stopParts()
 	parts.Wait()
 
+	r.stage(StageReadBack)
 	vctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	ids, node, err := r.Verifier.ReadBack(vctx)
@@ -416,32 +423,9 @@ func first(xs []string) string {
 	return xs[0]
 }
 
-// startProgress prints r.Status every ProgressEvery until the returned stop
-// is called.
-func (r *Runner) startProgress(ctx context.Context, w io.Writer) (stop func()) {
-	if r.Status == nil || r.ProgressEvery <= 0 {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var once sync.Once
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(r.ProgressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-done:
-				return
-			case <-t.C:
-				fmt.Fprintf(w, "  %6.1fs  %s\n", r.Timeline.Now().Seconds(), r.Status())
-			}
-		}
-	})
-	return func() {
-		once.Do(func() { close(done) })
-		wg.Wait()
+func (r *Runner) stage(stage string) {
+	if r.OnStage != nil {
+		r.OnStage(stage)
 	}
 }
 

@@ -655,13 +655,37 @@ func TestRunnerProgressWritesDoNotOverlap(t *testing.T) {
 			fault(ms(100), scenarios.ActionKill, "postgres.primary", 0))
 		w := &overlapWriter{}
 		g.r.Progress = w
-		g.r.Status = func() string { return "writes" }
-		g.r.ProgressEvery = ms(50)
 		if _, err := g.r.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if n := w.overlaps.Load(); n > 0 {
 			t.Errorf("%d progress writes overlapped another", n)
+		}
+	})
+}
+
+// TestRunnerAnnouncesSettleAndReadBack: the live progress learns of the
+// stages after the timeline from OnStage, in order, the read-back after
+// the settle period.
+func TestRunnerAnnouncesSettleAndReadBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newDrill(ms(300))
+		g.r.Settle = ms(200)
+		var stages []string
+		var settleAt time.Duration
+		g.r.OnStage = func(stage string) {
+			stages = append(stages, stage)
+			if stage == StageSettle {
+				settleAt = g.tl.Now()
+			} else if stage == StageReadBack && g.tl.Now()-settleAt < ms(200) {
+				t.Errorf("read-back announced %s after the settle began, want after the %s settle", g.tl.Now()-settleAt, ms(200))
+			}
+		}
+		if _, err := g.r.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{StageSettle, StageReadBack}; !slices.Equal(stages, want) {
+			t.Errorf("stages %v, want %v", stages, want)
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/probe"
+	"github.com/firedrill/firedrill/reports/live"
 	"github.com/firedrill/firedrill/reports/score"
 	"github.com/firedrill/firedrill/reports/score/drscore"
 	"github.com/firedrill/firedrill/reports/score/replication"
@@ -41,11 +42,14 @@ type Config struct {
 	// skipped and the teardown is forced at once. nil: never.
 	Cleanup context.Context
 
-	Docker   *client.Client
-	Images   *images.Images
-	Logger   *slog.Logger
-	Progress io.Writer
-	// ProgressEvery is the period of the drill's status line; 0: 5s.
+	Docker *client.Client
+	Images *images.Images
+	Logger *slog.Logger
+	// Progress receives the progress lines. When it is a *live.Console
+	// (firedrill run --progress), the drill shows its live status on it;
+	// otherwise a plain status line is written every ProgressEvery (0: 5s)
+	// (docs/reports.md, "Live progress").
+	Progress      io.Writer
 	ProgressEvery time.Duration
 }
 
@@ -88,6 +92,12 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		cleanup = context.Background()
 	}
 	scn := cfg.Scenario
+	// Every progress line goes through the console, which shows the live
+	// status between them; it ends after the teardown, before the summary.
+	console := live.Of(progress, live.WithEvery(cfg.ProgressEvery))
+	console.Begin()
+	defer console.End()
+	progress = console
 
 	fmt.Fprintf(progress, "firedrill: starting environment\n")
 	env, err := docker.Up(ctx, cfg.Docker, cfg.Images, scn, docker.WithRunID(cfg.RunID),
@@ -106,6 +116,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 			out.Env = env
 			return
 		}
+		console.Stage(live.StageTeardown)
 		fmt.Fprintf(progress, "firedrill: tearing down environment %s\n", env.RunID)
 		if derr := tearDown(cleanup, env); derr != nil {
 			fmt.Fprintf(progress, "firedrill: teardown incomplete (run 'firedrill clean --run %s'): %v\n", env.RunID, derr)
@@ -132,27 +143,33 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		probe.NewHTTPWriter(appBase, wl.Timeout.Duration, probe.WithRate(wl.WritesPerSecond), probe.WithRedial(redial)), tl, ledger)
 
 	cluster := env.Cluster()
-	every := cfg.ProgressEvery
-	if every <= 0 {
-		every = 5 * time.Second
-	}
+	// The timeline's faults and the monkey's, drawn from the seed.
+	schedule := chaos.Schedule(scn, cfg.Seed)
+	console.Watch(live.Source{Timeline: tl, Ops: ledger, Schedule: schedule, Scenario: scn, Settle: cfg.Settle,
+		Sent: func(kind string) (int, bool) {
+			switch kind {
+			case "write":
+				sent, _, _, _ := pr.Stats()
+				return sent, true
+			case "read":
+				return rd.sent()
+			case firedrill.OpKindUpload:
+				return up.sent()
+			}
+			return 0, false
+		}})
 	runner := &firedrill.Runner{
 		Scenario: scn,
 		Timeline: tl,
-		// The timeline's faults and the monkey's, drawn from the seed.
-		Schedule: chaos.Schedule(scn, cfg.Seed),
+		Schedule: schedule,
 		Workload: up.beside(rd.beside(pr)),
 		Injector: chaos.NewInjector(env.Topology, env, cluster, tl, chaos.WithSeed(cfg.Seed), chaos.WithFences(cluster), chaos.WithSQL(cluster)),
 		Verifier: cluster,
 		Settle:   cfg.Settle,
 		Cleanup:  cfg.Cleanup,
-		Status: func() string {
-			a, ok, failed, ind := pr.Stats()
-			return fmt.Sprintf("writes %d sent, %d ok, %d failed, %d indeterminate", a, ok, failed, ind) + rd.status() + up.status()
-		},
-		Progress:      progress,
-		ProgressEvery: every,
-		Logger:        log,
+		Progress: progress,
+		OnStage:  console.Stage,
+		Logger:   log,
 	}
 	if len(scn.Abort) > 0 {
 		runner.Aborts = firedrill.NewAbortWatcher(scn.Abort, tl, firedrill.WithOps(ledger),

@@ -49,14 +49,14 @@ func (r *reads) beside(writes firedrill.Workload) firedrill.Workload {
 	return probe.Together(writes, r.stream)
 }
 
-// status is the reads' part of the progress line, from the stream's live
-// counters.
-func (r *reads) status() string {
+// sent is how many reads the stream has sent, for the live progress;
+// not known without reads.
+func (r *reads) sent() (int, bool) {
 	if r == nil {
-		return ""
+		return 0, false
 	}
-	sent, ok, stale, failed, ind := r.stream.Stats()
-	return fmt.Sprintf(" · reads %d sent, %d ok, %d stale, %d failed, %d indeterminate", sent, ok, stale, failed, ind)
+	sent, _, _, _, _ := r.stream.Stats()
+	return sent, true
 }
 
 // rate is the reads' part of the "drill running" line.

@@ -22,7 +22,7 @@ func TestReadsWiring(t *testing.T) {
 	wl := scenarios.Workload{WritesPerSecond: 50, Timeout: scenarios.Duration{Duration: time.Second}}
 	none := newReads(wl, "r", "http://127.0.0.1:1", &probe.Redial{}, tl, ledger)
 	var w firedrill.Workload = nopWorkload{}
-	if none != nil || none.writeAcks() != nil || none.beside(w) != w || none.status() != "" || none.rate(wl) != "" {
+	if none != nil || none.writeAcks() != nil || none.beside(w) != w || sentKnown(none.sent()) || none.rate(wl) != "" {
 		t.Errorf("a drill without reads has a read stream")
 	}
 	if age, keyless := none.scored(); age != 0 || keyless != 0 {
@@ -31,10 +31,14 @@ func TestReadsWiring(t *testing.T) {
 	wl.ReadsPerSecond = 20
 	rd := newReads(wl, "r", "http://127.0.0.1:1", &probe.Redial{}, tl, ledger)
 	if rd == nil || rd.writeAcks() == nil || rd.beside(w) == w || rd.rate(wl) != ", 20 reads/s" ||
-		rd.status() != " · reads 0 sent, 0 ok, 0 stale, 0 failed, 0 indeterminate" {
-		t.Errorf("a drill with reads: %+v %q %q", rd, rd.rate(wl), rd.status())
+		!sentKnown(rd.sent()) {
+		t.Errorf("a drill with reads: %+v %q", rd, rd.rate(wl))
 	}
 	if age, _ := rd.scored(); age != time.Second {
 		t.Errorf("key age %s, want the stream's default 1s", age)
 	}
 }
+
+// sentKnown drops the count of a stream's sent(): the tests ask whether
+// the stream says it.
+func sentKnown(_ int, known bool) bool { return known }

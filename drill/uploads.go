@@ -43,13 +43,14 @@ func (u *uploads) beside(others firedrill.Workload) firedrill.Workload {
 	return probe.Together(others, u.stream)
 }
 
-// status is the uploads' part of the progress line.
-func (u *uploads) status() string {
+// sent is how many uploads the stream has sent, for the live progress;
+// not known without uploads.
+func (u *uploads) sent() (int, bool) {
 	if u == nil {
-		return ""
+		return 0, false
 	}
-	sent, ok, failed, ind := u.stream.Stats()
-	return fmt.Sprintf(" · uploads %d sent, %d ok, %d failed, %d indeterminate", sent, ok, failed, ind)
+	sent, _, _, _ := u.stream.Stats()
+	return sent, true
 }
 
 // rate is the uploads' part of the "drill running" line.

@@ -19,14 +19,14 @@ func TestUploadsWiring(t *testing.T) {
 	wl := scenarios.Workload{WritesPerSecond: 50, Timeout: scenarios.Duration{Duration: time.Second}}
 	none := newUploads(wl, "r", "http://127.0.0.1:1", &probe.Redial{}, tl, ledger)
 	var w firedrill.Workload = nopWorkload{}
-	if none != nil || none.beside(w) != w || none.status() != "" || none.rate(wl) != "" || none.readBack(t.Context(), io.Discard) != nil {
+	if none != nil || none.beside(w) != w || sentKnown(none.sent()) || none.rate(wl) != "" || none.readBack(t.Context(), io.Discard) != nil {
 		t.Errorf("a drill without uploads has an upload stream")
 	}
 	wl.UploadsPerSecond = 5
 	up := newUploads(wl, "r", "http://127.0.0.1:1", &probe.Redial{}, tl, ledger)
 	if up == nil || up.beside(w) == w || up.rate(wl) != ", 5 uploads/s" ||
-		up.status() != " · uploads 0 sent, 0 ok, 0 failed, 0 indeterminate" {
-		t.Errorf("a drill with uploads: %+v %q %q", up, up.rate(wl), up.status())
+		!sentKnown(up.sent()) {
+		t.Errorf("a drill with uploads: %+v %q", up, up.rate(wl))
 	}
 }
 

@@ -41,10 +41,11 @@ const (
 	PhaseTeardown Phase = "teardown"
 )
 
-// Stages the drill announces because the timeline does not show them.
+// Stages the drill announces because the timeline does not show them:
+// the runner's (Runner.OnStage), and the teardown, which the drill does.
 const (
-	StageSettle   = "settle"
-	StageReadBack = "read-back"
+	StageSettle   = firedrill.StageSettle
+	StageReadBack = firedrill.StageReadBack
 	StageTeardown = "teardown"
 )
 
