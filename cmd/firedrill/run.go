@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/firedrill/firedrill/internal/outfile"
 	"github.com/firedrill/firedrill/platform/docker"
 	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/reports/live"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -34,6 +36,7 @@ type runFlags struct {
 	settle     time.Duration
 	color      string
 	seed       int64
+	progress   string // --progress (docs/reports.md, "Live progress")
 
 	// Reports, suites, repeats and history (docs/reports.md, "Formats";
 	// "Game days: repeats, suites and history").
@@ -91,6 +94,11 @@ in this order: 130 interrupted (the remaining drills are not started) > 3
 inconclusive or infrastructure error > 2 invalid > 1 an objective missed > 0
 all met. The summary lists each drill's verdict and exit code.
 
+--progress shows the drill's live status on stderr: tty redraws a status block
+in place (the other progress lines scroll above it), plain writes a status line
+every 5s (for CI logs), none writes no status; auto, the default, is tty on a
+terminal whose TERM is not "dumb", else plain. NO_COLOR turns colour off.
+
 Logs and progress go to stderr. --json prints result.json to stdout and
 nothing else: one object for one scenario, an array of them (in the order
 given; a drill that produced no result is left out) for several.`,
@@ -116,6 +124,7 @@ given; a drill that produced no result is left out) for several.`,
 	cmd.Flags().DurationVar(&f.settle, "settle", 3*time.Second, "time the DR engine keeps running after the timeline, before the read-back")
 	cmd.Flags().StringVar(&f.color, "color", "auto", "color the summary: auto, always, never")
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "seed of the drill's random choices (default: the scenario's monkey.seed, else random)")
+	cmd.Flags().StringVar(&f.progress, "progress", "auto", "live status on stderr: auto, tty (a block redrawn in place), plain (a line every 5s), none")
 	// Reports, repeats, history.
 	f.reportFiles = map[string]*string{
 		"junit":    cmd.Flags().String("junit", "", "write the JUnit XML of every drill of this run to FILE (one test case per objective per scenario)"),
@@ -168,6 +177,19 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	if err := checkRunFlags(f); err != nil {
 		return withCode(firedrill.ExitUsage, err)
 	}
+	// Live progress (docs/reports.md, "Live progress"): every progress line
+	// and log record of the drills goes through one console, which shows
+	// the live status between them, so that they scroll above its block.
+	mode, err := live.ParseMode(f.progress)
+	if err != nil {
+		return withCode(firedrill.ExitUsage, err)
+	}
+	console := live.NewConsole(g.stderr, live.WithMode(mode))
+	logLevel := slog.LevelWarn
+	if g.verbose {
+		logLevel = slog.LevelDebug
+	}
+	g.stderr, g.log = console, slog.New(slog.NewTextHandler(console, &slog.HandlerOptions{Level: logLevel}))
 	scns, err := loadScenarios(g, args, f.repeat)
 	if err != nil {
 		return err
