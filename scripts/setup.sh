@@ -42,6 +42,10 @@ fi
 if [ "$purpose" = test ] && ! command -v xmllint >/dev/null 2>&1; then
   pkgs+=(libxml2-utils)
 fi
+# Headless Chromium loads the HTML report and checks its screenshot (reports/html).
+if [ "$purpose" = test ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  pkgs+=(chromium)
+fi
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 
 if command -v apt-get >/dev/null 2>&1; then
