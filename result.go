@@ -189,16 +189,19 @@ const ResultSchemaVersion = 1
 // Result is the scored outcome of a drill: what result.json holds.
 type Result struct {
 	// SchemaVersion is ResultSchemaVersion when written (reports.WriteJSON).
-	SchemaVersion int               `json:"schema_version"`
-	Scenario      string            `json:"scenario"`
-	RunID         string            `json:"run_id"`
-	Verdict       Verdict           `json:"verdict"`
-	Reasons       []string          `json:"reasons,omitempty"` // why inconclusive or failed
-	StartedAt     time.Time         `json:"started_at"`        // wall clock, a label only
-	DurationMS    float64           `json:"duration_ms"`
-	Objectives    []ObjectiveResult `json:"objectives"`
-	Faults        []FaultResult     `json:"faults"`
-	Writes        WriteStats        `json:"writes"`
+	SchemaVersion int       `json:"schema_version"`
+	Scenario      string    `json:"scenario"`
+	RunID         string    `json:"run_id"`
+	Verdict       Verdict   `json:"verdict"`
+	Reasons       []string  `json:"reasons,omitempty"` // why inconclusive or failed
+	StartedAt     time.Time `json:"started_at"`        // wall clock, a label only
+	// Seed drove every random choice of the drill (the monkey's schedule,
+	// jitter): `firedrill run --seed` with it replays the same choices.
+	Seed       int64             `json:"seed"`
+	DurationMS float64           `json:"duration_ms"`
+	Objectives []ObjectiveResult `json:"objectives"`
+	Faults     []FaultResult     `json:"faults"`
+	Writes     WriteStats        `json:"writes"`
 	// Reads is absent when no reads ran (docs/measurement.md, "Reads").
 	Reads *ReadStats `json:"reads,omitempty"`
 	// Uploads is absent when no uploads ran (docs/measurement.md, "Uploads").

@@ -245,6 +245,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		res.Replication = replication.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
 	}
 	res.Series = score.Series(out.Ops, lagSamples, time.Duration(res.DurationMS*float64(time.Millisecond)))
+	res.Seed = cfg.Seed
 	drscore.DR(&res, dre.result(), out.Ops, rec.ReadBack)
 	if dre.notifier != nil {
 		dre.notifier.Objectives(context.WithoutCancel(ctx), &res)

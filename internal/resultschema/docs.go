@@ -113,6 +113,7 @@ var fieldDocs = map[string]string{
 	"Result.Replication":                 "The standbys' lag and the RPO exposure; absent without a standby (docs/measurement.md, \"Replication lag and RPO exposure\").",
 	"Result.ScheduleLag":                 "Null when no write was sent.",
 	"Result.SchemaVersion":               "ResultSchemaVersion when written (reports.WriteJSON).",
+	"Result.Seed":                        "Seed drove every random choice of the drill (the monkey's schedule, jitter): `firedrill run --seed` with it replays the same choices.",
 	"Result.Series":                      "The drill as a time series for charts; absent when nothing was recorded (docs/measurement.md, \"Time series\").",
 	"Result.StartedAt":                   "wall clock, a label only",
 	"Result.Uploads":                     "Absent when no uploads ran (docs/measurement.md, \"Uploads\").",

@@ -159,6 +159,7 @@ func suite(r firedrill.Result) (testSuite, error) {
 		Time: seconds(r.DurationMS),
 		Properties: []property{
 			{"run_id", r.RunID},
+			{"seed", strconv.FormatInt(r.Seed, 10)},
 			{"verdict", string(r.Verdict)},
 			{"exit_code", strconv.Itoa(r.Verdict.ExitCode())},
 			{"schema_version", strconv.Itoa(firedrill.ResultSchemaVersion)},
