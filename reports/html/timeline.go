@@ -378,7 +378,7 @@ func (tl *timelineBuilder) backups() {
 
 // restorePhases are a restore's phases in the order they happen, with
 // the names the tables give them (docs/measurement.md, "Backups and
-// restores", "Restore phases").
+// restores").
 var restorePhases = []struct{ key, label string }{
 	{"provision", "fresh node"}, {firedrill.PhaseDownload, "download"}, {firedrill.PhaseRestore, "restore"},
 	{firedrill.PhaseReplay, "replay"}, {firedrill.PhaseFirstWrite, "first write"},
