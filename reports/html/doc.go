@@ -22,7 +22,8 @@
 //     series (writes per bucket, reads, latency, replication lag).
 //   - sections.go: the tables under the timeline; summary.go: the
 //     combined summary and the trend chart.
-//   - svg.go: the shapes, the scales and the colours, one meaning each.
+//   - svg.go: the colours and classes of the shapes, one meaning each;
+//     internal/svg: the shapes themselves and the scales, geometry only.
 //
 // The page refers to nothing outside itself (inline CSS, inline SVG, a
 // little inline script that only adds hover details: every shape has a

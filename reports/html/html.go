@@ -12,6 +12,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/reports/html/internal/svg"
 	"github.com/firedrill/firedrill/reports/internal/human"
 )
 
@@ -96,7 +97,7 @@ type drillView struct {
 	Warnings     []string
 	Abort        string
 	Objectives   table
-	Timeline     chart
+	Timeline     svg.Chart
 	Legend       []legendItem
 	Sections     []section
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/reports/html/internal/svg"
 	"github.com/firedrill/firedrill/reports/markdown/golden"
 )
 
@@ -51,7 +52,7 @@ func parseDoc(page []byte) (*node, error) {
 			if line-1 < len(lines) {
 				context = lines[line-1]
 			}
-			return nil, fmt.Errorf("the page is not well-formed at %d:%d: %w\n%s", line, col, err, clip(context, 300))
+			return nil, fmt.Errorf("the page is not well-formed at %d:%d: %w\n%s", line, col, err, svg.Clip(context, 300))
 		}
 		switch tok := tok.(type) {
 		case xml.StartElement:
@@ -164,8 +165,8 @@ func TestSelfContained(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			page := render(t, r)
 			checkSelfContained(t, page)
-			for _, svg := range svgs(t, parse(t, page)) {
-				if svg.Attr["viewBox"] == "" {
+			for _, chart := range svgs(t, parse(t, page)) {
+				if chart.Attr["viewBox"] == "" {
 					t.Error("an SVG without a viewBox does not scale")
 				}
 			}
@@ -263,10 +264,10 @@ type marker struct {
 	title string
 }
 
-func rtoMarkers(t *testing.T, svg *node) []marker {
+func rtoMarkers(t *testing.T, chart *node) []marker {
 	t.Helper()
 	var out []marker
-	for _, g := range svg.all(named("g")) {
+	for _, g := range chart.all(named("g")) {
 		for _, c := range g.Children {
 			if c.Name == "line" && strings.HasPrefix(c.Attr["class"], "rto-") {
 				out = append(out, marker{c.Attr["class"], c.float(t, "x1"), g.title()})
@@ -282,10 +283,10 @@ type band struct {
 	title  string
 }
 
-func bands(t *testing.T, svg *node) []band {
+func bands(t *testing.T, chart *node) []band {
 	t.Helper()
 	var out []band
-	for _, r := range svg.all(classed("rect", "band")) {
+	for _, r := range chart.all(classed("rect", "band")) {
 		x := r.float(t, "x")
 		out = append(out, band{x, x + r.float(t, "width"), r.title()})
 	}

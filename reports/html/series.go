@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/html/internal/svg"
 	"github.com/firedrill/firedrill/reports/internal/human"
 )
 
@@ -36,10 +37,10 @@ func (tl *timelineBuilder) panel(label, topValue string, h float64) (top, bottom
 	top = tl.y + panelGap
 	bottom = top + h
 	tl.mid = append(tl.mid,
-		text("lbl", 6, top+10, "start", label),
-		text("small", tlLeft-4, top+8, "end", topValue),
-		text("small", tlLeft-4, bottom, "end", "0"),
-		line("axis", tlLeft, bottom, tlLeft+tlPlotWidth, bottom, ""))
+		svg.Text("lbl", 6, top+10, "start", label),
+		svg.Text("small", tlLeft-4, top+8, "end", topValue),
+		svg.Text("small", tlLeft-4, bottom, "end", "0"),
+		svg.Line("axis", tlLeft, bottom, tlLeft+tlPlotWidth, bottom, ""))
 	tl.y = bottom
 	return top, bottom
 }
@@ -64,22 +65,22 @@ func (tl *timelineBuilder) buckets(s *firedrill.Series) {
 	if maxLatency > 0 {
 		_, lBottom = tl.panel("write latency", human.Millis(maxLatency), latencyH)
 	}
-	wy := linear{domain: float64(maxWrites), from: 0, length: writesH}
-	ry := linear{domain: float64(maxReads), from: 0, length: readsH}
-	ly := linear{domain: maxLatency, from: 0, length: latencyH}
+	wy := svg.Linear{Domain: float64(maxWrites), From: 0, Length: writesH}
+	ry := svg.Linear{Domain: float64(maxReads), From: 0, Length: readsH}
+	ly := svg.Linear{Domain: maxLatency, From: 0, Length: latencyH}
 
 	var p50, p99 [][][2]float64 // stretches of buckets with a latency
 	var run50, run99 [][2]float64
 	for _, b := range s.Buckets {
-		x0, x1 := tl.x.at(b.AtMS), tl.x.at(b.AtMS+s.BucketMS)
+		x0, x1 := tl.x.At(b.AtMS), tl.x.At(b.AtMS+s.BucketMS)
 		w := max(x1-x0-0.6, 0.8)
-		var bars []shape
-		stack := func(class string, n int, bottom float64, y linear) float64 {
+		var bars []svg.Shape
+		stack := func(class string, n int, bottom float64, y svg.Linear) float64 {
 			if n == 0 {
 				return bottom
 			}
-			h := y.at(float64(n))
-			bars = append(bars, rect(class, x0, bottom-h, w, h, ""))
+			h := y.At(float64(n))
+			bars = append(bars, svg.Rect(class, x0, bottom-h, w, h, ""))
 			return bottom - h
 		}
 		top := stack("w-ok", b.WritesOK, wBottom, wy)
@@ -89,13 +90,13 @@ func (tl *timelineBuilder) buckets(s *firedrill.Series) {
 			stack("r-failed", b.ReadsFailed, stack("r-ok", b.ReadsOK, rBottom, ry), ry)
 		}
 		bottom := max(wBottom, rBottom, lBottom)
-		bars = append(bars, rect("hit", x0, wTop, x1-x0, bottom-wTop, ""))
-		tl.mid = append(tl.mid, group(bucketTitle(b, s.BucketMS), bars...))
+		bars = append(bars, svg.Rect("hit", x0, wTop, x1-x0, bottom-wTop, ""))
+		tl.mid = append(tl.mid, svg.Group(bucketTitle(b, s.BucketMS), bars...))
 
 		mx := (x0 + x1) / 2
 		if b.LatencyP50MS != nil && b.LatencyP99MS != nil && maxLatency > 0 {
-			run50 = append(run50, [2]float64{mx, lBottom - ly.at(*b.LatencyP50MS)})
-			run99 = append(run99, [2]float64{mx, lBottom - ly.at(*b.LatencyP99MS)})
+			run50 = append(run50, [2]float64{mx, lBottom - ly.At(*b.LatencyP50MS)})
+			run99 = append(run99, [2]float64{mx, lBottom - ly.At(*b.LatencyP99MS)})
 			continue
 		}
 		p50, p99 = appendRun(p50, run50), appendRun(p99, run99)
@@ -120,11 +121,11 @@ func appendRun(runs [][][2]float64, run [][2]float64) [][][2]float64 {
 
 // stretch draws measured points as a line; a lone point as a short
 // dash, so that it shows in the line's own stroke.
-func stretch(class string, pts [][2]float64, title string) shape {
+func stretch(class string, pts [][2]float64, title string) svg.Shape {
 	if len(pts) == 1 {
 		pts = [][2]float64{{pts[0][0] - 1.5, pts[0][1]}, {pts[0][0] + 1.5, pts[0][1]}}
 	}
-	return polyline(class, pts, title)
+	return svg.Polyline(class, pts, title)
 }
 
 // bucketTitle is a bucket's hover detail: its writes by outcome, its
@@ -163,18 +164,18 @@ func (tl *timelineBuilder) lag(points []firedrill.LagPoint) {
 		}
 	}
 	_, bottom := tl.panel("unflushed WAL", human.Bytes(maxBytes), lagH)
-	by := linear{domain: float64(maxBytes), from: 0, length: lagH}
+	by := svg.Linear{Domain: float64(maxBytes), From: 0, Length: lagH}
 	tl.lagLines(points, replicas, bottom, func(p firedrill.LagPoint) (float64, bool) {
-		return by.at(float64(p.UnflushedBytes)), p.Streaming
+		return by.At(float64(p.UnflushedBytes)), p.Streaming
 	}, true)
 	if maxReplay > 0 {
 		_, bottom := tl.panel("replay lag", human.Millis(maxReplay), lagH)
-		ry := linear{domain: maxReplay, from: 0, length: lagH}
+		ry := svg.Linear{Domain: maxReplay, From: 0, Length: lagH}
 		tl.lagLines(points, replicas, bottom, func(p firedrill.LagPoint) (float64, bool) {
 			if !p.Streaming || p.ReplayLagMS == nil {
 				return 0, false
 			}
-			return ry.at(*p.ReplayLagMS), true
+			return ry.At(*p.ReplayLagMS), true
 		}, false)
 	}
 }
@@ -194,11 +195,11 @@ func (tl *timelineBuilder) lagLines(points []firedrill.LagPoint, replicas []stri
 				continue
 			}
 			h, ok := value(p)
-			x := tl.x.at(p.AtMS)
+			x := tl.x.At(p.AtMS)
 			if !ok {
 				runs, run = appendRun(runs, run), nil
 				if marks {
-					tl.mid = append(tl.mid, circle("unmeasured", x, bottom-2, 2.5,
+					tl.mid = append(tl.mid, svg.Circle("unmeasured", x, bottom-2, 2.5,
 						name+" not streaming at "+human.Millis(p.AtMS)+" (primary "+p.Primary+"): lag unknown"))
 				}
 				continue
@@ -216,7 +217,7 @@ func (tl *timelineBuilder) lagLines(points []firedrill.LagPoint, replicas []stri
 		for _, r := range runs {
 			tl.mid = append(tl.mid, stretch("lag"+strconv.Itoa(colour), r, title))
 		}
-		label := text("lbl lagpt"+strconv.Itoa(colour), 14, bottom-lagH+24+float64(i)*12, "start", clip(name, labelChars-2))
+		label := svg.Text("lbl lagpt"+strconv.Itoa(colour), 14, bottom-lagH+24+float64(i)*12, "start", svg.Clip(name, labelChars-2))
 		label.Title = title
 		tl.mid = append(tl.mid, label)
 	}

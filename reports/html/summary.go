@@ -8,6 +8,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports/aggregate"
+	"github.com/firedrill/firedrill/reports/html/internal/svg"
 	"github.com/firedrill/firedrill/reports/internal/human"
 )
 
@@ -21,7 +22,7 @@ type summaryView struct {
 
 type trendView struct {
 	Scenario string
-	Chart    chart
+	Chart    svg.Chart
 }
 
 // indexEntry links to a drill's section.
@@ -111,8 +112,8 @@ const (
 // consecutive runs measured it. A run that never recovered is a red mark
 // above the plot, a figure not measured a hollow mark in its own row under
 // it, never a dot at zero; the bottom row gives each run's verdict.
-func trendChart(sc aggregate.Scenario) chart {
-	c := chart{Width: num(trendWidth), Label: "RTO and RPO per run of " + sc.Scenario}
+func trendChart(sc aggregate.Scenario) svg.Chart {
+	c := svg.Chart{Width: svg.Num(trendWidth), Label: "RTO and RPO per run of " + sc.Scenario}
 	maxMS := 1.0
 	for _, r := range sc.Runs {
 		for _, v := range []*aggregate.Value{r.RTO, r.RPO} {
@@ -121,21 +122,21 @@ func trendChart(sc aggregate.Scenario) chart {
 			}
 		}
 	}
-	step := niceStep(maxMS, 5)
+	step := svg.NiceStep(maxMS, 5)
 	maxMS = step * float64(int(maxMS/step)+1)
 	plotBottom := trendTop + 14 + trendPlotH
-	y := linear{domain: maxMS, from: 0, length: trendPlotH}
+	y := svg.Linear{Domain: maxMS, From: 0, Length: trendPlotH}
 	n := len(sc.Runs)
 	colW := (trendWidth - trendLeft - trendRight) / float64(n)
 	xOf := func(i int) float64 { return trendLeft + colW*(float64(i)+0.5) }
 
 	for v := 0.0; v <= maxMS+step/1000; v += step {
-		yy := plotBottom - y.at(v)
-		c.add(line("grid", trendLeft, yy, trendWidth-trendRight, yy, ""), text("small", trendLeft-4, yy+3, "end", human.Millis(v)))
+		yy := plotBottom - y.At(v)
+		c.Add(svg.Line("grid", trendLeft, yy, trendWidth-trendRight, yy, ""), svg.Text("small", trendLeft-4, yy+3, "end", human.Millis(v)))
 	}
-	c.add(text("warn", trendLeft-4, trendTop+4, "end", "never"),
-		text("small", trendLeft-4, plotBottom+trendRowH-2, "end", "not measured"),
-		text("small", trendLeft-4, plotBottom+2*trendRowH-2, "end", "verdict"))
+	c.Add(svg.Text("warn", trendLeft-4, trendTop+4, "end", "never"),
+		svg.Text("small", trendLeft-4, plotBottom+trendRowH-2, "end", "not measured"),
+		svg.Text("small", trendLeft-4, plotBottom+2*trendRowH-2, "end", "verdict"))
 
 	for _, fig := range []struct {
 		name, class string
@@ -148,7 +149,7 @@ func trendChart(sc aggregate.Scenario) chart {
 		var run [][2]float64
 		flush := func() {
 			if len(run) > 1 {
-				c.add(polyline(fig.class+"-line", run, fig.name))
+				c.Add(svg.Polyline(fig.class+"-line", run, fig.name))
 			}
 			run = nil
 		}
@@ -159,28 +160,28 @@ func trendChart(sc aggregate.Scenario) chart {
 			switch {
 			case v == nil:
 				flush()
-				c.add(circle("unmeasured", x, plotBottom+trendRowH/2, 3.5, who+": "+fig.name+" not measured"))
+				c.Add(svg.Circle("unmeasured", x, plotBottom+trendRowH/2, 3.5, who+": "+fig.name+" not measured"))
 			case v.Never:
 				flush()
-				c.add(diamond("never", x, trendTop, 5, who+": "+fig.name+" never (a fault never recovered)"))
+				c.Add(svg.Diamond("never", x, trendTop, 5, who+": "+fig.name+" never (a fault never recovered)"))
 			default:
-				yy := plotBottom - y.at(v.MS)
+				yy := plotBottom - y.At(v.MS)
 				run = append(run, [2]float64{x, yy})
-				c.add(circle(fig.class, x, yy, 4, who+": "+fig.name+" "+human.Millis(v.MS)))
+				c.Add(svg.Circle(fig.class, x, yy, 4, who+": "+fig.name+" "+human.Millis(v.MS)))
 			}
 		}
 		flush()
 	}
 	for i, r := range sc.Runs {
 		word, class := verdictWord(r.Verdict)
-		c.add(rect("v-"+class, xOf(i)-min(colW/2-2, 20), plotBottom+trendRowH+2, min(colW-4, 40), trendRowH-4, runLabel(i, r)+": "+word))
+		c.Add(svg.Rect("v-"+class, xOf(i)-min(colW/2-2, 20), plotBottom+trendRowH+2, min(colW-4, 40), trendRowH-4, runLabel(i, r)+": "+word))
 		if n <= 30 || i%((n+29)/30) == 0 {
-			c.add(text("small", xOf(i), plotBottom+2*trendRowH+14, "middle", "#"+strconv.Itoa(i+1)))
+			c.Add(svg.Text("small", xOf(i), plotBottom+2*trendRowH+14, "middle", "#"+strconv.Itoa(i+1)))
 		}
 	}
-	c.add(text("lbl", trendLeft, 12, "start", "RTO ●"), text("lbl", trendLeft+60, 12, "start", "RPO ●"))
+	c.Add(svg.Text("lbl", trendLeft, 12, "start", "RTO ●"), svg.Text("lbl", trendLeft+60, 12, "start", "RPO ●"))
 	c.Shapes[len(c.Shapes)-2].Class, c.Shapes[len(c.Shapes)-1].Class = "t-rto-text", "t-rpo-text"
-	c.Height = num(plotBottom + 2*trendRowH + trendBottom)
+	c.Height = svg.Num(plotBottom + 2*trendRowH + trendBottom)
 	return c
 }
 

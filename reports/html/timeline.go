@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/html/internal/svg"
 	"github.com/firedrill/firedrill/reports/internal/human"
 	"github.com/firedrill/firedrill/reports/score"
 )
@@ -36,9 +37,9 @@ const (
 // lag) and the axis. Each fault's objective band — T to T + the rto
 // target — runs behind every lane and panel, so that the RTO marker is
 // seen inside or past it at a glance.
-func timeline(r firedrill.Result) chart {
+func timeline(r firedrill.Result) svg.Chart {
 	tl := &timelineBuilder{r: r, end: domainEnd(r), y: tlTop}
-	tl.x = linear{domain: tl.end, from: tlLeft, length: tlPlotWidth}
+	tl.x = svg.Linear{Domain: tl.end, From: tlLeft, Length: tlPlotWidth}
 	tl.faults()
 	tl.failover()
 	tl.backups()
@@ -52,11 +53,11 @@ func timeline(r firedrill.Result) chart {
 	tl.objectives(plotTop, plotBottom)
 	tl.endOfObservation(plotTop, plotBottom)
 
-	c := chart{Width: num(tlWidth), Height: num(tl.y), Label: "timeline of " + r.Scenario}
-	c.add(tl.back...)
-	c.add(tl.grid...)
-	c.add(tl.mid...)
-	c.add(tl.front...)
+	c := svg.Chart{Width: svg.Num(tlWidth), Height: svg.Num(tl.y), Label: "timeline of " + r.Scenario}
+	c.Add(tl.back...)
+	c.Add(tl.grid...)
+	c.Add(tl.mid...)
+	c.Add(tl.front...)
 	return c
 }
 
@@ -66,9 +67,9 @@ func timeline(r firedrill.Result) chart {
 type timelineBuilder struct {
 	r                      firedrill.Result
 	end                    float64 // the domain, in ms from the drill's start
-	x                      linear
+	x                      svg.Linear
 	y                      float64
-	back, grid, mid, front []shape
+	back, grid, mid, front []svg.Shape
 }
 
 // domainEnd is the timeline's span: the drill's duration, stretched to
@@ -138,7 +139,7 @@ func rtoTarget(r firedrill.Result) (float64, bool) {
 // lane starts a row of events with its label and returns its middle.
 func (tl *timelineBuilder) lane(label, title string) float64 {
 	mid := tl.y + laneHeight/2
-	s := text("lbl", 6, mid+4, "start", clip(label, labelChars))
+	s := svg.Text("lbl", 6, mid+4, "start", svg.Clip(label, labelChars))
 	s.Title = title
 	tl.mid = append(tl.mid, s)
 	tl.y += laneHeight
@@ -147,9 +148,9 @@ func (tl *timelineBuilder) lane(label, title string) float64 {
 
 // span is a bar from ms to ms+span in the lane whose middle is mid, at
 // least 2 px wide so that an instant's action shows.
-func (tl *timelineBuilder) span(class string, mid, fromMS, spanMS float64, title string) shape {
-	x0, x1 := tl.x.at(fromMS), tl.x.at(fromMS+spanMS)
-	return rect(class, x0, mid-barHeight/2, max(x1-x0, 2), barHeight, title)
+func (tl *timelineBuilder) span(class string, mid, fromMS, spanMS float64, title string) svg.Shape {
+	x0, x1 := tl.x.At(fromMS), tl.x.At(fromMS+spanMS)
+	return svg.Rect(class, x0, mid-barHeight/2, max(x1-x0, 2), barHeight, title)
 }
 
 // faults draws a lane per injection: its span from T to its revert (open
@@ -160,24 +161,24 @@ func (tl *timelineBuilder) faults() {
 		mid := tl.lane(what, faultTitle(f))
 		switch {
 		case f.Recovery == firedrill.RecoverySkipped:
-			tl.mid = append(tl.mid, circle("unmeasured", tl.x.at(f.ScheduledMS), mid, 4, what+" skipped at "+human.Millis(f.ScheduledMS)+": "+human.OrDash(f.Error)),
-				text("small", tl.x.at(f.ScheduledMS)+7, mid+4, "start", "skipped"))
+			tl.mid = append(tl.mid, svg.Circle("unmeasured", tl.x.At(f.ScheduledMS), mid, 4, what+" skipped at "+human.Millis(f.ScheduledMS)+": "+human.OrDash(f.Error)),
+				svg.Text("small", tl.x.At(f.ScheduledMS)+7, mid+4, "start", "skipped"))
 			continue
 		case !f.Injected:
-			tl.mid = append(tl.mid, diamond("error", tl.x.at(f.ScheduledMS), mid, 5, what+" not injected: "+human.OrDash(f.Error)),
-				text("warn", tl.x.at(f.ScheduledMS)+8, mid+4, "start", "not injected"))
+			tl.mid = append(tl.mid, svg.Diamond("error", tl.x.At(f.ScheduledMS), mid, 5, what+" not injected: "+human.OrDash(f.Error)),
+				svg.Text("warn", tl.x.At(f.ScheduledMS)+8, mid+4, "start", "not injected"))
 			continue
 		}
 		switch {
 		case f.RevertedMS != nil:
 			tl.mid = append(tl.mid, tl.span("fault", mid, f.AtMS, *f.RevertedMS-f.AtMS, faultTitle(f)))
-			tl.mid = append(tl.mid, line("axis", tl.x.at(*f.RevertedMS), mid-barHeight/2-2, tl.x.at(*f.RevertedMS), mid+barHeight/2+2,
+			tl.mid = append(tl.mid, svg.Line("axis", tl.x.At(*f.RevertedMS), mid-barHeight/2-2, tl.x.At(*f.RevertedMS), mid+barHeight/2+2,
 				f.ID+" reverted at "+human.Millis(*f.RevertedMS)+revertEvidence(tl.r, f)))
 		default:
 			// Never reverted (a kill): in effect to the end, drawn
 			// lighter and thinner than a fault that was undone.
 			open := tl.span("fault-open", mid, f.AtMS, tl.end-f.AtMS, faultTitle(f))
-			open.Y, open.H = num(mid-barHeight/4), num(barHeight/2)
+			open.Y, open.H = svg.Num(mid-barHeight/4), svg.Num(barHeight/2)
 			tl.mid = append(tl.mid, open)
 		}
 		tl.recovery(f, mid)
@@ -232,7 +233,7 @@ func revertEvidence(r firedrill.Result, f firedrill.FaultResult) string {
 // or no-data injection gets words, never a marker at 0.
 func (tl *timelineBuilder) recovery(f firedrill.FaultResult, mid float64) {
 	target, hasTarget := rtoTarget(tl.r)
-	labelX := func(ms float64) float64 { return min(tl.x.at(ms)+5, tlWidth-tlRight-90) }
+	labelX := func(ms float64) float64 { return min(tl.x.At(ms)+5, tlWidth-tlRight-90) }
 	switch f.Recovery {
 	case firedrill.RecoveryRecovered:
 		if f.RTOMS == nil {
@@ -247,23 +248,23 @@ func (tl *timelineBuilder) recovery(f firedrill.FaultResult, mid float64) {
 			}
 		}
 		title := f.ID + " recovered: RTO " + human.Millis(*f.RTOMS) + how + ", recovery write acked at " + human.Millis(at)
-		tl.front = append(tl.front, shape{El: "rto", Class: class, X: num(tl.x.at(at)), Y: num(mid), Text: "RTO " + human.Millis(*f.RTOMS), Title: title})
+		tl.front = append(tl.front, svg.Shape{El: "rto", Class: class, X: svg.Num(tl.x.At(at)), Y: svg.Num(mid), Text: "RTO " + human.Millis(*f.RTOMS), Title: title})
 	case firedrill.RecoveryNever:
-		tl.front = append(tl.front, rect("never", tl.x.at(f.AtMS), mid+barHeight/2-3, tl.x.at(tl.end)-tl.x.at(f.AtMS), 3,
+		tl.front = append(tl.front, svg.Rect("never", tl.x.At(f.AtMS), mid+barHeight/2-3, tl.x.At(tl.end)-tl.x.At(f.AtMS), 3,
 			f.ID+" never recovered: writes were still failing when observation ended"),
-			text("warn", labelX(f.AtMS), mid-barHeight/2-1, "start", "never recovered"))
+			svg.Text("warn", labelX(f.AtMS), mid-barHeight/2-1, "start", "never recovered"))
 	case firedrill.RecoveryUnconfirmed:
 		title := f.ID + " RTO unconfirmed: the run ended before the stability window closed"
 		if f.PendingMS != nil {
 			title = f.ID + " RTO unconfirmed: ok from " + human.Millis(*f.PendingMS) + ", the run ended first"
-			tl.front = append(tl.front, shape{El: "rto", Class: "rto-unsure", X: num(tl.x.at(*f.PendingMS)), Y: num(mid), Text: "unconfirmed", Title: title})
+			tl.front = append(tl.front, svg.Shape{El: "rto", Class: "rto-unsure", X: svg.Num(tl.x.At(*f.PendingMS)), Y: svg.Num(mid), Text: "unconfirmed", Title: title})
 			return
 		}
-		tl.front = append(tl.front, text("small", labelX(f.AtMS), mid+4, "start", "RTO unconfirmed"))
+		tl.front = append(tl.front, svg.Text("small", labelX(f.AtMS), mid+4, "start", "RTO unconfirmed"))
 	case firedrill.RecoveryOverlapped:
-		tl.front = append(tl.front, text("small", labelX(f.AtMS), mid-barHeight/2-1, "start", "overlapped: no RTO of its own"))
+		tl.front = append(tl.front, svg.Text("small", labelX(f.AtMS), mid-barHeight/2-1, "start", "overlapped: no RTO of its own"))
 	case firedrill.RecoveryNoData:
-		tl.front = append(tl.front, text("small", labelX(f.AtMS), mid-barHeight/2-1, "start", "RTO no data"))
+		tl.front = append(tl.front, svg.Text("small", labelX(f.AtMS), mid-barHeight/2-1, "start", "RTO no data"))
 	}
 }
 
@@ -278,8 +279,8 @@ func (tl *timelineBuilder) objectives(top, bottom float64) {
 			if !f.Injected || f.Recovery == firedrill.RecoveryOverlapped || f.Recovery == firedrill.RecoverySkipped {
 				continue
 			}
-			x0, x1 := tl.x.at(f.AtMS), tl.x.at(f.AtMS+target)
-			tl.back = append(tl.back, rect("band", x0, top, max(x1-x0, 1), bottom-top,
+			x0, x1 := tl.x.At(f.AtMS), tl.x.At(f.AtMS+target)
+			tl.back = append(tl.back, svg.Rect("band", x0, top, max(x1-x0, 1), bottom-top,
 				fmt.Sprintf("%s RTO objective: recovered by %s (T %s + target %s)", f.ID, human.Millis(f.AtMS+target), human.Millis(f.AtMS), human.Millis(target))))
 		}
 	}
@@ -288,9 +289,9 @@ func (tl *timelineBuilder) objectives(top, bottom float64) {
 			continue
 		}
 		mid := s.Y
-		tl.front[i] = group(s.Title,
-			shape{El: "line", Class: s.Class, X1: s.X, Y1: num(top), X2: s.X, Y2: num(bottom)},
-			shape{El: "text", Class: "lbl", X: s.X, Y: mid, Anchor: "end", Text: s.Text + " "},
+		tl.front[i] = svg.Group(s.Title,
+			svg.Shape{El: "line", Class: s.Class, X1: s.X, Y1: svg.Num(top), X2: s.X, Y2: svg.Num(bottom)},
+			svg.Shape{El: "text", Class: "lbl", X: s.X, Y: mid, Anchor: "end", Text: s.Text + " "},
 		)
 	}
 }
@@ -313,7 +314,7 @@ func (tl *timelineBuilder) failover() {
 		case firedrill.EventPromote, firedrill.EventFailoverBlind: // actions that take time
 			tl.mid = append(tl.mid, tl.span(failoverClasses[e.Kind], mid, e.AtMS, e.SpanMS, eventTitle(e)))
 		default:
-			tl.mid = append(tl.mid, diamond(failoverClasses[e.Kind], tl.x.at(e.AtMS), mid, 6, eventTitle(e)))
+			tl.mid = append(tl.mid, svg.Diamond(failoverClasses[e.Kind], tl.x.At(e.AtMS), mid, 6, eventTitle(e)))
 		}
 	}
 }
@@ -371,7 +372,7 @@ func (tl *timelineBuilder) backups() {
 	}
 	for _, e := range tl.r.Events {
 		if e.Kind == firedrill.EventBackupRejected {
-			tl.mid = append(tl.mid, diamond("error", tl.x.at(e.AtMS), mid, 5, eventTitle(e)))
+			tl.mid = append(tl.mid, svg.Diamond("error", tl.x.At(e.AtMS), mid, 5, eventTitle(e)))
 		}
 	}
 }
@@ -410,7 +411,7 @@ func (tl *timelineBuilder) restores() {
 			tl.mid = append(tl.mid, tl.span("restore-failed", mid, rs.AtMS, rs.SpanMS, restoreTitle(rs)))
 		}
 		if rs.RecoveryPointMS != nil {
-			tl.mid = append(tl.mid, line("axis", tl.x.at(*rs.RecoveryPointMS), mid-barHeight/2-2, tl.x.at(*rs.RecoveryPointMS), mid+barHeight/2+2,
+			tl.mid = append(tl.mid, svg.Line("axis", tl.x.At(*rs.RecoveryPointMS), mid-barHeight/2-2, tl.x.At(*rs.RecoveryPointMS), mid+barHeight/2+2,
 				label+": recovery point "+human.Millis(*rs.RecoveryPointMS)))
 		}
 	}
@@ -458,7 +459,7 @@ func (tl *timelineBuilder) plans() {
 			state = "stopped"
 		}
 		mid := tl.lane(label, fmt.Sprintf("%s failure classified at %s (seen from %s): %s; plan %s", p.Type, human.Millis(p.AtMS), human.Millis(p.SinceMS), p.Why, state))
-		tl.mid = append(tl.mid, diamond("notice", tl.x.at(p.AtMS), mid, 5, "classified "+p.Type+" at "+human.Millis(p.AtMS)+": "+p.Why))
+		tl.mid = append(tl.mid, svg.Diamond("notice", tl.x.At(p.AtMS), mid, 5, "classified "+p.Type+" at "+human.Millis(p.AtMS)+": "+p.Why))
 		last := p.AtMS
 		for i, s := range p.Steps {
 			class := "step-" + s.Outcome
@@ -476,7 +477,7 @@ func (tl *timelineBuilder) plans() {
 			last = max(last, s.AtMS+s.SpanMS)
 		}
 		if !p.Done {
-			tl.mid = append(tl.mid, text("warn", min(tl.x.at(last)+4, tlWidth-tlRight-50), mid+4, "start", "stopped"))
+			tl.mid = append(tl.mid, svg.Text("warn", min(tl.x.At(last)+4, tlWidth-tlRight-50), mid+4, "start", "stopped"))
 		}
 	}
 }
@@ -496,7 +497,7 @@ func (tl *timelineBuilder) otherEvents() {
 	if len(redundancy) > 0 {
 		mid := tl.lane("redundancy restored", "every standby streams from the primary again")
 		for _, e := range redundancy {
-			tl.mid = append(tl.mid, diamond("redundancy", tl.x.at(e.AtMS), mid, 6, eventTitle(e)))
+			tl.mid = append(tl.mid, svg.Diamond("redundancy", tl.x.At(e.AtMS), mid, 6, eventTitle(e)))
 		}
 	}
 	if len(other) > 0 {
@@ -506,7 +507,7 @@ func (tl *timelineBuilder) otherEvents() {
 			if e.Kind != firedrill.EventNotifySent {
 				class = "error"
 			}
-			tl.mid = append(tl.mid, diamond(class, tl.x.at(e.AtMS), mid, 5, eventTitle(e)))
+			tl.mid = append(tl.mid, svg.Diamond(class, tl.x.At(e.AtMS), mid, 5, eventTitle(e)))
 		}
 	}
 }
@@ -514,15 +515,15 @@ func (tl *timelineBuilder) otherEvents() {
 // axis draws the time axis under the chart, in seconds, with a grid line
 // through every lane and panel at each tick.
 func (tl *timelineBuilder) axis(top, bottom float64) {
-	step := niceStep(tl.end, 12)
+	step := svg.NiceStep(tl.end, 12)
 	y := bottom + 4
-	tl.mid = append(tl.mid, line("axis", tlLeft, y, tlLeft+tlPlotWidth, y, ""))
+	tl.mid = append(tl.mid, svg.Line("axis", tlLeft, y, tlLeft+tlPlotWidth, y, ""))
 	for ms := 0.0; ms <= tl.end+step/1000; ms += step {
-		x := tl.x.at(ms)
-		tl.grid = append(tl.grid, line("grid", x, top, x, bottom, ""))
-		tl.mid = append(tl.mid, line("axis", x, y, x, y+4, ""), text("small", x, y+16, "middle", secondsLabel(ms)))
+		x := tl.x.At(ms)
+		tl.grid = append(tl.grid, svg.Line("grid", x, top, x, bottom, ""))
+		tl.mid = append(tl.mid, svg.Line("axis", x, y, x, y+4, ""), svg.Text("small", x, y+16, "middle", svg.SecondsLabel(ms)))
 	}
-	tl.mid = append(tl.mid, text("small", 6, y+16, "start", "seconds since start"))
+	tl.mid = append(tl.mid, svg.Text("small", 6, y+16, "start", "seconds since start"))
 	tl.y = bottom + axisH
 }
 
@@ -532,6 +533,6 @@ func (tl *timelineBuilder) endOfObservation(top, bottom float64) {
 	if tl.r.DurationMS <= 0 || tl.r.DurationMS >= tl.end {
 		return
 	}
-	x := tl.x.at(tl.r.DurationMS)
-	tl.front = append(tl.front, line("end", x, top, x, bottom, "end of observation at "+human.Millis(tl.r.DurationMS)+": the probe stopped sending"))
+	x := tl.x.At(tl.r.DurationMS)
+	tl.front = append(tl.front, svg.Line("end", x, top, x, bottom, "end of observation at "+human.Millis(tl.r.DurationMS)+": the probe stopped sending"))
 }
