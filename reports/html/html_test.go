@@ -575,3 +575,12 @@ func TestLongDrillIsSmall(t *testing.T) {
 	}
 	parse(t, page)
 }
+
+// TestNoResults: an empty set of results is a page that says so.
+func TestNoResults(t *testing.T) {
+	page := render(t)
+	checkSelfContained(t, page)
+	if !strings.Contains(parse(t, page).text(), "No result to report.") {
+		t.Error("an empty report does not say it is empty")
+	}
+}
