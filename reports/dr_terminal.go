@@ -6,6 +6,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports/internal/human"
+	"github.com/firedrill/firedrill/reports/internal/words"
 )
 
 // dr writes the DR engine's block of the summary: the backups taken per
@@ -92,12 +93,6 @@ func (t *term) backups(d *firedrill.DRResult) {
 	}
 }
 
-// restorePhases are the phases of a restore, in the order they happen.
-var restorePhases = []struct{ key, label string }{
-	{"provision", "fresh node"}, {firedrill.PhaseDownload, "download"}, {firedrill.PhaseRestore, "restore"},
-	{firedrill.PhaseReplay, "replay"}, {firedrill.PhaseFirstWrite, "first write"},
-}
-
 func (t *term) restore(r firedrill.RestoreResult) {
 	t.line("")
 	what := r.Kind + " restore into " + r.Node
@@ -109,9 +104,9 @@ func (t *term) restore(r firedrill.RestoreResult) {
 	}
 	t.wrapped("restore ", "        ", what+" at "+human.Millis(r.AtMS)+", took "+human.Millis(r.SpanMS))
 	var phases []string
-	for _, p := range restorePhases {
-		if ph, ok := r.Phases[p.key]; ok {
-			phases = append(phases, p.label+" "+human.Millis(ph.SpanMS))
+	for _, p := range words.RestorePhaseOrder {
+		if ph, ok := r.Phases[p.Key]; ok {
+			phases = append(phases, p.Label+" "+human.Millis(ph.SpanMS))
 		}
 	}
 	if len(phases) > 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports/internal/human"
+	"github.com/firedrill/firedrill/reports/internal/words"
 	"github.com/firedrill/firedrill/reports/score"
 )
 
@@ -161,7 +162,7 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 	// Verdict.
 	t.line("")
 	word, color := verdictWord(r.Verdict)
-	counts := countStatuses(r.Objectives)
+	counts := words.StatusCounts(r.Objectives)
 	t.line(t.paint(ansiBold+color, word) + strings.Join(append([]string{""}, counts...), " · "))
 	for _, reason := range r.Reasons {
 		t.wrapped("  - ", "    ", reason)
@@ -205,22 +206,7 @@ func (t *term) fault(r firedrill.Result, f firedrill.FaultResult) {
 	t.wrapped(f.ID+"  ", indent, what+at)
 	t.evidence(indent+"evidence: ", f.Evidence)
 
-	var phases []string
-	for _, p := range []struct{ key, label string }{
-		{firedrill.PhaseDetect, "detect"},
-		{firedrill.PhaseFence, "fence"},
-		{firedrill.PhasePromote, "promote"},
-		{firedrill.PhaseClassify, "classify"},
-		{firedrill.PhaseDownload, "download"},
-		{firedrill.PhaseRestore, "restore"},
-		{firedrill.PhaseReplay, "replay"},
-		{firedrill.PhaseFirstWrite, "first write"},
-		{firedrill.PhaseFullRedundancy, "full redundancy"},
-	} {
-		if ms, ok := f.Phases[p.key]; ok {
-			phases = append(phases, p.label+" "+human.Millis(ms))
-		}
-	}
+	phases := words.FaultPhases(f)
 	if len(phases) > 0 {
 		t.joined(indent, phases)
 	}
@@ -326,45 +312,27 @@ func (t *term) managerHeld(events []firedrill.Event) {
 	}
 }
 
-func statusMark(s firedrill.ObjectiveStatus) (mark, color string) {
-	switch s {
-	case firedrill.StatusMet:
-		return "✓", ansiGreen
-	case firedrill.StatusMissed:
-		return "✗", ansiRed
-	case firedrill.StatusNoData:
-		return "?", ansiYellow
-	default:
-		return "•", ""
+// toneColor is the ANSI colour of a mark's tone.
+func toneColor(t words.Tone) string {
+	switch t {
+	case words.Good:
+		return ansiGreen
+	case words.Bad:
+		return ansiRed
+	case words.Unsure:
+		return ansiYellow
 	}
+	return ""
+}
+
+func statusMark(s firedrill.ObjectiveStatus) (mark, color string) {
+	mark, tone := words.StatusMark(s)
+	return mark, toneColor(tone)
 }
 
 func verdictWord(v firedrill.Verdict) (word, color string) {
-	switch v {
-	case firedrill.VerdictPass:
-		return "PASS", ansiGreen
-	case firedrill.VerdictFail:
-		return "FAIL", ansiRed
-	default:
-		return "INCONCLUSIVE", ansiYellow
-	}
-}
-
-// countStatuses says how many objectives ended in each status, in a fixed
-// order: "1 missed", "2 met", "1 no data", "1 reported".
-func countStatuses(objs []firedrill.ObjectiveResult) []string {
-	n := map[firedrill.ObjectiveStatus]int{}
-	for _, o := range objs {
-		n[o.Status]++
-	}
-	var out []string
-	for _, s := range []firedrill.ObjectiveStatus{firedrill.StatusMissed, firedrill.StatusMet,
-		firedrill.StatusNoData, firedrill.StatusReported} {
-		if n[s] > 0 {
-			out = append(out, fmt.Sprintf("%d %s", n[s], strings.ReplaceAll(string(s), "-", " ")))
-		}
-	}
-	return out
+	word, tone := words.VerdictWord(v)
+	return word, toneColor(tone)
 }
 
 // trimFloat writes 50 as "50" and 12.5 as "12.5".

@@ -14,6 +14,7 @@ import (
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/reports/html/internal/svg"
 	"github.com/firedrill/firedrill/reports/internal/human"
+	"github.com/firedrill/firedrill/reports/internal/words"
 )
 
 func init() {
@@ -137,52 +138,30 @@ func cells(texts ...string) []cell {
 // "Exit codes").
 func exitMeaning(v firedrill.Verdict) string {
 	code := v.ExitCode()
-	switch code {
-	case firedrill.ExitPass:
-		return "exit 0: every objective met"
-	case firedrill.ExitFail:
-		return "exit 1: an objective was missed, or an abort condition tripped with a fault in effect"
+	return "exit " + strconv.Itoa(code) + ": " + words.ExitMeaning(code)
+}
+
+// toneClass is the CSS class of a mark's tone.
+func toneClass(t words.Tone) string {
+	switch t {
+	case words.Good:
+		return "pass"
+	case words.Bad:
+		return "fail"
+	case words.Unsure:
+		return "unsure"
 	}
-	return "exit " + strconv.Itoa(code) + ": inconclusive, a measurement could not be made (or the infrastructure broke): not a pass"
+	return ""
 }
 
 func verdictWord(v firedrill.Verdict) (word, class string) {
-	switch v {
-	case firedrill.VerdictPass:
-		return "PASS", "pass"
-	case firedrill.VerdictFail:
-		return "FAIL", "fail"
-	}
-	return "INCONCLUSIVE", "unsure"
+	word, tone := words.VerdictWord(v)
+	return word, toneClass(tone)
 }
 
-// statusMark is an objective's mark and class: ✓ met, ✗ missed, ? no
-// data, • reported (the terminal summary's marks).
 func statusMark(s firedrill.ObjectiveStatus) (mark, class string) {
-	switch s {
-	case firedrill.StatusMet:
-		return "✓", "pass"
-	case firedrill.StatusMissed:
-		return "✗", "fail"
-	case firedrill.StatusNoData:
-		return "?", "unsure"
-	}
-	return "•", ""
-}
-
-// statusCounts says how many objectives ended in each status.
-func statusCounts(objs []firedrill.ObjectiveResult) string {
-	n := map[firedrill.ObjectiveStatus]int{}
-	for _, o := range objs {
-		n[o.Status]++
-	}
-	var out []string
-	for _, s := range []firedrill.ObjectiveStatus{firedrill.StatusMissed, firedrill.StatusMet, firedrill.StatusNoData, firedrill.StatusReported} {
-		if n[s] > 0 {
-			out = append(out, fmt.Sprintf("%d %s", n[s], strings.ReplaceAll(string(s), "-", " ")))
-		}
-	}
-	return strings.Join(out, " · ")
+	mark, tone := words.StatusMark(s)
+	return mark, toneClass(tone)
 }
 
 func drillSection(i int, r firedrill.Result) drillView {
@@ -198,7 +177,7 @@ func drillSection(i int, r firedrill.Result) drillView {
 	}
 	d.Meta = append(d.Meta, fact{Label: "failover", Value: failover})
 	d.Verdict, d.VerdictClass = verdictWord(r.Verdict)
-	d.Counts = statusCounts(r.Objectives)
+	d.Counts = strings.Join(words.StatusCounts(r.Objectives), " · ")
 	d.Exit = exitMeaning(r.Verdict)
 	d.Reasons, d.Warnings = r.Reasons, r.Warnings
 	if a := r.Abort; a != nil {
@@ -252,10 +231,10 @@ func legend(r firedrill.Result) []legendItem {
 		if len(d.Backups) > 0 {
 			items = append(items, legendItem{"backup", "backup"}, legendItem{"backup-failed", "backup failed"})
 		}
-		for _, p := range restorePhases {
+		for _, p := range words.RestorePhaseOrder {
 			for _, rs := range d.Restores {
-				if _, ok := rs.Phases[p.key]; ok {
-					items = append(items, legendItem{"ph-" + p.key, "restore: " + p.label})
+				if _, ok := rs.Phases[p.Key]; ok {
+					items = append(items, legendItem{"ph-" + p.Key, "restore: " + p.Label})
 					break
 				}
 			}

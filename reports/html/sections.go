@@ -10,6 +10,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports/internal/human"
+	"github.com/firedrill/firedrill/reports/internal/words"
 )
 
 // The tables under each drill's timeline: every fact the terminal summary
@@ -21,14 +22,6 @@ import (
 const maxListedIDs = 50
 
 const notMeasured = "not measured"
-
-// faultPhases are the phases of an injection in the order they happen
-// (docs/measurement.md, "RTO" and "Backups and restores").
-var faultPhases = []struct{ key, label string }{
-	{firedrill.PhaseDetect, "detect"}, {firedrill.PhaseFence, "fence"}, {firedrill.PhasePromote, "promote"},
-	{firedrill.PhaseClassify, "classify"}, {firedrill.PhaseDownload, "download"}, {firedrill.PhaseRestore, "restore"},
-	{firedrill.PhaseReplay, "replay"}, {firedrill.PhaseFirstWrite, "first write"}, {firedrill.PhaseFullRedundancy, "full redundancy"},
-}
 
 // rtoCell says how an outage ended, by its recovery state
 // (docs/measurement.md, "RTO"): a measured RTO, never, unconfirmed,
@@ -81,12 +74,7 @@ func faultsSection(r firedrill.Result) section {
 				at += ", resolved in " + human.Millis(*f.ResolveMS)
 			}
 		}
-		var phases []string
-		for _, p := range faultPhases {
-			if ms, ok := f.Phases[p.key]; ok {
-				phases = append(phases, p.label+" "+human.Millis(ms))
-			}
-		}
+		phases := words.FaultPhases(f)
 		reads := cell{Text: "-"}
 		if f.Reads != nil {
 			reads = rtoCell("read", f.Reads.Recovery, f.Reads.RTOMS, f.Reads.PendingMS, 0, false)
@@ -444,9 +432,9 @@ func drSection(r firedrill.Result) *section {
 			what += "; rejected (failed verification, not restored): " + rej
 		}
 		var phases []string
-		for _, p := range restorePhases {
-			if ph, ok := rs.Phases[p.key]; ok {
-				phases = append(phases, p.label+" "+human.Millis(ph.SpanMS))
+		for _, p := range words.RestorePhaseOrder {
+			if ph, ok := rs.Phases[p.Key]; ok {
+				phases = append(phases, p.Label+" "+human.Millis(ph.SpanMS))
 			}
 		}
 		point := "-"

@@ -8,6 +8,7 @@ import (
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports/html/internal/svg"
 	"github.com/firedrill/firedrill/reports/internal/human"
+	"github.com/firedrill/firedrill/reports/internal/words"
 	"github.com/firedrill/firedrill/reports/score"
 )
 
@@ -377,14 +378,6 @@ func (tl *timelineBuilder) backups() {
 	}
 }
 
-// restorePhases are a restore's phases in the order they happen, with
-// the names the tables give them (docs/measurement.md, "Backups and
-// restores").
-var restorePhases = []struct{ key, label string }{
-	{"provision", "fresh node"}, {firedrill.PhaseDownload, "download"}, {firedrill.PhaseRestore, "restore"},
-	{firedrill.PhaseReplay, "replay"}, {firedrill.PhaseFirstWrite, "first write"},
-}
-
 // restores draws a lane per restore, its phases side by side; a failed
 // restore is outlined in red.
 func (tl *timelineBuilder) restores() {
@@ -395,14 +388,14 @@ func (tl *timelineBuilder) restores() {
 		label := "restore " + rs.Kind + " → " + rs.Node
 		mid := tl.lane(label, restoreTitle(rs))
 		drawn := false
-		for _, p := range restorePhases {
-			ph, ok := rs.Phases[p.key]
+		for _, p := range words.RestorePhaseOrder {
+			ph, ok := rs.Phases[p.Key]
 			if !ok {
 				continue
 			}
 			drawn = true
-			tl.mid = append(tl.mid, tl.span("ph-"+p.key, mid, ph.AtMS, ph.SpanMS,
-				fmt.Sprintf("%s: %s %s, %s–%s", label, p.label, human.Millis(ph.SpanMS), human.Millis(ph.AtMS), human.Millis(ph.AtMS+ph.SpanMS))))
+			tl.mid = append(tl.mid, tl.span("ph-"+p.Key, mid, ph.AtMS, ph.SpanMS,
+				fmt.Sprintf("%s: %s %s, %s–%s", label, p.Label, human.Millis(ph.SpanMS), human.Millis(ph.AtMS), human.Millis(ph.AtMS+ph.SpanMS))))
 		}
 		if !drawn {
 			tl.mid = append(tl.mid, tl.span("ph-restore", mid, rs.AtMS, rs.SpanMS, restoreTitle(rs)))

@@ -12,7 +12,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports"
-	"github.com/firedrill/firedrill/reports/markdown"
+	"github.com/firedrill/firedrill/reports/internal/words"
 )
 
 // Failure types: what a CI tool shows beside a failed or erroring test
@@ -284,7 +284,7 @@ func faultLines(r firedrill.Result, o firedrill.ObjectiveResult) []string {
 	}
 	var out []string
 	for _, f := range r.Faults {
-		out = append(out, markdown.FaultLine(f))
+		out = append(out, words.FaultLine(f))
 	}
 	return out
 }

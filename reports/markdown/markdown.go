@@ -10,6 +10,7 @@ import (
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/reports/aggregate"
 	"github.com/firedrill/firedrill/reports/internal/human"
+	"github.com/firedrill/firedrill/reports/internal/words"
 )
 
 func init() {
@@ -65,29 +66,17 @@ func (m *doc) table(headers ...string) {
 	m.row(seps...)
 }
 
-// verdictMark is the verdict's emoji and word.
+// verdictMark is the verdict's emoji and word: "✅ pass".
 func verdictMark(v firedrill.Verdict) string {
-	switch v {
-	case firedrill.VerdictPass:
-		return "✅ pass"
-	case firedrill.VerdictFail:
-		return "❌ fail"
-	}
-	return "⚠️ inconclusive"
+	_, tone := words.VerdictWord(v)
+	return words.Emoji(tone) + " " + string(v)
 }
 
 // statusMark is an objective's emoji and status: inconclusive (no data)
 // is never shown as a pass nor as a failure.
 func statusMark(s firedrill.ObjectiveStatus) string {
-	switch s {
-	case firedrill.StatusMet:
-		return "✅ met"
-	case firedrill.StatusMissed:
-		return "❌ missed"
-	case firedrill.StatusNoData:
-		return "⚠️ no data"
-	}
-	return "ℹ️ reported"
+	_, tone := words.StatusMark(s)
+	return words.Emoji(tone) + " " + strings.ReplaceAll(string(s), "-", " ")
 }
 
 // combined writes the table of every scenario's runs, then each drill in
@@ -161,7 +150,7 @@ func (m *doc) drill(r firedrill.Result, h string) {
 	m.line(h, " ", verdictMark(r.Verdict), ": ", name)
 	m.line()
 	code := r.Verdict.ExitCode()
-	facts := []string{fmt.Sprintf("**%s**, exit %d: %s", r.Verdict, code, ExitMeaning(code))}
+	facts := []string{fmt.Sprintf("**%s**, exit %d: %s", r.Verdict, code, words.ExitMeaning(code))}
 	if r.RunID != "" {
 		facts = append(facts, "run "+Escape(r.RunID))
 	}
@@ -218,11 +207,11 @@ func (m *doc) faults(r firedrill.Result, h string) {
 	var notes []string
 	for _, f := range r.Faults {
 		target := f.Target
-		if w := FaultWhat(f); strings.HasPrefix(w, f.Action+" ") {
+		if w := words.FaultWhat(f); strings.HasPrefix(w, f.Action+" ") {
 			target = strings.TrimPrefix(w, f.Action+" ")
 		}
-		m.row(Escape(f.ID), Escape(f.Action), Escape(target), Escape(FaultRecovery(f)),
-			Escape(human.OrDash(strings.Join(FaultPhases(f), " → "))), Escape(FaultLost(f)))
+		m.row(Escape(f.ID), Escape(f.Action), Escape(target), Escape(words.FaultRecovery(f)),
+			Escape(human.OrDash(strings.Join(words.FaultPhases(f), " → "))), Escape(words.FaultLost(f)))
 		if f.Overlap != "" {
 			notes = append(notes, f.ID+": "+f.Overlap)
 		}
@@ -244,7 +233,7 @@ func (m *doc) writes(r firedrill.Result, h string) {
 	m.line(h, " Writes")
 	m.line()
 	m.table("acked", "failed", "indeterminate", "lost", "failed but present")
-	m.row(fmt.Sprint(ws.Acked), fmt.Sprint(ws.Failed), fmt.Sprint(ws.Indeterminate), Count(ws.Lost), Count(ws.FailedButPresent))
+	m.row(fmt.Sprint(ws.Acked), fmt.Sprint(ws.Failed), fmt.Sprint(ws.Indeterminate), words.Count(ws.Lost), words.Count(ws.FailedButPresent))
 	m.line()
 	facts := []string{fmt.Sprintf("%d attempted", ws.Attempted)}
 	if ws.Lost != nil {
@@ -259,7 +248,7 @@ func (m *doc) writes(r firedrill.Result, h string) {
 		facts = append(facts, "RPO not measured")
 	}
 	if u := r.Uploads; u != nil {
-		facts = append(facts, fmt.Sprintf("uploads: %d sent, %d ok, lost %s", u.Sent, u.OK, Count(u.Lost)))
+		facts = append(facts, fmt.Sprintf("uploads: %d sent, %d ok, lost %s", u.Sent, u.OK, words.Count(u.Lost)))
 	}
 	if rd := r.Reads; rd != nil {
 		facts = append(facts, fmt.Sprintf("reads: %d sent, %d ok, %d stale, %d failed", rd.Sent, rd.OK, rd.Stale, rd.Failed))
@@ -320,7 +309,7 @@ func (m *doc) dr(d *firedrill.DRResult, h string) {
 			backup += " to " + r.Target
 		}
 		m.row(Escape(r.Kind), Escape(r.Node), Escape(backup), human.Millis(r.SpanMS),
-			Escape(human.OrDash(strings.Join(RestorePhases(r), " → "))), Escape(restoreVerdict(r)))
+			Escape(human.OrDash(strings.Join(words.RestorePhases(r), " → "))), Escape(restoreVerdict(r)))
 	}
 }
 

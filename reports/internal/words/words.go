@@ -1,4 +1,4 @@
-package markdown
+package words
 
 import (
 	"cmp"
@@ -9,11 +9,6 @@ import (
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports/internal/human"
 )
-
-// The plain words of a drill's figures, unescaped: the Markdown tables
-// escape them, and the JUnit report (reports/junit) writes them in its
-// failure bodies, so that both say the same thing the same way. A figure
-// that was not measured says so, never 0 (docs/measurement.md).
 
 // ExitMeaning is what a drill's exit code says (README.md, "Exit codes").
 func ExitMeaning(code int) string {
@@ -79,21 +74,39 @@ func withWhy(what, why string) string {
 	return what + ": " + why
 }
 
-// FaultPhases are an injection's phases in the order they ended, each
-// with its offset from the injection: "detect 1.5s".
+// FaultPhase is one phase of an injection: its key in a FaultResult's
+// phases and the name the reports give it.
+type FaultPhase struct{ Key, Label string }
+
+// FaultPhaseOrder lists an injection's phases in the order they happen
+// (docs/measurement.md, "RTO" and "Backups and restores").
+var FaultPhaseOrder = []FaultPhase{
+	{firedrill.PhaseDetect, "detect"}, {firedrill.PhaseFence, "fence"}, {firedrill.PhasePromote, "promote"},
+	{firedrill.PhaseClassify, "classify"}, {firedrill.PhaseDownload, "download"}, {firedrill.PhaseRestore, "restore"},
+	{firedrill.PhaseReplay, "replay"}, {firedrill.PhaseFirstWrite, "first write"}, {firedrill.PhaseFullRedundancy, "full redundancy"},
+}
+
+// FaultPhases are an injection's phases in FaultPhaseOrder (any other
+// after them, by offset), each with its offset from the injection:
+// "detect 1.5s".
 func FaultPhases(f firedrill.FaultResult) []string {
-	type phase struct {
-		name string
-		ms   float64
+	var out []string
+	known := map[string]bool{}
+	for _, p := range FaultPhaseOrder {
+		known[p.Key] = true
+		if ms, ok := f.Phases[p.Key]; ok {
+			out = append(out, p.Label+" "+human.Millis(ms))
+		}
 	}
-	var ps []phase
-	for name, ms := range f.Phases {
-		ps = append(ps, phase{name, ms})
+	var rest []string
+	for name := range f.Phases {
+		if !known[name] {
+			rest = append(rest, name)
+		}
 	}
-	slices.SortFunc(ps, func(a, b phase) int { return cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(a.name, b.name)) })
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = phaseLabel(p.name) + " " + human.Millis(p.ms)
+	slices.SortFunc(rest, func(a, b string) int { return cmp.Or(cmp.Compare(f.Phases[a], f.Phases[b]), cmp.Compare(a, b)) })
+	for _, name := range rest {
+		out = append(out, phaseLabel(name)+" "+human.Millis(f.Phases[name]))
 	}
 	return out
 }
@@ -115,7 +128,16 @@ func RestorePhases(r firedrill.RestoreResult) []string {
 	return out
 }
 
-func phaseLabel(name string) string { return strings.ReplaceAll(name, "_", " ") }
+// phaseLabel is the name the reports give a phase: a restore's as
+// RestorePhaseOrder says, any other with spaces for underscores.
+func phaseLabel(name string) string {
+	for _, p := range RestorePhaseOrder {
+		if p.Key == name {
+			return p.Label
+		}
+	}
+	return strings.ReplaceAll(name, "_", " ")
+}
 
 // FaultLost is the acknowledged writes an injection lost, with its RPO:
 // "12 (RPO 1.19s)", "0", or "not measured" without a read-back.
@@ -156,4 +178,81 @@ func Count(n *int) string {
 		return "not measured"
 	}
 	return fmt.Sprint(*n)
+}
+
+// Tone is what a mark means, for a format to colour it its own way (ANSI
+// in a terminal, a CSS class in HTML).
+type Tone int
+
+// Tones.
+const (
+	Neutral Tone = iota // reported, not judged
+	Good                // met, pass
+	Bad                 // missed, fail
+	Unsure              // no data, inconclusive
+)
+
+// StatusMark is an objective's mark: ✓ met, ✗ missed, ? no data, •
+// reported.
+func StatusMark(s firedrill.ObjectiveStatus) (string, Tone) {
+	switch s {
+	case firedrill.StatusMet:
+		return "✓", Good
+	case firedrill.StatusMissed:
+		return "✗", Bad
+	case firedrill.StatusNoData:
+		return "?", Unsure
+	}
+	return "•", Neutral
+}
+
+// VerdictWord is a verdict in capitals: PASS, FAIL, INCONCLUSIVE.
+func VerdictWord(v firedrill.Verdict) (string, Tone) {
+	switch v {
+	case firedrill.VerdictPass:
+		return "PASS", Good
+	case firedrill.VerdictFail:
+		return "FAIL", Bad
+	}
+	return "INCONCLUSIVE", Unsure
+}
+
+// StatusCounts says how many objectives ended in each status, in a fixed
+// order: "1 missed", "2 met", "1 no data", "1 reported".
+func StatusCounts(objs []firedrill.ObjectiveResult) []string {
+	n := map[firedrill.ObjectiveStatus]int{}
+	for _, o := range objs {
+		n[o.Status]++
+	}
+	var out []string
+	for _, s := range []firedrill.ObjectiveStatus{firedrill.StatusMissed, firedrill.StatusMet, firedrill.StatusNoData, firedrill.StatusReported} {
+		if n[s] > 0 {
+			out = append(out, fmt.Sprintf("%d %s", n[s], strings.ReplaceAll(string(s), "-", " ")))
+		}
+	}
+	return out
+}
+
+// RestorePhase is one phase of a restore: its key in a RestoreResult's
+// phases and the name the reports give it.
+type RestorePhase struct{ Key, Label string }
+
+// RestorePhaseOrder lists a restore's phases in the order they happen
+// (docs/measurement.md, "Backups and restores").
+var RestorePhaseOrder = []RestorePhase{
+	{"provision", "fresh node"}, {firedrill.PhaseDownload, "download"}, {firedrill.PhaseRestore, "restore"},
+	{firedrill.PhaseReplay, "replay"}, {firedrill.PhaseFirstWrite, "first write"},
+}
+
+// Emoji is a tone as Markdown shows it: ✅, ❌, ⚠️, ℹ️.
+func Emoji(t Tone) string {
+	switch t {
+	case Good:
+		return "✅"
+	case Bad:
+		return "❌"
+	case Unsure:
+		return "⚠️"
+	}
+	return "ℹ️"
 }
