@@ -49,8 +49,12 @@ const (
 
 // ObjectiveResult is one objective checked against its measurement.
 type ObjectiveResult struct {
-	Name     string          `json:"name"`     // "rto", "rpo", "lost_writes", "split_brain"
-	Target   string          `json:"target"`   // "<= 15s", "report"
+	Name   string `json:"name"`   // "rto", "rpo", "lost_writes", "split_brain"
+	Target string `json:"target"` // "<= 15s", "report"
+	// Limit is the target as a number: milliseconds for rto and rpo,
+	// writes for lost_writes; absent when the objective is only reported
+	// or has no number (split_brain).
+	Limit    *float64        `json:"limit,omitempty"`
 	Measured string          `json:"measured"` // "3.2s", "never recovered", "not measured"
 	Met      bool            `json:"met"`      // true only when Status is met or reported
 	Status   ObjectiveStatus `json:"status"`

@@ -56,6 +56,7 @@ var fieldDocs = map[string]string{
 	"LagPoint.ReplayLagMS":               "Postgres's replay_lag, absent when it reported none.",
 	"LagPoint.UnflushedBytes":            "What a failover to it then would have lost.",
 	"ObjectiveResult":                    "One objective checked against its measurement.",
+	"ObjectiveResult.Limit":              "The target as a number: milliseconds for rto and rpo, writes for lost_writes; absent when the objective is only reported or has no number (split_brain).",
 	"ObjectiveResult.Measured":           "\"3.2s\", \"never recovered\", \"not measured\"",
 	"ObjectiveResult.Met":                "true only when Status is met or reported",
 	"ObjectiveResult.Name":               "\"rto\", \"rpo\", \"lost_writes\", \"split_brain\"",

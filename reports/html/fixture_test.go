@@ -32,8 +32,8 @@ func drDrill() firedrill.Result {
 		ScheduleLag:     &firedrill.ScheduleLag{P50MS: 0.2, P99MS: 0.6, MaxMS: 1.1},
 		FailoverEnabled: true,
 		Objectives: []firedrill.ObjectiveResult{
-			{Name: "rto", Target: "<= 15s", Measured: "11.1s", Met: true, Status: firedrill.StatusMet, Detail: "f0 (kill postgres.primary): 3.01s; f1 (fill_disk postgres.primary): 11.1s"},
-			{Name: "rpo", Target: "<= 10s", Measured: "7.9s", Met: true, Status: firedrill.StatusMet, Detail: "f1: the restored backup's snapshot was 7.9s old"},
+			{Name: "rto", Target: "<= 15s", Limit: ptr(15000.0), Measured: "11.1s", Met: true, Status: firedrill.StatusMet, Detail: "f0 (kill postgres.primary): 3.01s; f1 (fill_disk postgres.primary): 11.1s"},
+			{Name: "rpo", Target: "<= 10s", Limit: ptr(10000.0), Measured: "7.9s", Met: true, Status: firedrill.StatusMet, Detail: "f1: the restored backup's snapshot was 7.9s old"},
 			{Name: "lost_writes", Target: "report", Measured: "158 of 1050 acked", Met: true, Status: firedrill.StatusReported},
 			{Name: "split_brain", Target: "none", Measured: "none", Met: true, Status: firedrill.StatusMet},
 		},

@@ -3,7 +3,6 @@ package html
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports/html/internal/svg"
@@ -116,23 +115,13 @@ func domainEnd(r firedrill.Result) float64 {
 	return end
 }
 
-// rtoTarget reads the rto objective's limit from its target ("<= 15s",
-// as reports/score writes it with human.Duration); false when the
-// objective is only reported or absent: there is no band to draw.
+// rtoTarget is the rto objective's limit in ms; false when the objective
+// is only reported or absent: there is no band to draw.
 func rtoTarget(r firedrill.Result) (float64, bool) {
 	for _, o := range r.Objectives {
-		if o.Name != score.ObjectiveRTO {
-			continue
+		if o.Name == score.ObjectiveRTO && o.Limit != nil {
+			return *o.Limit, true
 		}
-		limit, ok := strings.CutPrefix(o.Target, "<= ")
-		if !ok {
-			return 0, false
-		}
-		d, err := time.ParseDuration(limit)
-		if err != nil {
-			return 0, false
-		}
-		return firedrill.Millis(d), true
 	}
 	return 0, false
 }

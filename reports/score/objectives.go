@@ -46,6 +46,15 @@ func (b *scoreBuilder) add(o firedrill.ObjectiveResult, reasons ...string) {
 	}
 }
 
+// limitMS is a time objective's limit in ms; nil when only reported.
+func limitMS(d *scenarios.Duration) *float64 {
+	if d == nil {
+		return nil
+	}
+	ms := firedrill.Millis(d.Duration)
+	return &ms
+}
+
 func limitTarget(d *scenarios.Duration) string {
 	if d == nil {
 		return targetReport
@@ -65,7 +74,7 @@ func (b *scoreBuilder) runLength() string {
 // T.
 func (b *scoreBuilder) objRTO(injected []*faultScore) {
 	limit := b.sc.Objectives.RTO
-	o := firedrill.ObjectiveResult{Name: ObjectiveRTO, Target: limitTarget(limit)}
+	o := firedrill.ObjectiveResult{Name: ObjectiveRTO, Target: limitTarget(limit), Limit: limitMS(limit)}
 	if len(injected) == 0 {
 		o.Measured, o.Status, o.Detail = "no data", firedrill.StatusNoData, "no fault was injected"
 		b.add(o, "no fault was injected: there was nothing to recover from")
@@ -159,7 +168,7 @@ func lostWrites(n int) string {
 
 func (b *scoreBuilder) objRPO(rpo rpoResult, st firedrill.WriteStats) {
 	limit := b.sc.Objectives.RPO
-	o := firedrill.ObjectiveResult{Name: ObjectiveRPO, Target: limitTarget(limit), Measured: "no data"}
+	o := firedrill.ObjectiveResult{Name: ObjectiveRPO, Target: limitTarget(limit), Limit: limitMS(limit), Measured: "no data"}
 	switch {
 	case b.readBackUnusable() != "":
 		// Reported once, for both rpo and lost_writes, by objLostWrites.
@@ -209,6 +218,8 @@ func (b *scoreBuilder) objLostWrites(st firedrill.WriteStats) {
 	o := firedrill.ObjectiveResult{Name: ObjectiveLostWrites, Target: targetReport, Measured: "no data"}
 	if limit != nil {
 		o.Target = fmt.Sprintf("<= %d", *limit)
+		n := float64(*limit)
+		o.Limit = &n
 	}
 	switch {
 	case b.readBackUnusable() != "":
