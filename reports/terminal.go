@@ -47,7 +47,7 @@ const (
 // failover manager's withheld failovers and blind periods, one
 // line per objective (✓ met, ✗ missed, ? no data, • reported) with the
 // target and the measured value, the lost ids, a split brain warning, and
-// the verdict with its reasons and warnings. It fits 80 columns: an
+// the verdict with its exit code, reasons and warnings. It fits 80 columns: an
 // evidence longer than maxEvidenceLines is cut, and the summary says that
 // result.json has it in full.
 func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error {
@@ -163,6 +163,8 @@ func WriteTerminal(w io.Writer, r firedrill.Result, opts TerminalOptions) error 
 	t.line("")
 	word, color := verdictWord(r.Verdict)
 	counts := words.StatusCounts(r.Objectives)
+	code := r.Verdict.ExitCode()
+	counts = append(counts, fmt.Sprintf("exit %d", code))
 	t.line(t.paint(ansiBold+color, word) + strings.Join(append([]string{""}, counts...), " · "))
 	for _, reason := range r.Reasons {
 		t.wrapped("  - ", "    ", reason)
