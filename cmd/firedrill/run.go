@@ -69,7 +69,8 @@ result), ledger.jsonl (one line per workload operation: id, sent, acked,
 outcome) and run.json (scenario, run id, seed). With one scenario the
 directory is --out itself; with several it is --out/<scenario name> (a name
 given twice gets -2, -3...). Without --out it is firedrill-out/<name>-<run id>.
-Every drill that produced a result also gets its reports there: %s.
+A drill that produced a result also gets its reports there, next to
+result.json: %s.
 
 --junit, --markdown and --html write one combined report of every drill of
 the invocation (one drill, a suite, or repeats); a --markdown FILE that is
@@ -133,7 +134,7 @@ given; a drill that produced no result is left out) for several.`,
 	}
 	cmd.Flags().IntVar(&f.repeat, "repeat", 1, "run each scenario N times in a row; the summary gives p50/p90/max of RTO, RPO, lost writes")
 	cmd.Flags().StringVar(&f.history, "history", "", "copy each drill's result.json into DIR/<scenario>/ for 'firedrill history DIR'")
-	cmd.Long = fmt.Sprintf(cmd.Long, strings.Join(append([]string{"result.json"}, reportcmd.DrillReportFiles()...), ", "))
+	cmd.Long = fmt.Sprintf(cmd.Long, strings.Join(reportcmd.DrillReportFiles(), ", "))
 	return cmd
 }
 
