@@ -129,8 +129,8 @@ func compareScenario(name string, o, n side) Scenario {
 			add(f)
 		}
 	}
-	add(shareFigure("failed-but-present writes", o, n, failedButPresent))
-	add(shareFigure("split brain", o, n, splitBrain))
+	add(shareFigure("failed-but-present writes", o, n, failedButPresent, showCount))
+	add(shareFigure("split brain", o, n, splitBrain, yesNo))
 	for _, f := range objectiveFigures(o, n) {
 		add(f)
 	}
@@ -276,10 +276,10 @@ func higherBetter(oldV, newV float64) Change {
 
 // shareFigure compares a count per run that should be zero. One run each:
 // the count (nil: not measured). Several: how many runs had any.
-func shareFigure(name string, o, n side, get func(firedrill.Result) *int) Figure {
+func shareFigure(name string, o, n side, get func(firedrill.Result) *int, show func(*int) string) Figure {
 	if o.runs() == 1 && n.runs() == 1 {
 		ov, nv := get(o.results[0]), get(n.results[0])
-		f := Figure{Name: name, Old: showCount(ov), New: showCount(nv)}
+		f := Figure{Name: name, Old: show(ov), New: show(nv)}
 		if ov == nil || nv == nil {
 			f.Change, f.Note = NotComparable, notMeasuredNote(ov == nil, nv == nil)
 			return f
@@ -325,6 +325,14 @@ func showCount(v *int) string {
 		return notMeasured
 	}
 	return strconv.Itoa(*v)
+}
+
+// yesNo shows split brain for one run.
+func yesNo(v *int) string {
+	if *v > 0 {
+		return "yes"
+	}
+	return "no"
 }
 
 func failedButPresent(r firedrill.Result) *int { return r.Writes.FailedButPresent }

@@ -57,7 +57,7 @@ func TestCompareOneRunEach(t *testing.T) {
 		{Name: "f0 detect", Old: "2s", New: "2s", Change: Same},
 		{Name: "rpo", Old: "0s", New: "not measured", Change: NotComparable, Note: "not measured in NEW"},
 		{Name: "lost writes", Old: "0", New: "0", Change: Same},
-		{Name: "split brain", Old: "0", New: "0", Change: Same},
+		{Name: "split brain", Old: "no", New: "no", Change: Same},
 		{Name: "objective rto", Old: "met", New: "missed", Change: Worse},
 	} {
 		if got := figure(t, pk, want.Name); got != want {

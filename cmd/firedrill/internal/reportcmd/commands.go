@@ -64,7 +64,7 @@ func (env Env) read(paths []string) ([]firedrill.Result, error) {
 		fmt.Fprintf(env.Stderr, "firedrill: warning: %s\n", w)
 	}
 	if set.Duplicates > 0 {
-		fmt.Fprintf(env.Stderr, "firedrill: %d results read twice (the same run id in two files), counted once\n", set.Duplicates)
+		fmt.Fprintf(env.Stderr, "firedrill: %d of the results found were read twice (the same run id in two files) and counted once\n", set.Duplicates)
 	}
 	if err != nil {
 		return nil, env.WithCode(firedrill.ExitUsage, inputErrors(env.Stderr, err))
