@@ -185,11 +185,11 @@ func TestPlainConsole(t *testing.T) {
 			t.Fatalf("plain output %q, want the line then a status line every 5s", got)
 		}
 		for _, l := range got[1:] {
-			if !strings.Contains(l, "s / 1m00s baseline · writes 50 ok, 0 failed, 0 indeterminate") {
+			if !strings.Contains(l, "s / 1m00s  baseline · writes 50 ok, 0 failed, 0 indeterminate") {
 				t.Errorf("status line %q", l)
 			}
 		}
-		if !strings.HasPrefix(got[1], "     5.0s  ") || !strings.HasPrefix(got[2], "    10.0s  ") {
+		if !strings.HasPrefix(got[1], "     5.0s / 1m00s  ") || !strings.HasPrefix(got[2], "    10.0s / 1m00s  ") {
 			t.Errorf("status lines %q, want them every 5s from Watch", got[1:])
 		}
 		if strings.Contains(out.raw.String(), "\x1b") {
@@ -299,7 +299,7 @@ func TestLineShowsWhatTheIssueAsks(t *testing.T) {
 	d.event(10*time.Second, firedrill.EventFaultInjected, "f0", "pg-1")
 	line := Line(d.tr.Snapshot(12*time.Second), RenderOptions{})
 	for _, want := range []string{
-		"    12.0s  12s / 1m00s fault in effect since 10s",
+		"    12.0s / 1m00s  fault in effect since 10s ·",
 		"writes 120 ok, 0 failed, 0 indeterminate (last second: 10 ok, 0 failed, 0 indeterminate)",
 		"fault f0 partition pg-1 since 10s until 15s",
 		"next f1 kill postgres.primary in 18s",
@@ -307,6 +307,23 @@ func TestLineShowsWhatTheIssueAsks(t *testing.T) {
 	} {
 		if !strings.Contains(line, want) {
 			t.Errorf("line %q\nlacks %q", line, want)
+		}
+	}
+}
+
+func TestManagerText(t *testing.T) {
+	for state, want := range map[ManagerState]string{
+		ManagerDisabled:  "failover manager disabled",
+		ManagerStarting:  "failover manager starting",
+		ManagerWatching:  "failover manager watching pg-1",
+		ManagerFencing:   "failover manager fencing pg-1 since 20s",
+		ManagerPromoting: "failover manager promoting a standby (pg-1 fenced) since 20s",
+		ManagerWithheld:  "failover manager withheld a failover of pg-1 since 20s",
+		ManagerFailed:    "failover manager: a failover of pg-1 failed at 20s (it retries)",
+		ManagerStoodDown: "failover manager stood down for the recovery plan since 20s",
+	} {
+		if got := managerText(Manager{State: state, Since: 20 * time.Second, Primary: "pg-1"}); got != want {
+			t.Errorf("%s: %q, want %q", state, got, want)
 		}
 	}
 }

@@ -24,20 +24,26 @@ type RenderOptions struct {
 // (docs/reports.md, "Live progress") with the phase, the last second's
 // rates, the faults in effect, the manager's state and the next fault.
 func Line(s Snapshot, o RenderOptions) string {
-	parts := []string{header(s, false)}
-	parts = append(parts, trafficParts(s, false)...)
+	// The offset leads, as on every progress line; while the timeline
+	// runs, its total follows it.
+	at := fmt.Sprintf("  %6.1fs", s.Elapsed.Seconds())
+	if s.sending() {
+		at += " / " + span(s.Total)
+	}
+	parts := []string{header(s, false, false)}
+	parts = append(parts, trafficParts(s, false, false)...)
 	parts = append(parts, faultParts(s)...)
 	parts = append(parts, drParts(s)...)
-	return fit(fmt.Sprintf("  %6.1fs  %s", s.Elapsed.Seconds(), strings.Join(parts, " · ")), o.Width)
+	return fit(at+"  "+strings.Join(parts, " · "), o.Width)
 }
 
 // Block is the status block of s for a terminal: two to four lines, the
 // phase and time, the traffic, the faults (then the next one), the
 // failover manager and the DR engine.
 func Block(s Snapshot, o RenderOptions) []string {
-	lines := []string{header(s, o.Color)}
+	lines := []string{header(s, o.Color, true)}
 	if s.Phase != PhaseStarting {
-		lines = append(lines, strings.Join(trafficParts(s, o.Color), " · "))
+		lines = append(lines, strings.Join(trafficParts(s, o.Color, true), " · "))
 		if f := faultParts(s); len(f) > 0 {
 			lines = append(lines, strings.Join(f, " · "))
 		}
@@ -94,8 +100,9 @@ func (s Snapshot) sending() bool {
 	return false
 }
 
-// header is the phase and its clock.
-func header(s Snapshot, color bool) string {
+// header is the phase and its clock; withTotal puts elapsed / total
+// before a phase of the timeline.
+func header(s Snapshot, color, withTotal bool) string {
 	phase := paint(color, phaseColor(s.Phase), string(s.Phase))
 	in := span(s.Elapsed - s.PhaseSince)
 	var h string
@@ -107,9 +114,12 @@ func header(s Snapshot, color bool) string {
 	case PhaseReadBack, PhaseTeardown:
 		h = phase + " " + in
 	case PhaseBaseline:
-		h = fmt.Sprintf("%s / %s %s", span(s.Elapsed), span(s.Total), phase)
+		h = phase
 	default:
-		h = fmt.Sprintf("%s / %s %s since %s", span(s.Elapsed), span(s.Total), phase, offset(s.PhaseSince))
+		h = fmt.Sprintf("%s since %s", phase, offset(s.PhaseSince))
+	}
+	if withTotal && s.sending() {
+		h = fmt.Sprintf("%s / %s  %s", span(s.Elapsed), span(s.Total), h)
 	}
 	if s.Abort != "" {
 		h += " · " + paint(color, red, "ABORTED: "+s.Abort)
@@ -117,45 +127,51 @@ func header(s Snapshot, color bool) string {
 	return h
 }
 
-// trafficParts are the workloads' totals and rates.
-func trafficParts(s Snapshot, color bool) []string {
-	parts := []string{traffic("writes", s.Writes, false, s.sending(), color)}
+// trafficParts are the workloads' parts: plain, each as today's status
+// line writes it, then what finished in the last second; compact (the
+// block), the rates first, where a narrow terminal keeps them, then the
+// totals, "indet" for indeterminate.
+func trafficParts(s Snapshot, color, compact bool) []string {
+	one := func(name string, t Traffic, stale bool) string {
+		indet := "indeterminate"
+		if compact {
+			indet = "indet"
+		}
+		total := counts(t.Total, stale, color, "", indet)
+		if t.SentKnown {
+			total = fmt.Sprintf("%d sent, %s", t.Sent, total)
+		}
+		switch {
+		case !s.sending():
+			return name + " " + total
+		case !t.RateKnown && compact:
+			return name + " -/s (first second), " + total
+		case !t.RateKnown:
+			return name + " " + total + " (per second: after the first second)"
+		case compact:
+			return name + " " + counts(t.PerSecond, stale, color, "/s", indet) + " · " + total
+		}
+		return name + " " + total + " (last second: " + counts(t.PerSecond, stale, color, "", indet) + ")"
+	}
+	parts := []string{one("writes", s.Writes, false)}
 	if s.Reads != nil {
-		parts = append(parts, traffic("reads", *s.Reads, true, s.sending(), color))
+		parts = append(parts, one("reads", *s.Reads, true))
 	}
 	if s.Uploads != nil {
-		parts = append(parts, traffic("uploads", *s.Uploads, false, s.sending(), color))
+		parts = append(parts, one("uploads", *s.Uploads, false))
 	}
 	return parts
 }
 
-// traffic is one workload: its totals as today's status line writes them,
-// then what finished in the last second while the workload sends.
-func traffic(name string, t Traffic, stale, sending, color bool) string {
-	var b strings.Builder
-	b.WriteString(name)
-	if t.SentKnown {
-		fmt.Fprintf(&b, " %d sent,", t.Sent)
-	}
-	fmt.Fprintf(&b, " %d ok,", t.Total.OK)
+// counts writes operations by outcome, failed ones in red; unit follows
+// each count ("/s" for a rate).
+func counts(c Counts, stale, color bool, unit, indet string) string {
+	out := fmt.Sprintf("%d ok%s, ", c.OK, unit)
 	if stale {
-		fmt.Fprintf(&b, " %d stale,", t.Total.Stale)
+		out += fmt.Sprintf("%d stale%s, ", c.Stale, unit)
 	}
-	fmt.Fprintf(&b, " %s, %d indeterminate", paint(color && t.Total.Failed > 0, red, fmt.Sprintf("%d failed", t.Total.Failed)), t.Total.Indeterminate)
-	if !sending {
-		return b.String()
-	}
-	if !t.RateKnown {
-		b.WriteString(" (per second: after the first second)")
-		return b.String()
-	}
-	r := t.PerSecond
-	fmt.Fprintf(&b, " (last second: %d ok", r.OK)
-	if stale {
-		fmt.Fprintf(&b, ", %d stale", r.Stale)
-	}
-	fmt.Fprintf(&b, ", %s, %d indeterminate)", paint(color && r.Failed > 0, red, fmt.Sprintf("%d failed", r.Failed)), r.Indeterminate)
-	return b.String()
+	failed := paint(color && c.Failed > 0, red, fmt.Sprintf("%d failed%s", c.Failed, unit))
+	return out + fmt.Sprintf("%s, %d %s%s", failed, c.Indeterminate, indet, unit)
 }
 
 // faultParts are the faults in effect (or the latest, when none is) and
@@ -231,6 +247,12 @@ func managerText(m Manager) string {
 		}
 	case ManagerStoodDown:
 		p = "failover manager stood down for the recovery plan since " + offset(m.Since)
+	case ManagerPromoting:
+		p = fmt.Sprintf("failover manager promoting a standby (%s fenced) since %s", m.Primary, offset(m.Since))
+	case ManagerWithheld:
+		p = fmt.Sprintf("failover manager withheld a failover of %s since %s", m.Primary, offset(m.Since))
+	case ManagerFailed:
+		p = fmt.Sprintf("failover manager: a failover of %s failed at %s (it retries)", m.Primary, offset(m.Since))
 	default:
 		p = fmt.Sprintf("failover manager %s %s since %s", m.State, m.Primary, offset(m.Since))
 	}

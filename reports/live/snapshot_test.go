@@ -160,6 +160,12 @@ func TestRates(t *testing.T) {
 	if snap.Uploads != nil {
 		t.Errorf("uploads shown for a scenario without them: %+v", snap.Uploads)
 	}
+	if got := Block(snap, RenderOptions{})[1]; !strings.HasPrefix(got, "writes 4 ok/s, 3 failed/s, 2 indet/s · 15 ok, 3 failed, 2 indet · reads 0 ok/s, 3 stale/s") {
+		t.Errorf("block traffic %q, want the rates first", got)
+	}
+	if got := Block(early, RenderOptions{})[1]; !strings.HasPrefix(got, "writes -/s (first second), 9 ok") {
+		t.Errorf("block traffic in the first second %q, want no rate", got)
+	}
 	// The ledger is read incrementally: a second snapshot counts nothing twice.
 	if again := d.tr.Snapshot(2 * s); again.Writes.Total != snap.Writes.Total {
 		t.Errorf("second snapshot totals %+v, first %+v", again.Writes.Total, snap.Writes.Total)
