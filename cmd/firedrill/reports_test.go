@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,5 +202,29 @@ func TestRunSuiteErrorsBeforeTouchingDocker(t *testing.T) {
 	}
 	if strings.Contains(errOut, "Docker is not reachable") || strings.Count(errOut, "typos.yaml:13:12") != 1 {
 		t.Errorf("Docker reached, or a repeat reported twice:\n%s", errOut)
+	}
+}
+
+// A drill that ended without a result still appears in the combined
+// reports, as inconclusive with its error: a CI report never leaves a
+// drill out.
+func TestCombinedReportsKeepADrillWithoutAResult(t *testing.T) {
+	r := fakeResult("pk", "runa", 0, 2000)
+	done := []drillOutcome{{name: "pk", res: &r}, {name: "region-drop", err: errors.New("docker: the daemon went away")}}
+	results := resultsOf(done)
+	if len(results) != 2 || results[1].Scenario != "region-drop" || results[1].Verdict != firedrill.VerdictInconclusive ||
+		!strings.Contains(strings.Join(results[1].Reasons, " "), "the daemon went away") {
+		t.Fatalf("results %+v", results)
+	}
+	junit, ok := reports.Lookup("junit")
+	if !ok {
+		t.Fatal("no junit format registered")
+	}
+	var b bytes.Buffer
+	if err := junit.New(reports.Options{}).Render(&b, results); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `<testsuite name="region-drop`) || !strings.Contains(b.String(), "<error") {
+		t.Errorf("the JUnit report lacks the drill without a result as an error:\n%s", b.String())
 	}
 }

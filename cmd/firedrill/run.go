@@ -16,6 +16,7 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/cmd/firedrill/internal/reportcmd"
@@ -170,6 +171,7 @@ type drillOutcome struct {
 	code      int
 	verdict   string
 	res       *firedrill.Result
+	err       error // why the drill produced no result, if it did not
 }
 
 // runDrills loads and checks every scenario, then runs them one after
@@ -191,6 +193,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 		logLevel = slog.LevelDebug
 	}
 	g.stderr, g.log = console, slog.New(slog.NewTextHandler(console, &slog.HandlerOptions{Level: logLevel}))
+	tclog.SetDefault(tcLogger{g.log}) // testcontainers' debug lines (-v) too
 	scns, err := loadScenarios(g, args, f.repeat)
 	if err != nil {
 		return err
@@ -243,7 +246,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 		}
 		o := drillOutcome{name: scn.Name, code: firedrill.ExitPass}
 		res, out, err := runDrill(ctx, g, f, scn, outs[i], seedFor(scn, seed, seedSet), dc, imgs)
-		o.out, o.res = out, res
+		o.out, o.res, o.err = out, res, err
 		if res != nil {
 			o.verdict = string(res.Verdict)
 			o.code = res.Verdict.ExitCode()

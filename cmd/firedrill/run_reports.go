@@ -81,11 +81,20 @@ func writeRunReports(g *globals, f *runFlags, done []drillOutcome) error {
 	return err
 }
 
+// resultsOf are the results the combined reports render: each drill's,
+// and for a drill that ended without one (the infrastructure broke, an
+// interrupt), an inconclusive result that says why, so that a CI report
+// never leaves out a drill that did not complete (docs/reports.md,
+// "JUnit").
 func resultsOf(done []drillOutcome) []firedrill.Result {
 	var results []firedrill.Result
 	for _, o := range done {
-		if o.res != nil {
+		switch {
+		case o.res != nil:
 			results = append(results, *o.res)
+		case o.err != nil:
+			results = append(results, firedrill.Result{Scenario: o.name, Verdict: firedrill.VerdictInconclusive,
+				Reasons: []string{"the drill did not complete, so nothing was measured: " + o.err.Error()}})
 		}
 	}
 	return results
