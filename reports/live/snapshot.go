@@ -25,9 +25,9 @@ const (
 	PhaseFault Phase = "fault in effect"
 	// PhaseRecovering: no fault is in effect, but the drill has not seen
 	// the system recover from the last one: a failover or a recovery plan
-	// is under way, no write sent since the last fault was injected or
-	// reverted has been acknowledged yet, or writes failed in the last
-	// second. An irreversible fault (kill, restart) goes straight here.
+	// is under way, no write sent since the last injection or revert was
+	// certain (its call returned) has been acknowledged yet, or writes
+	// failed in the last second. An irreversible fault (kill, restart) goes straight here.
 	PhaseRecovering Phase = "recovering"
 	// PhaseRecovered: faults came and went and the system serves writes
 	// again: the drill waits for the next fault or its end.
@@ -296,11 +296,14 @@ func (t *Tracker) timelinePhase(s *Snapshot, events []firedrill.Event) (Phase, t
 		return PhaseFault, since
 	}
 	// The last fault event: the injection of the last fault, or the
-	// revert of the last one in effect.
+	// revert of the last one in effect, from the instant its call returned
+	// (At+Span: the change is certain then, timeline.go), so that a write
+	// the old primary acknowledged while the kill was under way does not
+	// count as served again.
 	lastChange := s.Last.Since
 	for _, e := range events {
-		if e.Kind == firedrill.EventFaultReverted && e.At > lastChange {
-			lastChange = e.At
+		if (e.Kind == firedrill.EventFaultInjected || e.Kind == firedrill.EventFaultReverted) && e.At+e.Span > lastChange {
+			lastChange = e.At + e.Span
 		}
 	}
 	served, ok := t.recoveredAt(lastChange)

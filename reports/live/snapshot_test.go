@@ -97,12 +97,15 @@ func TestPhases(t *testing.T) {
 
 	// A kill is never "in effect": the drill goes straight to recovering,
 	// and stays there while the manager fails over.
-	d.event(30*s, firedrill.EventFaultInjected, "f1", "pg-1")
-	d.writes(30*s, 33*s, 30, firedrill.OutcomeFailed)
-	step(31*s, PhaseRecovering, 30*s)
+	// A write the old primary acknowledged while the kill's call was under
+	// way (it returned at 30.05s) is no recovery.
+	d.tl.Add(firedrill.Event{At: 30 * s, Span: 50 * time.Millisecond, Kind: firedrill.EventFaultInjected, Injection: "f1", Target: "pg-1"})
+	d.writes(30*s+10*time.Millisecond, 30*s+20*time.Millisecond, 1, firedrill.OutcomeOK)
+	d.writes(30*s+100*time.Millisecond, 30*s+500*time.Millisecond, 5, firedrill.OutcomeFailed)
+	step(32*s, PhaseRecovering, 30*s+50*time.Millisecond) // nothing failed in the last second, nothing served
 	d.eventDetail(33*s, firedrill.EventDetect, "pg-1", "3 consecutive failed health checks")
 	d.writes(33*s, 34*s, 10, firedrill.OutcomeOK) // acknowledged, yet a failover is under way
-	step(34*s, PhaseRecovering, 30*s)
+	step(34*s, PhaseRecovering, 30*s+50*time.Millisecond)
 	d.eventDetail(34*s, firedrill.EventFence, "pg-1", "")
 	d.tl.Add(firedrill.Event{At: 34 * s, Span: 500 * time.Millisecond, Kind: firedrill.EventPromote, Target: "pg-2"})
 	d.writes(35*s, 36*s, 10, firedrill.OutcomeOK)
