@@ -79,7 +79,10 @@ func (t *Tracker) manager(events []firedrill.Event) Manager {
 		case firedrill.EventFence:
 			m.State, m.Since = ManagerPromoting, e.At
 		case firedrill.EventPromote:
-			m.State, m.Since, m.Primary, m.Detail = ManagerWatching, e.At+e.Span, e.Target, ""
+			// Dated when pg_promote was called: the promotion takes effect
+			// inside the call (timeline.go), and the new primary may
+			// acknowledge a write before the call returns.
+			m.State, m.Since, m.Primary, m.Detail = ManagerWatching, e.At, e.Target, ""
 			m.Promotions++
 		case firedrill.EventFailoverWithheld:
 			m.State, m.Since, m.Detail = ManagerWithheld, e.At, e.Detail

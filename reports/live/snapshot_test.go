@@ -253,8 +253,8 @@ func TestManagerStates(t *testing.T) {
 	d.eventDetail(21*s, firedrill.EventFence, "pg-1", "fenced by stop")
 	check(21*s, ManagerPromoting, "pg-1")
 	d.tl.Add(firedrill.Event{At: 22 * s, Span: s, Kind: firedrill.EventPromote, Target: "pg-2"})
-	if m := check(24*s, ManagerWatching, "pg-2"); m.Promotions != 1 || m.Since != 23*s {
-		t.Errorf("after the promotion: %+v, want 1 promotion at 23s", m)
+	if m := check(24*s, ManagerWatching, "pg-2"); m.Promotions != 1 || m.Since != 22*s {
+		t.Errorf("after the promotion: %+v, want 1 promotion, called at 22s", m)
 	}
 
 	d.eventDetail(30*s, firedrill.EventFailoverError, "pg-2", "promote pg-3: timeout")
