@@ -276,7 +276,8 @@ func TestIntegrationInterrupt(t *testing.T) {
 		{"image build", "[app] building image", 0, syscall.SIGINT, []string{"FIREDRILL_APP_BINARY=" + rebuilt}},
 		{"environment start", "starting environment", 2 * time.Second, syscall.SIGINT, nil},
 		{"fault active", "fault f0 (kill", 300 * time.Millisecond, syscall.SIGTERM, nil},
-		{"read-back", "settling", 0, syscall.SIGINT, nil},
+		// The runner's own line, not the live status's "settling".
+		{"read-back", "before the read-back", 0, syscall.SIGINT, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := startDrillEnv(t, c.env, shortDrill)

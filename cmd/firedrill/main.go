@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -46,6 +47,30 @@ type globals struct {
 	// cleanup is cancelled by a second interrupt: skip the reverts, force
 	// the teardown.
 	cleanup context.Context
+	// notices is where the interrupt notices go: stderr, or the live
+	// console while a run shows one, so that its redraw does not wipe them.
+	notices *switchWriter
+}
+
+// switchWriter writes to one writer at a time, changed with Set; safe for
+// concurrent use (the signal goroutine writes while a run swaps it).
+type switchWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *switchWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// Set makes w the destination and returns the previous one.
+func (s *switchWriter) Set(w io.Writer) (prev io.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev, s.w = s.w, w
+	return prev
 }
 
 // interrupts returns a context cancelled by the first SIGINT or SIGTERM
@@ -93,9 +118,10 @@ func main() {
 // execute runs the CLI and returns the exit code. Signals cancel the
 // context; commands clean up before returning.
 func execute(args []string, stdout, stderr io.Writer) int {
-	ctx, cleanup, stop := interrupts(stderr)
+	notices := &switchWriter{w: stderr}
+	ctx, cleanup, stop := interrupts(notices)
 	defer stop()
-	g := &globals{stdout: stdout, stderr: stderr, cleanup: cleanup}
+	g := &globals{stdout: stdout, stderr: stderr, cleanup: cleanup, notices: notices}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)

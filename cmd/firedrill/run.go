@@ -193,6 +193,9 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 		logLevel = slog.LevelDebug
 	}
 	g.stderr, g.log = console, slog.New(slog.NewTextHandler(console, &slog.HandlerOptions{Level: logLevel}))
+	if g.notices != nil {
+		defer g.notices.Set(g.notices.Set(console))
+	}
 	tclog.SetDefault(tcLogger{g.log}) // testcontainers' debug lines (-v) too
 	scns, err := loadScenarios(g, args, f.repeat)
 	if err != nil {

@@ -38,7 +38,7 @@ var soakPhases = []struct{ marker, phase string }{
 	{"starting environment", "environment start"},
 	{"drill running", "workload"},
 	{"fault f0 (kill", "fault in effect"},
-	{"settling", "settle"},
+	{"before the read-back", "settle"}, // the runner's line, not the live status's "settling"
 	{"read back", "after the read-back"},
 	{"tearing down", "teardown"},
 }
