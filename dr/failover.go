@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firedrill/firedrill"
@@ -66,6 +67,51 @@ type Failover struct {
 	hold    *Hold
 	tl      *firedrill.Timeline
 	log     *slog.Logger
+
+	checksMu sync.Mutex
+	checks   Checks
+}
+
+// Checks is the manager's health checking as it stands: the primary it
+// watches, how many checks in a row that primary has failed and how many
+// it acts on, and whether it is blind (no watcher, no verdict) and since
+// when. The checks themselves leave no event until the primary is
+// declared failed (failover.detect), so the live progress reads them
+// here (docs/reports.md, "Live progress").
+type Checks struct {
+	Primary    string
+	Failing    int
+	Of         int
+	Blind      bool
+	BlindSince time.Duration
+}
+
+// CheckReporter is a failover manager that tells its health checking as it
+// goes (the built-in one does): the live progress asks NewManager's part
+// for it.
+type CheckReporter interface {
+	Checks() Checks
+}
+
+var _ CheckReporter = (*Failover)(nil)
+
+// Checks returns the manager's health checking now; safe to call from any
+// goroutine while Run runs.
+func (f *Failover) Checks() Checks {
+	f.checksMu.Lock()
+	defer f.checksMu.Unlock()
+	return f.checks
+}
+
+// publish makes the run's state what Checks returns.
+func (m *managerRun) publish() {
+	c := Checks{Primary: m.primary, Failing: m.failures, Of: m.f.cfg.FailuresBeforeAction}
+	if m.blindSince != nil {
+		c.Blind, c.BlindSince = true, *m.blindSince
+	}
+	m.f.checksMu.Lock()
+	m.f.checks = c
+	m.f.checksMu.Unlock()
 }
 
 // FailoverOption configures NewFailover.
@@ -121,6 +167,7 @@ func (f *Failover) Run(ctx context.Context) error {
 	m := &managerRun{f: f, primary: f.cfg.Primary, standbys: append([]string(nil), f.cfg.Standbys...)}
 	m.spec = WatchSpec{Nodes: append([]string{m.primary}, m.standbys...), First: f.tl.Start().Add(start + f.cfg.Phase),
 		Interval: f.cfg.Interval, Timeout: f.cfg.Timeout}
+	m.publish()
 	f.tl.Add(firedrill.Event{At: start, Span: f.cfg.Phase, Kind: firedrill.EventManagerStart, Target: m.primary,
 		Detail: fmt.Sprintf("%s watching %s from %s: a health check of every Postgres node every %s (timeout %s), the first %s in; %d failures trigger a failover",
 			f.Name(), m.primary, f.vantage.Where(), f.cfg.Interval, f.cfg.Timeout, f.cfg.Phase.Round(time.Millisecond), f.cfg.FailuresBeforeAction)})
@@ -215,6 +262,7 @@ func (m *managerRun) goBlind(why string) {
 	// Consecutive failures span one watcher: a round missed is no
 	// verdict, and a verdict is never made of rounds around a gap.
 	m.failures = 0
+	m.publish()
 }
 
 // seeAgain closes a blind period, if one is open, with a failover.blind
@@ -229,6 +277,7 @@ func (m *managerRun) seeAgain(until string) {
 		Detail: fmt.Sprintf("no health verdict from %s (%s) until %s; no failover without one",
 			m.f.vantage.Where(), m.blindWhy, until)})
 	m.blindSince, m.blindWhy = nil, ""
+	m.publish()
 }
 
 func (m *managerRun) stopWatch() {
@@ -245,6 +294,7 @@ func (m *managerRun) stopWatch() {
 
 // judge applies one round's verdict.
 func (m *managerRun) judge(ctx context.Context, r Round) {
+	defer m.publish()
 	f := m.f
 	if r.Reachable(m.primary) {
 		m.failures, m.withheld = 0, false

@@ -3,6 +3,7 @@ package dr
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -289,6 +290,42 @@ func TestFailoverWithheldWhenNothingAnswers(t *testing.T) {
 		}
 		if len(c.promoted) != 0 || len(c.fenced) != 0 {
 			t.Errorf("promoted %v, fenced %v with nothing reachable", c.promoted, c.fenced)
+		}
+	})
+}
+
+// Checks tells, while it lasts, how many checks in a row the primary has
+// failed and how many the manager acts on: the live progress shows it.
+func TestFailoverChecksShowsFailingChecksLive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := &fakeCluster{downAt: map[string]time.Time{"p": start.Add(5 * time.Second)}, lsn: map[string]uint64{"s": 1}, checked: map[string]int{}}
+		tl := firedrill.NewTimelineAt(start)
+		f := NewFailover(FailoverConfig{Primary: "p", Standbys: []string{"s"}, Interval: time.Second, Timeout: time.Second,
+			FailuresBeforeAction: 3, Fencing: "stop"}, c, tl, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		var seen []int
+		var poller sync.WaitGroup
+		defer poller.Wait()
+		poller.Go(func() {
+			for ctx.Err() == nil {
+				time.Sleep(500 * time.Millisecond)
+				if ch := f.Checks(); ch.Failing > 0 && (len(seen) == 0 || seen[len(seen)-1] != ch.Failing) {
+					seen = append(seen, ch.Failing)
+					if ch.Of != 3 || ch.Primary != "p" {
+						t.Errorf("checks %+v, want of 3 on p", ch)
+					}
+				}
+			}
+		})
+		_ = f.Run(ctx)
+		poller.Wait()
+		if !slices.Equal(seen, []int{1, 2}) {
+			t.Errorf("failing checks seen %v, want 1 then 2 (the third acts)", seen)
+		}
+		if ch := f.Checks(); ch.Failing != 0 || ch.Primary != "s" {
+			t.Errorf("after the failover: %+v, want s watched, none failing", ch)
 		}
 	})
 }

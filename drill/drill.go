@@ -145,19 +145,6 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	cluster := env.Cluster()
 	// The timeline's faults and the monkey's, drawn from the seed.
 	schedule := chaos.Schedule(scn, cfg.Seed)
-	console.Watch(live.Source{Timeline: tl, Ops: ledger, Schedule: schedule, Scenario: scn, Settle: cfg.Settle,
-		Sent: func(kind string) (int, bool) {
-			switch kind {
-			case "write":
-				sent, _, _, _ := pr.Stats()
-				return sent, true
-			case "read":
-				return rd.sent()
-			case firedrill.OpKindUpload:
-				return up.sent()
-			}
-			return 0, false
-		}})
 	runner := &firedrill.Runner{
 		Scenario: scn,
 		Timeline: tl,
@@ -178,6 +165,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	// A recovery plan and the failover manager share one hold: the
 	// manager stands down while a plan rebuilds the cluster.
 	hold := &dr.Hold{}
+	var checks func() dr.Checks // the manager's live health checking, for the console
 	if fo := scn.DR.Failover; fo.IsEnabled() {
 		// The manager judges health where the clients are: from a watcher
 		// in the app's network namespace (docs/architecture.md, "The
@@ -189,7 +177,23 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 			return out, err
 		}
 		runner.Parts = append(runner.Parts, m)
+		if cr, ok := m.(dr.CheckReporter); ok {
+			checks = cr.Checks
+		}
 	}
+	console.Watch(live.Source{Timeline: tl, Ops: ledger, Schedule: schedule, Scenario: scn, Settle: cfg.Settle, Checks: checks,
+		Sent: func(kind string) (int, bool) {
+			switch kind {
+			case "write":
+				sent, _, _, _ := pr.Stats()
+				return sent, true
+			case "read":
+				return rd.sent()
+			case firedrill.OpKindUpload:
+				return up.sent()
+			}
+			return 0, false
+		}})
 	// The standbys' lag, read on the primary every dr.LagInterval, for the
 	// report's replication lag and RPO exposure (docs/measurement.md,
 	// "Replication lag and RPO exposure").

@@ -18,8 +18,9 @@ const (
 	// ManagerStarting: it is enabled but has not started watching yet.
 	ManagerStarting ManagerState = "starting"
 	// ManagerWatching: it checks the primary every interval. The checks
-	// themselves leave no event until the primary is declared failed, so
-	// "primary failing n checks" shows only at failover.detect.
+	// themselves leave no event until the primary is declared failed: how
+	// many in a row have failed (Manager.Failing) comes from the manager
+	// itself (Source.Checks), when it tells.
 	ManagerWatching ManagerState = "watching"
 	// ManagerFencing: the primary was declared failed (failover.detect):
 	// it is being fenced.
@@ -55,9 +56,14 @@ type Manager struct {
 	// Promotions counts the failovers done so far.
 	Promotions int
 	// Blind is the latest period it was blind (no health verdict): the
-	// manager records one when it ends (failover.blind), so it is shown
-	// afterwards, never while it lasts. Zero Span: none.
+	// manager records one when it ends (failover.blind). Zero Span: none.
 	BlindAt, BlindSpan time.Duration
+	// Failing of FailingOf: the checks in a row the primary has failed,
+	// and how many the manager acts on, while watching; BlindNow and
+	// BlindSince: it is blind now. Known only from Source.Checks.
+	Failing, FailingOf int
+	BlindNow           bool
+	BlindSince         time.Duration
 }
 
 // busy says whether the manager is in the middle of a failover.
@@ -103,6 +109,13 @@ func (t *Tracker) manager(events []firedrill.Event) Manager {
 	}
 	if inPlan && m.State != ManagerDisabled {
 		m.State, m.Since = ManagerStoodDown, planSince
+	}
+	if t.src.Checks != nil && m.State != ManagerDisabled && m.State != ManagerStarting {
+		ch := t.src.Checks()
+		if m.State == ManagerWatching && ch.Primary == m.Primary {
+			m.Failing, m.FailingOf = ch.Failing, ch.Of
+		}
+		m.BlindNow, m.BlindSince = ch.Blind, ch.BlindSince
 	}
 	return m
 }

@@ -245,6 +245,9 @@ func managerText(m Manager) string {
 		if m.Promotions > 0 {
 			p += fmt.Sprintf(" (promoted at %s)", offset(m.Since))
 		}
+		if m.Failing > 0 {
+			p += fmt.Sprintf(": %d of %d checks failed", m.Failing, m.FailingOf)
+		}
 	case ManagerStoodDown:
 		p = "failover manager stood down for the recovery plan since " + offset(m.Since)
 	case ManagerPromoting:
@@ -256,7 +259,9 @@ func managerText(m Manager) string {
 	default:
 		p = fmt.Sprintf("failover manager %s %s since %s", m.State, m.Primary, offset(m.Since))
 	}
-	if m.BlindSpan > 0 {
+	if m.BlindNow {
+		p += fmt.Sprintf(" (blind since %s: no health verdict)", offset(m.BlindSince))
+	} else if m.BlindSpan > 0 {
 		p += fmt.Sprintf(" (blind %s for %s)", offset(m.BlindAt), offset(m.BlindSpan))
 	}
 	return p

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/dr"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -140,6 +141,10 @@ type Source struct {
 	// "read", "upload") the workload has sent, in flight included: the
 	// ledger holds finished ones only.
 	Sent func(kind string) (n int, ok bool)
+	// Checks, when set, is the failover manager's health checking as it
+	// goes (dr.CheckReporter): its failed checks leave no event until the
+	// primary is declared failed, its blindness none until it ends.
+	Checks func() dr.Checks
 }
 
 // Tracker computes snapshots of one drill. It reads the ledger

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/dr"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -267,6 +268,34 @@ func TestManagerStates(t *testing.T) {
 	d.writes(51*s, 52*s, 5, firedrill.OutcomeOK)
 	if m := check(52*s, ManagerWatching, "pg-2"); m.BlindAt != 45*s || m.BlindSpan != 3*s {
 		t.Errorf("blind period %s for %s, want 45s for 3s", m.BlindAt, m.BlindSpan)
+	}
+}
+
+// The manager's failed checks and its blindness, which leave no event
+// while they last, come from Source.Checks.
+func TestManagerChecksLive(t *testing.T) {
+	d := newDrill(t, nil)
+	ch := dr.Checks{Primary: "pg-1"}
+	d.tr.src.Checks = func() dr.Checks { return ch }
+	d.eventDetail(100*time.Millisecond, firedrill.EventManagerStart, "pg-1", "watching")
+	ch.Failing, ch.Of = 2, 3
+	m := d.tr.Snapshot(5 * s).Manager
+	if m.State != ManagerWatching || m.Failing != 2 || m.FailingOf != 3 {
+		t.Errorf("manager %+v, want watching with 2 of 3 checks failed", m)
+	}
+	if got := managerText(m); !strings.Contains(got, "2 of 3 checks failed") {
+		t.Errorf("text %q", got)
+	}
+	ch = dr.Checks{Primary: "pg-1", Of: 3, Blind: true, BlindSince: 4 * s}
+	if got := managerText(d.tr.Snapshot(6 * s).Manager); !strings.Contains(got, "blind since 4s") || strings.Contains(got, "checks failed") {
+		t.Errorf("text %q, want blind since 4s and no failed checks", got)
+	}
+	// A promotion the events show and the manager has not published yet:
+	// its count is of the old primary, not shown for the new one.
+	d.tl.Add(firedrill.Event{At: 7 * s, Span: s, Kind: firedrill.EventPromote, Target: "pg-2"})
+	ch = dr.Checks{Primary: "pg-1", Failing: 3, Of: 3}
+	if m := d.tr.Snapshot(8 * s).Manager; m.Failing != 0 {
+		t.Errorf("manager %+v: a count of pg-1 shown for pg-2", m)
 	}
 }
 
