@@ -225,15 +225,21 @@ func FetchNewestValid(ctx context.Context, cat Catalog, kind, id, tmpDir string,
 // retain applies the retention after a backup; its outcome goes into the
 // result's detail: the backup itself is taken either way.
 func retain(ctx context.Context, cat Catalog, kind string, keep int) string {
+	detail, _ := retainBackups(ctx, cat, kind, keep)
+	return detail
+}
+
+// retainBackups is retain, and whether it succeeded (or had nothing to do).
+func retainBackups(ctx context.Context, cat Catalog, kind string, keep int) (string, bool) {
 	if keep <= 0 {
-		return ""
+		return "", true
 	}
 	deleted, err := cat.Retain(ctx, kind, keep)
 	if err != nil {
-		return fmt.Sprintf("retention (keep %d) failed after deleting %v: %v", keep, deleted, err)
+		return fmt.Sprintf("retention (keep %d) failed after deleting %v: %v", keep, deleted, err), false
 	}
 	if len(deleted) == 0 {
-		return fmt.Sprintf("retention: keep %d, nothing deleted", keep)
+		return fmt.Sprintf("retention: keep %d, nothing deleted", keep), true
 	}
-	return fmt.Sprintf("retention: keep %d, deleted %s", keep, strings.Join(deleted, " "))
+	return fmt.Sprintf("retention: keep %d, deleted %s", keep, strings.Join(deleted, " ")), true
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/firedrill/firedrill/dr/jobs/pgwal"
 	"github.com/firedrill/firedrill/dr/store"
 )
 
@@ -27,10 +28,10 @@ import (
 // pg_basebackup wait until the WAL the backup needs is archived, so a
 // backup whose manifest is written is restorable.
 type PhysicalBackup struct {
-	DSN    string  // the primary, as FIREDRILL_PG_DSN
-	ID     string  // the backup's id (store.NewID)
-	Keep   int     // retention after the backup; 0 keeps everything
-	Store  Catalog // where the backup goes
+	DSN    string              // the primary, as FIREDRILL_PG_DSN
+	ID     string              // the backup's id (store.NewID)
+	Keep   int                 // retention after the backup (base backups, then WAL); 0 keeps everything
+	Store  PhysicalBackupStore // where the backup goes
 	Out    io.Writer
 	Stderr io.Writer // pg_basebackup's own messages (the container log); nil drops them
 	// PgBasebackup is the program; "" is "pg_basebackup" from PATH.
@@ -94,10 +95,16 @@ func (b PhysicalBackup) run(ctx context.Context) (store.Manifest, string, error)
 		return store.Manifest{}, "", fmt.Errorf("physical backup: pg_basebackup wrote no data: %v", err)
 	}
 	snapTime := time.Now()
+	var segSize uint64 // from the backup_label, for WAL retention
 	// The positions come from the stream itself, read on the way: its
 	// backup_label (first) names the start, the backup_manifest
 	// pg_basebackup adds at the end the WAL range; -v's lines name them
-	// only when WAL is streamed too.
+	// only when WAL is streamed too. The cluster's system identifier comes
+	// from the stream's global/pg_control rather than from a query over
+	// the DSN: it is then the identifier of the very files backed up (the
+	// DSN's name may reach another cluster by the time a query runs, a
+	// node replaced from a logical backup), with no second connection, and
+	// read as wal-push reads it.
 	inspect := newTarInspector()
 	pr, pw := io.Pipe()
 	go func() {
@@ -125,7 +132,11 @@ func (b PhysicalBackup) run(ctx context.Context) (store.Manifest, string, error)
 		if pos.start == 0 || pos.stop == 0 || pos.timeline == 0 {
 			return fmt.Errorf("the backup's WAL range is unknown (start %s, stop %s, timeline %d)", pos.start, pos.stop, pos.timeline)
 		}
-		m.SnapshotLSN, m.StopLSN, m.Timeline, m.End = pos.start.String(), pos.stop.String(), pos.timeline, time.Now()
+		if pos.systemID == "" {
+			return fmt.Errorf("the backup holds no readable %s: its cluster's system identifier, which names its WAL archive, is unknown", pgwal.ControlFile)
+		}
+		segSize = pgwal.SegmentSizeOf(uint32(pos.timeline), pos.start, pos.startFile)
+		m.SnapshotLSN, m.StopLSN, m.Timeline, m.SystemID, m.End = pos.start.String(), pos.stop.String(), pos.timeline, pos.systemID, time.Now()
 		return nil
 	}))
 	// An upload that failed first stops the compressor and pg_basebackup.
@@ -134,7 +145,69 @@ func (b PhysicalBackup) run(ctx context.Context) (store.Manifest, string, error)
 		return store.Manifest{}, "", fmt.Errorf("physical backup: %w", err)
 	}
 	phase(b.Out, PhaseBackup, start, m.Size, m.ID, fmt.Sprintf("consistent from %s on timeline %d", m.StopLSN, m.Timeline))
-	return m, retain(ctx, b.Store, store.KindPhysical, b.Keep), nil
+	return m, retainPhysical(ctx, b.Store, m, segSize, b.Keep), nil
+}
+
+// PhysicalBackupStore is what a physical backup needs of the backup
+// store: the catalog, and the WAL archive for WAL retention.
+type PhysicalBackupStore interface {
+	Catalog
+	ListWAL(ctx context.Context, systemID string) ([]string, error)
+	DeleteWAL(ctx context.Context, systemID string, names []string) (int, error)
+}
+
+var _ PhysicalBackupStore = (*store.Store)(nil)
+
+// retainPhysical applies keep after the physical backup m: to the base
+// backups (retain), then to the archived WAL of m's cluster
+// (pgwal.ChooseDeletions, docs/architecture.md, "WAL archiving and
+// point-in-time recovery"). Both outcomes go into the result's detail; the
+// backup stands either way. WAL retention runs only after base-backup
+// retention succeeded, on the catalog as it is then.
+func retainPhysical(ctx context.Context, st PhysicalBackupStore, m store.Manifest, segSize uint64, keep int) string {
+	detail, ok := retainBackups(ctx, st, store.KindPhysical, keep)
+	switch {
+	case keep <= 0:
+		return detail
+	case !ok:
+		return detail + "; WAL retention skipped"
+	}
+	return detail + "; " + retainWAL(ctx, st, m.SystemID, segSize)
+}
+
+// retainWAL deletes the archived WAL of the cluster systemID that no kept
+// backup of it needs, and says what it did.
+func retainWAL(ctx context.Context, st PhysicalBackupStore, systemID string, segSize uint64) string {
+	if segSize == 0 {
+		return "WAL retention skipped: the backup's segment size is unknown (its backup_label names no start segment)"
+	}
+	entries, err := st.List(ctx, store.KindPhysical)
+	if err != nil {
+		return fmt.Sprintf("WAL retention of system %s failed: %v", systemID, err)
+	}
+	names, err := st.ListWAL(ctx, systemID)
+	if err != nil {
+		return fmt.Sprintf("WAL retention of system %s failed: %v", systemID, err)
+	}
+	doomed, below, err := pgwal.ChooseDeletions(systemID, names, entries, segSize)
+	if err != nil {
+		return fmt.Sprintf("WAL retention of system %s failed: %v", systemID, err)
+	}
+	switch {
+	case below == "":
+		return fmt.Sprintf("WAL of system %s: no complete backup of it listed, its WAL stays", systemID)
+	case len(doomed) == 0:
+		return fmt.Sprintf("WAL of system %s: nothing before segment position %s to delete", systemID, below)
+	}
+	span := doomed[0]
+	if len(doomed) > 1 {
+		span += " … " + doomed[len(doomed)-1]
+	}
+	n, err := st.DeleteWAL(ctx, systemID, doomed)
+	if err != nil {
+		return fmt.Sprintf("WAL retention of system %s failed after deleting %d of %d files (%s): %v", systemID, n, len(doomed), span, err)
+	}
+	return fmt.Sprintf("WAL of system %s: deleted %d files before segment position %s (%s)", systemID, n, below, span)
 }
 
 func orDiscard(w io.Writer) io.Writer {
@@ -167,12 +240,12 @@ var basebackupLine = regexp.MustCompile(`(?:write-ahead|transaction) log (start|
 // BasebackupPoint reads one line of pg_basebackup -v's standard error:
 // which point it names ("start" or "end"), the LSN and (on the start line)
 // the timeline; ok is false for any other line.
-func BasebackupPoint(line string) (which string, lsn LSN, timeline int, ok bool) {
+func BasebackupPoint(line string) (which string, lsn pgwal.LSN, timeline int, ok bool) {
 	m := basebackupLine.FindStringSubmatch(line)
 	if m == nil {
 		return "", 0, 0, false
 	}
-	lsn, err := ParseLSN(m[2])
+	lsn, err := pgwal.ParseLSN(m[2])
 	if err != nil {
 		return "", 0, 0, false
 	}
@@ -182,14 +255,18 @@ func BasebackupPoint(line string) (which string, lsn LSN, timeline int, ok bool)
 	return m[1], lsn, timeline, true
 }
 
-// walRange is where a base backup's WAL starts and where it is consistent.
-type walRange struct {
-	start, stop LSN
+// baseInfo is what a base backup's own files say of it: where its WAL
+// starts (the LSN and the segment file), where it is consistent, and the
+// cluster's system identifier.
+type baseInfo struct {
+	start, stop pgwal.LSN
 	timeline    int
+	startFile   string
+	systemID    string
 }
 
 // or fills what r lacks from o.
-func (r walRange) or(o walRange) walRange {
+func (r baseInfo) or(o baseInfo) baseInfo {
 	if r.start == 0 {
 		r.start = o.start
 	}
@@ -199,6 +276,12 @@ func (r walRange) or(o walRange) walRange {
 	if r.timeline == 0 {
 		r.timeline = o.timeline
 	}
+	if r.startFile == "" {
+		r.startFile = o.startFile
+	}
+	if r.systemID == "" {
+		r.systemID = o.systemID
+	}
 	return r
 }
 
@@ -206,7 +289,7 @@ func (r walRange) or(o walRange) walRange {
 type basebackupProgress struct {
 	mu      sync.Mutex
 	partial []byte
-	r       walRange
+	r       baseInfo
 }
 
 func newBasebackupProgress() *basebackupProgress { return &basebackupProgress{} }
@@ -232,19 +315,20 @@ func (p *basebackupProgress) Write(b []byte) (int, error) {
 	}
 }
 
-func (p *basebackupProgress) positions() walRange {
+func (p *basebackupProgress) positions() baseInfo {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.r
 }
 
 // tarInspector reads a base backup's tar as it streams by (written to
-// it), keeping the two small files that say where its WAL starts and
-// ends.
+// it), keeping what its few small files say: where its WAL starts and ends
+// (backup_label, backup_manifest) and which cluster it is
+// (global/pg_control).
 type tarInspector struct {
 	pw   *io.PipeWriter
 	done chan struct{}
-	r    walRange
+	r    baseInfo
 	err  error
 }
 
@@ -270,15 +354,16 @@ func (t *tarInspector) Write(b []byte) (int, error) {
 
 func (t *tarInspector) Close() { t.pw.Close() }
 
-func (t *tarInspector) positions() (walRange, error) {
+func (t *tarInspector) positions() (baseInfo, error) {
 	<-t.done
 	return t.r, t.err
 }
 
 // inspectBaseTar reads a base backup tar: backup_label's START WAL
-// LOCATION and START TIMELINE, backup_manifest's WAL-Ranges.
-func inspectBaseTar(r io.Reader) (walRange, error) {
-	var out walRange
+// LOCATION and START TIMELINE, backup_manifest's WAL-Ranges and
+// global/pg_control's system identifier.
+func inspectBaseTar(r io.Reader) (baseInfo, error) {
+	var out baseInfo
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -299,6 +384,12 @@ func inspectBaseTar(r io.Reader) (walRange, error) {
 				return out, err
 			}
 			out = lbl.or(out)
+		case pgwal.ControlFile:
+			id, err := pgwal.ReadControl(tr)
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", pgwal.ControlFile, err)
+			}
+			out.systemID = id
 		case "backup_manifest":
 			var man struct {
 				WALRanges []struct {
@@ -312,7 +403,7 @@ func inspectBaseTar(r io.Reader) (walRange, error) {
 			}
 			if n := len(man.WALRanges); n > 0 {
 				last := man.WALRanges[n-1]
-				stop, err := ParseLSN(last.End)
+				stop, err := pgwal.ParseLSN(last.End)
 				if err != nil {
 					return out, fmt.Errorf("backup_manifest: %w", err)
 				}
@@ -325,8 +416,8 @@ func inspectBaseTar(r io.Reader) (walRange, error) {
 // ParseBackupLabel reads the start of a base backup from its backup_label:
 // "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)" and
 // "START TIMELINE: 1".
-func ParseBackupLabel(text string) (walRange, error) {
-	var out walRange
+func ParseBackupLabel(text string) (baseInfo, error) {
+	var out baseInfo
 	for _, line := range strings.Split(text, "\n") {
 		k, v, ok := strings.Cut(line, ": ")
 		if !ok {
@@ -338,11 +429,14 @@ func ParseBackupLabel(text string) (walRange, error) {
 			if len(f) == 0 {
 				return out, fmt.Errorf("backup_label: %q", line)
 			}
-			lsn, err := ParseLSN(f[0])
+			lsn, err := pgwal.ParseLSN(f[0])
 			if err != nil {
 				return out, fmt.Errorf("backup_label: %w", err)
 			}
 			out.start = lsn
+			if len(f) == 3 && f[1] == "(file" {
+				out.startFile = strings.TrimSuffix(f[2], ")")
+			}
 		case "START TIMELINE":
 			tli, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {

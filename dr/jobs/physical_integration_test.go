@@ -119,6 +119,7 @@ func (r *rig) restoreNode(alias, target string) restored {
 		testcontainers.WithWaitStrategy(wait.ForLog("database system is ready to accept connections").WithStartupTimeout(r.patience)))
 	out := containerLog(r.t, r.ctx, ctr)
 	got := restored{pg: r.postgresAt(alias, ctr), output: out}
+	got.pg.ctr = ctr
 	for _, line := range strings.Split(out, "\n") {
 		if rep, ok := jobs.Parse(line); ok {
 			got.reports = append(got.reports, rep)
@@ -264,7 +265,8 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 	insert(t, ctx, conn, 1, 100)
 
 	b1 := r.physicalBackup(primary)
-	if b1.StopLSN == "" || b1.SnapshotLSN == "" || b1.Timeline != 1 || b1.End.IsZero() || b1.Size == 0 || b1.Kind != store.KindPhysical {
+	if b1.StopLSN == "" || b1.SnapshotLSN == "" || b1.Timeline != 1 || b1.End.IsZero() || b1.Size == 0 || b1.Kind != store.KindPhysical ||
+		b1.SystemID != systemID(t, ctx, conn) {
 		t.Fatalf("manifest of the base backup: %+v", b1)
 	}
 
@@ -348,7 +350,7 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 	})
 	t.Run("restored nodes archive their timelines", func(t *testing.T) {
 		waitFor(t, "the timeline history files of the restores", func() bool {
-			names, err := r.store.ListWAL(ctx)
+			names, err := r.store.ListWAL(ctx, b1.SystemID)
 			return err == nil && slices.Contains(names, "00000002.history") && slices.Contains(names, "00000005.history")
 		})
 	})
@@ -370,9 +372,15 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 	})
 
 	t.Run("wal-fetch exit codes and a failing archive", func(t *testing.T) {
-		j := r.agent(jobEnv(nil), "wal-fetch", "0000000100000000000000FE", "/tmp/seg")
+		j := r.agent(jobEnv(nil), "wal-fetch", "--system-id", b1.SystemID, "0000000100000000000000FE", "/tmp/seg")
 		if j.code != jobs.ExitWALAbsent {
 			t.Errorf("absent segment: exit %d, want 1\n%s", j.code, j.output)
+		}
+		// Outside a data directory, without --system-id: which archive to
+		// read is unknown, and the recovery must stop, not end.
+		j = r.agent(jobEnv(nil), "wal-fetch", "0000000100000000000000FE", "/tmp/seg")
+		if j.code != jobs.ExitWALUnavailable || !strings.Contains(j.output, "--system-id") {
+			t.Errorf("no system identifier: exit %d, want %d saying why\n%s", j.code, jobs.ExitWALUnavailable, j.output)
 		}
 		r.stopMinIO()
 		if _, err := conn.Exec(ctx, "INSERT INTO after_drop VALUES (2)"); err != nil {
@@ -390,7 +398,7 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 		if exp, known := st.Exposure(); !st.Pending() || !known || exp <= 0 || st.FailedCount == 0 {
 			t.Errorf("a failing archive: pending %v, exposure %v (known %v), status %+v", st.Pending(), exp, known, st)
 		}
-		j = r.agent(jobEnv(nil), "wal-fetch", "000000010000000000000001", "/tmp/seg")
+		j = r.agent(jobEnv(nil), "wal-fetch", "--system-id", b1.SystemID, "000000010000000000000001", "/tmp/seg")
 		if j.code < 126 {
 			t.Errorf("storage down: exit %d, want >= 126\n%s", j.code, j.output)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/dr/jobs/pgwal"
 	"github.com/firedrill/firedrill/dr/store"
 )
 
@@ -29,7 +30,7 @@ const maxRestorePointName = 63
 type Target struct {
 	Kind string
 	Time time.Time // TargetTime: the first instant not recovered
-	LSN  LSN       // TargetLSN: the last position recovered
+	LSN  pgwal.LSN // TargetLSN: the last position recovered
 	Name string    // TargetName: a restore point's name
 }
 
@@ -49,7 +50,7 @@ func ParseTarget(s string) (Target, error) {
 			}
 			return Target{Kind: TargetTime, Time: t}, nil
 		case TargetLSN:
-			l, err := ParseLSN(v)
+			l, err := pgwal.ParseLSN(v)
 			if err != nil {
 				return Target{}, fmt.Errorf("target %q: %w", s, err)
 			}
@@ -139,8 +140,8 @@ func quoteSetting(v string) string { return "'" + strings.ReplaceAll(v, "'", "''
 // alone would not do. An LSN target needs the stop LSN at or before it. A
 // restore point's LSN is not known before the WAL is read: any backup may
 // reach it, and the newest is tried.
-func CanReach(m store.Manifest, t Target, newest uint32, history []TimelineSwitch) bool {
-	stop, err := ParseLSN(m.StopLSN)
+func CanReach(m store.Manifest, t Target, newest uint32, history []pgwal.TimelineSwitch) bool {
+	stop, err := pgwal.ParseLSN(m.StopLSN)
 	if err != nil {
 		return false // no end point: not a backup Postgres can be consistent from
 	}
@@ -157,15 +158,15 @@ func CanReach(m store.Manifest, t Target, newest uint32, history []TimelineSwitc
 	if newest == 0 || m.Timeline == 0 {
 		return true
 	}
-	return FollowsTo(newest, history, uint32(m.Timeline), stop)
+	return pgwal.FollowsTo(newest, history, uint32(m.Timeline), stop)
 }
 
 // PhysicalCatalog is what a physical restore needs of the backup store:
-// the backups and the archive's timeline history.
+// the backups and the timeline history of each cluster's archive.
 type PhysicalCatalog interface {
 	Catalog
-	ListWAL(ctx context.Context) ([]string, error)
-	GetWAL(ctx context.Context, name string, w io.Writer) error
+	ListWAL(ctx context.Context, systemID string) ([]string, error)
+	GetWAL(ctx context.Context, systemID, name string, w io.Writer) error
 }
 
 var _ PhysicalCatalog = (*store.Store)(nil)
@@ -199,13 +200,7 @@ func (r PhysicalRestore) run(ctx context.Context) (store.Manifest, error) {
 	if err := emptyDataDir(r.PGData); err != nil {
 		return store.Manifest{}, fmt.Errorf("physical restore: %w", err)
 	}
-	newest, history, err := newestHistory(ctx, r.Store)
-	if err != nil {
-		return store.Manifest{}, fmt.Errorf("physical restore: %w", err)
-	}
-	fits := reachingCatalog{PhysicalCatalog: r.Store, keep: func(m store.Manifest) bool {
-		return CanReach(m, r.Target, newest, history)
-	}}
+	fits := &reachingCatalog{PhysicalCatalog: r.Store, target: r.Target}
 	m, f, remove, err := FetchNewestValid(ctx, fits, store.KindPhysical, r.ID, r.TmpDir, r.Out)
 	if err != nil {
 		return store.Manifest{}, fmt.Errorf("physical restore to %s: %w", r.Target, err)
@@ -216,6 +211,13 @@ func (r PhysicalRestore) run(ctx context.Context) (store.Manifest, error) {
 	files, err := ExtractTarGz(ctx, f, r.PGData)
 	if err != nil {
 		return m, fmt.Errorf("physical restore of %s: %w", m.ID, err)
+	}
+	// The recovery's restore_command reads the archive of the cluster in
+	// the data directory: it must be the one the manifest names.
+	if id, err := pgwal.ReadSystemID(r.PGData); err != nil {
+		return m, fmt.Errorf("physical restore of %s: %w", m.ID, err)
+	} else if id != m.SystemID {
+		return m, fmt.Errorf("physical restore of %s: the backup's %s names system %s, its manifest %s", m.ID, pgwal.ControlFile, id, m.SystemID)
 	}
 	if err := prepareRecovery(r.PGData, RecoverySettings(r.Target, r.restoreCommand())); err != nil {
 		return m, fmt.Errorf("physical restore of %s: %w", m.ID, err)
@@ -231,45 +233,98 @@ func (r PhysicalRestore) restoreCommand() string {
 	return DefaultRestoreCommand
 }
 
-// reachingCatalog lists only the backups keep accepts, so that the search
-// for the newest valid backup skips those that cannot reach the target.
+// reachingCatalog lists only the backups that can reach the target along
+// the newest timeline of their own cluster's archive, so that the search
+// for the newest valid backup skips the others. A backup whose manifest
+// names no (valid) system identifier is listed when its times and
+// positions reach the target, and refused by Fetch with the reason: which
+// archive holds its WAL is not known, and no other is guessed.
 type reachingCatalog struct {
 	PhysicalCatalog
-	keep func(store.Manifest) bool
+	target    Target
+	histories map[string]timelineHistory // by system identifier
 }
 
-func (c reachingCatalog) List(ctx context.Context, kind string) ([]store.Entry, error) {
+// timelineHistory is the newest timeline of a cluster's archive and its
+// history (0 and nil: no history file, all of it is timeline 1).
+type timelineHistory struct {
+	newest   uint32
+	switches []pgwal.TimelineSwitch
+}
+
+func (c *reachingCatalog) List(ctx context.Context, kind string) ([]store.Entry, error) {
 	entries, err := c.PhysicalCatalog.List(ctx, kind)
 	if err != nil {
 		return nil, err
 	}
 	var out []store.Entry
 	for _, e := range entries {
-		if !e.Incomplete && e.Manifest != nil && c.keep(*e.Manifest) {
+		if e.Incomplete || e.Manifest == nil {
+			continue
+		}
+		m := *e.Manifest
+		if !store.ValidSystemID(m.SystemID) {
+			if CanReach(m, c.target, 0, nil) {
+				out = append(out, e)
+			}
+			continue
+		}
+		h, err := c.history(ctx, m.SystemID)
+		if err != nil {
+			return nil, err
+		}
+		if CanReach(m, c.target, h.newest, h.switches) {
 			out = append(out, e)
 		}
 	}
 	return out, nil
 }
 
-// newestHistory reads the newest timeline's history from the archive:
-// recovery_target_timeline='latest' follows that timeline.
-func newestHistory(ctx context.Context, a PhysicalCatalog) (uint32, []TimelineSwitch, error) {
-	names, err := a.ListWAL(ctx)
+func (c *reachingCatalog) Fetch(ctx context.Context, m store.Manifest, w io.WriterAt) (int64, error) {
+	switch {
+	case m.SystemID == "":
+		return 0, fmt.Errorf("backup %s: its manifest names no system_id (taken before the WAL archive was kept per cluster), so the archive that holds its WAL is unknown", m.ID)
+	case !store.ValidSystemID(m.SystemID):
+		return 0, fmt.Errorf("backup %s: its manifest's system_id %q is not a system identifier", m.ID, m.SystemID)
+	}
+	return c.PhysicalCatalog.Fetch(ctx, m, w)
+}
+
+func (c *reachingCatalog) history(ctx context.Context, systemID string) (timelineHistory, error) {
+	if h, ok := c.histories[systemID]; ok {
+		return h, nil
+	}
+	tli, switches, err := newestHistory(ctx, c.PhysicalCatalog, systemID)
+	if err != nil {
+		return timelineHistory{}, err
+	}
+	if c.histories == nil {
+		c.histories = map[string]timelineHistory{}
+	}
+	h := timelineHistory{newest: tli, switches: switches}
+	c.histories[systemID] = h
+	return h, nil
+}
+
+// newestHistory reads the newest timeline's history from the archive of
+// the cluster systemID: recovery_target_timeline='latest' follows that
+// timeline.
+func newestHistory(ctx context.Context, a PhysicalCatalog, systemID string) (uint32, []pgwal.TimelineSwitch, error) {
+	names, err := a.ListWAL(ctx, systemID)
 	if err != nil {
 		return 0, nil, err
 	}
-	tli, file := NewestTimeline(names)
+	tli, file := pgwal.NewestTimeline(names)
 	if tli == 0 {
 		return 0, nil, nil
 	}
 	var buf bytes.Buffer
-	if err := a.GetWAL(ctx, file, &buf); err != nil {
+	if err := a.GetWAL(ctx, systemID, file, &buf); err != nil {
 		return 0, nil, err
 	}
-	h, err := ParseTimelineHistory(buf.String())
+	h, err := pgwal.ParseTimelineHistory(buf.String())
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", file, err)
+		return 0, nil, fmt.Errorf("system %s: %s: %w", systemID, file, err)
 	}
 	return tli, h, nil
 }

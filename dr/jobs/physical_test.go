@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,10 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/firedrill/firedrill/dr/jobs/pgwal"
 	"github.com/firedrill/firedrill/dr/store"
 )
 
@@ -35,7 +38,7 @@ pg_basebackup: base backup completed
 		p.Write([]byte(stderr[:n]))
 		stderr = stderr[n:]
 	}
-	if r := p.positions(); r != (walRange{start: 0x2000028, stop: 0x2000100, timeline: 1}) {
+	if r := p.positions(); r != (baseInfo{start: 0x2000028, stop: 0x2000100, timeline: 1}) {
 		t.Errorf("positions = %+v", r)
 	}
 	if which, lsn, tli, ok := BasebackupPoint("pg_basebackup: transaction log start point: 1/A0 on timeline 12"); !ok || which != "start" || lsn != 1<<32|0xA0 || tli != 12 {
@@ -56,7 +59,9 @@ func TestInspectBaseTar(t *testing.T) {
 "Manifest-Checksum": "x"}`
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, f := range []struct{ name, body string }{{"backup_label", label}, {"PG_VERSION", "15\n"}, {"backup_manifest", manifest}} {
+	files := []struct{ name, body string }{{"backup_label", label}, {"PG_VERSION", "15\n"},
+		{"global/pg_control", string(controlFile(7301234567890123456))}, {"backup_manifest", manifest}}
+	for _, f := range files {
 		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o600, Size: int64(len(f.body)), Typeflag: tar.TypeReg})
 		tw.Write([]byte(f.body))
 	}
@@ -68,13 +73,17 @@ func TestInspectBaseTar(t *testing.T) {
 	}
 	ins.Close()
 	r, err := ins.positions()
-	if err != nil || r != (walRange{start: 0x5000028, stop: 0x5000138, timeline: 2}) {
-		t.Errorf("positions = %+v, %v", r, err)
+	want := baseInfo{start: 0x5000028, stop: 0x5000138, timeline: 2, startFile: "000000020000000000000005", systemID: "7301234567890123456"}
+	if err != nil || r != want {
+		t.Errorf("positions = %+v, %v; want %+v", r, err, want)
+	}
+	if s := pgwal.SegmentSizeOf(uint32(r.timeline), r.start, r.startFile); s != pgwal.DefaultSegmentSize {
+		t.Errorf("segment size of the label = %d", s)
 	}
 	if _, err := ParseBackupLabel("LABEL: x\n"); err == nil {
 		t.Error("a label without a start was accepted")
 	}
-	if got := (walRange{start: 1}).or(walRange{start: 2, stop: 3, timeline: 4}); got != (walRange{1, 3, 4}) {
+	if got := (baseInfo{start: 1}).or(baseInfo{start: 2, stop: 3, timeline: 4, startFile: "f", systemID: "5"}); got != (baseInfo{1, 3, 4, "f", "5"}) {
 		t.Errorf("or = %+v", got)
 	}
 }
@@ -139,7 +148,7 @@ func TestCanReach(t *testing.T) {
 		name   string
 		target Target
 		newest uint32
-		hist   []TimelineSwitch
+		hist   []pgwal.TimelineSwitch
 		want   bool
 	}{
 		{"latest", Target{Kind: TargetLatest}, 0, nil, true},
@@ -148,8 +157,8 @@ func TestCanReach(t *testing.T) {
 		{"lsn at the stop", Target{Kind: TargetLSN, LSN: 0x2000100}, 0, nil, true},
 		{"lsn before the stop", Target{Kind: TargetLSN, LSN: 0x20000FF}, 0, nil, false},
 		{"name", Target{Kind: TargetName, Name: "x"}, 0, nil, true},
-		{"newest timeline branched after the backup", Target{Kind: TargetLatest}, 2, []TimelineSwitch{{1, 0x5000000, ""}}, true},
-		{"newest timeline branched before the backup", Target{Kind: TargetLatest}, 2, []TimelineSwitch{{1, 0x1000000, ""}}, false},
+		{"newest timeline branched after the backup", Target{Kind: TargetLatest}, 2, []pgwal.TimelineSwitch{{Timeline: 1, Switch: 0x5000000}}, true},
+		{"newest timeline branched before the backup", Target{Kind: TargetLatest}, 2, []pgwal.TimelineSwitch{{Timeline: 1, Switch: 0x1000000}}, false},
 	} {
 		if got := CanReach(m, tc.target, tc.newest, tc.hist); got != tc.want {
 			t.Errorf("%s: CanReach = %v, want %v", tc.name, got, tc.want)
@@ -165,9 +174,14 @@ func TestCanReach(t *testing.T) {
 // memCatalog is an in-memory catalog of physical backups and WAL.
 type memCatalog struct {
 	entries []store.Entry
-	data    map[string][]byte // by backup id
-	wal     map[string][]byte
+	data    map[string][]byte            // by backup id
+	wal     map[string]map[string][]byte // by system identifier, then name
+	fetched []string                     // backup ids Fetch was asked for
 }
+
+// testSystem is the system identifier of memCatalog's backups unless a
+// test says otherwise.
+const testSystem = "7301234567890123456"
 
 func (c *memCatalog) Put(context.Context, store.Manifest, io.Reader, ...store.PutOption) (store.Manifest, error) {
 	return store.Manifest{}, errors.New("read-only")
@@ -177,6 +191,7 @@ func (c *memCatalog) Retain(context.Context, string, int) ([]string, error) {
 	return nil, errors.New("read-only")
 }
 func (c *memCatalog) Fetch(_ context.Context, m store.Manifest, w io.WriterAt) (int64, error) {
+	c.fetched = append(c.fetched, m.ID)
 	b := c.data[m.ID]
 	if _, err := w.WriteAt(b, 0); err != nil {
 		return 0, err
@@ -187,15 +202,16 @@ func (c *memCatalog) Fetch(_ context.Context, m store.Manifest, w io.WriterAt) (
 	}
 	return int64(len(b)), nil
 }
-func (c *memCatalog) ListWAL(context.Context) ([]string, error) {
+func (c *memCatalog) ListWAL(_ context.Context, systemID string) ([]string, error) {
 	var names []string
-	for n := range c.wal {
+	for n := range c.wal[systemID] {
 		names = append(names, n)
 	}
+	slices.Sort(names) // as the store lists them
 	return names, nil
 }
-func (c *memCatalog) GetWAL(_ context.Context, name string, w io.Writer) error {
-	b, ok := c.wal[name]
+func (c *memCatalog) GetWAL(_ context.Context, systemID, name string, w io.Writer) error {
+	b, ok := c.wal[systemID][name]
 	if !ok {
 		return store.ErrNoWAL
 	}
@@ -203,12 +219,48 @@ func (c *memCatalog) GetWAL(_ context.Context, name string, w io.Writer) error {
 	return err
 }
 
-// add puts a backup whose tar holds PG_VERSION with version, newest last.
+// addWAL archives a WAL file of system.
+func (c *memCatalog) addWAL(system, name, body string) {
+	if c.wal[system] == nil {
+		c.wal[system] = map[string][]byte{}
+	}
+	c.wal[system][name] = []byte(body)
+}
+
+// controlFile is a pg_control file of Postgres 15 (version 1300) of the
+// cluster id, as an amd64 or arm64 server writes it: little-endian.
+func controlFile(id uint64) []byte {
+	b := make([]byte, 8192)
+	binary.LittleEndian.PutUint64(b, id)
+	binary.LittleEndian.PutUint32(b[8:], 1300)
+	return b
+}
+
+// add puts a backup of testSystem whose tar holds PG_VERSION with version,
+// newest last.
 func (c *memCatalog) add(t *testing.T, id, version, stop string, end time.Time, corrupt bool) {
+	c.addOf(t, testSystem, id, version, stop, end, corrupt)
+}
+
+// addOf is add for a backup of system, whose manifest and pg_control name
+// it; system "" is a manifest without one (a backup taken before the WAL
+// archive was kept per cluster).
+func (c *memCatalog) addOf(t *testing.T, system, id, version, stop string, end time.Time, corrupt bool) {
+	t.Helper()
+	control := controlFile(7)
+	if system != "" {
+		v, err := strconv.ParseUint(system, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		control = controlFile(v)
+	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
-	for _, f := range []struct{ name, body string }{{"PG_VERSION", version}, {"postgresql.auto.conf", "# primary's\n"}, {"backup_manifest", "{}"}} {
+	tw.WriteHeader(&tar.Header{Name: "global/", Mode: 0o700, Typeflag: tar.TypeDir, ModTime: end})
+	for _, f := range []struct{ name, body string }{{"PG_VERSION", version}, {"postgresql.auto.conf", "# primary's\n"}, {"backup_manifest", "{}"},
+		{"global/pg_control", string(control)}} {
 		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o600, Size: int64(len(f.body)), Typeflag: tar.TypeReg, ModTime: end})
 		tw.Write([]byte(f.body))
 	}
@@ -217,7 +269,7 @@ func (c *memCatalog) add(t *testing.T, id, version, stop string, end time.Time, 
 	zw.Close()
 	sum := sha256.Sum256(buf.Bytes())
 	m := store.Manifest{ID: id, Kind: store.KindPhysical, Object: "physical/" + id + "/base.tar.gz", StopLSN: stop, Timeline: 1,
-		End: end, Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])}
+		SystemID: system, End: end, Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])}
 	data := buf.Bytes()
 	if corrupt {
 		data = bytes.Clone(data)
@@ -229,7 +281,7 @@ func (c *memCatalog) add(t *testing.T, id, version, stop string, end time.Time, 
 
 func TestPhysicalRestoreSkipsCorruptAndUnreachable(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	cat := &memCatalog{data: map[string][]byte{}, wal: map[string][]byte{}}
+	cat := &memCatalog{data: map[string][]byte{}, wal: map[string]map[string][]byte{}}
 	cat.add(t, "20260101T120000.000Z", "old", "0/2000100", t0, false)
 	cat.add(t, "20260101T120100.000Z", "middle", "0/4000100", t0.Add(time.Minute), true)
 	cat.add(t, "20260101T120200.000Z", "newest", "0/6000100", t0.Add(2*time.Minute), false)
@@ -284,7 +336,7 @@ func TestPhysicalRestoreSkipsCorruptAndUnreachable(t *testing.T) {
 	}
 	// Latest, with a timeline 2 that branched before the newest backup's
 	// end: only the oldest follows it.
-	cat.wal["00000002.history"] = []byte("1\t0/3000000\tno recovery target specified\n")
+	cat.addWAL(testSystem, "00000002.history", "1\t0/3000000\tno recovery target specified\n")
 	m, err = PhysicalRestore{PGData: filepath.Join(t.TempDir(), "d2"), Store: cat, Out: io.Discard}.Run(context.Background())
 	if err != nil || m.ID != "20260101T120000.000Z" {
 		t.Errorf("latest across timeline 2: %s, %v", m.ID, err)
@@ -310,5 +362,147 @@ func TestRecoveryTargetSettingsCoverEveryTargetSetting(t *testing.T) {
 				t.Errorf("%s writes %s, which RecoveryTargetSettings lacks", target, key)
 			}
 		}
+	}
+}
+
+// retainingCatalog is memCatalog with retention: Retain applies
+// store.ChooseDeletions to its entries (or fails with retainErr), DeleteWAL
+// removes archived WAL.
+type retainingCatalog struct {
+	memCatalog
+	retainErr error
+}
+
+func (c *retainingCatalog) Retain(_ context.Context, _ string, keep int) ([]string, error) {
+	if c.retainErr != nil {
+		return nil, c.retainErr
+	}
+	doomed := store.ChooseDeletions(c.entries, keep)
+	c.entries = slices.DeleteFunc(c.entries, func(e store.Entry) bool { return slices.Contains(doomed, e.ID) })
+	return doomed, nil
+}
+
+func (c *retainingCatalog) DeleteWAL(_ context.Context, systemID string, names []string) (int, error) {
+	for _, n := range names {
+		delete(c.wal[systemID], n)
+	}
+	return len(names), nil
+}
+
+func TestRetainPhysicalDeletesTheWALNoKeptBackupNeeds(t *testing.T) {
+	const sysA, sysB = testSystem, "7309999999999999999"
+	newCatalog := func() *retainingCatalog {
+		c := &retainingCatalog{memCatalog: memCatalog{data: map[string][]byte{}, wal: map[string]map[string][]byte{}}}
+		for _, b := range []struct{ id, sys, start string }{
+			{"20260101T120000.000Z", sysA, "0/2000028"},
+			{"20260101T120100.000Z", sysA, "0/5000028"},
+			{"20260101T120200.000Z", sysB, "0/1000028"},
+			{"20260101T120300.000Z", sysA, "0/9000028"},
+		} {
+			m := store.Manifest{ID: b.id, Kind: store.KindPhysical, SystemID: b.sys, SnapshotLSN: b.start}
+			c.entries = append([]store.Entry{{ID: b.id, Kind: store.KindPhysical, Manifest: &m}}, c.entries...)
+		}
+		for seg := 1; seg <= 9; seg++ {
+			c.addWAL(sysA, fmt.Sprintf("00000001%016X", seg), "")
+		}
+		for _, n := range []string{"000000010000000000000002.00000028.backup", "000000010000000000000004.partial", "00000002.history"} {
+			c.addWAL(sysA, n, "")
+		}
+		for _, n := range []string{"000000010000000000000001", "000000010000000000000002"} {
+			c.addWAL(sysB, n, "")
+		}
+		return c
+	}
+	names := func(c *retainingCatalog, sys string) []string {
+		n, _ := c.ListWAL(context.Background(), sys)
+		return n
+	}
+	ctx := context.Background()
+	newest := *newCatalog().entries[0].Manifest
+
+	c := newCatalog()
+	detail := retainPhysical(ctx, c, newest, pgwal.DefaultSegmentSize, 3)
+	wantA := []string{"000000010000000000000005", "000000010000000000000006", "000000010000000000000007", "000000010000000000000008",
+		"000000010000000000000009", "00000002.history"}
+	if got := names(c, sysA); !slices.Equal(got, wantA) {
+		t.Errorf("system A's WAL after keep 3: %q, want %q", got, wantA)
+	}
+	if got := names(c, sysB); len(got) != 2 {
+		t.Errorf("system B's WAL was touched: %q", got)
+	}
+	for _, want := range []string{"retention: keep 3, deleted 20260101T120000.000Z",
+		"WAL of system " + sysA + ": deleted 6 files before segment position 0000000000000005 (000000010000000000000001 … 000000010000000000000004.partial)"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("detail %q lacks %q", detail, want)
+		}
+	}
+
+	for _, tc := range []struct {
+		name    string
+		keep    int
+		segSize uint64
+		fail    error
+		say     string
+	}{
+		{"keep 0", 0, pgwal.DefaultSegmentSize, nil, ""},
+		{"unknown segment size", 3, 0, nil, "WAL retention skipped"},
+		{"base-backup retention failed", 3, pgwal.DefaultSegmentSize, errors.New("storage down"), "WAL retention skipped"},
+	} {
+		c := newCatalog()
+		c.retainErr = tc.fail
+		detail := retainPhysical(ctx, c, newest, tc.segSize, tc.keep)
+		if len(names(c, sysA)) != 12 || !strings.Contains(detail, tc.say) || (tc.say == "" && detail != "") {
+			t.Errorf("%s: %d WAL files left of 12, detail %q", tc.name, len(names(c, sysA)), detail)
+		}
+	}
+}
+
+func TestPhysicalRestoreReadsEachBackupsOwnArchive(t *testing.T) {
+	const sysB = "7309999999999999999"
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	cat := &memCatalog{data: map[string][]byte{}, wal: map[string]map[string][]byte{}}
+	cat.add(t, "20260101T120000.000Z", "A", "0/2000100", t0, false)
+	// System B: another cluster (a node restored from a logical backup),
+	// whose WAL positions start over.
+	cat.addOf(t, sysB, "20260101T120100.000Z", "B", "0/6000100", t0.Add(time.Minute), false)
+	// System A's timeline 2 branched before B's backup ended; it is no
+	// part of B's history.
+	cat.addWAL(testSystem, "00000002.history", "1\t0/3000000\tno recovery target specified\n")
+	restore := func(id string) (store.Manifest, error) {
+		return PhysicalRestore{PGData: filepath.Join(t.TempDir(), "data"), ID: id, Store: cat, TmpDir: t.TempDir(), Out: io.Discard}.Run(context.Background())
+	}
+	if m, err := restore(""); err != nil || m.ID != "20260101T120100.000Z" || m.SystemID != sysB {
+		t.Errorf("latest: %s of %s, %v; want system B's backup", m.ID, m.SystemID, err)
+	}
+	if m, err := restore("20260101T120000.000Z"); err != nil || m.SystemID != testSystem {
+		t.Errorf("system A's backup along its timeline 2: %+v, %v", m, err)
+	}
+	// B's own timeline 2 branched before its backup ended: B's backup
+	// cannot follow it, A's is restored.
+	cat.addWAL(sysB, "00000002.history", "1\t0/5000000\tno recovery target specified\n")
+	if m, err := restore(""); err != nil || m.ID != "20260101T120000.000Z" {
+		t.Errorf("latest with B's own history: %s, %v; want system A's backup", m.ID, err)
+	}
+
+	// A manifest without a system id: refused, saying so, and not
+	// downloaded; no archive is guessed for it.
+	const legacy = "20260101T120200.000Z"
+	cat.addOf(t, "", legacy, "legacy", "0/7000100", t0.Add(2*time.Minute), false)
+	cat.fetched = nil
+	_, err := restore("")
+	if err == nil || !strings.Contains(err.Error(), "system_id") || !strings.Contains(err.Error(), legacy) || slices.Contains(cat.fetched, legacy) {
+		t.Errorf("a manifest without a system id: %v (fetched %v)", err, cat.fetched)
+	}
+	// One that cannot reach the target is passed over as any other.
+	target := Target{Kind: TargetTime, Time: t0.Add(90 * time.Second)}
+	m, err := PhysicalRestore{PGData: filepath.Join(t.TempDir(), "data"), Target: target, Store: cat, Out: io.Discard}.Run(context.Background())
+	if err != nil || m.ID != "20260101T120000.000Z" {
+		t.Errorf("a target before the legacy backup's end: %s, %v", m.ID, err)
+	}
+	// A manifest that names another cluster than the backup's pg_control
+	// (system 7).
+	cat.entries[0].Manifest.SystemID = "7300000000000000001"
+	if _, err := restore(legacy); err == nil || !strings.Contains(err.Error(), "names system 7,") {
+		t.Errorf("pg_control of system 7 under a manifest of another: %v", err)
 	}
 }

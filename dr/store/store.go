@@ -69,9 +69,14 @@ type Manifest struct {
 	SnapshotLSN  string    `json:"snapshot_lsn,omitempty"`
 	StopLSN      string    `json:"stop_lsn,omitempty"`
 	Timeline     int       `json:"timeline,omitempty"`
-	Size         int64     `json:"size"`            // bytes of the data object
-	SHA256       string    `json:"sha256"`          // hex of the data object
-	Files        int       `json:"files,omitempty"` // files backups: number of files
+	// SystemID (physical) is the backed-up cluster's system identifier
+	// (pg_control's uint64, in decimal): the prefix of the WAL archive its
+	// recovery reads (docs/architecture.md, "WAL archiving and
+	// point-in-time recovery").
+	SystemID string `json:"system_id,omitempty"`
+	Size     int64  `json:"size"`            // bytes of the data object
+	SHA256   string `json:"sha256"`          // hex of the data object
+	Files    int    `json:"files,omitempty"` // files backups: number of files
 }
 
 // Config names the bucket and how to reach it.

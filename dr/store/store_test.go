@@ -47,7 +47,7 @@ func TestKeysFollowTheBucketLayout(t *testing.T) {
 			t.Errorf("%s: key %q, want %q", kind, got, want)
 		}
 	}
-	if got := walKey("000000010000000000000002"); got != "wal/000000010000000000000002.gz" {
+	if got := walKey("7301234567890123456", "000000010000000000000002"); got != "wal/7301234567890123456/000000010000000000000002.gz" {
 		t.Errorf("walKey = %q", got)
 	}
 }
@@ -204,5 +204,43 @@ func TestValidWALName(t *testing.T) {
 		if ValidWALName(bad) {
 			t.Errorf("ValidWALName(%q) = true", bad)
 		}
+	}
+}
+
+func TestValidSystemID(t *testing.T) {
+	for _, ok := range []string{"7301234567890123456", "1", "18446744073709551615"} {
+		if !ValidSystemID(ok) {
+			t.Errorf("ValidSystemID(%q) = false", ok)
+		}
+	}
+	for _, bad := range []string{"", "0", "07301234567890123456", "18446744073709551616", "-1", "+5", "12a", "1/2", "../1", "1 ", "7301234567890123456/x"} {
+		if ValidSystemID(bad) {
+			t.Errorf("ValidSystemID(%q) = true", bad)
+		}
+	}
+}
+
+// Nothing but a valid system identifier and WAL name reaches a key: the
+// store refuses the call before any request (its client is nil here).
+func TestWALCallsValidateTheirKey(t *testing.T) {
+	s := &Store{}
+	ctx := t.Context()
+	const seg = "000000010000000000000002"
+	for _, sys := range []string{"", "../logical", "12x"} {
+		if err := s.PutWAL(ctx, sys, seg, strings.NewReader("x")); err == nil || !strings.Contains(err.Error(), "system identifier") {
+			t.Errorf("PutWAL(system %q): %v", sys, err)
+		}
+		if err := s.GetWAL(ctx, sys, seg, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "system identifier") {
+			t.Errorf("GetWAL(system %q): %v", sys, err)
+		}
+		if _, err := s.ListWAL(ctx, sys); err == nil || !strings.Contains(err.Error(), "system identifier") {
+			t.Errorf("ListWAL(system %q): %v", sys, err)
+		}
+		if _, err := s.DeleteWAL(ctx, sys, []string{seg}); err == nil || !strings.Contains(err.Error(), "system identifier") {
+			t.Errorf("DeleteWAL(system %q): %v", sys, err)
+		}
+	}
+	if _, err := s.DeleteWAL(ctx, "7301234567890123456", []string{seg, "../x"}); err == nil || !strings.Contains(err.Error(), "invalid name") {
+		t.Errorf("DeleteWAL of a bad name: %v", err)
 	}
 }

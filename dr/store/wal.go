@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,9 @@ var (
 	ErrWALConflict = errors.New("wal file archived with different content")
 )
 
+// walPrefix is the WAL archive's prefix; under it one prefix per cluster,
+// named by its system identifier (docs/architecture.md, "WAL archiving and
+// point-in-time recovery").
 const walPrefix = "wal/"
 
 // walName matches the names Postgres archives: segments (24 hex digits),
@@ -34,28 +38,54 @@ var walName = regexp.MustCompile(`^([0-9A-F]{24}(\.partial|\.[0-9A-F]{8}\.backup
 // ValidWALName reports whether name is a WAL file name Postgres archives.
 func ValidWALName(name string) bool { return walName.MatchString(name) }
 
-func walKey(name string) string { return walPrefix + name + ".gz" }
+// ValidSystemID reports whether id is a cluster's system identifier as
+// the archive names it: the uint64 in decimal, without a sign or leading
+// zeros (one cluster, one prefix), and not 0, which no cluster has. It
+// goes into object keys, so nothing else may pass.
+func ValidSystemID(id string) bool {
+	if id == "" || len(id) > 20 || strings.Trim(id, "0123456789") != "" {
+		return false
+	}
+	v, err := strconv.ParseUint(id, 10, 64)
+	return err == nil && v != 0 && strconv.FormatUint(v, 10) == id
+}
 
-// PutWAL stores the WAL file read from r under name, gzip'd. When the
-// archive already holds name with the same content it returns nil (an
-// archive_command retried after a lost answer); with a different content
-// ErrWALConflict.
-func (s *Store) PutWAL(ctx context.Context, name string, r io.Reader) error {
+// walSystemPrefix is the prefix of system's archived WAL.
+func walSystemPrefix(systemID string) string { return walPrefix + systemID + "/" }
+
+func walKey(systemID, name string) string { return walSystemPrefix(systemID) + name + ".gz" }
+
+// checkWAL validates what goes into a WAL key.
+func checkWAL(op, systemID, name string) error {
+	if !ValidSystemID(systemID) {
+		return fmt.Errorf("store: %s: invalid system identifier %q", op, systemID)
+	}
 	if !ValidWALName(name) {
-		return fmt.Errorf("store: put wal: invalid name %q", name)
+		return fmt.Errorf("store: %s: invalid name %q", op, name)
+	}
+	return nil
+}
+
+// PutWAL stores the WAL file read from r under name in the archive of the
+// cluster systemID, gzip'd. When that archive already holds name with the
+// same content it returns nil (an archive_command retried after a lost
+// answer); with a different content ErrWALConflict.
+func (s *Store) PutWAL(ctx context.Context, systemID, name string, r io.Reader) error {
+	if err := checkWAL("put wal", systemID, name); err != nil {
+		return err
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return fmt.Errorf("store: put wal %s: read: %w", name, err)
 	}
-	key := walKey(name)
+	key := walKey(systemID, name)
 	exists, err := s.exists(ctx, key)
 	if err != nil {
 		return fmt.Errorf("store: put wal %s: %w", name, err)
 	}
 	if exists {
 		var have bytes.Buffer
-		if err := s.GetWAL(ctx, name, &have); err != nil {
+		if err := s.GetWAL(ctx, systemID, name, &have); err != nil {
 			return fmt.Errorf("store: put wal %s: compare with archived: %w", name, err)
 		}
 		if bytes.Equal(have.Bytes(), data) {
@@ -84,13 +114,13 @@ func (s *Store) PutWAL(ctx context.Context, name string, r io.Reader) error {
 	return nil
 }
 
-// GetWAL writes the archived WAL file name, gunzip'd, to w; ErrNoWAL
-// (wrapped) when it is not archived.
-func (s *Store) GetWAL(ctx context.Context, name string, w io.Writer) error {
-	if !ValidWALName(name) {
-		return fmt.Errorf("store: get wal: invalid name %q", name)
+// GetWAL writes the WAL file name of the cluster systemID, gunzip'd, to
+// w; ErrNoWAL (wrapped) when it is not archived.
+func (s *Store) GetWAL(ctx context.Context, systemID, name string, w io.Writer) error {
+	if err := checkWAL("get wal", systemID, name); err != nil {
+		return err
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(walKey(name))})
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(walKey(systemID, name))})
 	if err != nil {
 		if isNotFound(err) {
 			return fmt.Errorf("store: get wal %s: %w", name, ErrNoWAL)
@@ -111,17 +141,22 @@ func (s *Store) GetWAL(ctx context.Context, name string, w io.Writer) error {
 	return nil
 }
 
-// ListWAL returns the names of the archived WAL files, sorted.
-func (s *Store) ListWAL(ctx context.Context) ([]string, error) {
+// ListWAL returns the names of the archived WAL files of the cluster
+// systemID, sorted.
+func (s *Store) ListWAL(ctx context.Context, systemID string) ([]string, error) {
+	if !ValidSystemID(systemID) {
+		return nil, fmt.Errorf("store: list wal: invalid system identifier %q", systemID)
+	}
+	prefix := walSystemPrefix(systemID)
 	var names []string
-	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(walPrefix)})
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("store: list wal: %w", err)
+			return nil, fmt.Errorf("store: list wal of system %s: %w", systemID, err)
 		}
 		for _, o := range page.Contents {
-			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(o.Key), walPrefix), ".gz")
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(o.Key), prefix), ".gz")
 			if ValidWALName(name) {
 				names = append(names, name)
 			}
@@ -129,4 +164,28 @@ func (s *Store) ListWAL(ctx context.Context) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// DeleteWAL deletes the archived WAL files names of the cluster systemID
+// with DeleteObjects (WAL retention, docs/architecture.md, "WAL archiving
+// and point-in-time recovery"). It returns how many were deleted: on an
+// error, the batches before the failed one.
+func (s *Store) DeleteWAL(ctx context.Context, systemID string, names []string) (int, error) {
+	keys := make([]string, len(names))
+	for i, n := range names {
+		if err := checkWAL("delete wal", systemID, n); err != nil {
+			return 0, err
+		}
+		keys[i] = walKey(systemID, n)
+	}
+	done := 0
+	for len(keys) > 0 {
+		n := min(len(keys), deleteBatch)
+		if err := s.deleteKeys(ctx, keys[:n]); err != nil {
+			return done, fmt.Errorf("store: delete wal of system %s: %w", systemID, err)
+		}
+		done += n
+		keys = keys[n:]
+	}
+	return done, nil
 }

@@ -16,7 +16,9 @@ import (
 // and point-in-time recovery"): `agent wal-push` is every Postgres node's
 // archive_command, `agent wal-fetch` a restored node's restore_command,
 // `agent backup physical` and `agent restore physical` jobs like the
-// others of agent_backup.go.
+// others of agent_backup.go. wal-push and wal-fetch work on the archive of
+// the cluster whose data directory they run in (its system identifier, in
+// global/pg_control), or of --system-id.
 func init() {
 	agentSubcommands = append(agentSubcommands, newAgentWALPushCmd, newAgentWALFetchCmd)
 	agentBackupSubcommands = append(agentBackupSubcommands, newAgentBackupPhysicalCmd)
@@ -33,18 +35,33 @@ const walPushTimeout = 60 * time.Second
 // restarted as if the shell had failed.
 const exitWALPushFailed = 1
 
+// systemIDFlag names the cluster whose archive wal-push and wal-fetch
+// use, instead of the one in the working directory's pg_control.
+const systemIDFlag = "system-id"
+
+func addSystemIDFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVar(dst, systemIDFlag, "", "the cluster's system identifier, in decimal (default: read from global/pg_control in the working directory, the data directory Postgres runs the command in)")
+}
+
 func newAgentWALPushCmd(g *globals) *cobra.Command {
-	var timeout time.Duration
+	var (
+		timeout  time.Duration
+		systemID string
+	)
 	cmd := &cobra.Command{
-		Use:   "wal-push <path>",
-		Short: "archive_command: store one WAL file (%p) in the run's bucket; exit 0 only once it is stored",
+		Use:   "wal-push [--system-id ID] <path>",
+		Short: "archive_command: store one WAL file (%p) in the run's bucket, in its cluster's archive; exit 0 only once it is stored",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			st, err := walStore(ctx)
+			sys, err := jobs.ArchiveSystemID(systemID, ".")
+			var st *store.Store
 			if err == nil {
-				err = jobs.PushWAL(ctx, st, args[0], g.stderr)
+				st, err = walStore(ctx)
+			}
+			if err == nil {
+				err = jobs.PushWAL(ctx, st, sys, args[0], g.stderr)
 			}
 			if err != nil {
 				return withCode(exitWALPushFailed, err)
@@ -53,19 +70,30 @@ func newAgentWALPushCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", walPushTimeout, "give up (and let Postgres retry) after this long")
+	addSystemIDFlag(cmd, &systemID)
 	return cmd
 }
 
 func newAgentWALFetchCmd(g *globals) *cobra.Command {
-	var retryFor time.Duration
+	var (
+		retryFor time.Duration
+		systemID string
+	)
 	cmd := &cobra.Command{
-		Use:   "wal-fetch <name> <dest>",
-		Short: "restore_command: fetch one archived WAL file (%f) to %p; exit 1 when absent, 126 when the bucket cannot be read",
+		Use:   "wal-fetch [--system-id ID] <name> <dest>",
+		Short: "restore_command: fetch one WAL file (%f) of its cluster's archive to %p; exit 1 when absent, 126 when the bucket cannot be read",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := walStore(cmd.Context())
+			// An unknown cluster is a broken setup, never the end of the
+			// archive: it stops the recovery (126), like an unreadable
+			// bucket.
+			sys, err := jobs.ArchiveSystemID(systemID, ".")
+			var st *store.Store
 			if err == nil {
-				err = jobs.FetchWAL(cmd.Context(), st, args[0], args[1], retryFor)
+				st, err = walStore(cmd.Context())
+			}
+			if err == nil {
+				err = jobs.FetchWAL(cmd.Context(), st, sys, args[0], args[1], retryFor)
 			}
 			if code := jobs.FetchExitCode(err); code != jobs.ExitWALFetched {
 				if code == jobs.ExitWALAbsent {
@@ -79,6 +107,7 @@ func newAgentWALFetchCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&retryFor, "retry-for", jobs.FetchRetry, "retry an unreadable bucket this long before stopping the recovery")
+	addSystemIDFlag(cmd, &systemID)
 	return cmd
 }
 
@@ -107,6 +136,8 @@ func newAgentBackupPhysicalCmd(g *globals) *cobra.Command {
 		Short: "pg_basebackup -Ft -X none of FIREDRILL_PG_DSN's server, gzip'd into the bucket (WAL comes from archiving)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := jobContext(cmd)
+			defer cancel()
 			id, err := backupID(id)
 			if err != nil {
 				return err
@@ -115,16 +146,16 @@ func newAgentBackupPhysicalCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := jobStore(cmd.Context())
+			st, err := jobStore(ctx)
 			if err != nil {
 				return err
 			}
-			_, err = jobs.PhysicalBackup{DSN: dsn, ID: id, Keep: keep, Store: st, Out: g.stdout, Stderr: g.stderr}.Run(cmd.Context())
+			_, err = jobs.PhysicalBackup{DSN: dsn, ID: id, Keep: keep, Store: st, Out: g.stdout, Stderr: g.stderr}.Run(ctx)
 			return jobFailed(err)
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "the backup's id (default: now, UTC to the millisecond)")
-	cmd.Flags().IntVar(&keep, "keep", 0, "keep only the newest N complete physical backups afterwards (0: keep all)")
+	cmd.Flags().IntVar(&keep, "keep", 0, "keep only the newest N complete physical backups afterwards, and the archived WAL of this cluster they need (0: keep all)")
 	return cmd
 }
 
@@ -137,6 +168,8 @@ func newAgentRestorePhysicalCmd(g *globals) *cobra.Command {
 		Short: "Extract the newest valid base backup that reaches the target into an empty PGDATA, set up recovery; Postgres replays the archived WAL when it starts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := jobContext(cmd)
+			defer cancel()
 			if pgdata == "" {
 				return withCode(firedrill.ExitUsage, errors.New("--pgdata is required"))
 			}
@@ -147,12 +180,12 @@ func newAgentRestorePhysicalCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return withCode(firedrill.ExitUsage, err)
 			}
-			st, err := jobStore(cmd.Context())
+			st, err := jobStore(ctx)
 			if err != nil {
 				return err
 			}
 			_, err = jobs.PhysicalRestore{PGData: pgdata, ID: id, Target: t, Store: st, TmpDir: tmp,
-				RestoreCommand: restoreCommand, Out: g.stdout}.Run(cmd.Context())
+				RestoreCommand: restoreCommand, Out: g.stdout}.Run(ctx)
 			return jobFailed(err)
 		},
 	}
