@@ -21,6 +21,7 @@ import (
 	"github.com/firedrill/firedrill/reports/score"
 	"github.com/firedrill/firedrill/reports/score/drscore"
 	"github.com/firedrill/firedrill/reports/score/replication"
+	"github.com/firedrill/firedrill/reports/series"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -248,7 +249,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		lagSamples = samples
 		res.Replication = replication.Replication(samples, failed, lastErr, lag.Interval(), res.Faults)
 	}
-	res.Series = score.Series(out.Ops, lagSamples, time.Duration(res.DurationMS*float64(time.Millisecond)))
+	res.Series = series.Of(out.Ops, lagSamples, time.Duration(res.DurationMS*float64(time.Millisecond)))
 	res.Seed = cfg.Seed
 	drscore.DR(&res, dre.result(), out.Ops, rec.ReadBack)
 	if dre.notifier != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/internal/outfile"
 	"github.com/firedrill/firedrill/reports"
+	_ "github.com/firedrill/firedrill/reports/all" // every format it writes by name
 )
 
 // EnvStepSummary names the file GitHub Actions gives each job for its

@@ -1,4 +1,4 @@
-package score
+package series
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 	"github.com/firedrill/firedrill"
 )
 
-func TestSeries(t *testing.T) {
+func TestOf(t *testing.T) {
 	ms := time.Millisecond
 	w := func(sent, done time.Duration, o firedrill.Outcome) firedrill.Op {
 		return firedrill.Op{Kind: "write", Sent: sent, Done: done, Outcome: o}
@@ -19,7 +19,7 @@ func TestSeries(t *testing.T) {
 		{Kind: firedrill.OpKindUpload, Sent: 10 * ms, Outcome: firedrill.OutcomeOK},
 	}
 	lag := 3 * ms
-	s := Series(ops, []firedrill.LagSample{{At: 100 * ms, Primary: "pg-primary", Replicas: []firedrill.ReplicaLag{
+	s := Of(ops, []firedrill.LagSample{{At: 100 * ms, Primary: "pg-primary", Replicas: []firedrill.ReplicaLag{
 		{Node: "pg-replica1", Streaming: true, UnflushedBytes: 80, ReplayLag: &lag}, {Node: "pg-replica2"}}}}, 300*ms)
 	if s.BucketMS != 100 || len(s.Buckets) != 3 {
 		t.Fatalf("bucket %vms × %d, want 100ms × 3", s.BucketMS, len(s.Buckets))
@@ -39,21 +39,12 @@ func TestSeries(t *testing.T) {
 		s.Lag[1].Streaming || s.Lag[1].ReplayLagMS != nil {
 		t.Errorf("lag %+v", s.Lag)
 	}
-	// A long drill gets wider buckets, never more than MaxSeriesBuckets.
-	long := Series([]firedrill.Op{w(59*time.Minute, 59*time.Minute+ms, firedrill.OutcomeOK)}, nil, time.Hour)
+	// A long drill gets wider buckets, never more than MaxBuckets.
+	long := Of([]firedrill.Op{w(59*time.Minute, 59*time.Minute+ms, firedrill.OutcomeOK)}, nil, time.Hour)
 	if long.BucketMS != 10000 || len(long.Buckets) != 360 || long.Buckets[354].WritesOK != 1 {
 		t.Errorf("an hour: %vms × %d", long.BucketMS, len(long.Buckets))
 	}
-	if Series(nil, nil, 0) != nil {
+	if Of(nil, nil, 0) != nil {
 		t.Error("nothing recorded, want no series")
-	}
-}
-
-func TestNearestRank(t *testing.T) {
-	v := []int{1, 2, 3, 4, 5}
-	for p, want := range map[float64]int{0.5: 3, 0.9: 5, 0.2: 1, 0.21: 2, 1: 5} {
-		if got := NearestRank(v, p); got != want {
-			t.Errorf("p%.2f of %v = %d, want %d", p, v, got, want)
-		}
 	}
 }

@@ -1,39 +1,40 @@
-package score
+package series
 
 import (
 	"slices"
 	"time"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports/score"
 )
 
-// MaxSeriesBuckets bounds Series's buckets: enough to show a 100 ms outage
+// MaxBuckets bounds a series' buckets: enough to show a 100 ms outage
 // on a minute-long drill, few enough that result.json and an SVG of a
 // long game day stay small.
-const MaxSeriesBuckets = 600
+const MaxBuckets = 600
 
-// seriesWidths are the bucket widths Series chooses from: the narrowest
-// that keeps a drill within MaxSeriesBuckets.
-var seriesWidths = []time.Duration{
+// widths are the bucket widths Series chooses from: the narrowest
+// that keeps a drill within MaxBuckets.
+var widths = []time.Duration{
 	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
 	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute,
 	5 * time.Minute, 10 * time.Minute, 30 * time.Minute, time.Hour,
 }
 
-// Series buckets the operations by the instant each was sent, over
+// Of buckets the operations by the instant each was sent, over
 // [0, end), and lists the lag readings (docs/measurement.md, "Time
 // series"). Uploads are not bucketed (their stream is counted in
 // Result.Uploads). It returns nil when there is nothing to chart.
-func Series(ops []firedrill.Op, lag []firedrill.LagSample, end time.Duration) *firedrill.Series {
+func Of(ops []firedrill.Op, lag []firedrill.LagSample, end time.Duration) *firedrill.Series {
 	for _, op := range ops {
 		end = max(end, op.Sent+1)
 	}
 	if end <= 0 && len(lag) == 0 {
 		return nil
 	}
-	width := seriesWidths[len(seriesWidths)-1]
-	for _, w := range seriesWidths {
-		if end <= w*MaxSeriesBuckets {
+	width := widths[len(widths)-1]
+	for _, w := range widths {
+		if end <= w*MaxBuckets {
 			width = w
 			break
 		}
@@ -74,7 +75,7 @@ func Series(ops []firedrill.Op, lag []firedrill.LagSample, end time.Duration) *f
 			continue
 		}
 		slices.Sort(l)
-		p50, p99, top := firedrill.Millis(NearestRank(l, 0.50)), firedrill.Millis(NearestRank(l, 0.99)), firedrill.Millis(l[len(l)-1])
+		p50, p99, top := firedrill.Millis(score.NearestRank(l, 0.50)), firedrill.Millis(score.NearestRank(l, 0.99)), firedrill.Millis(l[len(l)-1])
 		s.Buckets[i].LatencyP50MS, s.Buckets[i].LatencyP99MS, s.Buckets[i].LatencyMaxMS = &p50, &p99, &top
 	}
 	for _, sm := range lag {
