@@ -9,9 +9,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/client"
-
+	"github.com/firedrill/firedrill/platform/docker/internal/logs"
 	"github.com/firedrill/firedrill/topology"
 )
 
@@ -51,27 +49,7 @@ func (e *Env) s3Env() map[string]string {
 	}
 }
 
-// followLog copies a container's output (stdout and stderr, from its
-// first line) into w: with follow, until the container stops, else what
-// it has printed so far. done receives the end of the copy; stop ends it
-// and returns once w will be written no more.
+// followLog copies a container's output into w (logs.Follow).
 func (e *Env) followLog(ctx context.Context, id string, w io.Writer, follow bool) (done <-chan error, stop func(), err error) {
-	fctx, cancel := context.WithCancel(ctx)
-	logs, err := e.docker.ContainerLogs(fctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow})
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	result := make(chan error, 1)
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		_, err := stdcopy.StdCopy(w, w, logs)
-		result <- err
-	}()
-	return result, func() {
-		cancel()
-		logs.Close()
-		<-finished
-	}, nil
+	return logs.Follow(ctx, e.docker, id, w, follow)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/platform/docker/internal/lines"
+	"github.com/firedrill/firedrill/platform/docker/internal/logs"
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -103,7 +104,7 @@ func (e *Env) ReplacePostgres(ctx context.Context, node string, r Replacement) e
 		// Every line printed before the return is handed on, none after.
 		defer func() {
 			stop()
-			e.catchUp(context.WithoutCancel(ctx), n.id(), each, lines.Emitted)
+			logs.CatchUp(context.WithoutCancel(ctx), e.docker, n.id(), each, e.redact, lines.Emitted)
 		}()
 	}
 	if err := e.waitAccepting(ctx, n); err != nil {
@@ -156,21 +157,6 @@ func (e *Env) waitLine(ctx context.Context, n *node, seen <-chan struct{}) error
 			return fmt.Errorf("the new container %s: %s", n.ContainerName, st)
 		}
 	}
-}
-
-// catchUp hands on the lines of a container's log after the first skip:
-// what the follow had not delivered when it was stopped.
-func (e *Env) catchUp(ctx context.Context, id string, each func(string), skip int) {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	rest := &lines.Writer{Each: each, Redact: e.redact, Skip: skip}
-	done, stop, err := e.followLog(cctx, id, rest, false)
-	if err != nil {
-		return
-	}
-	<-done
-	stop()
-	rest.Flush()
 }
 
 // ReplaceReplica replaces a Postgres node with a fresh standby of the
