@@ -253,7 +253,7 @@ bad --fail-on or bad input is exit 2.`,
 				fmt.Fprintf(env.Stderr, "firedrill: regressed: %s\n", v)
 			}
 			if len(violations) > 0 {
-				return env.WithCode(firedrill.ExitFail, fmt.Errorf("--fail-on %s: %d regressions", failOn, len(violations)))
+				return env.WithCode(firedrill.ExitFail, fmt.Errorf("--fail-on %s: %s", failOn, plural(len(violations), "regression")))
 			}
 			fmt.Fprintf(env.Stderr, "firedrill: --fail-on %s: no regression\n", failOn)
 			return nil
@@ -317,4 +317,12 @@ instead of the table.`,
 	ff = addFileFlags(cmd, "html", "markdown")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the per-scenario summary as JSON on stdout instead of the table")
 	return cmd
+}
+
+// plural is "1 regression", "2 regressions".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
