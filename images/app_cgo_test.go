@@ -29,9 +29,9 @@ func TestImagesAppRecipeOfCgoBinary(t *testing.T) {
 	var names []string
 	var dockerfile string
 	for _, f := range r.files {
-		names = append(names, f.name)
-		if f.name == "Dockerfile" {
-			dockerfile = string(f.data)
+		names = append(names, f.Name)
+		if f.Name == "Dockerfile" {
+			dockerfile = string(f.Data)
 		}
 	}
 	for _, lib := range deps.Files() {

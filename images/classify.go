@@ -16,7 +16,8 @@ type Decision struct {
 	Want string
 	// Name is the image looked up and pulled: Want, or the role's official
 	// image when Want is empty; "" when the role has no official image
-	// (app, nettools) and none is named.
+	// (app, nettools, and patroni, etcd, pg_auto_failover: no single image
+	// is the official one of those stacks) and none is named.
 	Name string
 	// Official reports whether Name is the role's official image (any
 	// postgres 15 tag, any minio/minio tag, however the reference is
@@ -26,7 +27,8 @@ type Decision struct {
 	// Recipe reports whether firedrill's recipe may stand in for Name: for
 	// the official image or no image at all. An image the scenario names
 	// that is not the official one must be present or pullable: the recipe
-	// is not what the user asked for.
+	// is not what the user asked for. For a role without an official image
+	// that means any name is the user's own image.
 	Recipe bool
 }
 

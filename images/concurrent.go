@@ -87,8 +87,13 @@ func (im *Images) BuildAll(ctx context.Context, roles []Role, force bool) (map[R
 }
 
 // imgBuildCost orders builds longest first: the MinIO compile is the critical
-// path, so it starts before debootstrap takes the other core.
-var imgBuildCost = map[Role]int{RoleMinIO: 0, RolePostgres: 1, RoleNetTools: 2, RoleApp: 3}
+// path, so it starts before debootstrap takes the other core. The drill's
+// images (postgres, nettools) come before the HA ones, which share one base:
+// the first of them to start makes it (debootstrap runs one at a time).
+var imgBuildCost = map[Role]int{
+	RoleMinIO: 0, RolePostgres: 1, RoleNetTools: 2,
+	RolePatroni: 3, RolePGAutoFailover: 4, RoleEtcd: 5, RoleApp: 6,
+}
 
 // imgLongestFirst returns the recipes in the order their builds start.
 func imgLongestFirst(recipes []*imgRecipe) []*imgRecipe {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,11 +38,19 @@ const (
 	// RoleNetTools is a sidecar with iproute2 and iptables that joins a target's
 	// network namespace to inject network faults.
 	RoleNetTools Role = "nettools"
+	// RolePatroni is a Postgres 15 node run by Patroni 3.0 (REST API on 8008,
+	// patronictl), its DCS etcd. It runs what it is told as the postgres user.
+	RolePatroni Role = "patroni"
+	// RoleEtcd is an etcd 3.4 member (etcdctl too), the DCS of the patroni role.
+	RoleEtcd Role = "etcd"
+	// RolePGAutoFailover is a Postgres 15 node with pg_auto_failover 2.0: the
+	// monitor and the keepers alike, started with `pg_autoctl ...`.
+	RolePGAutoFailover Role = "pg_auto_failover"
 )
 
 // Roles returns every role, in the order images are usually listed.
 func Roles() []Role {
-	return []Role{RolePostgres, RoleMinIO, RoleApp, RoleNetTools}
+	return []Role{RolePostgres, RoleMinIO, RoleApp, RoleNetTools, RolePatroni, RoleEtcd, RolePGAutoFailover}
 }
 
 // Where a resolved image came from (Image.Source).
@@ -186,6 +195,9 @@ type Images struct {
 
 	mu      sync.Mutex
 	recipes map[Role]*imgRecipe // computed once: the app binary's hash is not free
+	// basesMade are the base images this Images made: a forced build of
+	// several roles sharing a base remakes it once.
+	basesMade map[string]bool
 
 	progressMu sync.Mutex
 }
@@ -200,6 +212,8 @@ func NewImages(docker *client.Client, opts ...ImagesOption) *Images {
 		pull:     true,
 		host:     hostneeds.Real,
 		recipes:  map[Role]*imgRecipe{},
+
+		basesMade: map[string]bool{},
 	}
 	im.buildOne = im.build
 	for _, o := range opts {
@@ -282,7 +296,7 @@ func (im *Images) progressf(ctx context.Context, format string, args ...any) {
 }
 
 // Resolve returns an image for role. want is the image the user named; "" means
-// the role's official image (postgres:15, minio/minio; app and nettools have
+// the role's official image (postgres:15, minio/minio; the other roles have
 // none). The order is: the named image present locally, our recipe image for the
 // current recipe hash present locally, a pull of the named image (if allowed; a
 // failure falls through), a build of the recipe. When want names an image other
@@ -413,26 +427,37 @@ func (im *Images) List(ctx context.Context) ([]ImageStatus, error) {
 func (im *Images) Prune(ctx context.Context) ([]string, error) {
 	var removed []string
 	var errs []error
+	// The recipe images first, then their bases: several roles may share a
+	// base (named once here), whose stale versions are those roles' parents.
+	var stale []imgStale
+	bases := map[string]string{} // base name -> current hash
 	for _, role := range Roles() {
 		r, err := im.recipe(role)
 		if err != nil {
 			continue
 		}
-		stale, err := im.staleImages(ctx, role, r.hash)
+		s, err := im.staleImages(ctx, role, r.hash)
 		if err != nil {
 			return removed, fmt.Errorf("prune images: %w", err)
 		}
-		base, err := im.staleBases(ctx, role, r.baseHash)
+		stale = append(stale, s...)
+		if r.baseName != "" {
+			bases[r.baseName] = r.baseHash
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(bases)) {
+		s, err := im.labelled(ctx, "base-"+name, bases[name])
 		if err != nil {
 			return removed, fmt.Errorf("prune images: %w", err)
 		}
-		for _, s := range append(stale, base...) {
-			if _, err := im.docker.ImageRemove(ctx, s.ref, client.ImageRemoveOptions{PruneChildren: true}); err != nil {
-				errs = append(errs, fmt.Errorf("remove %s: %w", s.ref, err))
-				continue
-			}
-			removed = append(removed, s.ref)
+		stale = append(stale, s...)
+	}
+	for _, s := range stale {
+		if _, err := im.docker.ImageRemove(ctx, s.ref, client.ImageRemoveOptions{PruneChildren: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", s.ref, err))
+			continue
 		}
+		removed = append(removed, s.ref)
 	}
 	// What interrupted builds left: untagged images carrying firedrill's
 	// role label (the daemon may finish a build whose client went away, but
@@ -465,13 +490,6 @@ func (im *Images) staleImages(ctx context.Context, role Role, current string) ([
 		return nil, nil
 	}
 	return im.labelled(ctx, string(role), current)
-}
-
-func (im *Images) staleBases(ctx context.Context, role Role, current string) ([]imgStale, error) {
-	if current == "" {
-		return nil, nil
-	}
-	return im.labelled(ctx, "base-"+string(role), current)
 }
 
 func (im *Images) labelled(ctx context.Context, value, current string) ([]imgStale, error) {
@@ -609,12 +627,12 @@ func (im *Images) build(ctx context.Context, r *imgRecipe, force bool) (Image, e
 		}
 	}()
 
-	switch r.role {
-	case RolePostgres, RoleNetTools:
+	switch {
+	case r.baseTag != "":
 		err = im.buildDebootstrapRecipe(ctx, r, tmp, force)
-	case RoleMinIO:
+	case r.role == RoleMinIO:
 		err = im.buildMinIO(ctx, r, tmp, force)
-	case RoleApp:
+	case r.role == RoleApp:
 		err = im.buildApp(ctx, r, force)
 	default:
 		err = fmt.Errorf("no recipe")

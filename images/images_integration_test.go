@@ -164,8 +164,13 @@ func TestImagesIntegration(t *testing.T) {
 		t.Fatalf("concurrent resolves of nettools gave two images: %s and %s", extra.ID, resolved[RoleNetTools].ID)
 	}
 	// Every progress line of a build or pull names its role.
+	var names []string
+	for _, role := range Roles() {
+		names = append(names, string(role))
+	}
+	prefixed := regexp.MustCompile(`^ *\[(` + strings.Join(names, "|") + `)\] `)
 	for _, line := range progressed.lines() {
-		if !regexp.MustCompile(`^ *\[(postgres|minio|app|nettools)\] `).MatchString(line) {
+		if !prefixed.MatchString(line) {
 			t.Errorf("progress line without its role: %q", line)
 		}
 	}

@@ -1,8 +1,6 @@
 package images
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -17,30 +15,9 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/images/elfdeps"
+	"github.com/firedrill/firedrill/images/internal/recipe"
 	"github.com/firedrill/firedrill/images/internal/tinybin"
 )
-
-func TestImagesRecipeHashStableAndSensitive(t *testing.T) {
-	base := []imgHashInput{{"role", "postgres"}, {"suite", "bookworm"}, {"packages", "postgresql-15"}}
-	h1 := imgRecipeHash(base...)
-	h2 := imgRecipeHash(append([]imgHashInput(nil), base...)...)
-	if h1 != h2 {
-		t.Fatalf("same inputs, different hashes: %s %s", h1, h2)
-	}
-	if len(h1) != 64 {
-		t.Fatalf("hash %q is not hex sha256", h1)
-	}
-	changed := []imgHashInput{{"role", "postgres"}, {"suite", "bookworm"}, {"packages", "postgresql-15,curl"}}
-	if imgRecipeHash(changed...) == h1 {
-		t.Fatal("a changed package list kept the hash")
-	}
-	// Framing: moving bytes across the input boundary must change the hash.
-	a := imgRecipeHash(imgHashInput{"x", "ab"}, imgHashInput{"y", "c"})
-	b := imgRecipeHash(imgHashInput{"x", "a"}, imgHashInput{"y", "bc"})
-	if a == b {
-		t.Fatal("hash does not frame its inputs")
-	}
-}
 
 func TestImagesRecipesHashEveryInput(t *testing.T) {
 	dir := t.TempDir()
@@ -126,8 +103,8 @@ func TestImagesRecipesHashEveryInput(t *testing.T) {
 	}
 	// A static binary needs nothing else: no library, no LD_LIBRARY_PATH.
 	for _, f := range app1.files {
-		if f.name == "Dockerfile" && strings.Contains(string(f.data), "LD_LIBRARY_PATH") {
-			t.Fatalf("static app Dockerfile sets LD_LIBRARY_PATH:\n%s", f.data)
+		if f.Name == "Dockerfile" && strings.Contains(string(f.Data), "LD_LIBRARY_PATH") {
+			t.Fatalf("static app Dockerfile sets LD_LIBRARY_PATH:\n%s", f.Data)
 		}
 	}
 	if len(app1.files) != 3 {
@@ -137,27 +114,11 @@ func TestImagesRecipesHashEveryInput(t *testing.T) {
 
 func mustSHA(t *testing.T, p string) string {
 	t.Helper()
-	s, err := imgFileSHA256(p)
+	s, err := recipe.FileSHA256(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func TestImagesTagFormat(t *testing.T) {
-	h := strings.Repeat("3fa9c2e01b7d", 5) + "abcd"
-	if got := imgRecipeTag(RolePostgres, "15", h); got != "firedrill/postgres:15-3fa9c2e01b7d" {
-		t.Fatalf("tag %q", got)
-	}
-	if got := imgBaseTag(RoleNetTools, h); got != "firedrill/base-nettools:3fa9c2e01b7d" {
-		t.Fatalf("base tag %q", got)
-	}
-	if got := imgMinIOTagVersion("v0.0.0-20260212201848-7aac2a2c5b7c"); got != "20260212" {
-		t.Fatalf("minio version %q", got)
-	}
-	if got := imgTagSafe("v1.2.3+dirty"); got != "v1.2.3_dirty" {
-		t.Fatalf("tag-safe %q", got)
-	}
 }
 
 func TestImagesOfficial(t *testing.T) {
@@ -237,43 +198,6 @@ func TestImagesStaticBinary(t *testing.T) {
 	}
 }
 
-func TestImagesContextTar(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "bin")
-	if err := os.WriteFile(src, []byte("ELF..."), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	err := imgWriteContextTar(&buf, []imgContextFile{
-		{name: "Dockerfile", mode: 0o644, data: []byte("FROM scratch\n")},
-		{name: "rootfs/firedrill", mode: 0o755, src: src},
-		{name: "rootfs/tmp", mode: 0o1777, dir: true},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(&buf)
-	var names []string
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
-		if h.Name == "rootfs/firedrill" && (h.Mode != 0o755 || h.Size != 6) {
-			t.Errorf("firedrill header %+v", h)
-		}
-		if h.Name == "rootfs/tmp/" && h.Mode != 0o1777 {
-			t.Errorf("tmp mode %o", h.Mode)
-		}
-	}
-	if strings.Join(names, ",") != "Dockerfile,rootfs/,rootfs/firedrill,rootfs/tmp/" {
-		t.Fatalf("names %v", names)
-	}
-}
-
 func TestImagesLockExcludesAndHonoursContext(t *testing.T) {
 	im := NewImages(nil, WithCacheDir(t.TempDir()), WithProgress(io.Discard))
 	ctx := context.Background()
@@ -312,7 +236,7 @@ func TestImagesResolveUnknownRole(t *testing.T) {
 	if _, err := im.Build(context.Background(), Role("redis"), false); err == nil {
 		t.Fatal("unknown role built")
 	}
-	if got := Roles(); len(got) != 4 || got[0] != RolePostgres {
+	if got := Roles(); len(got) != 7 || got[0] != RolePostgres || got[6] != RolePGAutoFailover {
 		t.Fatalf("roles %v", got)
 	}
 }

@@ -33,9 +33,12 @@ var (
 		Hint: "install Go 1.24 or later from https://go.dev/dl and put its bin directory on PATH",
 	}
 	imgRecipeNeeds = map[Role][]Need{
-		RolePostgres: {needDebootstrap, needRoot},
-		RoleNetTools: {needDebootstrap, needRoot},
-		RoleMinIO:    {needGo},
+		RolePostgres:       {needDebootstrap, needRoot},
+		RoleNetTools:       {needDebootstrap, needRoot},
+		RolePatroni:        {needDebootstrap, needRoot},
+		RoleEtcd:           {needDebootstrap, needRoot},
+		RolePGAutoFailover: {needDebootstrap, needRoot},
+		RoleMinIO:          {needGo},
 	}
 )
 
@@ -166,12 +169,12 @@ func (im *Images) pendingNeeds(ctx context.Context, role Role, force bool) ([]Ne
 	if _, found, err := im.inspect(ctx, r.tag); err != nil || found {
 		return nil, err
 	}
-	switch role {
-	case RolePostgres, RoleNetTools:
+	switch {
+	case r.baseTag != "":
 		if _, found, err := im.inspect(ctx, r.baseTag); err != nil || found {
 			return nil, err
 		}
-	case RoleMinIO:
+	case role == RoleMinIO:
 		if StaticBinary(r.minioBinary) == nil {
 			return nil, nil
 		}

@@ -186,14 +186,14 @@ func TestImagesBuildAllConcurrentCancelsTheRest(t *testing.T) {
 
 func TestImagesLongestFirst(t *testing.T) {
 	var in []*imgRecipe
-	for _, role := range []Role{RoleApp, RoleNetTools, RolePostgres, RoleMinIO} {
+	for _, role := range []Role{RoleApp, RoleEtcd, RoleNetTools, RolePatroni, RolePostgres, RolePGAutoFailover, RoleMinIO} {
 		in = append(in, &imgRecipe{role: role})
 	}
 	var order []Role
 	for _, r := range imgLongestFirst(in) {
 		order = append(order, r.role)
 	}
-	if !slices.Equal(order, []Role{RoleMinIO, RolePostgres, RoleNetTools, RoleApp}) {
+	if !slices.Equal(order, []Role{RoleMinIO, RolePostgres, RoleNetTools, RolePatroni, RolePGAutoFailover, RoleEtcd, RoleApp}) {
 		t.Fatalf("order %v", order)
 	}
 }

@@ -5,8 +5,8 @@ package images
 // binary), and the hash of each recipe's inputs that names the result.
 
 import (
-	"archive/tar"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
@@ -30,6 +30,7 @@ import (
 
 	"github.com/firedrill/firedrill/images/elfdeps"
 	"github.com/firedrill/firedrill/images/internal/buildlog"
+	"github.com/firedrill/firedrill/images/internal/recipe"
 	"github.com/firedrill/firedrill/images/rootfs"
 )
 
@@ -56,14 +57,16 @@ type imgRecipe struct {
 	tag     string // firedrill/<role>:<version>-<hash12>
 	about   string // for the progress line: what the build does and how long it takes
 
-	// Debootstrap recipes: the root filesystem imported as baseTag.
+	// Debootstrap recipes: the root filesystem imported as baseTag, named
+	// baseName (the role's, or that of a base several roles share).
 	packages []string
 	mirror   string
+	baseName string
 	baseHash string
 	baseTag  string
 
 	// files are the build context (the Dockerfile and what it copies).
-	files []imgContextFile
+	files []recipe.ContextFile
 
 	// minioBinary is where the MinIO recipe caches its binary.
 	minioBinary string
@@ -71,45 +74,9 @@ type imgRecipe struct {
 	binarySum string
 }
 
-// imgContextFile is one entry of a build context: embedded data, a file on disk
-// (src, streamed: the MinIO binary is 150 MB), or an empty directory.
-type imgContextFile struct {
-	name string
-	mode int64
-	data []byte
-	src  string
-	dir  bool
-}
-
-// imgHashInput is one named input of a recipe hash.
-type imgHashInput struct {
-	name, value string
-}
-
-// imgRecipeHash hashes the inputs in order. Each is framed by its name and length
-// so that moving bytes from one input to the next changes the hash.
-func imgRecipeHash(inputs ...imgHashInput) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "firedrill-recipe %s\n", imgRecipeFormat)
-	for _, in := range inputs {
-		fmt.Fprintf(h, "%s %d\n%s\n", in.name, len(in.value), in.value)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// imgRecipeTag formats a recipe image's tag: firedrill/<role>:<version>-<hash12>.
-func imgRecipeTag(role Role, version, hash string) string {
-	if len(hash) > 12 {
-		hash = hash[:12]
-	}
-	return fmt.Sprintf("firedrill/%s:%s-%s", role, version, hash)
-}
-
-func imgBaseTag(role Role, hash string) string {
-	if len(hash) > 12 {
-		hash = hash[:12]
-	}
-	return fmt.Sprintf("firedrill/base-%s:%s", role, hash)
+// imgRecipeHash hashes a recipe's inputs under imgRecipeFormat.
+func imgRecipeHash(inputs ...recipe.Input) string {
+	return recipe.Hash(imgRecipeFormat, inputs...)
 }
 
 func imgEmbedded(name string) ([]byte, error) {
@@ -125,18 +92,13 @@ func (im *Images) recipe(role Role) (*imgRecipe, error) {
 	}
 	var r *imgRecipe
 	var err error
-	switch role {
-	case RolePostgres:
-		r, err = im.debootstrapRecipe(role, "15", []string{"postgresql-15"},
-			"debootstrap "+imgDebianSuite+" + postgresql-15, usually 1-3 min",
-			"postgres/Dockerfile", "postgres/docker-entrypoint.sh")
-	case RoleNetTools:
-		r, err = im.debootstrapRecipe(role, imgDebianSuite, []string{"iproute2", "iptables"},
-			"debootstrap "+imgDebianSuite+" + iproute2 and iptables, usually 1 min",
-			"nettools/Dockerfile")
-	case RoleMinIO:
+	deb, isDebootstrap := imgDebootstrapRecipes[role]
+	switch {
+	case isDebootstrap:
+		r, err = im.debootstrapRecipe(role, deb)
+	case role == RoleMinIO:
 		r, err = imgMinIORecipe(im.cacheDir)
-	case RoleApp:
+	case role == RoleApp:
 		r, err = imgAppRecipe(im.appBinary)
 	default:
 		err = fmt.Errorf("unknown role %q", role)
@@ -151,35 +113,45 @@ func (im *Images) recipe(role Role) (*imgRecipe, error) {
 // debootstrapRecipe: a Debian root filesystem with packages, imported as a base
 // image, then a Dockerfile (and the files it copies) on top. The base has its own
 // hash so that editing the Dockerfile or the entrypoint does not re-run
-// debootstrap.
-func (im *Images) debootstrapRecipe(role Role, version string, packages []string, about string, files ...string) (*imgRecipe, error) {
+// debootstrap; roles that name the same base share it.
+func (im *Images) debootstrapRecipe(role Role, d imgDebootstrap) (*imgRecipe, error) {
 	mirror := im.mirror
 	if mirror == "" {
 		mirror = rootfs.DebianMirror("/", imgDebianSuite)
 	}
-	r := &imgRecipe{role: role, version: version, about: about, packages: packages, mirror: mirror}
+	baseName := cmp.Or(d.base, string(role))
+	r := &imgRecipe{role: role, version: d.version, about: d.about, packages: d.packages, mirror: mirror, baseName: baseName}
 	r.baseHash = imgRecipeHash(
-		imgHashInput{"kind", "debootstrap-base"},
-		imgHashInput{"role", string(role)},
-		imgHashInput{"suite", imgDebianSuite},
-		imgHashInput{"variant", "minbase"},
-		imgHashInput{"mirror", mirror},
-		imgHashInput{"arch", runtime.GOARCH},
-		imgHashInput{"packages", strings.Join(packages, ",")},
-		imgHashInput{"rootfs-filter", rootfs.FilterVersion},
+		recipe.Input{Name: "kind", Value: "debootstrap-base"},
+		recipe.Input{Name: "role", Value: baseName},
+		recipe.Input{Name: "suite", Value: imgDebianSuite},
+		recipe.Input{Name: "variant", Value: "minbase"},
+		recipe.Input{Name: "mirror", Value: mirror},
+		recipe.Input{Name: "arch", Value: runtime.GOARCH},
+		recipe.Input{Name: "packages", Value: strings.Join(d.packages, ",")},
+		recipe.Input{Name: "rootfs-filter", Value: rootfs.FilterVersion},
 	)
-	r.baseTag = imgBaseTag(role, r.baseHash)
-	inputs := []imgHashInput{{"role", string(role)}, {"base", r.baseHash}}
-	for _, name := range files {
+	r.baseTag = recipe.BaseTag(baseName, r.baseHash)
+	var dockerfile []byte
+	for _, name := range d.dockerfile {
 		data, err := imgEmbedded(name)
 		if err != nil {
 			return nil, err
 		}
-		inputs = append(inputs, imgHashInput{"file " + path.Base(name), string(data)})
-		r.files = append(r.files, imgContextFile{name: path.Base(name), mode: 0o755, data: data})
+		dockerfile = append(dockerfile, data...)
+	}
+	inputs := []recipe.Input{{Name: "role", Value: string(role)}, {Name: "base", Value: r.baseHash}, {Name: "file Dockerfile", Value: string(dockerfile)}}
+	r.files = []recipe.ContextFile{{Name: "Dockerfile", Mode: 0o644, Data: dockerfile}}
+	for _, name := range d.files {
+		data, err := imgEmbedded(name)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, recipe.Input{Name: "file " + path.Base(name), Value: string(data)})
+		r.files = append(r.files, recipe.ContextFile{Name: path.Base(name), Mode: 0o755, Data: data})
 	}
 	r.hash = imgRecipeHash(inputs...)
-	r.tag = imgRecipeTag(role, version, r.hash)
+	r.tag = recipe.Tag(string(role), d.version, r.hash)
 	return r, nil
 }
 
@@ -206,35 +178,26 @@ func imgMinIORecipe(cacheDir string) (*imgRecipe, error) {
 	}
 	r := &imgRecipe{
 		role:        RoleMinIO,
-		version:     imgMinIOTagVersion(imgMinIOVersion),
+		version:     recipe.PseudoVersionDate(imgMinIOVersion),
 		about:       "go install " + imgMinIOModule + "@" + imgMinIOVersion + ", usually 3-6 min the first time",
 		minioBinary: imgMinIOBinaryPath(cacheDir),
 	}
 	// The module version and the build flags pin the binary: its hash is not
 	// needed.
 	r.hash = imgRecipeHash(
-		imgHashInput{"role", string(RoleMinIO)},
-		imgHashInput{"module", imgMinIOModule + "@" + imgMinIOVersion},
-		imgHashInput{"build", imgMinIOBuildID()},
-		imgHashInput{"file Dockerfile", string(dockerfile)},
+		recipe.Input{Name: "role", Value: string(RoleMinIO)},
+		recipe.Input{Name: "module", Value: imgMinIOModule + "@" + imgMinIOVersion},
+		recipe.Input{Name: "build", Value: imgMinIOBuildID()},
+		recipe.Input{Name: "file Dockerfile", Value: string(dockerfile)},
 	)
-	r.tag = imgRecipeTag(RoleMinIO, r.version, r.hash)
-	r.files = []imgContextFile{
-		{name: "Dockerfile", mode: 0o644, data: dockerfile},
-		{name: "rootfs/usr/bin/minio", mode: 0o755, src: r.minioBinary},
-		{name: "rootfs/data", mode: 0o755, dir: true},
-		{name: "rootfs/tmp", mode: 0o1777, dir: true},
+	r.tag = recipe.Tag(string(RoleMinIO), r.version, r.hash)
+	r.files = []recipe.ContextFile{
+		{Name: "Dockerfile", Mode: 0o644, Data: dockerfile},
+		{Name: "rootfs/usr/bin/minio", Mode: 0o755, Src: r.minioBinary},
+		{Name: "rootfs/data", Mode: 0o755, Dir: true},
+		{Name: "rootfs/tmp", Mode: 0o1777, Dir: true},
 	}
 	return r, nil
-}
-
-// imgMinIOTagVersion turns the pseudo-version into its date: 20260212.
-func imgMinIOTagVersion(v string) string {
-	parts := strings.Split(v, "-")
-	if len(parts) == 3 && len(parts[1]) >= 8 {
-		return parts[1][:8]
-	}
-	return imgTagSafe(v)
 }
 
 // imgMinIOBinaryPath is the cached binary, keyed by version and build flags.
@@ -254,7 +217,7 @@ func imgAppRecipe(binary string) (*imgRecipe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app image: the shared libraries of %s: %w", binary, err)
 	}
-	sum, err := imgFileSHA256(binary)
+	sum, err := recipe.FileSHA256(binary)
 	if err != nil {
 		return nil, err
 	}
@@ -268,8 +231,8 @@ func imgAppRecipe(binary string) (*imgRecipe, error) {
 		about:     "the firedrill binary FROM scratch, seconds",
 		binarySum: sum,
 	}
-	inputs := []imgHashInput{{"role", string(RoleApp)}, {"binary sha256", sum}}
-	files := []imgContextFile{{name: "rootfs/firedrill", mode: 0o755, src: binary}}
+	inputs := []recipe.Input{{Name: "role", Value: string(RoleApp)}, {Name: "binary sha256", Value: sum}}
+	files := []recipe.ContextFile{{Name: "rootfs/firedrill", Mode: 0o755, Src: binary}}
 	if libs := deps.Files(); len(libs) > 0 {
 		r.about = fmt.Sprintf("the dynamically linked firedrill binary with %d shared libraries FROM scratch, seconds", len(libs))
 		// The loader has no ld.so.cache in the image.
@@ -277,19 +240,19 @@ func imgAppRecipe(binary string) (*imgRecipe, error) {
 		for _, lib := range libs {
 			// os.Open follows the symlinks (libc.so.6 -> libc-2.36.so, /lib64 ->
 			// usr/lib64): the image holds the content at the path the loader asks for.
-			libSum, err := imgFileSHA256(lib)
+			libSum, err := recipe.FileSHA256(lib)
 			if err != nil {
 				return nil, err
 			}
-			inputs = append(inputs, imgHashInput{"lib " + lib, libSum})
-			files = append(files, imgContextFile{name: "rootfs" + lib, mode: 0o755, src: lib})
+			inputs = append(inputs, recipe.Input{Name: "lib " + lib, Value: libSum})
+			files = append(files, recipe.ContextFile{Name: "rootfs" + lib, Mode: 0o755, Src: lib})
 		}
 	}
-	inputs = append(inputs, imgHashInput{"file Dockerfile", string(dockerfile)})
+	inputs = append(inputs, recipe.Input{Name: "file Dockerfile", Value: string(dockerfile)})
 	r.hash = imgRecipeHash(inputs...)
-	r.tag = imgRecipeTag(RoleApp, r.version, r.hash)
-	r.files = append([]imgContextFile{{name: "Dockerfile", mode: 0o644, data: dockerfile}}, files...)
-	r.files = append(r.files, imgContextFile{name: "rootfs/tmp", mode: 0o1777, dir: true})
+	r.tag = recipe.Tag(string(RoleApp), r.version, r.hash)
+	r.files = append([]recipe.ContextFile{{Name: "Dockerfile", Mode: 0o644, Data: dockerfile}}, files...)
+	r.files = append(r.files, recipe.ContextFile{Name: "rootfs/tmp", Mode: 0o1777, Dir: true})
 	return r, nil
 }
 
@@ -304,34 +267,7 @@ func imgAppVersion(binary string) string {
 	if strings.Contains(v, "-0.") || strings.HasPrefix(v, "v0.0.0-") || strings.Contains(v, "+") {
 		return "dev" // a pseudo-version or a dirty tree: not a name worth showing
 	}
-	return imgTagSafe(v)
-}
-
-// imgTagSafe keeps the characters a Docker tag allows.
-func imgTagSafe(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			b[i] = '_'
-		}
-	}
-	if len(b) > 64 {
-		b = b[:64]
-	}
-	return string(b)
-}
-
-func imgFileSHA256(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", name, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return recipe.TagSafe(v)
 }
 
 // StaticBinary returns nil if path is a statically linked linux ELF executable for
@@ -347,28 +283,44 @@ const (
 	imgAppHint    = "build it for this machine (e.g. `make build`, or `go build ./cmd/firedrill`)"
 )
 
-// ---- debootstrap recipes (postgres, nettools) ----
+// ---- debootstrap recipes (postgres, nettools, the HA images) ----
 
 func (im *Images) buildDebootstrapRecipe(ctx context.Context, r *imgRecipe, tmp string, force bool) error {
+	if err := im.debootstrapBaseOnce(ctx, r, tmp, force); err != nil {
+		return err
+	}
+	base := r.baseTag
+	return im.dockerBuild(ctx, r, r.files, map[string]*string{"BASE": &base}, force)
+}
+
+// debootstrapBaseOnce makes r's base image unless it exists, under a lock of
+// its own: the roles sharing a base build at once, and the first to take the
+// lock makes it for all. A forced build remakes it once per Images, not once
+// per role.
+func (im *Images) debootstrapBaseOnce(ctx context.Context, r *imgRecipe, tmp string, force bool) error {
+	unlock, err := im.lock(ctx, "base-"+r.baseName, "another build of "+r.baseTag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	_, found, err := im.inspect(ctx, r.baseTag)
 	if err != nil {
 		return err
 	}
-	if force || !found {
-		if err := im.debootstrapBase(ctx, r, tmp); err != nil {
-			return err
-		}
-	} else {
+	im.mu.Lock()
+	madeHere := im.basesMade[r.baseTag]
+	im.mu.Unlock()
+	if found && (!force || madeHere) {
 		im.progressf(ctx, "  reusing base image %s", r.baseTag)
+		return nil
 	}
-	files := append([]imgContextFile(nil), r.files...)
-	for i := range files {
-		if files[i].name == "Dockerfile" {
-			files[i].mode = 0o644
-		}
+	if err := im.debootstrapBase(ctx, r, tmp); err != nil {
+		return err
 	}
-	base := r.baseTag
-	return im.dockerBuild(ctx, r, files, map[string]*string{"BASE": &base}, force)
+	im.mu.Lock()
+	im.basesMade[r.baseTag] = true
+	im.mu.Unlock()
+	return nil
 }
 
 // debootstrapBase makes the Debian root filesystem and imports it as r.baseTag.
@@ -384,7 +336,7 @@ func (im *Images) debootstrapBase(ctx context.Context, r *imgRecipe, tmp string)
 		if err := os.MkdirAll(debs, 0o755); err != nil {
 			return err
 		}
-		// The postgres and nettools recipes share downloaded packages.
+		// The debootstrap recipes share downloaded packages.
 		args = append(args, "--cache-dir="+debs)
 	}
 	args = append(args, imgDebianSuite, rootDir, r.mirror)
@@ -430,7 +382,7 @@ func (im *Images) importRootfs(ctx context.Context, r *imgRecipe, rootDir string
 		client.ImageImportOptions{
 			Message: "firedrill: debootstrap " + imgDebianSuite + " minbase + " + strings.Join(r.packages, ","),
 			Changes: []string{
-				fmt.Sprintf("LABEL %s=base-%s", ImageLabelRole, r.role),
+				fmt.Sprintf("LABEL %s=base-%s", ImageLabelRole, r.baseName),
 				fmt.Sprintf("LABEL %s=%s", ImageLabelRecipeHash, r.baseHash),
 				`ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
 				`CMD ["bash"]`,
@@ -513,13 +465,13 @@ func (im *Images) minioBinary(ctx context.Context, tmp string) error {
 func (im *Images) buildApp(ctx context.Context, r *imgRecipe, force bool) error {
 	// The binary may have been replaced since its hash was taken.
 	for _, f := range r.files {
-		if f.name == "rootfs/firedrill" {
-			sum, err := imgFileSHA256(f.src)
+		if f.Name == "rootfs/firedrill" {
+			sum, err := recipe.FileSHA256(f.Src)
 			if err != nil {
 				return err
 			}
 			if sum != r.binarySum {
-				return fmt.Errorf("%s changed while firedrill was running; start again", f.src)
+				return fmt.Errorf("%s changed while firedrill was running; start again", f.Src)
 			}
 		}
 	}
@@ -530,11 +482,11 @@ func (im *Images) buildApp(ctx context.Context, r *imgRecipe, force bool) error 
 
 // dockerBuild runs the classic builder (no BuildKit: FROM a local image and FROM
 // scratch need no registry) on files, tagging r.tag with the recipe labels.
-func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []imgContextFile, args map[string]*string, force bool) error {
+func (im *Images) dockerBuild(ctx context.Context, r *imgRecipe, files []recipe.ContextFile, args map[string]*string, force bool) error {
 	pr, pw := io.Pipe()
 	tarErr := make(chan error, 1)
 	go func() {
-		err := imgWriteContextTar(pw, files)
+		err := recipe.WriteContext(pw, files)
 		pw.CloseWithError(err)
 		tarErr <- err
 	}()
@@ -593,68 +545,6 @@ func (im *Images) removeStepImages(ctx context.Context, ids []string) {
 			im.log().Debug("step image of a failed build kept", "id", ids[i], "err", err)
 		}
 	}
-}
-
-// imgWriteContextTar writes a build context.
-func imgWriteContextTar(w io.Writer, files []imgContextFile) error {
-	tw := tar.NewWriter(w)
-	now := time.Unix(0, 0) // fixed times: the build cache keys on content, not on when we ran
-	dirs := map[string]bool{}
-	for _, f := range files {
-		// Parent directories first, as a tar from a real tree would have them.
-		for i := range len(f.name) {
-			if f.name[i] != '/' || dirs[f.name[:i]] {
-				continue
-			}
-			dirs[f.name[:i]] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: f.name[:i+1], Mode: 0o755, ModTime: now, Format: tar.FormatPAX}); err != nil {
-				return err
-			}
-		}
-		if f.dir {
-			dirs[f.name] = true
-		}
-		hdr := &tar.Header{Name: f.name, Mode: f.mode, ModTime: now, Format: tar.FormatPAX}
-		switch {
-		case f.dir:
-			hdr.Typeflag = tar.TypeDir
-			hdr.Name += "/"
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-		case f.src != "":
-			src, err := os.Open(f.src)
-			if err != nil {
-				return err
-			}
-			st, err := src.Stat()
-			if err != nil {
-				src.Close()
-				return err
-			}
-			hdr.Typeflag = tar.TypeReg
-			hdr.Size = st.Size()
-			if err := tw.WriteHeader(hdr); err != nil {
-				src.Close()
-				return err
-			}
-			_, err = io.Copy(tw, src)
-			src.Close()
-			if err != nil {
-				return fmt.Errorf("%s: %w", f.src, err)
-			}
-		default:
-			hdr.Typeflag = tar.TypeReg
-			hdr.Size = int64(len(f.data))
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-			if _, err := tw.Write(f.data); err != nil {
-				return err
-			}
-		}
-	}
-	return tw.Close()
 }
 
 // run runs a build tool in dir, its output logged at debug level and its last
