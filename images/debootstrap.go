@@ -4,7 +4,7 @@ package images
 // imported as a base image, and a Dockerfile on top. Postgres and nettools
 // have a base each; the HA stacks (Patroni with etcd, pg_auto_failover) share
 // one, so that a first build runs debootstrap once for the three images and
-// Docker stores its layer once.
+// Docker stores its layer once (docs/architecture.md, "The HA stacks' images").
 
 // imgDebootstrap is what a debootstrap recipe is made of.
 type imgDebootstrap struct {
@@ -32,7 +32,7 @@ var imgHAPackages = []string{
 	"postgresql-15", "patroni", "python3-etcd", "postgresql-15-auto-failover", "etcd-server", "etcd-client",
 }
 
-const imgHAAbout = "debootstrap " + imgDebianSuite + " + postgresql-15, patroni, pg_auto_failover and etcd (shared by the three HA images), usually 2-4 min"
+const imgHAAbout = "debootstrap " + imgDebianSuite + " + postgresql-15, patroni, pg_auto_failover and etcd (shared by the three HA images), usually 1-2 min"
 
 var imgDebootstrapRecipes = map[Role]imgDebootstrap{
 	RolePostgres: {

@@ -151,9 +151,9 @@ func imagesTestPatroni(t *testing.T, cli *client.Client, img, etcd Image) {
 
 func imagesTestPGAutoFailover(t *testing.T, cli *client.Client, img Image) {
 	out := imagesTestOutput(t, cli, img.Ref, nil, "sh", "-c",
-		`id -u && pg_autoctl --version && pg_autoctl create postgres --help >/dev/null && `+
+		`id -u && pg_autoctl --version && pg_autoctl create postgres --help >/dev/null 2>&1 && `+
 			`pg_autoctl create monitor --pgdata "$PGDATA" --hostname localhost --auth trust --no-ssl && `+
-			`test -s "$PGDATA/PG_VERSION" && pg_autoctl show uri --pgdata "$PGDATA" --monitor`)
+			`test -s "$PGDATA/PG_VERSION" && pg_autoctl show uri --pgdata "$PGDATA" --formation monitor`)
 	imagesTestMatch(t, "uid", `^999\n`, out)
 	imagesTestMatch(t, "pg_autoctl --version", `(?m)^pg_autoctl version 2\.0\b`, out)
 	imagesTestMatch(t, "monitor uri", `postgres://autoctl_node@localhost:5432/pg_auto_failover`, out)
