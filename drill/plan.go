@@ -185,12 +185,37 @@ type PlanRecovery struct {
 
 // PlanFailover is the failover manager's settings.
 type PlanFailover struct {
-	Enabled              bool     `json:"enabled"`
-	CheckInterval        string   `json:"check_interval"`
-	CheckTimeout         string   `json:"check_timeout"`
-	FailuresBeforeAction int      `json:"failures_before_action"`
-	Fencing              string   `json:"fencing"`
-	Candidates           []string `json:"candidates"`
+	Enabled bool `json:"enabled"`
+	// Manager names the HA stack that fails over (patroni,
+	// pg_auto_failover), with its settings in Patroni or PgAutoFailover,
+	// defaults filled in; empty for the builtin manager and none (Enabled
+	// tells them apart), whose settings are the four below.
+	Manager              string              `json:"manager,omitempty"`
+	CheckInterval        string              `json:"check_interval"`
+	CheckTimeout         string              `json:"check_timeout"`
+	FailuresBeforeAction int                 `json:"failures_before_action"`
+	Fencing              string              `json:"fencing"`
+	Patroni              *PlanPatroni        `json:"patroni,omitempty"`
+	PgAutoFailover       *PlanPgAutoFailover `json:"pg_auto_failover,omitempty"`
+	Candidates           []string            `json:"candidates"`
+}
+
+// PlanPatroni is Patroni's settings, under its names.
+type PlanPatroni struct {
+	TTL                  string `json:"ttl"`
+	LoopWait             string `json:"loop_wait"`
+	RetryTimeout         string `json:"retry_timeout"`
+	MaximumLagOnFailover int64  `json:"maximum_lag_on_failover"`
+}
+
+// PlanPgAutoFailover is the pg_auto_failover monitor's health-check
+// settings, under their names.
+type PlanPgAutoFailover struct {
+	HealthCheckPeriod              string `json:"health_check_period"`
+	HealthCheckTimeout             string `json:"health_check_timeout"`
+	HealthCheckMaxRetries          int    `json:"health_check_max_retries"`
+	HealthCheckRetryDelay          string `json:"health_check_retry_delay"`
+	NodeConsideredUnhealthyTimeout string `json:"node_considered_unhealthy_timeout"`
 }
 
 // PlanWorkload is the probe's workload.
@@ -302,8 +327,10 @@ type PlanObjectives struct {
 // PlanBudget is the failover's worst case against the RTO objectives.
 type PlanBudget struct {
 	FailoverEnabled bool `json:"failover_enabled"`
-	// Detection = check_interval x failures_before_action + check_timeout:
-	// the longest a dead primary can go unnoticed.
+	// Detection = check_interval x failures_before_action + check_timeout
+	// (a stack's own formula with patroni or pg_auto_failover,
+	// docs/scenario.md "Failover managers"): the longest a dead primary
+	// can go unnoticed.
 	Detection string `json:"worst_case_detection,omitempty"`
 	Formula   string `json:"formula,omitempty"`
 	// Checks compare the detection with the scenario's RTO and each
@@ -704,6 +731,17 @@ func drSettings(scn *scenarios.Scenario, topo *topology.Topology) PlanDR {
 		Enabled: fo.IsEnabled(), CheckInterval: dur(fo.CheckInterval.Duration), CheckTimeout: dur(fo.CheckTimeout.Duration),
 		FailuresBeforeAction: fo.FailuresBeforeAction, Fencing: fo.Fencing, Candidates: nonNil(topo.Standbys()),
 	}
+	if pt := fo.Patroni; fo.Manager == scenarios.ManagerPatroni && pt != nil {
+		d.Failover.Manager = fo.Manager
+		d.Failover.Patroni = &PlanPatroni{TTL: dur(pt.TTL.Duration), LoopWait: dur(pt.LoopWait.Duration),
+			RetryTimeout: dur(pt.RetryTimeout.Duration), MaximumLagOnFailover: pt.MaximumLagOnFailover}
+	}
+	if pa := fo.PgAutoFailover; fo.Manager == scenarios.ManagerPgAutoFailover && pa != nil {
+		d.Failover.Manager = fo.Manager
+		d.Failover.PgAutoFailover = &PlanPgAutoFailover{HealthCheckPeriod: dur(pa.HealthCheckPeriod.Duration),
+			HealthCheckTimeout: dur(pa.HealthCheckTimeout.Duration), HealthCheckMaxRetries: pa.HealthCheckMaxRetries,
+			HealthCheckRetryDelay: dur(pa.HealthCheckRetryDelay.Duration), NodeConsideredUnhealthyTimeout: dur(pa.NodeConsideredUnhealthyTimeout.Duration)}
+	}
 	rec := scn.DR.Recovery
 	for _, r := range []PlanRecovery{
 		{"database", rec.Database}, {"disk", rec.Disk}, {"network", rec.Network}, {"complete", rec.Complete},
@@ -740,10 +778,14 @@ func failoverBudget(scn *scenarios.Scenario, hits []bool, warnings []string) (Pl
 		}
 		return b, warnings
 	}
-	detect, _ := fo.WorstCaseDetection() // the loader refuses settings that overflow
+	detection := fo.Detection() // the loader refuses settings that overflow
+	detect := detection.Worst
 	b.Detection = dur(detect)
 	b.Formula = fmt.Sprintf("check_interval %s x failures_before_action %d + check_timeout %s",
 		fo.CheckInterval.Duration, fo.FailuresBeforeAction, fo.CheckTimeout.Duration)
+	if fo.Manager == scenarios.ManagerPatroni || fo.Manager == scenarios.ManagerPgAutoFailover {
+		b.Formula = fo.Manager + ": " + detection.Formula // the stack's own timings, as scenarios explains them
+	}
 	check := func(fault int, rto time.Duration, hits bool) {
 		c := PlanBudgetCheck{Fault: fault, RTO: dur(rto), Remaining: dur(rto - detect), Exceeds: detect >= rto, HitsPrimary: hits}
 		b.Checks = append(b.Checks, c)
@@ -755,8 +797,8 @@ func failoverBudget(scn *scenarios.Scenario, hits []bool, warnings []string) (Pl
 			what, field = fmt.Sprintf("fault #%d's RTO objective", fault), fmt.Sprintf("timeline.faults[%d].objectives.rto", fault)
 		}
 		warnings = append(warnings, fmt.Sprintf(
-			"worst-case failure detection alone (%s) does not fit in %s (%s): lower dr.failover.check_interval, check_timeout or failures_before_action, or raise %s",
-			detect, what, rto, field))
+			"worst-case failure detection alone (%s) does not fit in %s (%s): lower %s, or raise %s",
+			detect, what, rto, detection.Lower, field))
 	}
 	if o := scn.Objectives.RTO; o != nil {
 		check(-1, o.Duration, anyPrimary)

@@ -42,6 +42,8 @@ type (
 	Backup          = spec.Backup
 	Recovery        = spec.Recovery
 	Failover        = spec.Failover
+	Patroni         = spec.Patroni
+	PgAutoFailover  = spec.PgAutoFailover
 	Timeline        = spec.Timeline
 	Fault           = spec.Fault
 	Selector        = spec.Selector
@@ -100,11 +102,22 @@ var (
 	WebhookEvents  = spec.WebhookEvents
 )
 
-// Fencing methods.
+// Fencing methods of the builtin failover manager.
 const (
 	FenceStop       = spec.FenceStop
 	FenceDisconnect = spec.FenceDisconnect
 )
+
+// Failover managers (dr.failover.manager).
+const (
+	ManagerBuiltin        = spec.ManagerBuiltin
+	ManagerPatroni        = spec.ManagerPatroni
+	ManagerPgAutoFailover = spec.ManagerPgAutoFailover
+	ManagerNone           = spec.ManagerNone
+)
+
+// Managers are the accepted dr.failover.manager values.
+var Managers = spec.Managers
 
 // Selector roles and modes.
 const (
@@ -176,6 +189,8 @@ const (
 	FeatureAppInstances    = spec.FeatureAppInstances
 	FeatureAppEnv          = spec.FeatureAppEnv
 	FeatureNoStorage       = spec.FeatureNoStorage
+	FeaturePatroni         = spec.FeaturePatroni
+	FeaturePgAutoFailover  = spec.FeaturePgAutoFailover
 )
 
 // Defaults (see Scenario.ApplyDefaults).

@@ -50,9 +50,12 @@
 // The language's types, defaults, vocabulary and limits are in
 // internal/spec, and this package gives each its public name
 // (aliases.go): scenarios.Scenario is spec.Scenario. This package holds the
-// loader, the built-in library and the validator; internal/yamlpos the
-// strict decoder with positions; internal/schema the JSON Schema
-// generator. Each stays small enough to read (docs/architecture.md,
+// loader, the built-in library and the validator; internal/failover
+// dr.failover (the failover managers: builtin, Patroni, pg_auto_failover,
+// none; their settings, the stacks' own defaults and rules, and the
+// worst-case detection of each); internal/units the Duration they share;
+// internal/yamlpos the strict decoder with positions; internal/schema the
+// JSON Schema generator. Each stays small enough to read (docs/architecture.md,
 // "Packages").
 //
 // # The JSON Schema
@@ -60,7 +63,8 @@
 // Schema generates a JSON Schema (draft 2020-12) from the Go types, for
 // editors (yaml-language-server). schema.json is the generated file,
 // embedded as SchemaJSON; internal/schema/docs.go holds the field
-// descriptions, generated from the doc comments in internal/spec. `go test
+// descriptions, generated from the doc comments in internal/spec and
+// internal/failover. `go test
 // ./scenarios -update` refreshes both, and the tests fail while either is
 // stale.
 //

@@ -583,11 +583,12 @@ func TestBuiltins(t *testing.T) {
 
 	nf, _ := Builtin("primary-kill-no-failover")
 	check("no-failover enabled", nf.DR.Failover.IsEnabled(), false)
+	check("no-failover manager", nf.DR.Failover.Manager, ManagerNone)
 	if !strings.Contains(nf.Description, "never recovers") {
 		t.Errorf("no-failover description: %q", nf.Description)
 	}
 	// Apart from the switch and the texts, the two drills are the same.
-	nf.DR.Failover.Enabled = new(true)
+	nf.DR.Failover.Enabled, nf.DR.Failover.Manager = new(true), ManagerBuiltin
 	nf.Name, nf.Description, nf.File = s.Name, s.Description, s.File
 	spec.SetSource(nf, spec.Source(s))
 	if !reflect.DeepEqual(nf, s) {

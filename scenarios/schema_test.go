@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -23,21 +24,24 @@ import (
 
 var update = flag.Bool("update", false, "rewrite internal/schema/docs.go and schema.json from the source")
 
-// The doc comments are read from the types' package, and the generated
+// The doc comments are read from the types' packages, and the generated
 // descriptions go to the schema generator's.
-const (
-	typesDir = "internal/spec"
-	docsGo   = "internal/schema/docs.go"
-)
+var typesDirs = []string{"internal/spec", "internal/failover"}
+
+const docsGo = "internal/schema/docs.go"
 
 // sourceDocs reads the doc comments of the scenario types reachable from
-// Scenario, and of their fields, from the source of package spec: the
+// Scenario, and of their fields, from the source of packages spec and failover: the
 // single source of the schema's descriptions.
 func sourceDocs(t *testing.T) map[string]string {
 	t.Helper()
-	docs, err := jsonschema.SourceDocs(typesDir, reachableTypes())
-	if err != nil {
-		t.Fatal(err)
+	docs := map[string]string{}
+	for _, dir := range typesDirs {
+		found, err := jsonschema.SourceDocs(dir, reachableTypes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(docs, found)
 	}
 	return docs
 }

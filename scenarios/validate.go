@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/firedrill/firedrill/scenarios/internal/failover"
 	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
@@ -53,6 +54,8 @@ type validator struct {
 	src    *yamlpos.Source // where each field was written; nil for a scenario built in code
 	filled map[string]bool // paths that hold a default, not a written value
 	errs   Errors
+	// failoverOK: the failover manager's timings are valid (failover).
+	failoverOK bool
 }
 
 // validate checks s, whose defaults are already applied; filled are the
@@ -350,27 +353,18 @@ func (v *validator) workload() {
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
+// failover checks dr.failover (package failover holds the managers'
+// rules); failoverOK says whether its timings can be compared with the
+// timeline.
 func (v *validator) failover() {
-	f := &v.s.DR.Failover
-	const p = "dr.failover."
-	iv, to := f.CheckInterval.Duration, f.CheckTimeout.Duration
-	if iv < spec.MinCheckInterval {
-		v.add(p+"check_interval", fmt.Sprintf("check_interval must be at least %s, got %s", spec.MinCheckInterval, iv), "for example 1s")
-	}
-	switch {
-	case to <= 0:
-		v.add(p+"check_timeout", "check_timeout must be > 0, got "+to.String(), "for example 1s")
-	case iv > 0 && to > iv:
-		v.add(p+"check_timeout", fmt.Sprintf("check_timeout %s is longer than check_interval %s", to, iv),
-			"a check must end before the next one starts: make check_timeout <= check_interval")
-	}
-	if f.FailuresBeforeAction < 1 {
-		v.add(p+"failures_before_action", fmt.Sprintf("failures_before_action must be >= 1, got %d", f.FailuresBeforeAction), "")
-	}
-	if !slices.Contains(spec.Fencings, f.Fencing) {
-		v.add(p+"fencing", fmt.Sprintf("unknown fencing %s", yamlpos.QuoteValue(f.Fencing)), yamlpos.DidYouMean(f.Fencing, spec.Fencings, "one of"))
-	}
+	v.failoverOK = failover.Check(&v.s.DR.Failover, failoverReporter{v})
 }
+
+// failoverReporter is the validator as package failover reports to it.
+type failoverReporter struct{ v *validator }
+
+func (r failoverReporter) Add(path, msg, hint string) { r.v.add(path, msg, hint) }
+func (r failoverReporter) Present(path string) bool   { return r.v.present(path) }
 
 func (v *validator) objectives() {
 	o := &v.s.Objectives

@@ -91,20 +91,18 @@ func (v *validator) runnable() {
 			"make workload.stability_window shorter than timeline.duration, for example 5s")
 	}
 	f := &v.s.DR.Failover
-	if !f.IsEnabled() || f.CheckInterval.Duration < spec.MinCheckInterval || f.FailuresBeforeAction < 1 || f.CheckTimeout.Duration <= 0 {
+	if !f.IsEnabled() || !v.failoverOK {
 		return // disabled, or reported by failover
 	}
-	if d, ok := f.WorstCaseDetection(); !ok || d > end {
+	if d := f.Detection(); !d.OK || d.Worst > end {
 		detect := "overflows"
-		if ok {
-			detect = "is " + d.String()
+		if d.OK {
+			detect = "is " + d.Worst.String()
 		}
-		path := "dr.failover.check_interval"
-		if v.present("dr.failover.failures_before_action") {
+		path := d.Field
+		if f.Manager == ManagerBuiltin && v.present("dr.failover.failures_before_action") {
 			path = "dr.failover.failures_before_action"
 		}
-		v.add(path, fmt.Sprintf("the failover manager could not act within the timeline (%s): its worst-case detection, check_interval %s × failures_before_action %d + check_timeout %s, %s",
-			end, f.CheckInterval, f.FailuresBeforeAction, f.CheckTimeout, detect),
-			"lower check_interval or failures_before_action, or set dr.failover.enabled: false")
+		v.add(path, fmt.Sprintf("the failover manager could not act within the timeline (%s): its worst-case detection, %s, %s", end, d.Formula, detect), d.Hint)
 	}
 }

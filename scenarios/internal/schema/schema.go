@@ -38,6 +38,12 @@ const (
 // description of each value when there is one.
 var enums = map[string]func() (values []string, docs map[string]string){
 	"apiVersions": func() ([]string, map[string]string) { return []string{spec.APIVersion}, nil },
+	"managers": func() ([]string, map[string]string) {
+		return spec.Managers, map[string]string{
+			spec.ManagerBuiltin: "firedrill's own failover manager", spec.ManagerPatroni: "Patroni, with etcd as its store",
+			spec.ManagerPgAutoFailover: "pg_auto_failover, with its monitor", spec.ManagerNone: "no failover manager (as enabled: false)",
+		}
+	},
 	"fencings": func() ([]string, map[string]string) {
 		return spec.Fencings, map[string]string{spec.FenceStop: "stop the old primary's container", spec.FenceDisconnect: "cut the old primary off its networks"}
 	},
@@ -406,7 +412,10 @@ var derivedDefaults = map[string]bool{
 // defaulted field out, and returns the value each field received, keyed
 // "Type.Field", as it would be written in YAML (a duration as "10s").
 func schemaDefaults() map[string]any {
-	samples := []*spec.Scenario{sampleScenario([]string{spec.ActionStop}), sampleScenario(nil)}
+	samples := []*spec.Scenario{sampleScenario([]string{spec.ActionStop}), sampleScenario(nil), sampleScenario(nil), sampleScenario(nil)}
+	// The stacks' blocks get their defaults with their manager only.
+	samples[2].DR.Failover = spec.Failover{Manager: spec.ManagerPatroni}
+	samples[3].DR.Failover = spec.Failover{Manager: spec.ManagerPgAutoFailover}
 	out := map[string]any{}
 	for _, s := range samples {
 		for path := range spec.FillDefaults(s) {

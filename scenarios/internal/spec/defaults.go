@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/firedrill/firedrill/scenarios/internal/failover"
 )
 
 // Defaults. Each applies to a field left out of the file (or written as
@@ -19,10 +21,10 @@ const (
 	DefaultWritesPerSecond      = 50.0
 	DefaultTimeout              = time.Second
 	DefaultStabilityWindow      = 5 * time.Second
-	DefaultCheckInterval        = time.Second
-	DefaultCheckTimeout         = time.Second // capped to the check interval
-	DefaultFailuresBeforeAction = 2
-	DefaultFencing              = FenceStop
+	DefaultCheckInterval        = failover.DefaultCheckInterval
+	DefaultCheckTimeout         = failover.DefaultCheckTimeout // capped to the check interval
+	DefaultFailuresBeforeAction = failover.DefaultFailuresBeforeAction
+	DefaultFencing              = failover.DefaultFencing
 	DefaultAppInstances         = 1
 	DefaultBackupKeep           = 7
 	DefaultSelectorMode         = ModeAll
@@ -42,8 +44,11 @@ var DefaultMonkeyActions = []string{ActionKill}
 // entry keep 7, a physical one archive_timeout 60s; each dr.notify entry
 // format json, every event, timeout 10s (dr.recovery.target left out means
 // latest);
-// dr.failover enabled, check_interval 1s, check_timeout 1s capped to the
-// interval, failures_before_action 2, fencing stop; each fault's selector
+// dr.failover manager builtin (none with enabled: false), enabled unless
+// the manager is none, and for builtin and none check_interval 1s,
+// check_timeout 1s capped to the interval, failures_before_action 2,
+// fencing stop, for patroni and pg_auto_failover the stack's own defaults
+// (failover.FillDefaults); each fault's selector
 // mode all and the defaults of its action's params (see the action table);
 // monkey enabled, mean_interval 30s, actions [kill], targets the primary
 // and any replica, max_at_once 1, fault_duration 10s when an action is
@@ -132,25 +137,7 @@ func FillDefaults(s *Scenario) map[string]bool {
 		}
 	}
 
-	f := &s.DR.Failover
-	if unset("dr.failover.enabled", f.Enabled == nil) {
-		f.Enabled = new(true)
-	}
-	if unset("dr.failover.check_interval", f.CheckInterval.Duration == 0) {
-		f.CheckInterval.Duration = DefaultCheckInterval
-	}
-	if unset("dr.failover.check_timeout", f.CheckTimeout.Duration == 0) {
-		f.CheckTimeout.Duration = DefaultCheckTimeout
-		if iv := f.CheckInterval.Duration; iv > 0 && iv < f.CheckTimeout.Duration {
-			f.CheckTimeout.Duration = iv
-		}
-	}
-	if unset("dr.failover.failures_before_action", f.FailuresBeforeAction == 0) {
-		f.FailuresBeforeAction = DefaultFailuresBeforeAction
-	}
-	if unset("dr.failover.fencing", f.Fencing == "") {
-		f.Fencing = DefaultFencing
-	}
+	failover.FillDefaults(&s.DR.Failover, unset)
 
 	for i := range s.Timeline.Faults {
 		fault := &s.Timeline.Faults[i]

@@ -1,8 +1,9 @@
 package spec
 
 import (
-	"math"
 	"time"
+
+	"github.com/firedrill/firedrill/scenarios/internal/failover"
 )
 
 // The limits of the language. The validator checks them and the JSON
@@ -72,9 +73,9 @@ const (
 const (
 	MinTimelineDuration = time.Second
 	MaxTimelineDuration = 7 * 24 * time.Hour // a week-long game day
-	// MinCheckInterval keeps the failover manager's health checks from
-	// running in a tight loop.
-	MinCheckInterval = 10 * time.Millisecond
+	// MinCheckInterval keeps the builtin failover manager's health checks
+	// from running in a tight loop.
+	MinCheckInterval = failover.MinCheckInterval
 	// MinRepeat bounds what repeats through the drill (backups, monkey
 	// faults), so that a typo in a unit does not fire it in a tight loop.
 	MinRepeat = time.Second
@@ -82,15 +83,16 @@ const (
 
 // SchemaLimits are the limits schema tags may name.
 var SchemaLimits = map[string]float64{
-	"maxWritesPerSecond":   MaxWritesPerSecond,
-	"minWritesPerSecond":   MinWritesPerSecond,
-	"maxAppInstances":      MaxAppInstances,
-	"maxPercent":           MaxPercent,
-	"maxNameLength":        MaxNameLength,
-	"maxReplicaNameLength": float64(MaxReplicaNameLength),
-	"maxReplicas":          MaxReplicas,
-	"maxRegions":           MaxRegions,
-	"maxUploadsPerSecond":  MaxUploadsPerSecond,
+	"maxWritesPerSecond":    MaxWritesPerSecond,
+	"minWritesPerSecond":    MinWritesPerSecond,
+	"maxAppInstances":       MaxAppInstances,
+	"maxPercent":            MaxPercent,
+	"maxHealthCheckRetries": failover.PgAutoFailoverMaxRetries,
+	"maxNameLength":         MaxNameLength,
+	"maxReplicaNameLength":  float64(MaxReplicaNameLength),
+	"maxReplicas":           MaxReplicas,
+	"maxRegions":            MaxRegions,
+	"maxUploadsPerSecond":   MaxUploadsPerSecond,
 }
 
 // Uploads and WAL archiving.
@@ -109,15 +111,3 @@ const (
 	MinWebhookTimeout     = 100 * time.Millisecond
 	MaxWebhookTimeout     = 5 * time.Minute
 )
-
-// WorstCaseDetection is the longest a dead primary can go unnoticed by the
-// failover manager: check_interval × failures_before_action +
-// check_timeout. ok is false when that overflows a time.Duration (the
-// validator refuses such settings).
-func (f Failover) WorstCaseDetection() (d time.Duration, ok bool) {
-	iv, n, to := f.CheckInterval.Duration, int64(f.FailuresBeforeAction), f.CheckTimeout.Duration
-	if iv < 0 || n < 0 || to < 0 || (n > 0 && int64(iv) > (math.MaxInt64-int64(to))/n) {
-		return 0, false
-	}
-	return iv*time.Duration(n) + to, true
-}

@@ -1,6 +1,9 @@
 package spec
 
-import "github.com/firedrill/firedrill/scenarios/internal/yamlpos"
+import (
+	"github.com/firedrill/firedrill/scenarios/internal/failover"
+	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
+)
 
 // APIVersion is the only scenario language version this build reads.
 const APIVersion = "firedrill/v1"
@@ -346,39 +349,32 @@ type Recovery struct {
 	Target string `yaml:"target,omitempty"`
 }
 
-// Failover configures the failover manager.
-type Failover struct {
-	// Enabled runs the failover manager; default true.
-	Enabled *bool `yaml:"enabled"`
-	// CheckInterval is the time between two health checks (SELECT 1) of
-	// the primary; default 1s, at least 10ms. The worst-case detection,
-	// check_interval × failures_before_action + check_timeout, must fit in
-	// the timeline.
-	CheckInterval Duration `yaml:"check_interval" schema:"exclusiveMin=0"`
-	// CheckTimeout bounds one health check; default 1s capped to
-	// check_interval, must be > 0 and <= check_interval.
-	CheckTimeout Duration `yaml:"check_timeout" schema:"exclusiveMin=0"`
-	// FailuresBeforeAction is how many consecutive failed checks trigger a
-	// failover; default 2, must be >= 1.
-	FailuresBeforeAction int `yaml:"failures_before_action" schema:"min=1"`
-	// Fencing is how the old primary is fenced before the promotion, so
-	// that it cannot accept writes if it comes back: "stop" (the default)
-	// stops its container, "disconnect" cuts it off its networks.
-	Fencing string `yaml:"fencing" schema:"enum=fencings"`
-}
+// Failover configures the failover manager: which one runs and its
+// settings (package failover).
+type Failover = failover.Failover
 
-// IsEnabled reports whether the failover manager runs (default true).
-func (f Failover) IsEnabled() bool { return f.Enabled == nil || *f.Enabled }
-
-// Fencing methods.
-const (
-	FenceStop       = "stop"       // stop the old primary's container
-	FenceDisconnect = "disconnect" // cut the old primary off its networks
+// The failover managers' settings, each under its stack's names.
+type (
+	Patroni        = failover.Patroni
+	PgAutoFailover = failover.PgAutoFailover
 )
 
-// Fencings is the set of accepted Failover.Fencing values, in the order
-// hints list them.
-var Fencings = []string{FenceStop, FenceDisconnect}
+// Failover managers and the builtin manager's fencing methods.
+const (
+	ManagerBuiltin        = failover.ManagerBuiltin
+	ManagerPatroni        = failover.ManagerPatroni
+	ManagerPgAutoFailover = failover.ManagerPgAutoFailover
+	ManagerNone           = failover.ManagerNone
+	FenceStop             = failover.FenceStop
+	FenceDisconnect       = failover.FenceDisconnect
+)
+
+// Managers and Fencings are the accepted Failover.Manager and
+// Failover.Fencing values, in hint order.
+var (
+	Managers = failover.Managers
+	Fencings = failover.Fencings
+)
 
 // Timeline is the drill's schedule.
 type Timeline struct {

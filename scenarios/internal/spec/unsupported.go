@@ -46,13 +46,17 @@ const (
 	FeatureAppInstances    Feature = "app-instances"    // more than one app instance
 	FeatureAppEnv          Feature = "app-env"          // extra environment variables for the app
 	FeatureNoStorage       Feature = "no-storage"       // environment.storage.enabled: false
+	// The HA stacks as failover managers (dr.failover.manager; Detail
+	// names the manager): the builtin manager and none always run.
+	FeaturePatroni        Feature = "manager-patroni"          // Patroni with etcd
+	FeaturePgAutoFailover Feature = "manager-pg_auto_failover" // pg_auto_failover with its monitor
 )
 
 // Features lists every Feature an engine is asked about (all but
 // FeatureAction), for engines to answer and tests to cover.
 func Features() []Feature {
 	return []Feature{FeatureSelector, FeatureFaultObjectives, FeatureMonkey, FeatureAbort, FeatureBackups,
-		FeatureRecoveryPlans, FeatureReads, FeatureAppInstances, FeatureAppEnv, FeatureNoStorage}
+		FeatureRecoveryPlans, FeatureReads, FeatureAppInstances, FeatureAppEnv, FeatureNoStorage, FeaturePatroni, FeaturePgAutoFailover}
 }
 
 // Unsupported is one part of a scenario an engine does not execute, placed
@@ -118,6 +122,12 @@ func (s *Scenario) Unsupported(engine Capabilities) []Unsupported {
 	}
 	if s.Workload.ReadsPerSecond > 0 {
 		add("workload.reads_per_second", FeatureReads, "", "a read workload")
+	}
+	switch m := s.DR.Failover.Manager; m {
+	case ManagerPatroni:
+		add("dr.failover.manager", FeaturePatroni, m, "the failover manager patroni (Patroni with etcd)")
+	case ManagerPgAutoFailover:
+		add("dr.failover.manager", FeaturePgAutoFailover, m, "the failover manager pg_auto_failover (with its monitor)")
 	}
 	for i, b := range s.DR.Backups {
 		add(fmt.Sprintf("dr.backups[%d]", i), FeatureBackups, b.Kind, "a "+b.Kind+" backup schedule")
