@@ -78,11 +78,21 @@ func WritePlanText(w io.Writer, p Plan) error {
 		line("  %s%s every %s, keeping the newest %d, to %s%s", first(i, "backups   "), bk.Kind, bk.Every, bk.Keep, bk.To, wal)
 	}
 	fo := p.DR.Failover
-	if fo.Enabled {
+	switch {
+	case fo.Patroni != nil:
+		pa := fo.Patroni
+		line("  failover  patroni (etcd as its store): ttl %s, loop_wait %s, retry_timeout %s,", pa.TTL, pa.LoopWait, pa.RetryTimeout)
+		line("            maximum_lag_on_failover %d bytes; candidates: %s", pa.MaximumLagOnFailover, listOr(fo.Candidates, "none"))
+	case fo.PgAutoFailover != nil:
+		pg := fo.PgAutoFailover
+		line("  failover  pg_auto_failover (its monitor): health_check_period %s, health_check_timeout %s,", pg.HealthCheckPeriod, pg.HealthCheckTimeout)
+		line("            health_check_max_retries %d, health_check_retry_delay %s,", pg.HealthCheckMaxRetries, pg.HealthCheckRetryDelay)
+		line("            node_considered_unhealthy_timeout %s; candidates: %s", pg.NodeConsideredUnhealthyTimeout, listOr(fo.Candidates, "none"))
+	case fo.Enabled:
 		line("  failover  enabled: health check of the primary every %s, each at most %s;", fo.CheckInterval, fo.CheckTimeout)
 		line("            acts after %d failed checks in a row; fencing %s; promotes the most", fo.FailuresBeforeAction, fo.Fencing)
 		line("            advanced reachable standby of: %s", listOr(fo.Candidates, "none"))
-	} else {
+	default:
 		line("  failover  disabled (check every %s, timeout %s, after %d failures, fencing %s: unused)",
 			fo.CheckInterval, fo.CheckTimeout, fo.FailuresBeforeAction, fo.Fencing)
 	}
