@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/scenarios/internal/failover"
 	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
@@ -135,6 +136,7 @@ func (v *validator) target(path, target, actionName string) bool {
 		v.add(path, "there is no replica to target", "add one under environment.postgres.replicas")
 	case target == TargetStorage && !v.s.Environment.Storage.IsEnabled():
 		v.add(path, "the storage is disabled (environment.storage.enabled: false)", "enable the storage or choose another target")
+	case v.coordinationTarget(path, target):
 	case !slices.Contains(all, target):
 		v.add(path, fmt.Sprintf("unknown target %s", yamlpos.QuoteValue(target)), yamlpos.DidYouMean(target, candidates, "targets are"))
 	case known && !slices.Contains(a.Kinds, kind):
@@ -147,6 +149,16 @@ func (v *validator) target(path, target, actionName string) bool {
 		return true
 	}
 	return false
+}
+
+// coordinationTarget reports (and says why) a target of the HA stacks'
+// coordination that this scenario's manager does not run.
+func (v *validator) coordinationTarget(path, target string) bool {
+	msg, hint, bad := failover.TargetProblem(target, v.s.DR.Failover.Manager, v.s.Environment.Regions)
+	if bad {
+		v.add(path, msg, hint)
+	}
+	return bad
 }
 
 // selector checks a selector, for the action (unknown or "": any); in the

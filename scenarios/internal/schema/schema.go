@@ -343,6 +343,8 @@ var targetPatterns = map[string]string{
 	spec.KindPostgres: `postgres\.[a-z0-9][a-z0-9-]*`,
 	spec.KindStorage:  `storage`,
 	spec.KindApp:      `app`,
+	spec.KindEtcd:     `etcd\.[a-z0-9][a-z0-9-]*`,
+	spec.KindMonitor:  `monitor`,
 	spec.KindRegion:   `region\.[a-z0-9][a-z0-9-]*`,
 }
 

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/firedrill/firedrill/scenarios/internal/failover"
 )
 
 // Action is the language's description of a fault action: what it applies
@@ -16,7 +18,8 @@ type Action struct {
 	// Summary is a one-line description, for hints, docs and the schema.
 	Summary string
 	// Kinds are the kinds of target the action applies to: KindPostgres,
-	// KindStorage, KindApp (services) and KindRegion.
+	// KindStorage, KindApp (services), KindEtcd and KindMonitor (the HA
+	// stacks' coordination) and KindRegion.
 	Kinds []string
 	// Reversible actions last for a fault's `for` and are then reverted;
 	// irreversible ones happen once and take no `for`.
@@ -37,17 +40,25 @@ type Param struct {
 // ServiceKinds are the target kinds that are one container each.
 var ServiceKinds = []string{KindPostgres, KindStorage, KindApp}
 
-// Target kinds.
+// Target kinds. KindEtcd and KindMonitor are the HA stacks' coordination
+// (failover.CoordinationKinds), targets only with their manager.
 const (
 	KindPostgres = "postgres"
 	KindStorage  = "storage"
 	KindApp      = "app"
+	KindEtcd     = failover.KindEtcd
+	KindMonitor  = failover.KindMonitor
 	KindRegion   = "region"
 )
 
-// TargetKinds are every kind of target: network faults apply to a service
-// or to every service of a region.
-var TargetKinds = []string{KindPostgres, KindStorage, KindApp, KindRegion}
+// ProcessKinds are the kinds of target that are one process each, which
+// the process actions (kill, stop, restart, pause) act on: the services
+// and the stacks' coordination.
+var ProcessKinds = []string{KindPostgres, KindStorage, KindApp, KindEtcd, KindMonitor}
+
+// TargetKinds are every kind of target: network faults apply to a service,
+// a coordination node or every node of a region.
+var TargetKinds = []string{KindPostgres, KindStorage, KindApp, KindEtcd, KindMonitor, KindRegion}
 
 // Fault actions.
 const (
@@ -68,22 +79,22 @@ const (
 var actions = map[string]Action{
 	ActionKill: {
 		Summary: "SIGKILL the target's container, like a host crash: no clean shutdown",
-		Kinds:   ServiceKinds,
+		Kinds:   ProcessKinds,
 	},
 	ActionStop: {
 		Summary:    "stop the target's container (SIGTERM, then SIGKILL after grace); started again when the fault ends",
-		Kinds:      ServiceKinds,
+		Kinds:      ProcessKinds,
 		Reversible: true,
 		Params:     []Param{{Name: "grace", Default: "10s"}},
 	},
 	ActionRestart: {
 		Summary: "restart the target's container (SIGTERM, SIGKILL after grace, start): a clean bounce",
-		Kinds:   ServiceKinds,
+		Kinds:   ProcessKinds,
 		Params:  []Param{{Name: "grace", Default: "10s"}},
 	},
 	ActionPause: {
 		Summary:    "freeze the target like a stalled host: its processes (docker pause) and its packets (dropped); connections hang instead of failing",
-		Kinds:      ServiceKinds,
+		Kinds:      ProcessKinds,
 		Reversible: true,
 	},
 	ActionPartition: {
@@ -148,7 +159,7 @@ type ActionInfo struct {
 	Name    string
 	Summary string
 	// Targets are the kinds of target it accepts: postgres, storage, app,
-	// region.
+	// etcd, monitor, region.
 	Targets []string
 	// Reversible actions take a `for` and are reverted after it.
 	Reversible bool
@@ -207,7 +218,7 @@ func (a Action) RequiredParams() []string {
 const regionPrefix = "region."
 
 // TargetKind is the kind of thing a target names: KindPostgres,
-// KindStorage, KindApp or KindRegion.
+// KindStorage, KindApp, KindEtcd, KindMonitor or KindRegion.
 func TargetKind(target string) string {
 	switch {
 	case strings.HasPrefix(target, postgresPrefix):
@@ -215,11 +226,16 @@ func TargetKind(target string) string {
 	case strings.HasPrefix(target, regionPrefix):
 		return KindRegion
 	}
+	if k := failover.CoordinationKind(target); k != "" {
+		return k
+	}
 	return target
 }
 
 // ValidTargets lists the service targets a scenario may name, for checks
-// and hints; with regions, region.<name> for each region too.
+// and hints, then its manager's coordination (etcd.<region> per etcd
+// member with patroni, monitor with pg_auto_failover); with regions,
+// region.<name> for each region too.
 func ValidTargets(s *Scenario, regions bool) []string {
 	out := []string{TargetPrimary}
 	if len(s.Environment.Postgres.Replicas) > 0 {
@@ -234,6 +250,7 @@ func ValidTargets(s *Scenario, regions bool) []string {
 		out = append(out, TargetStorage)
 	}
 	out = append(out, TargetApp)
+	out = append(out, failover.CoordinationTargets(s.DR.Failover.Manager, s.Environment.Regions)...)
 	if regions {
 		for _, r := range s.Environment.Regions {
 			if r != "" {
