@@ -672,7 +672,7 @@ func topologyOf(scn *scenarios.Scenario, topo *topology.Topology) PlanTopology {
 		sync[topology.ReplicaNode(r.Name)] = r.Synchronous
 	}
 	t := PlanTopology{WAN: network(topology.WAN), Regions: []PlanRegion{}, Nodes: []PlanNode{}}
-	for _, n := range topo.Nodes {
+	for _, n := range topo.All() {
 		role, _ := docker.ImageRole(n.Kind)
 		pn := PlanNode{Name: n.Name, Service: n.Service, Kind: n.Kind, ImageRole: string(role),
 			Region: n.Region, Container: topology.ContainerName(run, n.Name), Labels: n.Labels}
@@ -695,6 +695,11 @@ func topologyOf(scn *scenarios.Scenario, topo *topology.Topology) PlanTopology {
 			pn.Role = "postgres replica (asynchronous, streaming)"
 		case n.Kind == topology.KindStorage:
 			pn.Role = "storage (S3, bucket " + topo.Bucket + ")"
+		case n.Kind == topology.KindEtcd:
+			pn.Role = fmt.Sprintf("etcd member of Patroni's store (%d of %d; not started by this build)",
+				slices.Index(topo.Coordination, n)+1, len(topo.Coordination))
+		case n.Kind == topology.KindMonitor:
+			pn.Role = "pg_auto_failover monitor (not started by this build)"
 		default:
 			instances := "1 instance"
 			if env.App.Instances != 1 {

@@ -202,3 +202,47 @@ func TestResolveImage(t *testing.T) {
 		t.Errorf("a failed lookup: %+v", got)
 	}
 }
+
+// The plan's topology shows the chosen stack's coordination in its region:
+// three etcd members over three regions, one over one, the monitor.
+func TestPlanShowsTheCoordination(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"patroni over three regions", "  regions: [east, west, south]\n  postgres:\n    primary: {region: east}\n    replicas: [{name: r1, region: south}]\n  app: {region: west}\ndr:\n  failover: {manager: patroni}\n",
+			[]string{"etcd-east\tetcd member of Patroni's store (1 of 3", "etcd-west\tetcd member of Patroni's store (2 of 3", "etcd-south\tetcd member of Patroni's store (3 of 3"}},
+		{"patroni over one region", "  regions: [east]\n  postgres:\n    primary: {region: east}\n    replicas: [{name: r1, region: east}]\ndr:\n  failover: {manager: patroni}\n",
+			[]string{"etcd-east\tetcd member of Patroni's store (1 of 1"}},
+		{"pg_auto_failover", "  regions: [east, west]\n  postgres:\n    primary: {region: east}\n    replicas: [{name: r1, region: west}]\ndr:\n  failover: {manager: pg_auto_failover}\n",
+			[]string{"monitor\tpg_auto_failover monitor (not started by this build)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := "apiVersion: firedrill/v1\nname: plan-test\nenvironment:\n" + tc.body +
+				"timeline:\n  duration: 60s\n  faults:\n    - {at: 10s, action: kill, target: postgres.primary}\n"
+			scn, err := scenarios.LoadBytes("plan-test.yaml", []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := NewPlan(context.Background(), scn, recipes)
+			var b strings.Builder
+			if err := WritePlanText(&b, p); err != nil {
+				t.Fatal(err)
+			}
+			// The text's columns are aligned with spaces: compare on single tabs.
+			text := strings.Join(strings.Fields(b.String()), " ")
+			for _, w := range tc.want {
+				name, role, _ := strings.Cut(w, "\t")
+				if !strings.Contains(text, name+" "+role) {
+					t.Errorf("the plan lacks %q:\n%s", w, b.String())
+				}
+				if !slices.ContainsFunc(p.Topology.Regions, func(r PlanRegion) bool { return slices.Contains(r.Nodes, name) }) {
+					t.Errorf("%s is in no region of the plan: %+v", name, p.Topology.Regions)
+				}
+			}
+			if got := len(p.Topology.Nodes) - len(topology.New(scn).Nodes); got != len(tc.want) {
+				t.Errorf("%d coordination nodes in the plan, want %d", got, len(tc.want))
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"time"
 
+	"github.com/firedrill/firedrill/scenarios/internal/failover"
 	"github.com/firedrill/firedrill/scenarios/internal/spec"
 	"github.com/firedrill/firedrill/scenarios/internal/target"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
@@ -118,6 +119,10 @@ const (
 
 // Managers are the accepted dr.failover.manager values.
 var Managers = spec.Managers
+
+// Where the HA stacks' coordination runs, for the topology: the regions
+// holding a member of Patroni's etcd, and the monitor's region.
+var EtcdRegions, MonitorRegion = failover.EtcdRegions, failover.MonitorRegion
 
 // Selector roles and modes.
 const (

@@ -35,7 +35,8 @@ var ErrNoMatch = errors.New("no node matches")
 // Resolve returns the nodes a fault hits, asking st what is true now:
 // postgres.primary is whichever node is primary, postgres.replica the
 // first running Postgres node that is not, postgres.<name> that replica,
-// storage and app their node, region.<name> every node of the region. A
+// storage and app their node, etcd.<region> and monitor the HA stack's
+// coordination node, region.<name> every node of the region. A
 // selector matches every node whose current role, region and labels it
 // names; mode one picks one of them with rng (the run's seeded source),
 // mode all (the default) takes them all. The nodes come in start order.
@@ -105,7 +106,7 @@ func (t *Topology) ResolveTarget(ctx context.Context, st State, target string) (
 		}
 		return nodes, nil
 	}
-	for _, n := range t.Nodes {
+	for _, n := range t.All() { // a replica, an etcd member, the monitor
 		if n.Service == target {
 			return []*Node{n}, nil
 		}

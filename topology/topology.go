@@ -14,6 +14,14 @@ const (
 	KindApp      = "app"
 )
 
+// Coordination kinds: the HA stacks' own coordination, which decides their
+// failovers (docs/scenario.md, "Failover managers"). They are the target
+// kinds of the same names.
+const (
+	KindEtcd    = "etcd"    // a member of Patroni's etcd cluster
+	KindMonitor = "monitor" // pg_auto_failover's monitor
+)
+
 // Roles a node has when the drill starts. A Postgres node's role changes
 // with failovers; resolution asks the State for the current one.
 const (
@@ -28,7 +36,11 @@ const (
 	NodePrimary = "pg-primary"
 	NodeStorage = "minio"
 	NodeApp     = "app"
+	NodeMonitor = "monitor"
 )
+
+// EtcdNode is the node name of Patroni's etcd member in region.
+func EtcdNode(region string) string { return "etcd-" + region }
 
 // WAN is the network that joins the regions: every node is on its
 // region's network and on the WAN, so cross-region traffic (replication,
@@ -43,6 +55,9 @@ const (
 	PortS3       = "9000/tcp"
 	PortConsole  = "9001/tcp"
 	PortApp      = "8080/tcp"
+	// etcd's client port (Patroni's) and peer port (the members' raft).
+	PortEtcdClient = "2379/tcp"
+	PortEtcdPeer   = "2380/tcp"
 )
 
 // Data directories of the nodes that keep a volume. AppUploads holds the
@@ -55,10 +70,10 @@ const (
 
 // Node is one service of the environment, one container (or pod).
 type Node struct {
-	Name    string // pg-primary, pg-replica1, minio, app
-	Service string // postgres.primary, postgres.replica1, storage, app: as scenarios name it
-	Kind    string // postgres, storage, app
-	Role    string // primary, replica, storage or app, at the start of the drill
+	Name    string // pg-primary, pg-replica1, minio, app; etcd-<region>, monitor
+	Service string // postgres.primary, postgres.replica1, storage, app; etcd.<region>, monitor: as scenarios name it
+	Kind    string // postgres, storage, app; etcd, monitor
+	Role    string // primary, replica, storage or app, at the start of the drill; etcd, monitor
 	Region  string
 	Labels  map[string]string
 	// Networks are the logical networks the node joins, home region first,
@@ -85,9 +100,10 @@ func (n *Node) roles(primary bool) []string {
 		return []string{scenarios.RolePostgres, RoleReplica}
 	case KindStorage:
 		return []string{RoleStorage}
-	default:
+	case KindApp:
 		return []string{RoleApp}
 	}
+	return nil // the coordination answers to no selector role
 }
 
 // Topology is the environment a scenario describes. Build it with New.
@@ -97,6 +113,12 @@ type Topology struct {
 	// Nodes are in start order: the primary, the replicas in scenario
 	// order, the storage, the app.
 	Nodes []*Node
+	// Coordination are the chosen HA stack's coordination nodes: Patroni's
+	// etcd members in region order, or pg_auto_failover's monitor; none
+	// for the builtin manager. They are apart from Nodes because nothing
+	// starts them yet (the engine refuses these managers, Unsupported):
+	// they are fault targets, in their region, and what plan shows.
+	Coordination []*Node
 	// Bucket is the storage's bucket.
 	Bucket string
 
@@ -135,7 +157,31 @@ func New(scn *scenarios.Scenario) *Topology {
 	}
 	add(&Node{Name: NodeApp, Service: scenarios.TargetApp, Kind: KindApp, Role: RoleApp,
 		Region: scn.RegionOf(scenarios.TargetApp), Labels: clone(env.App.Labels), Ports: []string{PortApp}, Volume: AppUploads})
+	t.addCoordination(scn)
 	return t
+}
+
+// addCoordination derives the nodes of the chosen manager's coordination:
+// an etcd member per region of scenarios.EtcdRegions for Patroni, the
+// monitor in scenarios.MonitorRegion for pg_auto_failover.
+func (t *Topology) addCoordination(scn *scenarios.Scenario) {
+	add := func(n *Node) {
+		n.Networks, n.Labels = []string{n.Region, WAN}, map[string]string{}
+		t.Coordination = append(t.Coordination, n)
+		t.byName[n.Name] = n
+	}
+	switch scn.DR.Failover.Manager {
+	case scenarios.ManagerPatroni:
+		for _, r := range scenarios.EtcdRegions(t.Regions) {
+			add(&Node{Name: EtcdNode(r), Service: "etcd." + r, Kind: KindEtcd, Role: KindEtcd, Region: r,
+				Ports: []string{PortEtcdClient, PortEtcdPeer}})
+		}
+	case scenarios.ManagerPgAutoFailover:
+		// The monitor is a Postgres server of its own (the formation's
+		// state), reached on Postgres's port.
+		add(&Node{Name: NodeMonitor, Service: NodeMonitor, Kind: KindMonitor, Role: KindMonitor,
+			Region: scenarios.MonitorRegion(t.Regions), Ports: []string{PortPostgres}})
+	}
 }
 
 func clone(m map[string]string) map[string]string {
@@ -194,16 +240,20 @@ func (t *Topology) Standbys() []string {
 	return out
 }
 
-// InRegion returns the nodes placed in region, in start order.
+// InRegion returns the nodes placed in region, in start order, then its
+// coordination nodes: a region's faults reach what runs there.
 func (t *Topology) InRegion(region string) []*Node {
 	var out []*Node
-	for _, n := range t.Nodes {
+	for _, n := range t.All() {
 		if n.Region == region {
 			out = append(out, n)
 		}
 	}
 	return out
 }
+
+// All are the nodes, then the coordination nodes.
+func (t *Topology) All() []*Node { return append(slices.Clone(t.Nodes), t.Coordination...) }
 
 // Networks are the logical networks of the drill: every region, then WAN.
 func (t *Topology) Networks() []string { return append(slices.Clone(t.Regions), WAN) }
