@@ -2,7 +2,9 @@
 // manager a drill runs (firedrill's builtin one, Patroni with etcd,
 // pg_auto_failover with its monitor, or none), the settings of each, their
 // defaults (each stack's own documented defaults), their checks (each
-// stack's own constraints) and the worst-case detection each implies.
+// stack's own constraints), the worst-case detection each implies, and the
+// stacks' coordination as fault targets (etcd.<region> per etcd member,
+// monitor) with where each runs.
 //
 // It is apart from package spec, the data model, so that the managers'
 // settings and their rules stay together and each package stays small
