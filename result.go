@@ -243,4 +243,9 @@ type Result struct {
 	StabilityMS     float64 `json:"stability_window_ms"`
 	Events          []Event `json:"events"`
 	FailoverEnabled bool    `json:"failover_enabled"`
+	// Manager is the failover manager the drill ran (dr.failover.manager,
+	// as `firedrill run --manager` or --no-failover left it): builtin,
+	// patroni, pg_auto_failover or none; empty in a result written before
+	// the field existed.
+	Manager string `json:"manager"`
 }
