@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/firedrill/firedrill/cmd/firedrill/internal/runplan"
 	"github.com/firedrill/firedrill/internal/outfile"
 )
 
@@ -28,6 +29,16 @@ func checkRunFlags(f *runFlags) error {
 	if f.out != "" {
 		if err := outfile.CheckDir(f.out); err != nil {
 			errs = append(errs, fmt.Errorf("--out %s: %w", f.out, err))
+		}
+	}
+	if f.manager != "" {
+		managers, err := runplan.ParseManagers(f.manager)
+		f.managers = managers
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if f.noFailover {
+			errs = append(errs, errors.New("--no-failover is --manager none: give one of them, not both"))
 		}
 	}
 	if err := checkReportFlags(f); err != nil {

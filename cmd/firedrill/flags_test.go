@@ -35,6 +35,10 @@ func TestCheckRunFlags(t *testing.T) {
 		{"history under a file", func(f *runFlags) { f.history = filepath.Join(file, "h") }, "--history " + filepath.Join(file, "h") + ": "},
 		{"json report", func(f *runFlags) { f.reportFiles = map[string]*string{"json": ptr(filepath.Join(dir, "r.json"))} }, ""},
 		{"report is a directory", func(f *runFlags) { f.reportFiles = map[string]*string{"json": ptr(dir)} }, "it is a directory; give a file name"},
+		{"managers", func(f *runFlags) { f.manager = "builtin,none" }, ""},
+		{"unknown manager", func(f *runFlags) { f.manager = "builtin,patrony" },
+			`--manager: unknown failover manager "patrony"; the managers are builtin, patroni, pg_auto_failover, none`},
+		{"manager and no-failover", func(f *runFlags) { f.manager, f.noFailover = "builtin", true }, "--no-failover is --manager none: give one of them, not both"},
 		{"report under a file", func(f *runFlags) { f.reportFiles = map[string]*string{"json": ptr(filepath.Join(file, "r"))} }, "a-file is a file, not a directory"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,11 +68,34 @@ func TestRunChecksFlagsBeforeTouchingDocker(t *testing.T) {
 		{"run", "--out", file, "primary-kill"},
 		{"run", "--repeat", "0", "primary-kill"},
 		{"run", "--junit", filepath.Join(file, "junit.xml"), "primary-kill"},
+		{"run", "--manager", "builtin,patrony", "primary-kill"},
+		{"run", "--manager", "none", "--no-failover", "primary-kill"},
 	} {
 		code, _, errOut := run(t, args...)
 		if code != firedrill.ExitUsage || strings.Contains(errOut, "Docker is not reachable") {
 			t.Errorf("%v: exit %d, want 2 without reaching Docker:\n%s", args, code, errOut)
 		}
+	}
+}
+
+// A manager this build does not run is refused before anything starts,
+// every scenario at once, through the engine's Unsupported check.
+func TestRunRefusesAManagerTheEngineDoesNotRun(t *testing.T) {
+	noDocker(t)
+	code, _, errOut := run(t, "run", "--manager", "builtin,patroni,pg_auto_failover", "primary-kill", "replica-kill")
+	if code != firedrill.ExitUsage || strings.Contains(errOut, "Docker is not reachable") {
+		t.Fatalf("exit %d, want 2 without reaching Docker:\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"dr.failover.manager: the failover manager patroni (Patroni with etcd) is not executed by this build's engine yet",
+		"firedrill: this build cannot run primary-kill-patroni, primary-kill-pg_auto_failover, replica-kill-patroni, replica-kill-pg_auto_failover yet",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "primary-kill-builtin") {
+		t.Errorf("builtin refused:\n%s", errOut)
 	}
 }
 

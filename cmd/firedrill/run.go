@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/cmd/firedrill/internal/reportcmd"
+	"github.com/firedrill/firedrill/cmd/firedrill/internal/runplan"
 	"github.com/firedrill/firedrill/drill"
 	"github.com/firedrill/firedrill/images"
 	"github.com/firedrill/firedrill/internal/outfile"
@@ -34,6 +36,8 @@ type runFlags struct {
 	keep       bool
 	json       bool
 	noFailover bool
+	manager    string   // --manager LIST (docs/reports.md, "Game days: repeats, suites and history")
+	managers   []string // --manager parsed by checkRunFlags; nil without it
 	settle     time.Duration
 	color      string
 	seed       int64
@@ -103,7 +107,16 @@ terminal whose TERM is not "dumb", else plain. NO_COLOR turns colour off.
 
 Logs and progress go to stderr. --json prints result.json to stdout and
 nothing else: one object for one scenario, an array of them (in the order
-given; a drill that produced no result is left out) for several.`,
+given; a drill that produced no result is left out) for several.
+
+--manager LIST (comma-separated: builtin, patroni, pg_auto_failover, none)
+runs every scenario once per manager (and per --repeat), with
+dr.failover.manager overridden: a stack's settings the scenario does not
+give are its defaults, and what another manager's only is dropped, named on
+stderr. The output directories are --out/<name>-<manager> (-<n> with
+repeats), and the end summary compares the managers per scenario. A manager
+this build does not run is refused up front, exit 2. --no-failover is
+--manager none for one run, and cannot be combined with --manager.`,
 		Example: `  firedrill run primary-kill
   firedrill run --out results/ci scenarios/library/primary-kill.yaml
   firedrill run --out results/nightly primary-kill drills/*.yaml   # one after another
@@ -113,7 +126,8 @@ given; a drill that produced no result is left out) for several.`,
   firedrill run --json primary-kill | jq .verdict
   firedrill run --out results/ci --junit junit.xml --html report.html --markdown "$GITHUB_STEP_SUMMARY" drills/
   firedrill run --repeat 5 --out gameday --history results/history primary-kill
-  firedrill run @drills/nightly.list        # a suite: one scenario a line`,
+  firedrill run @drills/nightly.list        # a suite: one scenario a line
+  firedrill run --manager builtin,none --repeat 3 --out compare primary-kill`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDrills(cmd.Context(), g, f, cmd.Flags().Changed("seed"), args)
@@ -122,7 +136,8 @@ given; a drill that produced no result is left out) for several.`,
 	cmd.Flags().StringVarP(&f.out, "out", "o", "", "output directory (default firedrill-out/<scenario>-<run id>; with several scenarios, one subdirectory each)")
 	cmd.Flags().BoolVar(&f.keep, "keep", false, "leave the environment running after the drill and print how to reach it")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print result.json to stdout instead of the summary")
-	cmd.Flags().BoolVar(&f.noFailover, "no-failover", false, "disable the failover manager (overrides the scenario)")
+	cmd.Flags().BoolVar(&f.noFailover, "no-failover", false, "disable the failover manager (overrides the scenario: manager none)")
+	cmd.Flags().StringVar(&f.manager, "manager", "", "run each scenario once per failover manager of LIST (comma-separated), overriding dr.failover.manager")
 	cmd.Flags().DurationVar(&f.settle, "settle", 3*time.Second, "time the DR engine keeps running after the timeline, before the read-back")
 	cmd.Flags().StringVar(&f.color, "color", "auto", "color the summary: auto, always, never")
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "seed of the drill's random choices (default: the scenario's monkey.seed, else random)")
@@ -168,6 +183,8 @@ func worseExit(a, b int) int {
 // drillOutcome is what one drill of a run command ended with.
 type drillOutcome struct {
 	name, out string
+	manager   string // the manager the drill ran
+	label     string // name, and with --manager the manager (runplan.Label)
 	code      int
 	verdict   string
 	res       *firedrill.Result
@@ -197,7 +214,12 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 		defer g.notices.Set(g.notices.Set(console))
 	}
 	tclog.SetDefault(tcLogger{g.log}) // testcontainers' debug lines (-v) too
-	scns, err := loadScenarios(g, args, f.repeat)
+	byManager := len(f.managers) > 0
+	overrides := f.managers
+	if f.noFailover {
+		overrides = []string{scenarios.ManagerNone}
+	}
+	scns, err := loadScenarios(g, args, f.repeat, overrides)
 	if err != nil {
 		return err
 	}
@@ -212,7 +234,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 			fmt.Fprintln(g.stderr, termSafe(feature.Error()))
 		}
 		if len(u) > 0 {
-			refused = append(refused, scn.Name)
+			refused = append(refused, runplan.Label(scn.Name, scn.DR.Failover.Manager, byManager))
 		}
 		// Warnings do not stop a drill; they say up front which number
 		// will be inconclusive.
@@ -229,7 +251,11 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	if !seedSet {
 		seed = randomSeed()
 	}
-	outs := outputDirs(f.out, scns, f.repeat > 1)
+	labels := make([]string, len(scns))
+	for i, scn := range scns {
+		labels[i] = runplan.Label(scn.Name, scn.DR.Failover.Manager, byManager)
+	}
+	outs := runplan.OutputDirs(f.out, labels, f.repeat > 1)
 
 	dc, imgs, err := openImages(ctx, g, true)
 	if err != nil {
@@ -247,8 +273,8 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 				fmt.Fprintln(g.stdout)
 			}
 		}
-		o := drillOutcome{name: scn.Name, code: firedrill.ExitPass}
-		res, out, err := runDrill(ctx, g, f, scn, outs[i], seedFor(scn, seed, seedSet), dc, imgs)
+		o := drillOutcome{name: scn.Name, manager: scn.DR.Failover.Manager, label: labels[i], code: firedrill.ExitPass}
+		res, out, err := runDrill(ctx, g, f, scn, labels[i], outs[i], seedFor(scn, seed, seedSet), dc, imgs)
 		o.out, o.res, o.err = out, res, err
 		if res != nil {
 			o.verdict = string(res.Verdict)
@@ -263,7 +289,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 			if len(scns) == 1 {
 				singleErr = err
 			} else if ee == nil || ee.err != nil {
-				fmt.Fprintf(g.stderr, "firedrill: %s: %v\n", scn.Name, err)
+				fmt.Fprintf(g.stderr, "firedrill: %s: %v\n", labels[i], err)
 			}
 			if o.verdict == "" {
 				o.verdict = "error"
@@ -312,6 +338,9 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 		if f.repeat > 1 {
 			writeRepeatSummary(w, done)
 		}
+		if len(f.managers) > 1 {
+			writeManagerSummary(w, done)
+		}
 	}
 	if singleErr != nil {
 		return singleErr
@@ -341,31 +370,6 @@ func seedFor(scn *scenarios.Scenario, seed int64, seedSet bool) int64 {
 	return seed
 }
 
-// outputDirs chooses each drill's output directory: "" (the default,
-// firedrill-out/<name>-<run id>, chosen when the run id is known), out
-// itself for a single drill, out/<name> (-2, -3... for a name given twice)
-// for several; numbered (--repeat): out/<name>-1, -2... for every drill.
-func outputDirs(out string, scns []*scenarios.Scenario, numbered bool) []string {
-	dirs := make([]string, len(scns))
-	if out == "" {
-		return dirs
-	}
-	if len(scns) == 1 && !numbered {
-		dirs[0] = out
-		return dirs
-	}
-	seen := map[string]int{}
-	for i, scn := range scns {
-		seen[scn.Name]++
-		name := scn.Name
-		if n := seen[scn.Name]; n > 1 || numbered {
-			name = fmt.Sprintf("%s-%d", scn.Name, n)
-		}
-		dirs[i] = filepath.Join(out, name)
-	}
-	return dirs
-}
-
 func writeResultsJSON(w io.Writer, done []drillOutcome) error {
 	var results []firedrill.Result
 	for _, o := range done {
@@ -380,7 +384,7 @@ func writeSuiteSummary(w io.Writer, done []drillOutcome, total, worst int) {
 	fmt.Fprintf(w, "\n%d of %d drills run\n", len(done), total)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, o := range done {
-		fmt.Fprintf(tw, "  %s\t%s\texit %d\t%s\n", o.name, o.verdict, o.code, o.out)
+		fmt.Fprintf(tw, "  %s\t%s\texit %d\t%s\n", cmp.Or(o.label, o.name), o.verdict, o.code, o.out)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "exit %d (the worst: 130 interrupted > 3 inconclusive > 2 invalid > 1 objective missed > 0 met)\n", worst)
@@ -412,16 +416,11 @@ func version() string {
 // runDrill runs one drill and returns its scored result (nil when it
 // could not be scored) and its output directory. An error carries its exit
 // code; a scored drill's verdict gives the code otherwise.
-func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scenario, out string, seed int64,
+func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scenario, label, out string, seed int64,
 	dc *client.Client, imgs *images.Images) (result *firedrill.Result, outDir string, retErr error) {
-	if f.noFailover {
-		off := false
-		scn.DR.Failover.Enabled = &off
-	}
-
 	runID := docker.NewRunID()
 	if out == "" {
-		out = filepath.Join("firedrill-out", scn.Name+"-"+runID)
+		out = filepath.Join("firedrill-out", label+"-"+runID)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, out, withCode(firedrill.ExitInconclusive, fmt.Errorf("create output directory: %w", err))
@@ -429,6 +428,9 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 	src := scn.File
 	if name, ok := strings.CutPrefix(src, "builtin:"); ok {
 		src = name
+	}
+	if f.managers != nil || f.noFailover {
+		src = "--manager " + scn.DR.Failover.Manager + " " + src
 	}
 	if err := writeRunInfo(filepath.Join(out, "run.json"), runInfo{Scenario: scn.Name, File: scn.File, RunID: runID,
 		Seed: seed, Version: version(), Replay: fmt.Sprintf("firedrill run --seed %d %s", seed, src)}); err != nil {

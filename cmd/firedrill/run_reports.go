@@ -8,6 +8,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/cmd/firedrill/internal/reportcmd"
+	"github.com/firedrill/firedrill/cmd/firedrill/internal/runplan"
 	"github.com/firedrill/firedrill/cmd/firedrill/internal/suite"
 	"github.com/firedrill/firedrill/internal/outfile"
 	"github.com/firedrill/firedrill/reports"
@@ -21,25 +22,43 @@ const maxRepeat = 1000
 
 // loadScenarios expands the arguments (directories, @LIST files, see
 // package suite) and loads every scenario, each repeat its own copy (a
-// drill changes its scenario: --no-failover, the monkey's seed). Every
-// problem is reported at once, before anything starts: exit 2.
-func loadScenarios(g *globals, args []string, repeat int) ([]*scenarios.Scenario, error) {
+// drill changes its scenario: the monkey's seed), once per manager of
+// managers (--manager; --no-failover is none) with dr.failover.manager
+// overridden (runplan.Override), in the order scenario, manager, repeat.
+// Every problem is reported at once, before anything starts: exit 2.
+func loadScenarios(g *globals, args []string, repeat int, managers []string) ([]*scenarios.Scenario, error) {
 	entries, expandErr := suite.Expand(args)
 	var problems []error
 	problems = append(problems, reportcmd.Flatten(expandErr)...)
 	var scns []*scenarios.Scenario
+	overrides := managers
+	if overrides == nil {
+		overrides = []string{""} // the scenario's own manager
+	}
 	for _, e := range entries {
-		for range repeat {
-			scn, err := scenarios.Resolve(e.Ref)
-			if err != nil {
-				if e.From != "" {
-					err = fmt.Errorf("%s: %w", e.From, err)
+	managers:
+		for _, manager := range overrides {
+			for n := range repeat {
+				scn, err := scenarios.Resolve(e.Ref)
+				var notes []string
+				if err == nil && manager != "" {
+					notes, err = runplan.Override(scn, manager)
 				}
-				// File names and scenario text reach the terminal escaped.
-				problems = append(problems, terminalError{err})
-				break
+				if err != nil {
+					if e.From != "" {
+						err = fmt.Errorf("%s: %w", e.From, err)
+					}
+					// File names and scenario text reach the terminal escaped.
+					problems = append(problems, terminalError{err})
+					break managers
+				}
+				for _, note := range notes {
+					if n == 0 { // once, not per repeat
+						fmt.Fprintln(g.stderr, termSafe("note: "+note))
+					}
+				}
+				scns = append(scns, scn)
 			}
-			scns = append(scns, scn)
 		}
 	}
 	switch {
@@ -93,7 +112,7 @@ func resultsOf(done []drillOutcome) []firedrill.Result {
 		case o.res != nil:
 			results = append(results, *o.res)
 		case o.err != nil:
-			results = append(results, firedrill.Result{Scenario: o.name, Verdict: firedrill.VerdictInconclusive,
+			results = append(results, firedrill.Result{Scenario: o.name, Manager: o.manager, Verdict: firedrill.VerdictInconclusive,
 				Reasons: []string{"the drill did not complete, so nothing was measured: " + o.err.Error()}})
 		}
 	}
@@ -128,6 +147,15 @@ func writeRepeatSummary(w io.Writer, done []drillOutcome) {
 		return
 	}
 	if err := trend.WriteTable(w, aggregate.Summarise(results)); err != nil {
+		fmt.Fprintf(w, "firedrill: %v\n", err)
+	}
+}
+
+// writeManagerSummary is the end of a run of several managers (--manager):
+// per scenario per manager, the figures that compare the stacks.
+func writeManagerSummary(w io.Writer, done []drillOutcome) {
+	fmt.Fprintln(w)
+	if err := trend.WriteManagerTable(w, aggregate.Summarise(resultsOf(done))); err != nil {
 		fmt.Fprintf(w, "firedrill: %v\n", err)
 	}
 }

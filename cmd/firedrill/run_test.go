@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -111,28 +109,6 @@ func TestWorseExit(t *testing.T) {
 				t.Errorf("worseExit(%d, %d) = %d, want %d", a, b, got, want)
 			}
 		}
-	}
-}
-
-func TestOutputDirs(t *testing.T) {
-	a := &scenarios.Scenario{Name: "a"}
-	b := &scenarios.Scenario{Name: "b"}
-	if got := outputDirs("", []*scenarios.Scenario{a, b}, false); got[0] != "" || got[1] != "" {
-		t.Errorf("default dirs = %q", got)
-	}
-	if got := outputDirs("res", []*scenarios.Scenario{a}, false); got[0] != "res" {
-		t.Errorf("one scenario: %q", got)
-	}
-	got := outputDirs("res", []*scenarios.Scenario{a, b, a}, false)
-	want := []string{filepath.Join("res", "a"), filepath.Join("res", "b"), filepath.Join("res", "a-2")}
-	if !slices.Equal(got, want) {
-		t.Errorf("dirs = %q, want %q", got, want)
-	}
-	// --repeat: every drill numbered, also a single scenario's.
-	got = outputDirs("res", []*scenarios.Scenario{a, a, a}, true)
-	want = []string{filepath.Join("res", "a-1"), filepath.Join("res", "a-2"), filepath.Join("res", "a-3")}
-	if !slices.Equal(got, want) {
-		t.Errorf("repeat dirs = %q, want %q", got, want)
 	}
 }
 

@@ -49,33 +49,53 @@ type Run struct {
 	RTO  *Value `json:"rto,omitempty"`
 	RPO  *Value `json:"rpo,omitempty"`
 	Lost *Value `json:"lost_writes,omitempty"`
+	// Phases are the phases of the fault that set the run's RTO (its
+	// offsets from T, in ms; docs/measurement.md, "RTO"), full_redundancy
+	// among them; absent when no fault set it.
+	Phases     map[string]float64 `json:"phases,omitempty"`
+	SplitBrain bool               `json:"split_brain,omitempty"`
 }
 
-// Scenario is the summary of one scenario's runs, in the order they ran.
+// Scenario is the summary of one scenario's runs under one failover
+// manager, in the order they ran.
 type Scenario struct {
-	Scenario string                    `json:"scenario"`
+	Scenario string `json:"scenario"`
+	// Manager is the failover manager the runs ran (Result.Manager);
+	// empty for results written before it was recorded.
+	Manager  string                    `json:"manager,omitempty"`
 	Runs     []Run                     `json:"runs"`
 	Verdicts map[firedrill.Verdict]int `json:"verdicts"`
 	RTO      Stat                      `json:"rto"`
 	RPO      Stat                      `json:"rpo"`
 	Lost     Stat                      `json:"lost_writes"`
+	// Phases holds, per phase name, the figure over the runs whose RTO
+	// fault had that phase (the others are its unmeasured).
+	Phases map[string]Stat `json:"phases,omitempty"`
+	// SplitBrain counts the runs that saw a split brain.
+	SplitBrain int `json:"split_brain"`
 }
 
-// Summarise groups results by scenario, in the order each scenario first
-// appears, and sorts each one's runs by their start (a history read from
-// a directory comes in file order).
+// Summarise groups results by scenario and failover manager, so that no
+// figure mixes two stacks, in the order each pair first appears, and
+// sorts each one's runs by their start (a history read from a directory
+// comes in file order).
 func Summarise(results []firedrill.Result) []Scenario {
 	var out []Scenario
-	index := map[string]int{}
+	type key struct{ scenario, manager string }
+	index := map[key]int{}
 	for _, r := range results {
-		i, ok := index[r.Scenario]
+		k := key{r.Scenario, r.Manager}
+		i, ok := index[k]
 		if !ok {
 			i = len(out)
-			index[r.Scenario] = i
-			out = append(out, Scenario{Scenario: r.Scenario, Verdicts: map[firedrill.Verdict]int{}})
+			index[k] = i
+			out = append(out, Scenario{Scenario: r.Scenario, Manager: r.Manager, Verdicts: map[firedrill.Verdict]int{}})
 		}
 		out[i].Runs = append(out[i].Runs, RunOf(r))
 		out[i].Verdicts[r.Verdict]++
+		if r.SplitBrain {
+			out[i].SplitBrain++
+		}
 	}
 	for i := range out {
 		s := &out[i]
@@ -83,6 +103,35 @@ func Summarise(results []firedrill.Result) []Scenario {
 		s.RTO = stat(s.Runs, func(r Run) *Value { return r.RTO })
 		s.RPO = stat(s.Runs, func(r Run) *Value { return r.RPO })
 		s.Lost = stat(s.Runs, func(r Run) *Value { return r.Lost })
+		for _, r := range s.Runs {
+			for name := range r.Phases {
+				if _, done := s.Phases[name]; done {
+					continue
+				}
+				if s.Phases == nil {
+					s.Phases = map[string]Stat{}
+				}
+				s.Phases[name] = stat(s.Runs, func(r Run) *Value {
+					if ms, ok := r.Phases[name]; ok {
+						return &Value{MS: ms}
+					}
+					return nil
+				})
+			}
+		}
+	}
+	return out
+}
+
+// Managers are the failover managers of the summaries, in order, each
+// once; a combined report names the manager of each row when there are
+// several.
+func Managers(scenarios []Scenario) []string {
+	var out []string
+	for _, s := range scenarios {
+		if !slices.Contains(out, s.Manager) {
+			out = append(out, s.Manager)
+		}
 	}
 	return out
 }
@@ -92,7 +141,7 @@ func Summarise(results []firedrill.Result) []Scenario {
 // the rto objective had no data (a fault unconfirmed, or no data at all)
 // or no fault recovered.
 func RunOf(r firedrill.Result) Run {
-	run := Run{RunID: r.RunID, StartedAt: r.StartedAt, Verdict: r.Verdict}
+	run := Run{RunID: r.RunID, StartedAt: r.StartedAt, Verdict: r.Verdict, SplitBrain: r.SplitBrain}
 	noData := false
 	for _, o := range r.Objectives {
 		if o.Name == score.ObjectiveRTO && o.Status == firedrill.StatusNoData {
@@ -100,16 +149,20 @@ func RunOf(r firedrill.Result) Run {
 		}
 	}
 	var worst *Value
+	var phases map[string]float64
 	for _, f := range r.Faults {
 		switch {
 		case f.Recovery == firedrill.RecoveryNever:
-			worst = &Value{Never: true}
+			worst, phases = &Value{Never: true}, f.Phases
 		case f.Recovery == firedrill.RecoveryRecovered && f.RTOMS != nil && (worst == nil || !worst.Never && *f.RTOMS > worst.MS):
-			worst = &Value{MS: *f.RTOMS}
+			worst, phases = &Value{MS: *f.RTOMS}, f.Phases
 		}
 	}
 	if worst != nil && (worst.Never || !noData) {
 		run.RTO = worst
+		if len(phases) > 0 {
+			run.Phases = phases
+		}
 	}
 	if r.RPOMS != nil {
 		run.RPO = &Value{MS: *r.RPOMS}

@@ -64,3 +64,39 @@ func TestSummarise(t *testing.T) {
 		t.Errorf("unmeasured %+v", none)
 	}
 }
+
+func TestSummariseGroupsByManager(t *testing.T) {
+	pass := firedrill.VerdictPass
+	withPhases := func(ms, detect, full float64) firedrill.FaultResult {
+		f := recovered(ms)
+		f.Phases = map[string]float64{firedrill.PhaseDetect: detect, firedrill.PhaseFullRedundancy: full}
+		return f
+	}
+	run := func(at int, manager string, f firedrill.FaultResult, splitBrain bool) firedrill.Result {
+		r := result("pk", at, pass, []firedrill.FaultResult{f}, fp(0), ip(0), firedrill.StatusMet)
+		r.Manager, r.SplitBrain = manager, splitBrain
+		return r
+	}
+	got := Summarise([]firedrill.Result{
+		run(1, "builtin", withPhases(3000, 2000, 9000), false),
+		run(2, "patroni", withPhases(30000, 25000, 40000), true),
+		run(3, "builtin", withPhases(4000, 2500, 11000), false),
+		run(4, "builtin", recovered(5000), false),
+	})
+	if len(got) != 2 || got[0].Manager != "builtin" || got[1].Manager != "patroni" || len(got[0].Runs) != 3 {
+		t.Fatalf("summaries %+v", got)
+	}
+	// Patroni's 30s is not among builtin's percentiles.
+	if b := got[0]; b.RTO.Max.MS != 5000 || b.SplitBrain != 0 {
+		t.Errorf("builtin rto %+v split brain %d", b.RTO.Max, b.SplitBrain)
+	}
+	if d := got[0].Phases[firedrill.PhaseDetect]; d.Measured != 2 || d.Unmeasured != 1 || d.P50.MS != 2000 || d.Max.MS != 2500 {
+		t.Errorf("builtin detect %+v", d)
+	}
+	if p := got[1]; p.SplitBrain != 1 || p.Phases[firedrill.PhaseFullRedundancy].P50.MS != 40000 {
+		t.Errorf("patroni %+v", p)
+	}
+	if m := Managers(got); len(m) != 2 || m[0] != "builtin" || m[1] != "patroni" {
+		t.Errorf("Managers = %q", m)
+	}
+}

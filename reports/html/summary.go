@@ -2,6 +2,7 @@ package html
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,12 @@ type indexEntry struct {
 // never ended is "never", ranked above every number.
 func summarise(results []firedrill.Result) *summaryView {
 	sv := &summaryView{Table: table{Head: []string{"scenario", "runs", "verdicts", "RTO p50 · p90 · max", "RPO p50 · p90 · max", "lost writes p50 · p90 · max"}}}
-	for _, sc := range aggregate.Summarise(results) {
+	summaries := aggregate.Summarise(results)
+	byManager := len(aggregate.Managers(summaries)) > 1 // docs/reports.md, "Game days: repeats, suites and history"
+	if byManager {
+		sv.Table.Head = slices.Insert(sv.Table.Head, 1, "manager")
+	}
+	for _, sc := range summaries {
 		var verdicts []string
 		class := "pass"
 		for _, v := range []firedrill.Verdict{firedrill.VerdictPass, firedrill.VerdictFail, firedrill.VerdictInconclusive} {
@@ -49,8 +55,12 @@ func summarise(results []firedrill.Result) *summaryView {
 				}
 			}
 		}
-		sv.Table.Rows = append(sv.Table.Rows, []cell{{Text: human.OrDash(sc.Scenario)}, {Text: strconv.Itoa(len(sc.Runs))},
-			{Text: strings.Join(verdicts, " · "), Class: class}, statCell(sc.RTO, durationValue), statCell(sc.RPO, durationValue), statCell(sc.Lost, countValue)})
+		row := []cell{{Text: human.OrDash(sc.Scenario)}, {Text: strconv.Itoa(len(sc.Runs))},
+			{Text: strings.Join(verdicts, " · "), Class: class}, statCell(sc.RTO, durationValue), statCell(sc.RPO, durationValue), statCell(sc.Lost, countValue)}
+		if byManager {
+			row = slices.Insert(row, 1, cell{Text: human.OrDash(sc.Manager)})
+		}
+		sv.Table.Rows = append(sv.Table.Rows, row)
 		if len(sc.Runs) > 1 {
 			sv.Trends = append(sv.Trends, trendView{Scenario: human.OrDash(sc.Scenario), Chart: trendChart(sc)})
 		}

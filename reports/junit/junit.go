@@ -119,14 +119,23 @@ func xmlChars(s string) string {
 }
 
 // Write writes results as one JUnit document: a <testsuite> per result,
-// in order, under <testsuites> named title (omitted when empty).
+// in order, under <testsuites> named title (omitted when empty). When the
+// results ran more than one failover manager (`firedrill run --manager`),
+// each suite's name ends with " [<manager>]".
 func Write(w io.Writer, results []firedrill.Result, title string) error {
 	doc := testSuites{Name: title}
 	var totalMS float64
+	managers := map[string]bool{}
+	for _, r := range results {
+		managers[r.Manager] = true
+	}
 	for _, r := range results {
 		s, err := suite(r)
 		if err != nil {
 			return err
+		}
+		if len(managers) > 1 {
+			s.Name += " [" + r.Manager + "]"
 		}
 		doc.Suites = append(doc.Suites, s)
 		doc.Tests += s.Tests

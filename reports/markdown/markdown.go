@@ -93,11 +93,17 @@ func (m *doc) combined(results []firedrill.Result, title string) {
 	}
 	m.line(verdictCounts(verdicts), fmt.Sprintf(" · %d drills", len(results)))
 	m.line()
-	m.table("scenario", "runs", "verdicts", "RTO p50", "RTO p90", "RTO max", "RPO max", "lost writes max")
-	for _, s := range aggregate.Summarise(results) {
-		m.row(Escape(s.Scenario), fmt.Sprint(len(s.Runs)), verdictCounts(s.Verdicts),
+	summaries := aggregate.Summarise(results)
+	first := []string{"scenario"}
+	if len(aggregate.Managers(summaries)) > 1 {
+		first = append(first, "manager") // docs/reports.md, "Game days: repeats, suites and history"
+	}
+	m.table(append(first, "runs", "verdicts", "RTO p50", "RTO p90", "RTO max", "RPO max", "lost writes max")...)
+	for _, s := range summaries {
+		names := []string{Escape(s.Scenario), Escape(s.Manager)}[:len(first)]
+		m.row(append(names, fmt.Sprint(len(s.Runs)), verdictCounts(s.Verdicts),
 			stat(s.RTO, s.RTO.P50, human.Millis), stat(s.RTO, s.RTO.P90, human.Millis), stat(s.RTO, s.RTO.Max, human.Millis),
-			stat(s.RPO, s.RPO.Max, human.Millis), stat(s.Lost, s.Lost.Max, count))
+			stat(s.RPO, s.RPO.Max, human.Millis), stat(s.Lost, s.Lost.Max, count))...)
 	}
 	m.line()
 	m.line("Percentiles by nearest rank over the runs that measured the figure; runs that could not are counted apart (docs/measurement.md, \"Percentiles\").")

@@ -5,4 +5,6 @@
 // output of `firedrill history` (docs/reports.md, "Game days: repeats,
 // suites and history"). A figure a run did not measure is written as not
 // measured and counted apart; a fault that never recovered is "never".
+// WriteManagerTable compares failover managers, a row per scenario per
+// manager: the end of `firedrill run --manager LIST`.
 package trend

@@ -16,14 +16,20 @@ import (
 // NotMeasured is how a figure a run did not measure is written.
 const NotMeasured = "not measured"
 
-// WriteTable writes each scenario's runs and their percentiles.
+// WriteTable writes each scenario's runs and their percentiles; with
+// several failover managers, each scenario's heading names its manager.
 func WriteTable(w io.Writer, scenarios []aggregate.Scenario) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	byManager := len(aggregate.Managers(scenarios)) > 1
 	for i, s := range scenarios {
 		if i > 0 {
 			fmt.Fprintln(tw)
 		}
-		fmt.Fprintf(tw, "%s: %s\n", s.Scenario, Verdicts(s))
+		name := s.Scenario
+		if byManager {
+			name += " (" + human.OrDash(s.Manager) + ")"
+		}
+		fmt.Fprintf(tw, "%s: %s\n", name, Verdicts(s))
 		fmt.Fprintln(tw, "  started at (UTC)\trun id\tverdict\tRTO\tRPO\tlost")
 		for _, r := range s.Runs {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", startedAt(r.StartedAt), human.OrDash(r.RunID), r.Verdict,

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -91,5 +92,34 @@ func Check(t testing.TB, update bool, pkg, name string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (go test %s -update to accept):\n--- got\n%s\n--- want\n%s", path, pkg, got, want)
+	}
+}
+
+// CheckManagers checks that a combined report names each result's failover
+// manager when the results ran more than one (`firedrill run --manager`):
+// render of Several with two managers has every one of wants, render with
+// one manager none of them.
+func CheckManagers(t *testing.T, render func(io.Writer, []firedrill.Result, string) error, wants ...string) {
+	t.Helper()
+	results := Several(t)
+	for i := range results {
+		results[i].Manager = "builtin"
+	}
+	var single strings.Builder
+	if err := render(&single, results, "one manager"); err != nil {
+		t.Fatal(err)
+	}
+	results[len(results)-1].Manager = "none"
+	var b strings.Builder
+	if err := render(&b, results, "two managers"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range wants {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+		if strings.Contains(single.String(), want) {
+			t.Errorf("one manager's report has %q", want)
+		}
 	}
 }
