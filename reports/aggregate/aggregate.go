@@ -188,17 +188,7 @@ func stat(runs []Run, get func(Run) *Value) Stat {
 		return st
 	}
 	slices.SortFunc(vs, Value.compare)
-	p50, p90, top := score.NearestRank(valueRanks(vs), 0.50), score.NearestRank(valueRanks(vs), 0.90), vs[len(vs)-1]
-	st.P50, st.P90, st.Max = &vs[p50], &vs[p90], &top
+	p50, p90, top := vs[score.NearestRankIndex(len(vs), 0.50)], vs[score.NearestRankIndex(len(vs), 0.90)], vs[len(vs)-1]
+	st.P50, st.P90, st.Max = &p50, &p90, &top
 	return st
-}
-
-// valueRanks is 0..n-1: NearestRank picks an index into the sorted values
-// (Values are not cmp.Ordered: Never ranks above every number).
-func valueRanks(vs []Value) []int {
-	ranks := make([]int, len(vs))
-	for i := range ranks {
-		ranks[i] = i
-	}
-	return ranks
 }

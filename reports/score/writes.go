@@ -97,8 +97,15 @@ func scheduleLag(writes []firedrill.Op) *firedrill.ScheduleLag {
 // was observed, never an interpolation; every percentile firedrill
 // reports is one (docs/measurement.md, "Percentiles").
 func NearestRank[T cmp.Ordered](sorted []T, p float64) T {
-	k := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return sorted[min(max(k, 0), len(sorted)-1)]
+	return sorted[NearestRankIndex(len(sorted), p)]
+}
+
+// NearestRankIndex is the index, in n sorted values (n > 0), of their
+// p-quantile by nearest rank: for values that are not cmp.Ordered (an RTO
+// that never ended ranks above every number).
+func NearestRankIndex(n int, p float64) int {
+	k := int(math.Ceil(p*float64(n))) - 1
+	return min(max(k, 0), n-1)
 }
 
 // readBackProblem says why the read-back cannot be trusted to tell lost
