@@ -211,7 +211,8 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	}
 	g.stderr, g.log = console, slog.New(slog.NewTextHandler(console, &slog.HandlerOptions{Level: logLevel}))
 	if g.notices != nil {
-		defer g.notices.Set(g.notices.Set(console))
+		prev := g.notices.Set(console) // interrupt notices, while it shows
+		defer g.notices.Set(prev)
 	}
 	tclog.SetDefault(tcLogger{g.log}) // testcontainers' debug lines (-v) too
 	byManager := len(f.managers) > 0
