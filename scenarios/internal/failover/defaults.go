@@ -13,7 +13,8 @@ const (
 // Patroni's own defaults and limits, as Patroni 3.0 documents them (its
 // "Dynamic Configuration Settings": ttl 30, loop_wait 10, retry_timeout
 // 10, in seconds, and the rule loop_wait + 2 × retry_timeout <= ttl; the
-// same page of the 3.x documentation states the minimums 20, 1 and 3) and
+// same page of the 3.x documentation states the minimums 20, 1 and 3, of
+// which Patroni 3.0.2 enforces none but the rule) and
 // ships them (the default dynamic configuration of its config module:
 // maximum_lag_on_failover 1048576 bytes). docs/scenario.md, "Failover
 // managers", lists them.
@@ -23,7 +24,14 @@ const (
 	PatroniDefaultRetryTimeout         = 10 * time.Second
 	PatroniDefaultMaximumLagOnFailover = 1 << 20 // bytes
 
-	PatroniMinTTL          = 20 * time.Second
+	// PatroniMinTTL is what the rule loop_wait + 2 × retry_timeout <= ttl
+	// leaves at the other two minimums. The 3.x documentation's floor of
+	// 20s is not Patroni 3.0.2's: its configuration validator (the
+	// version firedrill's image ships) reads ttl as any integer, so the
+	// tuned setting drills compare against (ttl 10s, loop_wait 1s) is
+	// accepted. A later Patroni named as the image may raise a ttl under
+	// 20s.
+	PatroniMinTTL          = PatroniMinLoopWait + 2*PatroniMinRetryTimeout
 	PatroniMinLoopWait     = time.Second
 	PatroniMinRetryTimeout = 3 * time.Second
 	// PatroniUnit: Patroni reads its timings as whole seconds.

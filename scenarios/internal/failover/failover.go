@@ -82,7 +82,7 @@ var Fencings = []string{FenceStop, FenceDisconnect}
 type Patroni struct {
 	// TTL is Patroni's ttl: how long the leader lock lives unless the
 	// primary renews it, that is how long a replica waits before it may
-	// race for the lead. Whole seconds, at least 20s; default 30s.
+	// race for the lead. Whole seconds, at least 7s; default 30s.
 	TTL Duration `yaml:"ttl" schema:"exclusiveMin=0"`
 	// LoopWait is Patroni's loop_wait: how long each node's Patroni
 	// sleeps between two rounds (the primary renews its lock once a
