@@ -296,7 +296,7 @@ func (a *app) handleGet(w http.ResponseWriter, r *http.Request) {
 
 type health struct {
 	Status string `json:"status"`
-	Node   string `json:"node,omitempty"` // cluster_name of the server the write pool reaches
+	Node   string `json:"node,omitempty"` // name of the server the write pool reaches (nodeSQL)
 	Error  string `json:"error,omitempty"`
 }
 

@@ -47,7 +47,7 @@
 // connection (TCP_USER_TIMEOUT), and keepalives find idle pooled
 // connections to it dead before a write does (dial.go).
 //
-// Every row records the cluster_name of the Postgres server that wrote it
+// Every row records the name (nodeSQL) of the Postgres server that wrote it
 // (column node), so the harness knows which primary acknowledged each write
 // and can detect a split brain. Host selection across the multi-host DSNs is
 // pgx's own (target_session_attrs); the app re-checks roles only by dropping

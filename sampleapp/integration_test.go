@@ -227,6 +227,25 @@ func serveApp(t *testing.T, cfg Config) string {
 	return "http://" + ln.Addr().String()
 }
 
+// A server signs with its firedrill.node setting, not its cluster_name,
+// which Patroni sets to the same scope on every member.
+func TestIntegrationNodeSetting(t *testing.T) {
+	pg := startPostgres(t, "firedrill", "firedrill.node=pg-replica1")
+	dsn := fmt.Sprintf("postgres://firedrill@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=2", pg.port)
+	base := serveApp(t, Config{WriteDSN: dsn + "&target_session_attrs=read-write", ReadDSN: dsn + "&target_session_attrs=prefer-standby",
+		WriteTimeout: time.Second, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	eventually(t, "healthz", 10*time.Second, func() bool { return call(t, "GET", base+"/healthz").status == 200 })
+	if r := call(t, "GET", base+"/healthz"); r.body["node"] != "pg-replica1" {
+		t.Errorf("healthz: %v", r.body)
+	}
+	if r := call(t, "PUT", base+"/records/run-1_00000001"); r.status != 200 || r.body["node"] != "pg-replica1" {
+		t.Errorf("PUT: %+v", r)
+	}
+	if r := call(t, "GET", base+"/records/run-1_00000001"); r.body["node"] != "pg-replica1" || r.body["served_by"] != "pg-replica1" {
+		t.Errorf("GET: %+v", r)
+	}
+}
+
 func TestIntegrationPostgres(t *testing.T) {
 	pg := startPostgres(t, "pg-test")
 	// The second host is a closed port: pgx walks the list itself.

@@ -11,7 +11,7 @@ import (
 
 // readKeySQL answers in one row even when the row of id is missing, so a
 // not-found still names the server that gave it.
-const readKeySQL = `SELECT current_setting('cluster_name'), pg_is_in_recovery(),
+const readKeySQL = `SELECT ` + nodeSQL + `, pg_is_in_recovery(),
 	(SELECT node FROM firedrill_writes WHERE id = $1)`
 
 // readAnswer is the body of a read's 200 and 404.
@@ -66,7 +66,7 @@ var errNoReads = errors.New("this store does not serve reads")
 // Answers:
 //
 //	200 {"id","found":true,"node","served_by","standby"}  the row is there;
-//	    node committed it, served_by (cluster_name) answered, standby is
+//	    node committed it, served_by (nodeSQL) answered, standby is
 //	    its pg_is_in_recovery() at that instant
 //	404 {"id","found":false,"served_by","standby"}  served_by answered that
 //	    the row is not there

@@ -16,16 +16,22 @@ import (
 )
 
 // Table is the table the app writes to; the harness reads it back to find
-// lost writes. Columns: id (the probe's op id), written_at, node (the
-// cluster_name of the server that committed the row).
+// lost writes. Columns: id (the probe's op id), written_at, node (the name
+// of the server that committed the row, nodeSQL).
 const Table = "firedrill_writes"
 
-// SchemaSQL creates Table. Each Postgres server of a drill runs with a
-// distinct cluster_name, so node names the server that committed a row.
+// nodeSQL names the server a statement runs on: its firedrill.node
+// setting, which every Postgres node of a drill carries with its node
+// name, else its cluster_name (a server started by hand). cluster_name
+// alone is not enough: Patroni sets it to its cluster's scope on every
+// member (docs/architecture.md, "Which server acknowledged a write").
+const nodeSQL = `COALESCE(current_setting('firedrill.node', true), current_setting('cluster_name'))`
+
+// SchemaSQL creates Table: node names the server that committed a row.
 const SchemaSQL = `CREATE TABLE IF NOT EXISTS firedrill_writes (
 	id text PRIMARY KEY,
 	written_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-	node text NOT NULL DEFAULT current_setting('cluster_name')
+	node text NOT NULL DEFAULT ` + nodeSQL + `
 )`
 
 const (
@@ -33,8 +39,8 @@ const (
 	// insertStmt is insertSQL's name as a prepared statement on each write
 	// connection: parsed and planned once per connection, not per write.
 	insertStmt = "firedrill_insert"
-	selectSQL  = `SELECT id, node, written_at, current_setting('cluster_name') FROM firedrill_writes WHERE id = $1`
-	pingSQL    = `SELECT current_setting('cluster_name')`
+	selectSQL  = `SELECT id, node, written_at, ` + nodeSQL + ` FROM firedrill_writes WHERE id = $1`
+	pingSQL    = `SELECT ` + nodeSQL
 )
 
 // Pool settings (DSN parameters pool_* still win where noted).
@@ -212,7 +218,7 @@ func (s *pgStore) ensureSchema(ctx context.Context) error {
 }
 
 // insert writes one row in autocommit and returns once the commit is
-// acknowledged, with the cluster_name of the server that committed it.
+// acknowledged, with the name (nodeSQL) of the server that committed it.
 // Errors from acquiring a connection, or from preparing the insert on it
 // (the first write on each connection), are wrapped in *acquireError: the
 // INSERT itself was not sent.

@@ -377,7 +377,10 @@ func (e *Env) logTail(ctx context.Context, n *node) string {
 // they are made, for every way a node starts.
 func (e *Env) postgresArgs(tn *topology.Node) []string {
 	args := []string{
-		"-c", "cluster_name=" + tn.Name, // the app records which server acknowledged a write
+		// The app's name of the server (docs/architecture.md, "Which
+		// server acknowledged a write"); cluster_name for process titles.
+		"-c", "firedrill.node=" + tn.Name,
+		"-c", "cluster_name=" + tn.Name,
 		"-c", "wal_level=replica",
 		// The scenario loader caps the replicas to what these carry.
 		"-c", "max_wal_senders=" + strconv.Itoa(scenarios.MaxWALSenders),
