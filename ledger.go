@@ -52,7 +52,7 @@ type Op struct {
 	Done    time.Duration `json:"-"`
 	Outcome Outcome       `json:"outcome"`
 	// Node is the Postgres server that acknowledged the write (its
-	// cluster_name), empty unless Outcome is ok. For a read, the server
+	// node name), empty unless Outcome is ok. For a read, the server
 	// that served it (ok or stale); for an upload, the app node that
 	// stored it.
 	Node string `json:"node,omitempty"`

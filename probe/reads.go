@@ -24,7 +24,7 @@ type Reader interface {
 	Read(ctx context.Context, key string) (ReadAnswer, firedrill.Outcome, error)
 }
 
-// ReadAnswer is who served a read: the Postgres server (its cluster_name)
+// ReadAnswer is who served a read: the Postgres server (its node name)
 // and its role then, firedrill.ServedByPrimary or ServedByReplica.
 type ReadAnswer struct {
 	Node string
