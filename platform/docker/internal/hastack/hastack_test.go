@@ -121,7 +121,7 @@ func TestEtcdArgs(t *testing.T) {
 func TestPatroniPostBootstrap(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh")
+		t.Fatal("the test needs sh: ", err)
 	}
 	dir := t.TempDir()
 	// A psql that prints its arguments, one per line.
