@@ -2,6 +2,7 @@ package hastack
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"time"
@@ -110,10 +111,11 @@ func PatroniConfig(m PatroniMember) ([]byte, error) {
 	return out, nil
 }
 
+// withDefault is m with key set to value unless m sets it.
 func withDefault(m map[string]string, key, value string) map[string]string {
-	out := make(map[string]string, len(m)+1)
-	for k, v := range m {
-		out[k] = v
+	out := maps.Clone(m)
+	if out == nil {
+		out = map[string]string{}
 	}
 	if _, ok := out[key]; !ok {
 		out[key] = value
