@@ -58,6 +58,9 @@ func TestCoordinationNodes(t *testing.T) {
 			if n.Kind == KindEtcd || n.Kind == KindMonitor {
 				t.Errorf("%s is among the nodes started", n.Name)
 			}
+			if api := slices.Contains(n.Ports, PortPatroniAPI); api != (n.Kind == KindPostgres && tc.manager == scenarios.ManagerPatroni) {
+				t.Errorf("%s under %s: ports %v", n.Name, tc.manager, n.Ports)
+			}
 		}
 	}
 }

@@ -58,6 +58,9 @@ const (
 	// etcd's client port (Patroni's) and peer port (the members' raft).
 	PortEtcdClient = "2379/tcp"
 	PortEtcdPeer   = "2380/tcp"
+	// PortPatroniAPI is Patroni's REST API, on every Postgres node it
+	// runs: the stack's own view of its members, read for its events.
+	PortPatroniAPI = "8008/tcp"
 )
 
 // Data directories of the nodes that keep a volume. AppUploads holds the
@@ -162,8 +165,9 @@ func New(scn *scenarios.Scenario) *Topology {
 }
 
 // addCoordination derives the nodes of the chosen manager's coordination:
-// an etcd member per region of scenarios.EtcdRegions for Patroni, the
-// monitor in scenarios.MonitorRegion for pg_auto_failover.
+// an etcd member per region of scenarios.EtcdRegions for Patroni (whose
+// Postgres nodes serve its REST API too), the monitor in
+// scenarios.MonitorRegion for pg_auto_failover.
 func (t *Topology) addCoordination(scn *scenarios.Scenario) {
 	add := func(n *Node) {
 		n.Networks, n.Labels = []string{n.Region, WAN}, map[string]string{}
@@ -172,6 +176,9 @@ func (t *Topology) addCoordination(scn *scenarios.Scenario) {
 	}
 	switch scn.DR.Failover.Manager {
 	case scenarios.ManagerPatroni:
+		for _, n := range t.OfKind(KindPostgres) {
+			n.Ports = append(n.Ports, PortPatroniAPI)
+		}
 		for _, r := range scenarios.EtcdRegions(t.Regions) {
 			add(&Node{Name: EtcdNode(r), Service: "etcd." + r, Kind: KindEtcd, Role: KindEtcd, Region: r,
 				Ports: []string{PortEtcdClient, PortEtcdPeer}})

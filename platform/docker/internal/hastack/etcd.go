@@ -1,14 +1,15 @@
 package hastack
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/firedrill/firedrill/topology"
 )
 
-// etcd's ports: clients (Patroni) and peers.
-const (
-	EtcdClientPort = 2379
-	EtcdPeerPort   = 2380
+// etcd's ports, the topology's: clients (Patroni) and peers.
+var (
+	etcdClientPort = strings.TrimSuffix(topology.PortEtcdClient, "/tcp")
+	etcdPeerPort   = strings.TrimSuffix(topology.PortEtcdPeer, "/tcp")
 )
 
 // EtcdArgs is the command line of the etcd member called member, one of
@@ -21,14 +22,14 @@ const (
 func EtcdArgs(member string, members []string, token string) []string {
 	peers := make([]string, len(members))
 	for i, m := range members {
-		peers[i] = fmt.Sprintf("%s=http://%s:%d", m, m, EtcdPeerPort)
+		peers[i] = m + "=http://" + m + ":" + etcdPeerPort
 	}
 	return []string{"etcd",
 		"--name", member,
-		"--listen-client-urls", fmt.Sprintf("http://0.0.0.0:%d", EtcdClientPort),
-		"--advertise-client-urls", fmt.Sprintf("http://%s:%d", member, EtcdClientPort),
-		"--listen-peer-urls", fmt.Sprintf("http://0.0.0.0:%d", EtcdPeerPort),
-		"--initial-advertise-peer-urls", fmt.Sprintf("http://%s:%d", member, EtcdPeerPort),
+		"--listen-client-urls", "http://0.0.0.0:" + etcdClientPort,
+		"--advertise-client-urls", "http://" + member + ":" + etcdClientPort,
+		"--listen-peer-urls", "http://0.0.0.0:" + etcdPeerPort,
+		"--initial-advertise-peer-urls", "http://" + member + ":" + etcdPeerPort,
 		"--initial-cluster", strings.Join(peers, ","),
 		"--initial-cluster-token", token,
 		"--initial-cluster-state", "new",
@@ -40,7 +41,7 @@ func EtcdArgs(member string, members []string, token string) []string {
 func EtcdHosts(members []string) []string {
 	out := make([]string, len(members))
 	for i, m := range members {
-		out[i] = fmt.Sprintf("%s:%d", m, EtcdClientPort)
+		out[i] = m + ":" + etcdClientPort
 	}
 	return out
 }

@@ -11,10 +11,11 @@ import (
 
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
 )
 
-// Patroni's REST API port, on every member.
-const PatroniAPIPort = 8008
+// patroniAPIPort is Patroni's REST API port, on every member.
+var patroniAPIPort = strings.TrimSuffix(topology.PortPatroniAPI, "/tcp")
 
 // PatroniMember is what one member's patroni.yml is made from.
 type PatroniMember struct {
@@ -64,8 +65,8 @@ func PatroniConfig(m PatroniMember) ([]byte, error) {
 		"scope": m.Scope,
 		"name":  m.Member,
 		"restapi": map[string]any{
-			"listen":          fmt.Sprintf("0.0.0.0:%d", PatroniAPIPort),
-			"connect_address": fmt.Sprintf("%s:%d", m.Member, PatroniAPIPort),
+			"listen":          "0.0.0.0:" + patroniAPIPort,
+			"connect_address": m.Member + ":" + patroniAPIPort,
 		},
 		"etcd3": map[string]any{"hosts": strings.Join(m.Etcd, ",")},
 		"bootstrap": map[string]any{
