@@ -25,7 +25,11 @@ const Table = "firedrill_writes"
 // name, else its cluster_name (a server started by hand). cluster_name
 // alone is not enough: Patroni sets it to its cluster's scope on every
 // member (docs/architecture.md, "Which server acknowledged a write").
-const nodeSQL = `COALESCE(current_setting('firedrill.node', true), current_setting('cluster_name'))`
+const nodeSQL = `COALESCE(current_setting('` + NodeSetting + `', true), current_setting('cluster_name'))`
+
+// NodeSetting is the server setting that carries a Postgres node's name,
+// which the runtime starts every node with.
+const NodeSetting = "firedrill.node"
 
 // SchemaSQL creates Table: node names the server that committed a row.
 const SchemaSQL = `CREATE TABLE IF NOT EXISTS firedrill_writes (

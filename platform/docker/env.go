@@ -26,6 +26,7 @@ import (
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/platform/docker/internal/runobj"
 	"github.com/firedrill/firedrill/postgres"
+	"github.com/firedrill/firedrill/sampleapp"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -379,7 +380,7 @@ func (e *Env) postgresArgs(tn *topology.Node) []string {
 	args := []string{
 		// The app's name of the server (docs/architecture.md, "Which
 		// server acknowledged a write"); cluster_name for process titles.
-		"-c", "firedrill.node=" + tn.Name,
+		"-c", sampleapp.NodeSetting + "=" + tn.Name,
 		"-c", "cluster_name=" + tn.Name,
 		"-c", "wal_level=replica",
 		// The scenario loader caps the replicas to what these carry.

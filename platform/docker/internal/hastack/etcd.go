@@ -8,8 +8,8 @@ import (
 
 // etcd's ports, the topology's: clients (Patroni) and peers.
 var (
-	etcdClientPort = strings.TrimSuffix(topology.PortEtcdClient, "/tcp")
-	etcdPeerPort   = strings.TrimSuffix(topology.PortEtcdPeer, "/tcp")
+	etcdClientPort = portNumber(topology.PortEtcdClient)
+	etcdPeerPort   = portNumber(topology.PortEtcdPeer)
 )
 
 // EtcdArgs is the command line of the etcd member called member, one of

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
@@ -14,8 +15,14 @@ import (
 	"github.com/firedrill/firedrill/topology"
 )
 
-// patroniAPIPort is Patroni's REST API port, on every member.
-var patroniAPIPort = strings.TrimSuffix(topology.PortPatroniAPI, "/tcp")
+// Patroni's REST API and Postgres's ports on every member, the topology's.
+var (
+	patroniAPIPort = portNumber(topology.PortPatroniAPI)
+	postgresPort   = portNumber(topology.PortPostgres)
+)
+
+// portNumber is the number of a topology port ("8008/tcp").
+func portNumber(p string) string { return strings.TrimSuffix(p, "/tcp") }
 
 // PatroniMember is what one member's patroni.yml is made from.
 type PatroniMember struct {
@@ -85,8 +92,8 @@ func PatroniConfig(m PatroniMember) ([]byte, error) {
 			"post_bootstrap": m.PostBootstrap,
 		},
 		"postgresql": map[string]any{
-			"listen":          "0.0.0.0:5432",
-			"connect_address": m.Member + ":5432",
+			"listen":          "0.0.0.0:" + postgresPort,
+			"connect_address": m.Member + ":" + postgresPort,
 			"data_dir":        m.DataDir,
 			"bin_dir":         m.BinDir,
 			"authentication": map[string]any{
@@ -129,5 +136,5 @@ func withDefault(m map[string]string, key, value string) map[string]string {
 // the app's database, owned by the run's login.
 func PatroniPostBootstrap(database, owner string) string {
 	return "#!/bin/sh\nset -e\npsql -v ON_ERROR_STOP=1 -d \"$1\" -c " +
-		pgnode.ShellQuote([]string{fmt.Sprintf(`CREATE DATABASE "%s" OWNER "%s"`, database, owner)}) + "\n"
+		pgnode.ShellQuote([]string{"CREATE DATABASE " + pgx.Identifier{database}.Sanitize() + " OWNER " + pgx.Identifier{owner}.Sanitize()}) + "\n"
 }
