@@ -9,6 +9,8 @@ package netfault_test
 
 import (
 	"context"
+	"maps"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +229,14 @@ func TestIntegrationNetworkFaults(t *testing.T) {
 	})
 
 	t.Run("region-drop", func(t *testing.T) {
+		before := map[string]map[string]netip.Addr{}
+		for _, n := range []string{chaostest.Replica, app} {
+			a, err := r.Env.Addresses(r.Ctx, n)
+			if err != nil || len(a) == 0 {
+				t.Fatalf("addresses of %s: %v %v", n, a, err)
+			}
+			before[n] = a
+		}
 		f, rev, tg := r.Fault(t, scenarios.ActionRegionDrop, "region.west", scenarios.Params{}, nil)
 		chaostest.MustInject(t, f, tg, r.Ctx)
 		for _, n := range []string{chaostest.Replica, app} {
@@ -241,6 +251,14 @@ func TestIntegrationNetworkFaults(t *testing.T) {
 			t.Errorf("during: east's own traffic cut: %s", got)
 		}
 		chaostest.MustRevert(t, rev, tg, r.Ctx)
+		// Back at the addresses they had, as after a real network's
+		// outage: a swap strands the replica's WAL receiver on a dead
+		// connection for wal_receiver_timeout (netpin).
+		for n, was := range before {
+			if now, err := r.Env.Addresses(r.Ctx, n); err != nil || !maps.Equal(now, was) {
+				t.Errorf("after: %s at %v, was at %v (%v)", n, now, was, err)
+			}
+		}
 		if got := r.Connect(t, app, primary, 5432); got != "open" {
 			t.Errorf("after: app -> primary %s", got)
 		}

@@ -23,6 +23,7 @@ import (
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/platform/docker/internal/netpin"
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/platform/docker/internal/runobj"
 	"github.com/firedrill/firedrill/postgres"
@@ -89,9 +90,12 @@ type Env struct {
 	// trouble watcher would report (replace.go), by event actor id.
 	ownRemovals map[string]int
 
-	mu     sync.Mutex
-	nodes  []*node
-	byName map[string]*node
+	mu    sync.Mutex
+	nodes []*node
+	// cutFrom is the address each node had on each network it was last
+	// cut off ("node\x00network"), which Connect gives back (netpin).
+	cutFrom map[string]netip.Addr
+	byName  map[string]*node
 }
 
 // Option configures Up.
@@ -251,11 +255,8 @@ func (e *Env) NetworkName(net string) string { return topology.NetworkName(e.Run
 
 func (e *Env) createNetwork(ctx context.Context, net string) error {
 	name := e.NetworkName(net)
-	if _, err := e.docker.NetworkCreate(ctx, name, client.NetworkCreateOptions{
-		Driver: "bridge",
-		Labels: map[string]string{LabelRun: e.RunID, "firedrill.region": net},
-	}); err != nil {
-		return fmt.Errorf("create network %s: %w", net, err)
+	if err := netpin.Create(ctx, e.docker, name, map[string]string{LabelRun: e.RunID, "firedrill.region": net}); err != nil {
+		return fmt.Errorf("network %s: %w", net, err)
 	}
 	e.log.Debug("network created", "network", name)
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/firedrill/firedrill/platform"
+	"github.com/firedrill/firedrill/platform/docker/internal/netpin"
 	"github.com/firedrill/firedrill/topology"
 )
 
@@ -225,21 +226,41 @@ func (e *Env) Disconnect(ctx context.Context, name, net string) error {
 	if err != nil {
 		return err
 	}
+	if nets, err := e.logicalNetworks(ctx, n); err == nil && nets[net] != nil && nets[net].IPAddress.IsValid() {
+		e.mu.Lock()
+		if e.cutFrom == nil {
+			e.cutFrom = map[string]netip.Addr{}
+		}
+		e.cutFrom[name+"\x00"+net] = nets[net].IPAddress
+		e.mu.Unlock()
+	}
 	if _, err := e.docker.NetworkDisconnect(ctx, e.NetworkName(net), client.NetworkDisconnectOptions{Container: n.id(), Force: true}); err != nil && !isNotFound(err) && !notConnected(err) {
 		return fmt.Errorf("disconnect %s from %s: %w", name, net, err)
 	}
 	return nil
 }
 
-// Connect joins the node to a logical network again, under its host name;
-// one it is already on is not an error.
+// Connect joins the node to a logical network again, under its host name
+// and at the address it had when Disconnect cut it off, or another one if
+// that is taken now (netpin); one it is already on is not an error.
 func (e *Env) Connect(ctx context.Context, name, net string) error {
 	n, err := e.mustNode(name)
 	if err != nil {
 		return err
 	}
-	_, err = e.docker.NetworkConnect(ctx, e.NetworkName(net), client.NetworkConnectOptions{Container: n.id(),
-		EndpointConfig: &network.EndpointSettings{Aliases: []string{name}}})
+	e.mu.Lock()
+	was := e.cutFrom[name+"\x00"+net]
+	e.mu.Unlock()
+	connect := func(addr netip.Addr) error {
+		_, err := e.docker.NetworkConnect(ctx, e.NetworkName(net), client.NetworkConnectOptions{Container: n.id(),
+			EndpointConfig: netpin.Endpoint(name, addr)})
+		return err
+	}
+	err = connect(was)
+	if was.IsValid() && netpin.Taken(err) {
+		e.log.Warn("a node's address was taken while it was cut off; it joins at another", "node", name, "network", net, "address", was)
+		err = connect(netip.Addr{})
+	}
 	if err != nil && !strings.Contains(err.Error(), "already exists") {
 		return fmt.Errorf("connect %s to %s: %w", name, net, err)
 	}

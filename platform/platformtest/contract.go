@@ -2,6 +2,7 @@ package platformtest
 
 import (
 	"context"
+	"maps"
 	"net"
 	"strings"
 	"testing"
@@ -246,6 +247,10 @@ func Contract(t *testing.T, rt platform.Runtime, n Nodes) {
 		if err != nil || len(nets) == 0 {
 			t.Fatalf("networks of %s: %v %v", n.Victim, nets, err)
 		}
+		before, err := rt.Addresses(ctx, n.Victim)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, net := range nets {
 			if err := rt.Disconnect(ctx, n.Victim, net); err != nil {
 				t.Fatal(err)
@@ -270,6 +275,11 @@ func Contract(t *testing.T, rt platform.Runtime, n Nodes) {
 		}
 		if back, _ := rt.Networks(ctx, n.Victim); len(back) != len(nets) {
 			t.Fatalf("networks after heal: %v, want %v", back, nets)
+		}
+		// A healed network gives the node its addresses back, as a real
+		// one does: connections held across the cut go on.
+		if after, err := rt.Addresses(ctx, n.Victim); err != nil || !maps.Equal(after, before) {
+			t.Errorf("addresses after heal %v, before %v (%v)", after, before, err)
 		}
 		waitFor("reachable by host name after heal", reachable)
 	})
