@@ -673,7 +673,7 @@ func topologyOf(scn *scenarios.Scenario, topo *topology.Topology) PlanTopology {
 	}
 	t := PlanTopology{WAN: network(topology.WAN), Regions: []PlanRegion{}, Nodes: []PlanNode{}}
 	for _, n := range topo.All() {
-		role, _ := docker.ImageRole(n.Kind)
+		role, _ := docker.ImageRole(scn, n.Kind)
 		pn := PlanNode{Name: n.Name, Service: n.Service, Kind: n.Kind, ImageRole: string(role),
 			Region: n.Region, Container: topology.ContainerName(run, n.Name), Labels: n.Labels}
 		for _, net := range n.Networks {

@@ -218,7 +218,7 @@ func (t *Topology) MustNode(name string) *Node {
 // OfKind returns the nodes of a kind, in start order.
 func (t *Topology) OfKind(kind string) []*Node {
 	var out []*Node
-	for _, n := range t.Nodes {
+	for _, n := range t.All() {
 		if n.Kind == kind {
 			out = append(out, n)
 		}

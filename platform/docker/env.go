@@ -169,7 +169,7 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	e.sidecarImage = resolved[images.RoleNetTools].Ref
 	e.postgresImage = resolved[images.RolePostgres].Ref
 	imageOf := func(kind string) string {
-		role, _ := ImageRole(kind)
+		role, _ := ImageRole(scn, kind)
 		return resolved[role].Ref
 	}
 
@@ -201,13 +201,18 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 		wg.Go(func() { s3Err = e.startMinIO(ctx, st[0], imageOf(topology.KindStorage)) })
 	}
 	var pgErr error
-	for _, n := range e.Topology.OfKind(topology.KindPostgres) {
-		var how pgStart
-		if n.Role != topology.RolePrimary {
-			how.from = topology.NodePrimary
-		}
-		if pgErr = e.startPostgres(ctx, n, how, readyTimeout); pgErr != nil {
-			break
+	switch scn.DR.Failover.Manager {
+	case scenarios.ManagerPatroni:
+		pgErr = e.startPatroni(ctx, imageOf(topology.KindPostgres), imageOf(topology.KindEtcd))
+	default:
+		for _, n := range e.Topology.OfKind(topology.KindPostgres) {
+			var how pgStart
+			if n.Role != topology.RolePrimary {
+				how.from = topology.NodePrimary
+			}
+			if pgErr = e.startPostgres(ctx, n, how, readyTimeout); pgErr != nil {
+				break
+			}
 		}
 	}
 	wg.Wait()

@@ -47,6 +47,12 @@ func upPrimaryKillEnv(t testing.TB) *docker.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return upEnv(t, scn)
+}
+
+// upEnv starts the scenario's environment, taken down at the test's end.
+func upEnv(t testing.TB, scn *scenarios.Scenario) *docker.Env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	env, err := docker.Up(ctx, dockerCli, newImages(), scn, docker.WithRunProgress(os.Stderr))

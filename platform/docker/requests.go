@@ -24,20 +24,37 @@ import (
 // Up resolves firedrill's own app image for the lease on its own.
 func ImageRequests(scn *scenarios.Scenario, topo *topology.Topology) []images.Request {
 	var out []images.Request
-	for _, n := range topo.Nodes {
+	for _, n := range topo.All() {
 		q, ok := imageRequest(scn, n.Kind)
 		if ok && !slices.Contains(out, q) {
 			out = append(out, q)
 		}
 	}
+	// Sidecar jobs of Postgres's binaries run the postgres role's image
+	// whichever stack runs the nodes (platform.SidecarPostgres).
+	if q := (images.Request{Role: images.RolePostgres, Want: scn.Environment.Postgres.Image}); !slices.Contains(out, q) {
+		out = append(out, q)
+	}
 	return append(out, images.Request{Role: images.RoleNetTools})
 }
 
-// ImageRole is the image role of the nodes of a kind.
-func ImageRole(kind string) (images.Role, bool) {
+// ImageRole is the image role of the nodes of a kind in the scenario's
+// stack: Postgres nodes run Patroni's or pg_auto_failover's image under
+// those managers (docs/architecture.md, "The HA stacks").
+func ImageRole(scn *scenarios.Scenario, kind string) (images.Role, bool) {
 	switch kind {
 	case topology.KindPostgres:
+		switch scn.DR.Failover.Manager {
+		case scenarios.ManagerPatroni:
+			return images.RolePatroni, true
+		case scenarios.ManagerPgAutoFailover:
+			return images.RolePGAutoFailover, true
+		}
 		return images.RolePostgres, true
+	case topology.KindEtcd:
+		return images.RoleEtcd, true
+	case topology.KindMonitor:
+		return images.RolePGAutoFailover, true
 	case topology.KindStorage:
 		return images.RoleMinIO, true
 	case topology.KindApp:
@@ -47,7 +64,7 @@ func ImageRole(kind string) (images.Role, bool) {
 }
 
 func imageRequest(scn *scenarios.Scenario, kind string) (images.Request, bool) {
-	role, ok := ImageRole(kind)
+	role, ok := ImageRole(scn, kind)
 	if !ok {
 		return images.Request{}, false // a kind Up has no image for
 	}

@@ -1,6 +1,7 @@
 package hastack
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,5 +143,16 @@ func TestPatroniPostBootstrap(t *testing.T) {
 	want := "-v\nON_ERROR_STOP=1\n-d\npostgres://x@/postgres\n-c\nCREATE DATABASE \"app\" OWNER \"firedrill\"\n"
 	if string(out) != want {
 		t.Errorf("psql got:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+func TestParametersSplitSharedFromLocal(t *testing.T) {
+	shared, local := Parameters([]string{"-c", "firedrill.node=pg-replica1", "-c", "cluster_name=pg-replica1",
+		"-c", "wal_level=replica", "-c", "max_wal_senders=10", "-c", "wal_keep_size=256MB", "-c", "hot_standby=on", "stray"})
+	if want := map[string]string{"wal_level": "replica", "max_wal_senders": "10", "hot_standby": "on"}; !maps.Equal(shared, want) {
+		t.Errorf("shared %v, want %v", shared, want)
+	}
+	if want := map[string]string{"firedrill.node": "pg-replica1", "wal_keep_size": "256MB"}; !maps.Equal(local, want) {
+		t.Errorf("local %v, want %v (cluster_name is Patroni's)", local, want)
 	}
 }

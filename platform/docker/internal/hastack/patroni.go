@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,4 +138,32 @@ func withDefault(m map[string]string, key, value string) map[string]string {
 func PatroniPostBootstrap(database, owner string) string {
 	return "#!/bin/sh\nset -e\npsql -v ON_ERROR_STOP=1 -d \"$1\" -c " +
 		pgnode.ShellQuote([]string{"CREATE DATABASE " + pgx.Identifier{database}.Sanitize() + " OWNER " + pgx.Identifier{owner}.Sanitize()}) + "\n"
+}
+
+// clusterParameters are the settings Patroni wants the same on every
+// member: bootstrap.dcs.postgresql.parameters, never a member's own.
+var clusterParameters = []string{"wal_level", "max_wal_senders", "max_replication_slots", "hot_standby"}
+
+// Parameters turns the Postgres command-line settings of a node ("-c",
+// "name=value", as the builtin stack starts its servers) into a Patroni
+// member's: the ones every member shares and its own, so that a member
+// runs with the very settings of the builtin's nodes. cluster_name is
+// left out: Patroni sets it to the scope.
+func Parameters(args []string) (shared, local map[string]string) {
+	shared, local = map[string]string{}, map[string]string{}
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] != "-c" {
+			continue
+		}
+		k, v, ok := strings.Cut(args[i+1], "=")
+		i++
+		switch {
+		case !ok || k == "cluster_name":
+		case slices.Contains(clusterParameters, k):
+			shared[k] = v
+		default:
+			local[k] = v
+		}
+	}
+	return shared, local
 }
