@@ -52,6 +52,17 @@ const (
 	// app cut off or frozen): promoting one the clients cannot reach
 	// helps nobody, so the manager did not fail over. Once per outage.
 	EventFailoverWithheld EventKind = "failover.withheld"
+	// EventStackWatch: the harness began watching an HA stack that fails
+	// over by itself (Patroni, pg_auto_failover): Detail names the stack,
+	// its settings, the leader and how the harness reads the stack's own
+	// state. The stack's detections, promotions and demotions it sees are
+	// recorded as failover.detect, failover.promote and failover.demote
+	// (docs/measurement.md, "The HA stacks' events").
+	EventStackWatch EventKind = "failover.watch"
+	// EventDemote: an HA stack demoted a primary (it lost the leader's
+	// lock, or its monitor told it to): At is when the harness saw it,
+	// Detail the stack's words.
+	EventDemote EventKind = "failover.demote"
 	// EventAbort: an abort condition tripped and the drill stopped early;
 	// Detail names the condition, its value and its threshold.
 	EventAbort EventKind = "drill.abort"

@@ -1,12 +1,16 @@
 package dr
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
@@ -28,26 +32,51 @@ type ManagerDeps struct {
 	// Hold, when set, is shared with the recovery engine: the manager
 	// stands down while a plan holds it.
 	Hold *Hold
+	// Endpoints is where the harness reaches a node's port: an HA stack's
+	// watcher reads the stack's own state there (its REST API, its DCS,
+	// its monitor).
+	Endpoints Endpoints
 }
+
+// Endpoints is where the harness reaches a node's port ("host:port"), as
+// the runtime gives it.
+type Endpoints interface {
+	Endpoint(ctx context.Context, node, port string) (string, error)
+}
+
+var _ Endpoints = platform.Runtime(nil)
 
 // ManagerFactory builds a failover manager from the scenario's settings:
 // a background part of the drill. A manager that provisions its own
 // Postgres (Patroni, pg_auto_failover) will also need the runtime.
 type ManagerFactory func(cfg scenarios.Failover, deps ManagerDeps) (firedrill.Part, error)
 
-var managers = map[string]ManagerFactory{
-	ManagerBuiltin: newBuiltin,
+var (
+	managersMu sync.Mutex
+	managers   = map[string]ManagerFactory{
+		ManagerBuiltin: newBuiltin,
+	}
+)
+
+// RegisterManager adds a failover manager to the registry, from the init
+// of its package (dr/stackwatch: the HA stacks' watchers). A name taken
+// twice is a programming error.
+func RegisterManager(name string, f ManagerFactory) {
+	managersMu.Lock()
+	defer managersMu.Unlock()
+	if _, dup := managers[name]; dup {
+		panic("dr: failover manager " + name + " registered twice")
+	}
+	managers[name] = f
 }
 
 // NewManager builds the named failover manager.
 func NewManager(name string, cfg scenarios.Failover, deps ManagerDeps) (firedrill.Part, error) {
+	managersMu.Lock()
 	f, ok := managers[name]
+	names := slices.Sorted(maps.Keys(managers))
+	managersMu.Unlock()
 	if !ok {
-		names := make([]string, 0, len(managers))
-		for n := range managers {
-			names = append(names, n)
-		}
-		sort.Strings(names)
 		return nil, fmt.Errorf("unknown failover manager %q (known: %s)", name, strings.Join(names, ", "))
 	}
 	return f(cfg, deps)

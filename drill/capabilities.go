@@ -6,6 +6,7 @@ import (
 	"github.com/firedrill/firedrill/chaos"
 	_ "github.com/firedrill/firedrill/chaos/faults" // every fault package registers its actions
 	"github.com/firedrill/firedrill/dr/recovery"
+	_ "github.com/firedrill/firedrill/dr/stackwatch" // the HA stacks' watchers register as failover managers
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -32,6 +33,8 @@ func (engine) Feature(f scenarios.Feature) bool {
 	switch f {
 	case scenarios.FeatureSelector, scenarios.FeatureMonkey, scenarios.FeatureAbort, scenarios.FeatureReads, scenarios.FeatureBackups:
 		return true
+	case scenarios.FeaturePatroni:
+		return true // dr/stackwatch watches it; platform/docker runs it
 	case scenarios.FeatureRecoveryPlans:
 		return slices.Equal(recovery.Implemented(), scenarios.StepNames())
 	}

@@ -171,9 +171,13 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		// The manager judges health where the clients are: from a watcher
 		// in the app's network namespace (docs/architecture.md, "The
 		// failover manager").
-		m, err := dr.NewManager(dr.ManagerBuiltin, fo, dr.ManagerDeps{Topology: env.Topology, Cluster: cluster,
-			Timeline: tl, Logger: log, Seed: cfg.Seed, Hold: hold,
-			Vantage: dr.NewSidecarVantage(env, topology.NodeApp, cluster.ClientDSNs(), log)})
+		// An HA stack fails over by itself: its watcher reads the stack's
+		// own state (dr/stackwatch).
+		deps := dr.ManagerDeps{Topology: env.Topology, Cluster: cluster, Timeline: tl, Logger: log, Seed: cfg.Seed, Endpoints: env}
+		if !scenarios.IsStack(fo.Manager) {
+			deps.Hold, deps.Vantage = hold, dr.NewSidecarVantage(env, topology.NodeApp, cluster.ClientDSNs(), log)
+		}
+		m, err := dr.NewManager(fo.Manager, fo, deps)
 		if err != nil {
 			return out, err
 		}

@@ -121,8 +121,9 @@ const (
 var Managers = spec.Managers
 
 // Where the HA stacks' coordination runs, for the topology: the regions
-// holding a member of Patroni's etcd, and the monitor's region.
-var EtcdRegions, MonitorRegion = failover.EtcdRegions, failover.MonitorRegion
+// holding a member of Patroni's etcd, and the monitor's region; whether a
+// manager is one of the stacks.
+var EtcdRegions, MonitorRegion, IsStack = failover.EtcdRegions, failover.MonitorRegion, failover.IsStack
 
 // Selector roles and modes.
 const (

@@ -39,6 +39,11 @@ const (
 	NodeMonitor = "monitor"
 )
 
+// PatroniScope is the name of the Patroni cluster of a run, in its etcd
+// (each run has etcd members of its own): Patroni's scope, which is also
+// its Postgres cluster_name.
+const PatroniScope = "firedrill"
+
 // EtcdNode is the node name of Patroni's etcd member in region.
 func EtcdNode(region string) string { return "etcd-" + region }
 

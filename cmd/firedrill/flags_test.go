@@ -78,24 +78,26 @@ func TestRunChecksFlagsBeforeTouchingDocker(t *testing.T) {
 	}
 }
 
-// A manager this build does not run is refused before anything starts,
-// every scenario at once, through the engine's Unsupported check.
-func TestRunRefusesAManagerTheEngineDoesNotRun(t *testing.T) {
+// What this build does not run under a manager is refused before anything
+// starts, every scenario at once, through the engine's Unsupported check:
+// WAL archiving and recovery plans under a stack.
+func TestRunRefusesWhatTheEngineDoesNotRunUnderAManager(t *testing.T) {
 	noDocker(t)
-	code, _, errOut := run(t, "run", "--manager", "builtin,patroni,pg_auto_failover", "primary-kill", "replica-kill")
+	code, _, errOut := run(t, "run", "--manager", "builtin,patroni", "pitr", "primary-kill")
 	if code != firedrill.ExitUsage || strings.Contains(errOut, "Docker is not reachable") {
 		t.Fatalf("exit %d, want 2 without reaching Docker:\n%s", code, errOut)
 	}
 	for _, want := range []string{
-		"dr.failover.manager: the failover manager patroni (Patroni with etcd) is not executed by this build's engine yet",
-		"firedrill: this build cannot run primary-kill-patroni, primary-kill-pg_auto_failover, replica-kill-patroni, replica-kill-pg_auto_failover yet",
+		"dr.backups[0].kind: a physical backup (its WAL archiving) under the failover manager patroni is not executed by this build's engine yet",
+		"dr.recovery.database: the database recovery plan under the failover manager patroni",
+		"firedrill: this build cannot run pitr-patroni yet",
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	if strings.Contains(errOut, "primary-kill-builtin") {
-		t.Errorf("builtin refused:\n%s", errOut)
+	if strings.Contains(errOut, "pitr-builtin") || strings.Contains(errOut, "primary-kill-patroni") {
+		t.Errorf("a runnable combination refused:\n%s", errOut)
 	}
 }
 

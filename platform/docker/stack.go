@@ -79,7 +79,7 @@ func (e *Env) patroniService(tn *topology.Node, image string) (service, error) {
 		etcd = append(etcd, n.Name)
 	}
 	cfg, err := hastack.PatroniConfig(hastack.PatroniMember{
-		Scope: patroniScope, Member: tn.Name, Etcd: hastack.EtcdHosts(etcd),
+		Scope: topology.PatroniScope, Member: tn.Name, Etcd: hastack.EtcdHosts(etcd),
 		Settings:  *pt,
 		Superuser: pgUser, SuperuserPassword: e.pgPassword,
 		Replication: pgUser, ReplicationPassword: e.pgPassword,

@@ -220,7 +220,8 @@ func legend(r firedrill.Result) []legendItem {
 		class, text string
 	}{
 		{firedrill.EventDetect, "detect", "failover detect"}, {firedrill.EventFence, "fence", "fence"},
-		{firedrill.EventPromote, "promote", "promote"}, {firedrill.EventFailoverBlind, "blind", "manager blind"},
+		{firedrill.EventPromote, "promote", "promote"}, {firedrill.EventDemote, "demote", "demote"},
+		{firedrill.EventFailoverBlind, "blind", "manager blind"},
 		{firedrill.EventFailoverWithheld, "withheld", "failover withheld"}, {firedrill.EventRedundancyRestored, "redundancy", "redundancy restored"},
 	} {
 		if has[k.kind] {

@@ -71,6 +71,7 @@ var shapeClasses = []struct{ class, css string }{
 	{"promote", "fill:" + colPromote},
 	{"blind", "fill:" + colBlind},
 	{"withheld", "fill:none;stroke:" + colDetect + ";stroke-width:2"},
+	{"demote", "fill:none;stroke:" + colPromote + ";stroke-width:2"},
 	{"error", "fill:" + colMissed},
 	{"backup", "fill:" + colBackup},
 	{"backup-failed", "fill:#fff;stroke:" + colMissed + ";stroke-width:1.5"},

@@ -287,7 +287,8 @@ func (tl *timelineBuilder) objectives(top, bottom float64) {
 }
 
 // failover draws the failover manager's lane: detect, fence and promote
-// (with its span), errors, withheld failovers and blind periods.
+// (with its span), an HA stack's demotions, errors, withheld failovers and
+// blind periods.
 func (tl *timelineBuilder) failover() {
 	var evs []firedrill.Event
 	for _, e := range tl.r.Events {
@@ -298,7 +299,7 @@ func (tl *timelineBuilder) failover() {
 	if len(evs) == 0 {
 		return
 	}
-	mid := tl.lane("failover manager", "detect ◆, fence ◆, promote ■, errors, withheld failovers, blind periods")
+	mid := tl.lane("failover manager", "detect ◆, fence ◆, promote ■, demote ◇, errors, withheld failovers, blind periods")
 	for _, e := range evs {
 		switch e.Kind {
 		case firedrill.EventPromote, firedrill.EventFailoverBlind: // actions that take time
@@ -313,6 +314,7 @@ func (tl *timelineBuilder) failover() {
 var failoverClasses = map[firedrill.EventKind]string{
 	firedrill.EventDetect: "detect", firedrill.EventFence: "fence", firedrill.EventPromote: "promote",
 	firedrill.EventFailoverError: "error", firedrill.EventFailoverWithheld: "withheld", firedrill.EventFailoverBlind: "blind",
+	firedrill.EventDemote: "demote", // an HA stack's (dr/stackwatch)
 }
 
 // eventTitle is an event's hover detail: when, what, for which

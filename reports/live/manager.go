@@ -64,6 +64,9 @@ type Manager struct {
 	Failing, FailingOf int
 	BlindNow           bool
 	BlindSince         time.Duration
+	// Stack names the HA stack the harness watches (failover.watch),
+	// which has no fencing step; "" for the builtin manager.
+	Stack string
 }
 
 // busy says whether the manager is in the middle of a failover.
@@ -78,10 +81,17 @@ func (t *Tracker) manager(events []firedrill.Event) Manager {
 	planSince, inPlan := time.Duration(0), false
 	for _, e := range events {
 		switch e.Kind {
-		case firedrill.EventManagerStart:
+		case firedrill.EventManagerStart, firedrill.EventStackWatch:
 			m = Manager{State: ManagerWatching, Since: e.At, Primary: e.Target}
+			if scn := t.src.Scenario; scn != nil && e.Kind == firedrill.EventStackWatch {
+				m.Stack = scn.DR.Failover.Manager
+			}
 		case firedrill.EventDetect:
+			// An HA stack does not fence: after its detection it promotes.
 			m.State, m.Since, m.Detail = ManagerFencing, e.At, e.Detail
+			if m.Stack != "" {
+				m.State = ManagerPromoting
+			}
 		case firedrill.EventFence:
 			m.State, m.Since = ManagerPromoting, e.At
 		case firedrill.EventPromote:

@@ -252,12 +252,18 @@ func managerText(m Manager) string {
 		p = "failover manager stood down for the recovery plan since " + offset(m.Since)
 	case ManagerPromoting:
 		p = fmt.Sprintf("failover manager promoting a standby (%s fenced) since %s", m.Primary, offset(m.Since))
+		if m.Stack != "" {
+			p = fmt.Sprintf("failover manager promoting a standby (%s lost the lead) since %s", m.Primary, offset(m.Since))
+		}
 	case ManagerWithheld:
 		p = fmt.Sprintf("failover manager withheld a failover of %s since %s", m.Primary, offset(m.Since))
 	case ManagerFailed:
 		p = fmt.Sprintf("failover manager: a failover of %s failed at %s (it retries)", m.Primary, offset(m.Since))
 	default:
 		p = fmt.Sprintf("failover manager %s %s since %s", m.State, m.Primary, offset(m.Since))
+	}
+	if m.Stack != "" {
+		p = strings.Replace(p, "failover manager", m.Stack, 1)
 	}
 	if m.BlindNow {
 		p += fmt.Sprintf(" (blind since %s: no health verdict)", offset(m.BlindSince))

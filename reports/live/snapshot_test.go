@@ -330,3 +330,25 @@ func TestRecoveryPlanAndRestore(t *testing.T) {
 		t.Errorf("DR %+v, want no plan, the last failed at rebuild-app", dr)
 	}
 }
+
+// An HA stack watched by the harness has no fencing step: after its
+// detection it promotes, and the line names the stack.
+func TestManagerStatesOfAStack(t *testing.T) {
+	d := newDrill(t, func(scn *scenarios.Scenario) { scn.DR.Failover.Manager = scenarios.ManagerPatroni })
+	d.eventDetail(100*time.Millisecond, firedrill.EventStackWatch, "pg-1", "patroni watched")
+	if m := d.tr.Snapshot(1 * s).Manager; m.State != ManagerWatching || m.Stack != scenarios.ManagerPatroni {
+		t.Fatalf("after the watch began: %+v", m)
+	}
+	d.eventDetail(20*s, firedrill.EventDetect, "pg-1", "patroni: the leader key of pg-1 is gone")
+	m := d.tr.Snapshot(21 * s).Manager
+	if m.State != ManagerPromoting {
+		t.Fatalf("after the stack's detection: %q, want promoting (no fencing)", m.State)
+	}
+	if got, want := managerText(m), "patroni promoting a standby (pg-1 lost the lead) since 20s"; got != want {
+		t.Errorf("line %q, want %q", got, want)
+	}
+	d.tl.Add(firedrill.Event{At: 25 * s, Span: s, Kind: firedrill.EventPromote, Target: "pg-2"})
+	if got, want := managerText(d.tr.Snapshot(27*s).Manager), "patroni watching pg-2 (promoted at 25s)"; got != want {
+		t.Errorf("line %q, want %q", got, want)
+	}
+}

@@ -13,6 +13,12 @@ const (
 	ManagerNone           = "none"             // nothing fails over: the same as enabled: false
 )
 
+// IsStack reports whether manager is one of the HA stacks, which fail
+// over by themselves and have settings blocks of their own.
+func IsStack(manager string) bool {
+	return manager == ManagerPatroni || manager == ManagerPgAutoFailover
+}
+
 // Managers are the accepted Failover.Manager values, in hint order.
 var Managers = []string{ManagerBuiltin, ManagerPatroni, ManagerPgAutoFailover, ManagerNone}
 

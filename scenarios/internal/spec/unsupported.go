@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/firedrill/firedrill/scenarios/internal/failover"
 	"github.com/firedrill/firedrill/scenarios/internal/yamlpos"
 )
 
@@ -50,13 +51,19 @@ const (
 	// names the manager): the builtin manager and none always run.
 	FeaturePatroni        Feature = "manager-patroni"          // Patroni with etcd
 	FeaturePgAutoFailover Feature = "manager-pg_auto_failover" // pg_auto_failover with its monitor
+	// What the DR engine does to a cluster, under a stack that manages it:
+	// WAL archiving (a physical backup's), and the recovery plans, which
+	// rebuild nodes the stack would not know.
+	FeatureStackPhysicalBackups Feature = "stack-physical-backups"
+	FeatureStackRecoveryPlans   Feature = "stack-recovery-plans"
 )
 
 // Features lists every Feature an engine is asked about (all but
 // FeatureAction), for engines to answer and tests to cover.
 func Features() []Feature {
 	return []Feature{FeatureSelector, FeatureFaultObjectives, FeatureMonkey, FeatureAbort, FeatureBackups,
-		FeatureRecoveryPlans, FeatureReads, FeatureAppInstances, FeatureAppEnv, FeatureNoStorage, FeaturePatroni, FeaturePgAutoFailover}
+		FeatureRecoveryPlans, FeatureReads, FeatureAppInstances, FeatureAppEnv, FeatureNoStorage, FeaturePatroni, FeaturePgAutoFailover,
+		FeatureStackPhysicalBackups, FeatureStackRecoveryPlans}
 }
 
 // Unsupported is one part of a scenario an engine does not execute, placed
@@ -129,12 +136,21 @@ func (s *Scenario) Unsupported(engine Capabilities) []Unsupported {
 	case ManagerPgAutoFailover:
 		add("dr.failover.manager", FeaturePgAutoFailover, m, "the failover manager pg_auto_failover (with its monitor)")
 	}
+	stack := failover.IsStack(s.DR.Failover.Manager)
 	for i, b := range s.DR.Backups {
 		add(fmt.Sprintf("dr.backups[%d]", i), FeatureBackups, b.Kind, "a "+b.Kind+" backup schedule")
+		if stack && b.Kind == BackupPhysical {
+			add(fmt.Sprintf("dr.backups[%d].kind", i), FeatureStackPhysicalBackups, s.DR.Failover.Manager,
+				"a physical backup (its WAL archiving) under the failover manager "+s.DR.Failover.Manager)
+		}
 	}
 	for _, plan := range RecoveryPlans(&s.DR.Recovery) {
 		if len(plan.Steps) > 0 {
 			add("dr.recovery."+plan.Name, FeatureRecoveryPlans, plan.Name, "the "+plan.Name+" recovery plan")
+			if stack {
+				add("dr.recovery."+plan.Name, FeatureStackRecoveryPlans, s.DR.Failover.Manager,
+					"the "+plan.Name+" recovery plan under the failover manager "+s.DR.Failover.Manager+" (its steps rebuild nodes the stack would not manage)")
+			}
 		}
 	}
 	for i, f := range s.Timeline.Faults {

@@ -60,7 +60,7 @@ func TestActionTable(t *testing.T) {
 // Features lists every feature but FeatureAction, once.
 func TestFeatures(t *testing.T) {
 	fs := Features()
-	if slices.Contains(fs, FeatureAction) || len(fs) != 12 {
+	if slices.Contains(fs, FeatureAction) || len(fs) != 14 {
 		t.Errorf("features %v", fs)
 	}
 	seen := map[Feature]bool{}

@@ -38,12 +38,6 @@ func ParseManagers(list string) ([]string, error) {
 // "Failover managers"): with a stack they are dropped, with a note.
 var builtinFields = []string{"dr.failover.check_interval", "dr.failover.check_timeout", "dr.failover.failures_before_action", "dr.failover.fencing"}
 
-// IsStack reports whether manager is one of the HA stacks, which have
-// settings blocks of their own.
-func IsStack(manager string) bool {
-	return manager == scenarios.ManagerPatroni || manager == scenarios.ManagerPgAutoFailover
-}
-
 // Override makes scn run manager: dr.failover.manager is set to it, and
 // enabled to whether it is not none. A stack's settings block the scenario
 // does not have is that stack's defaults; the blocks of the other stacks,
@@ -69,7 +63,7 @@ func Override(scn *scenarios.Scenario, manager string) (notes []string, err erro
 		f.PgAutoFailover = nil
 		notes = append(notes, blockNote(scn, "dr.failover."+scenarios.ManagerPgAutoFailover, manager))
 	}
-	if IsStack(manager) {
+	if scenarios.IsStack(manager) {
 		f.CheckInterval, f.CheckTimeout, f.FailuresBeforeAction, f.Fencing = scenarios.Duration{}, scenarios.Duration{}, 0, ""
 	}
 	scn.ApplyDefaults() // the new manager's defaults; idempotent for the rest
@@ -82,7 +76,7 @@ func Override(scn *scenarios.Scenario, manager string) (notes []string, err erro
 	}
 	var problems scenarios.Errors
 	for _, e := range es {
-		if IsStack(manager) && slices.Contains(builtinFields, e.Path) {
+		if scenarios.IsStack(manager) && slices.Contains(builtinFields, e.Path) {
 			// The builtin field the scenario wrote: dropped above.
 			notes = append(notes, fmt.Sprintf("%s: the builtin manager's setting, which %s does not use: left out of the %s runs",
 				position(e), manager, manager))
