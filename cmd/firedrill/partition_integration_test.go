@@ -41,28 +41,10 @@ func TestIntegrationNetworkPartitionFailsOver(t *testing.T) {
 	if res.SplitBrain || res.Writes.Lost == nil || *res.Writes.Lost != 0 || res.ReadFrom != "pg-replica1" {
 		t.Errorf("split brain %v, lost %v, read from %q: want none, 0, pg-replica1", res.SplitBrain, res.Writes.Lost, res.ReadFrom)
 	}
-	// No two primaries acknowledge over the same period: every ack of the
-	// old primary ends before any write acknowledged by the new one was
-	// sent, and before the fence.
-	var lastOld, firstNewSent time.Duration = -1, -1
-	for _, op := range readLedger(t, d.out) {
-		if op.Kind != "write" && op.Kind != "" || op.Outcome != firedrill.OutcomeOK {
-			continue
-		}
-		switch op.Node {
-		case "pg-primary":
-			lastOld = max(lastOld, op.Done)
-		case "pg-replica1":
-			if firstNewSent < 0 || op.Sent < firstNewSent {
-				firstNewSent = op.Sent
-			}
-		default:
-			t.Errorf("write %s acknowledged by %q", op.ID, op.Node)
-		}
-	}
-	if lastOld < 0 || firstNewSent < 0 || !(lastOld < firstNewSent) || !(lastOld <= fences[0].At) {
-		t.Errorf("last ack of pg-primary at %s, first write acked by pg-replica1 sent at %s, fence at %s: the periods overlap",
-			lastOld, firstNewSent, fences[0].At)
+	// No two primaries acknowledge over the same period, and the old one's
+	// last ack comes before the fence.
+	if lastOld := assertOnePrimaryAtATime(t, readLedger(t, d.out), "pg-primary", "pg-replica1"); !(lastOld <= fences[0].At) {
+		t.Errorf("last ack of pg-primary at %s, after the fence at %s", lastOld, fences[0].At)
 	}
 	t.Logf("RTO %.0f ms, phases %v", *f.RTOMS, f.Phases)
 }
@@ -102,4 +84,32 @@ func TestIntegrationAppCutOffCausesNoFailover(t *testing.T) {
 		t.Errorf("read from %q, lost %v: want pg-primary, 0", res.ReadFrom, res.Writes.Lost)
 	}
 	t.Logf("RTO %.0f ms for a cut of %.0f ms", *f.RTOMS, *f.RevertedMS-f.AtMS)
+}
+
+// assertOnePrimaryAtATime checks, from the ledger, that no two primaries
+// acknowledged writes over the same period: every ack of the old primary
+// ends before any write acknowledged by the new one was sent, and no other
+// node acknowledged anything. It returns the old primary's last ack.
+func assertOnePrimaryAtATime(t *testing.T, ops []firedrill.Op, old, new string) time.Duration {
+	t.Helper()
+	var lastOld, firstNewSent time.Duration = -1, -1
+	for _, op := range ops {
+		if op.Kind != "write" && op.Kind != "" || op.Outcome != firedrill.OutcomeOK {
+			continue
+		}
+		switch op.Node {
+		case old:
+			lastOld = max(lastOld, op.Done)
+		case new:
+			if firstNewSent < 0 || op.Sent < firstNewSent {
+				firstNewSent = op.Sent
+			}
+		default:
+			t.Errorf("write %s acknowledged by %q", op.ID, op.Node)
+		}
+	}
+	if lastOld < 0 || firstNewSent < 0 || !(lastOld < firstNewSent) {
+		t.Errorf("last ack of %s at %s, first write acked by %s sent at %s: the periods overlap", old, lastOld, new, firstNewSent)
+	}
+	return lastOld
 }

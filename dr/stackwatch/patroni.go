@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/dr"
@@ -76,32 +77,65 @@ func (p *Patroni) Run(ctx context.Context) error {
 	p.tl.Add(firedrill.Event{At: p.tl.Now(), Kind: firedrill.EventStackWatch, Target: leader,
 		Detail: fmt.Sprintf("patroni watched: ttl %s, loop_wait %s, retry_timeout %s, maximum_lag_on_failover %d bytes; leader %s; the harness reads the leader key from etcd (%s) and every member's REST API every %s",
 			s.TTL, s.LoopWait, s.RetryTimeout, s.MaximumLagOnFailover, leader, strings.Join(p.etcd, ", "), PollInterval)})
-	t := newPatroniTracker(leader, s.TTL.Duration)
+	t := newPatroniTracker(leader, s.TTL.Duration, p.tl.Now())
+	var held []heldPromotion // promotions waiting for Patroni's history
 	tick := newTicker()
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			for _, h := range held {
+				p.tl.Add(h.ev)
+			}
 			for _, ev := range t.finish(p.tl.Now()) {
 				p.tl.Add(ev)
 			}
 			return nil
 		case <-tick.C:
 		}
-		now := p.tl.Now()
+		start := p.tl.Now()
 		key, keyErr := p.readLeader(ctx)
 		members := p.readMembers(ctx)
 		if ctx.Err() != nil {
 			continue // the reads were cut short by the end, not by the stack
 		}
-		for _, ev := range t.observe(now, key, keyErr, members) {
+		for _, ev := range t.observe(poll{start, p.tl.Now()}, key, keyErr, members) {
+			p.log.Info("patroni event", "kind", ev.Kind, "node", ev.Target, "detail", ev.Detail)
 			if ev.Kind == firedrill.EventPromote {
-				ev.Evidence += p.history(ctx, ev.Target)
+				held = append(held, heldPromotion{ev: ev, until: start + historyWait})
+				continue
 			}
 			p.tl.Add(ev)
-			p.log.Info("patroni event", "kind", ev.Kind, "node", ev.Target, "detail", ev.Detail)
 		}
+		held = p.releaseHeld(ctx, held, start)
 	}
+}
+
+// historyWait bounds how long a promotion waits for Patroni's history of
+// it (written by the new leader's next loop) before it is recorded
+// without.
+const historyWait = 3 * time.Second
+
+// heldPromotion is a promotion seen, waiting for its history entry.
+type heldPromotion struct {
+	ev    firedrill.Event
+	until time.Duration
+}
+
+// releaseHeld records each held promotion whose history has been written,
+// or whose wait is over. The events keep the instants the polls gave them.
+func (p *Patroni) releaseHeld(ctx context.Context, held []heldPromotion, now time.Duration) []heldPromotion {
+	var keep []heldPromotion
+	for _, h := range held {
+		if hist := p.history(ctx, h.ev.Target); hist != "" {
+			h.ev.Evidence += hist
+		} else if now < h.until {
+			keep = append(keep, h)
+			continue
+		}
+		p.tl.Add(h.ev)
+	}
+	return keep
 }
 
 // readLeader reads the leader key from the first etcd member that
@@ -155,15 +189,18 @@ func (p *Patroni) readMembers(ctx context.Context) map[string]memberStatus {
 }
 
 // history is Patroni's own record of the timeline switch the promotion
-// made (GET /history: timeline, LSN, reason, Patroni's timestamp, new
-// leader), for the evidence; "" if it cannot be read.
+// made, for the evidence: the last entry of GET /history (timeline, LSN,
+// reason, Patroni's timestamp, new leader), "" until it names node.
 func (p *Patroni) history(ctx context.Context, node string) string {
 	var h [][]any
 	if err := p.getJSON(ctx, node, "/history", &h); err != nil || len(h) == 0 {
 		return ""
 	}
 	last := h[len(h)-1]
-	return fmt.Sprintf("; Patroni's history: %v", last)
+	if len(last) < 5 || last[4] != node {
+		return ""
+	}
+	return fmt.Sprintf("; Patroni's history: timeline %v from LSN %v at %v (%v)", last[0], last[1], last[3], last[2])
 }
 
 func (p *Patroni) getJSON(ctx context.Context, node, path string, v any) error {

@@ -46,13 +46,19 @@ type promotion struct {
 //   - failover.detect: the leader key is gone, or held by another member,
 //     for the first time since the leader took it: Patroni's detection is
 //     the key's expiry, ttl after the leader last renewed it.
-//   - failover.promote: from the poll a member was first seen holding the
-//     key to the poll its REST API first reports it primary (Span).
+//   - failover.promote: from the poll before a member was first seen
+//     holding the key to the end of the poll its REST API first reports
+//     it primary (Span).
 //   - failover.demote: a member that was primary reports otherwise (seen
 //     only while it is reachable: a killed one is not demoted, it is gone).
 //   - failover.blind: the polls in which no etcd member answered.
 type patroniTracker struct {
-	ttl        time.Duration
+	ttl time.Duration
+	// since is the start of the previous poll: a change first seen in a
+	// poll happened after it, and by the end of that poll's reads, so an
+	// event's At is since and its At+Span the poll's end (a window, never
+	// an instant later than the change).
+	since      time.Duration
 	leader     string // the key's holder last seen
 	detected   bool   // the current leader's loss was recorded
 	promoting  *promotion
@@ -62,28 +68,32 @@ type patroniTracker struct {
 	last       map[string]memberStatus // each member's last status read
 }
 
-func newPatroniTracker(leader string, ttl time.Duration) *patroniTracker {
-	return &patroniTracker{leader: leader, ttl: ttl, last: map[string]memberStatus{}}
+func newPatroniTracker(leader string, ttl, start time.Duration) *patroniTracker {
+	return &patroniTracker{leader: leader, ttl: ttl, since: start, last: map[string]memberStatus{}}
 }
 
-// observe takes one poll at now: the key's reading (or why none of etcd's
+// poll is when one poll's reads began and ended.
+type poll struct{ start, end time.Duration }
+
+// observe takes one poll: the key's reading (or why none of etcd's
 // members answered) and every member's status, and returns the events it
 // makes.
-func (t *patroniTracker) observe(now time.Duration, key keyReading, keyErr error, members map[string]memberStatus) []firedrill.Event {
+func (t *patroniTracker) observe(pl poll, key keyReading, keyErr error, members map[string]memberStatus) []firedrill.Event {
 	var out []firedrill.Event
+	defer func() { t.since = pl.start }()
 	if keyErr != nil {
 		if !t.blind {
-			t.blind, t.blindSince = true, now
+			t.blind, t.blindSince = true, pl.start
 		}
 		t.blindErr = keyErr
 	} else {
 		if t.blind {
-			out = append(out, t.endBlind(now))
+			out = append(out, t.endBlind(pl.start))
 		}
-		out = append(out, t.leaderKey(now, key, members)...)
+		out = append(out, t.leaderKey(pl, key, members)...)
 	}
 	if p := t.promoting; p != nil && members[p.node].primary() {
-		out = append(out, firedrill.Event{At: p.at, Span: now - p.at, Kind: firedrill.EventPromote, Target: p.node,
+		out = append(out, firedrill.Event{At: p.at, Span: pl.end - p.at, Kind: firedrill.EventPromote, Target: p.node,
 			Detail:   fmt.Sprintf("patroni promoted %s: it took the leader key from %s, and its REST API reports it primary", p.node, p.from),
 			Evidence: fmt.Sprintf("etcd %s: leader key %s at revision %d; %s's REST API: %s", p.key.Member, p.node, p.key.ModRevision, p.node, members[p.node])})
 		t.promoting = nil
@@ -94,8 +104,8 @@ func (t *patroniTracker) observe(now time.Duration, key keyReading, keyErr error
 			continue
 		}
 		if was, ok := t.last[m]; ok && was.primary() && !st.primary() {
-			out = append(out, firedrill.Event{At: now, Kind: firedrill.EventDemote, Target: m,
-				Detail:   fmt.Sprintf("patroni demoted %s: it was primary, its REST API reports %s", m, st),
+			out = append(out, firedrill.Event{At: t.since, Span: pl.end - t.since, Kind: firedrill.EventDemote, Target: m,
+				Detail:   fmt.Sprintf("patroni demoted %s: its Postgres is no longer a running primary (its REST API reports %s)", m, st),
 				Evidence: fmt.Sprintf("%s's REST API before: %s; now: %s", m, was, st)})
 		}
 		t.last[m] = st
@@ -104,8 +114,9 @@ func (t *patroniTracker) observe(now time.Duration, key keyReading, keyErr error
 }
 
 // leaderKey judges a reading of the key.
-func (t *patroniTracker) leaderKey(now time.Duration, key keyReading, members map[string]memberStatus) []firedrill.Event {
+func (t *patroniTracker) leaderKey(pl poll, key keyReading, members map[string]memberStatus) []firedrill.Event {
 	var out []firedrill.Event
+	seen := func(e firedrill.Event) firedrill.Event { e.At, e.Span = t.since, pl.end-t.since; return e }
 	holder := key.Value
 	switch {
 	case holder == t.leader:
@@ -114,27 +125,27 @@ func (t *patroniTracker) leaderKey(now time.Duration, key keyReading, members ma
 			// unless Patroni had demoted it meanwhile.
 			t.detected = false
 			if !t.last[holder].primary() {
-				t.promoting = &promotion{node: holder, from: holder, at: now, key: key}
+				t.promoting = &promotion{node: holder, from: holder, at: t.since, key: key}
 			}
 		}
 	case holder == "":
 		if !t.detected {
 			t.detected = true
-			out = append(out, firedrill.Event{At: now, Kind: firedrill.EventDetect, Target: t.leader,
+			out = append(out, seen(firedrill.Event{Kind: firedrill.EventDetect, Target: t.leader,
 				Detail:   fmt.Sprintf("patroni: the leader key of %s is gone (it expires %s after the leader's last renewal): no leader", t.leader, t.ttl),
-				Evidence: fmt.Sprintf("etcd %s: no leader key at revision %d", key.Member, key.Revision)})
+				Evidence: fmt.Sprintf("etcd %s: no leader key at revision %d", key.Member, key.Revision)}))
 		}
 	default:
 		if !t.detected {
-			out = append(out, firedrill.Event{At: now, Kind: firedrill.EventDetect, Target: t.leader,
+			out = append(out, seen(firedrill.Event{Kind: firedrill.EventDetect, Target: t.leader,
 				Detail:   fmt.Sprintf("patroni: %s took the leader key from %s", holder, t.leader),
-				Evidence: fmt.Sprintf("etcd %s: leader key %s at revision %d", key.Member, holder, key.ModRevision)})
+				Evidence: fmt.Sprintf("etcd %s: leader key %s at revision %d", key.Member, holder, key.ModRevision)}))
 		}
 		if p := t.promoting; p != nil {
-			out = append(out, firedrill.Event{At: now, Kind: firedrill.EventFailoverError, Target: p.node,
-				Detail: fmt.Sprintf("patroni: %s took the leader key but lost it to %s before its Postgres was primary", p.node, holder)})
+			out = append(out, seen(firedrill.Event{Kind: firedrill.EventFailoverError, Target: p.node,
+				Detail: fmt.Sprintf("patroni: %s took the leader key but lost it to %s before its Postgres was primary", p.node, holder)}))
 		}
-		t.promoting = &promotion{node: holder, from: t.leader, at: now, key: key}
+		t.promoting = &promotion{node: holder, from: t.leader, at: t.since, key: key}
 		t.leader, t.detected = holder, false
 		if members[holder].primary() && t.last[holder].primary() {
 			t.promoting = nil // it was primary already: nothing was promoted

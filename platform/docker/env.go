@@ -316,6 +316,12 @@ func (e *Env) run(ctx context.Context, s service) (*node, error) {
 			// burst of lookups, stalled every new database connection for
 			// seconds (docs/architecture.md, "Naming").
 			hc.DNS = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+			// A lookup of that gone name gets no answer at all, and glibc's
+			// resolver waits 5 s per try, twice, for A and AAAA: Postgres's
+			// WAL receiver and Patroni stalled 10-20 s on it after a kill,
+			// far longer than a dead host costs on a real network (an ARP
+			// or connect timeout). One try of one second bounds it.
+			hc.DNSOptions = []string{"timeout:1", "attempts:1"}
 		}),
 		testcontainers.WithLogger(tcLogger{e.log}),
 	}

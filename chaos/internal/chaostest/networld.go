@@ -36,14 +36,18 @@ type NetWorld struct {
 
 // NewNetWorld is the world of a scenario with a primary and the storage
 // in east, a replica and the app in west.
-func NewNetWorld(t *testing.T) *NetWorld {
+func NewNetWorld(t *testing.T) *NetWorld { t.Helper(); return NewNetWorldOf(t, NetScenario) }
+
+// NewNetWorldOf is the world of the scenario text, its HA stack's
+// coordination nodes (Topology.All) on their networks too.
+func NewNetWorldOf(t *testing.T, scenario string) *NetWorld {
 	t.Helper()
-	scn, err := scenarios.LoadBytes("network-faults.yaml", []byte(NetScenario))
+	scn, err := scenarios.LoadBytes("network-faults.yaml", []byte(scenario))
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &NetWorld{Topo: topology.New(scn), RT: fakert.New()}
-	for _, n := range w.Topo.Nodes {
+	for _, n := range w.Topo.All() {
 		w.RT.Add(n.Name, n.Networks...)
 	}
 	return w

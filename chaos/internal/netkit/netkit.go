@@ -57,7 +57,8 @@ func joinAddrs(addrs []netip.Addr) string {
 
 // PeersOf resolves the other side of a fault on t now: the targets in to
 // (topology.ResolveTarget, as the fault's own target was resolved), or
-// every node of the drill when to is empty, less the fault's own nodes:
+// every node of the drill when to is empty (an HA stack's coordination
+// too: Topology.All), less the fault's own nodes:
 // traffic among the target's nodes (a region's own) is never a network
 // fault's (docs/architecture.md, "Network faults"). Each peer comes with
 // its addresses now; the nodes keep the topology's start order.
@@ -71,7 +72,7 @@ func PeersOf(ctx context.Context, t *chaos.Target, to []string) ([]Peer, error) 
 	}
 	chosen := map[string]bool{}
 	if len(to) == 0 {
-		for _, n := range t.Topology.Nodes {
+		for _, n := range t.Topology.All() {
 			chosen[n.Name] = true
 		}
 	}
@@ -85,7 +86,7 @@ func PeersOf(ctx context.Context, t *chaos.Target, to []string) ([]Peer, error) 
 		}
 	}
 	var out []Peer
-	for _, n := range t.Topology.Nodes {
+	for _, n := range t.Topology.All() {
 		if !chosen[n.Name] || own[n.Name] {
 			continue
 		}

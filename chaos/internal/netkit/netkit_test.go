@@ -82,6 +82,25 @@ func TestPeersOf(t *testing.T) {
 	}
 }
 
+// An HA stack's coordination nodes are nodes of the drill: a region's
+// other side holds the other regions' etcd members too, or a partition
+// of the primary's region leaves its etcd member in its quorum.
+func TestPeersOfIncludesCoordination(t *testing.T) {
+	w := chaostest.NewNetWorldOf(t, chaostest.NetScenario+"dr:\n  failover:\n    manager: patroni\n    patroni: {ttl: 10s, loop_wait: 1s, retry_timeout: 4s}\n")
+	tg, _ := w.Target(t, "region.west")
+	peers, err := PeersOf(bg, tg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range peers {
+		got = append(got, p.Node.Name)
+	}
+	if want := []string{topology.NodePrimary, topology.NodeStorage, topology.EtcdNode("east")}; !slices.Equal(got, want) {
+		t.Errorf("peers of region.west %v, want %v", got, want)
+	}
+}
+
 func TestNewInjectionName(t *testing.T) {
 	seen := map[string]bool{}
 	handles := map[uint16]bool{}

@@ -33,6 +33,12 @@ func EtcdArgs(member string, members []string, token string) []string {
 		"--initial-cluster", strings.Join(peers, ","),
 		"--initial-cluster-token", token,
 		"--initial-cluster-state", "new",
+		// A member cut off from its peers campaigns in vain, raising its
+		// term; without pre-vote it makes the cluster elect a new leader
+		// when it comes back, and no member answers a linearizable read
+		// (nor Patroni's lock renewal) meanwhile. etcd 3.5 turns it on by
+		// default; 3.4 has it off.
+		"--pre-vote",
 	}
 }
 
