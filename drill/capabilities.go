@@ -33,8 +33,8 @@ func (engine) Feature(f scenarios.Feature) bool {
 	switch f {
 	case scenarios.FeatureSelector, scenarios.FeatureMonkey, scenarios.FeatureAbort, scenarios.FeatureReads, scenarios.FeatureBackups:
 		return true
-	case scenarios.FeaturePatroni:
-		return true // dr/stackwatch watches it; platform/docker runs it
+	case scenarios.FeaturePatroni, scenarios.FeaturePgAutoFailover:
+		return true // dr/stackwatch watches them; platform/docker runs them
 	case scenarios.FeatureRecoveryPlans:
 		return slices.Equal(recovery.Implemented(), scenarios.StepNames())
 	}

@@ -39,6 +39,43 @@ type Cluster struct {
 
 	mu     sync.Mutex
 	fenced map[string]string // node -> method, set by Fence
+	// standbyNames are the application_name of the standbys whose stack
+	// does not name them after their node (pg_auto_failover), by node;
+	// a node not in it is named after itself.
+	standbyNames map[string]string
+}
+
+// SetStandbyName records the application_name a node's stack gives it as
+// a standby, which pg_stat_replication shows.
+func (c *Cluster) SetStandbyName(node, applicationName string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.standbyNames == nil {
+		c.standbyNames = map[string]string{}
+	}
+	c.standbyNames[node] = applicationName
+}
+
+// standbyName is node's application_name as a standby.
+func (c *Cluster) standbyName(node string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, ok := c.standbyNames[node]; ok {
+		return n
+	}
+	return node
+}
+
+// nodeOfStandby is the node whose application_name is name.
+func (c *Cluster) nodeOfStandby(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for node, n := range c.standbyNames {
+		if n == name {
+			return node
+		}
+	}
+	return name
 }
 
 // New returns the cluster of topo's Postgres nodes.
@@ -236,7 +273,7 @@ func (c *Cluster) InRecovery(ctx context.Context, node string) (bool, error) {
 // Streaming reports whether standby streams from primary, as the primary
 // sees it.
 func (c *Cluster) Streaming(ctx context.Context, primary, standby string) (bool, error) {
-	n, err := c.QueryInt(ctx, primary, "SELECT count(*) FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", standby)
+	n, err := c.QueryInt(ctx, primary, "SELECT count(*) FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", c.standbyName(standby))
 	return n > 0, err
 }
 

@@ -61,7 +61,7 @@ func (r *LagReader) ReplicationLag(ctx context.Context) (firedrill.LagSample, er
 	rows, err := r.conn.Query(ctx, lagQuery)
 	var seen map[string]firedrill.ReplicaLag
 	if err == nil {
-		seen, err = scanLag(rows)
+		seen, err = scanLag(rows, r.c.nodeOfStandby)
 	}
 	if err != nil {
 		r.closeLocked(ctx)
@@ -81,9 +81,10 @@ func (r *LagReader) ReplicationLag(ctx context.Context) (firedrill.LagSample, er
 	return s, nil
 }
 
-// scanLag reads lagQuery's rows by standby node (its application_name,
-// which is its cluster_name: the node's name).
-func scanLag(rows pgx.Rows) (map[string]firedrill.ReplicaLag, error) {
+// scanLag reads lagQuery's rows by standby node: its application_name,
+// which is its cluster_name (the node's name), or the name its stack gave
+// it (node turns it back into the node's).
+func scanLag(rows pgx.Rows, node func(applicationName string) string) (map[string]firedrill.ReplicaLag, error) {
 	defer rows.Close()
 	out := map[string]firedrill.ReplicaLag{}
 	for rows.Next() {
@@ -93,6 +94,7 @@ func scanLag(rows pgx.Rows) (map[string]firedrill.ReplicaLag, error) {
 		if err := rows.Scan(&name, &state, &unflushed, &unreplayed, &flushMS, &replayMS); err != nil {
 			return nil, err
 		}
+		name = node(name)
 		out[name] = replicaLag(name, state, unflushed, unreplayed, flushMS, replayMS)
 	}
 	return out, rows.Err()

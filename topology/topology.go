@@ -44,6 +44,13 @@ const (
 // its Postgres cluster_name.
 const PatroniScope = "firedrill"
 
+// pg_auto_failover's monitor is reached, by the keepers and the harness,
+// as this user on this database: the names pg_autoctl gives them.
+const (
+	MonitorUser     = "autoctl_node"
+	MonitorDatabase = "pg_auto_failover"
+)
+
 // EtcdNode is the node name of Patroni's etcd member in region.
 func EtcdNode(region string) string { return "etcd-" + region }
 

@@ -30,12 +30,14 @@ func (s memberStatus) String() string {
 	return fmt.Sprintf("role %s, state %s, timeline %d", s.Role, s.State, s.Timeline)
 }
 
-// promotion is a member that took the leader key and whose Postgres is
+// promotion is a node a stack began promoting (a Patroni member took the
+// leader key, pg_auto_failover's monitor gave it a promotion goal) that is
 // not primary yet.
 type promotion struct {
 	node, from string
 	at         time.Duration
-	key        keyReading
+	key        keyReading // Patroni's: the key's reading when it was seen taken
+	evidence   string     // pg_auto_failover's: the monitor's event that began it
 }
 
 // patroniTracker turns the successive readings of Patroni's leader key

@@ -203,7 +203,9 @@ func Up(ctx context.Context, docker *client.Client, imgs *images.Images, scn *sc
 	var pgErr error
 	switch scn.DR.Failover.Manager {
 	case scenarios.ManagerPatroni:
-		pgErr = e.startPatroni(ctx, imageOf(topology.KindPostgres), imageOf(topology.KindEtcd))
+		pgErr = e.startStack(ctx, imageOf(topology.KindPostgres), imageOf(topology.KindEtcd))
+	case scenarios.ManagerPgAutoFailover:
+		pgErr = e.startStack(ctx, imageOf(topology.KindPostgres), imageOf(topology.KindMonitor))
 	default:
 		for _, n := range e.Topology.OfKind(topology.KindPostgres) {
 			var how pgStart
