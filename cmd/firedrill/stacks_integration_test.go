@@ -92,3 +92,22 @@ func TestIntegrationPatroniRegionPartition(t *testing.T) {
 	}
 	t.Logf("RTO %.0f ms, phases %v, winner %s", *res.Faults[0].RTOMS, res.Faults[0].Phases, winner)
 }
+
+// pg_auto_failover (its monitor's health checks tuned to a second) fails
+// the killed primary over by itself: the monitor marks it unhealthy and
+// drives the secondary to wait_primary; the harness only read its events.
+func TestIntegrationPgAutoFailoverPrimaryKill(t *testing.T) {
+	_, res := runPassing(t, "run", "testdata/drills/pgaf-primary-kill.yaml")
+	p := stackPromotion(t, res, "pg_auto_failover")
+	if p.Target != "pg-replica1" || !strings.Contains(p.Evidence, "monitor event") || !strings.Contains(p.Detail, "wait_primary") {
+		t.Errorf("promotion %+v: want pg-replica1, the monitor's events as evidence", p)
+	}
+	detects := eventsOf(res, firedrill.EventDetect)
+	if len(detects) != 1 || detects[0].Target != "pg-primary" || detects[0].At > p.At+p.Span {
+		t.Errorf("detect %+v: want the monitor's verdict on pg-primary, by the promotion", detects)
+	}
+	if res.ReadFrom != "pg-replica1" || res.SplitBrain {
+		t.Errorf("read from %q, split brain %v", res.ReadFrom, res.SplitBrain)
+	}
+	t.Logf("RTO %.0f ms, phases %v", *res.Faults[0].RTOMS, res.Faults[0].Phases)
+}

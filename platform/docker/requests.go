@@ -69,8 +69,14 @@ func imageRequest(scn *scenarios.Scenario, kind string) (images.Request, bool) {
 		return images.Request{}, false // a kind Up has no image for
 	}
 	want := map[images.Role]string{images.RolePostgres: scn.Environment.Postgres.Image,
-		images.RoleMinIO: scn.Environment.Storage.Image, images.RoleApp: scn.Environment.App.Image}[role]
-	return images.Request{Role: role, Want: want}, true
+		images.RoleMinIO: scn.Environment.Storage.Image, images.RoleApp: scn.Environment.App.Image}
+	if pt := scn.DR.Failover.Patroni; pt != nil {
+		want[images.RolePatroni], want[images.RoleEtcd] = pt.Image, pt.EtcdImage
+	}
+	if pa := scn.DR.Failover.PgAutoFailover; pa != nil {
+		want[images.RolePGAutoFailover] = pa.Image
+	}
+	return images.Request{Role: role, Want: want[role]}, true
 }
 
 // LeaseRequest is the image of the run's lease container, which runs

@@ -103,6 +103,17 @@ type Patroni struct {
 	// bytes of WAL a replica may lag behind and still be promoted; a
 	// whole number >= 0, default 1048576 (1 MiB).
 	MaximumLagOnFailover int64 `yaml:"maximum_lag_on_failover" schema:"min=0"`
+	// Image is the image of the Postgres nodes Patroni runs; left out,
+	// firedrill's own (Patroni 3.0 on Postgres 15, built from Debian's
+	// packages). One of your own must keep its contract: the Postgres 15
+	// server binaries in /usr/lib/postgresql/15/bin, and its entrypoint
+	// running `patroni /etc/patroni.yml` (its command) as the postgres
+	// user.
+	Image string `yaml:"image,omitempty"`
+	// EtcdImage is the image of the etcd members; left out, firedrill's
+	// own (etcd 3.4). One of your own runs its command, etcd's flags
+	// included, with etcd on its PATH.
+	EtcdImage string `yaml:"etcd_image,omitempty"`
 }
 
 // PgAutoFailover is the pg_auto_failover monitor's health-check settings
@@ -131,4 +142,10 @@ type PgAutoFailover struct {
 	// (and fails a primary over). Whole milliseconds, at least 1ms;
 	// default 20s.
 	NodeConsideredUnhealthyTimeout Duration `yaml:"node_considered_unhealthy_timeout" schema:"exclusiveMin=0"`
+	// Image is the image of the monitor and the keepers; left out,
+	// firedrill's own (pg_auto_failover 2.0 on Postgres 15, built from
+	// Debian's packages). One of your own must keep its contract: bash,
+	// initdb, psql and pg_autoctl on its PATH, and its entrypoint running
+	// its command as the postgres user.
+	Image string `yaml:"image,omitempty"`
 }
