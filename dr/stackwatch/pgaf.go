@@ -67,8 +67,8 @@ func (w *PgAutoFailover) Run(ctx context.Context) error {
 		w.log.Warn("pg_auto_failover: the monitor's events could not be read at the start", "err", err)
 	}
 	w.tl.Add(firedrill.Event{At: w.tl.Now(), Kind: firedrill.EventStackWatch, Target: w.primary,
-		Detail: fmt.Sprintf("pg_auto_failover watched: health checks every %s (timeout %s, %d retries %s apart), a node unhealthy after %s; primary %s; the harness reads the monitor's events every %s",
-			s.HealthCheckPeriod, s.HealthCheckTimeout, s.HealthCheckMaxRetries, s.HealthCheckRetryDelay, s.NodeConsideredUnhealthyTimeout, w.primary, PollInterval)})
+		Detail: fmt.Sprintf("pg_auto_failover watched: health checks every %s (timeout %s, %d retries %s apart), a node unhealthy after %s, a failed primary given %s to demote itself; primary %s; the harness reads the monitor's events every %s",
+			s.HealthCheckPeriod, s.HealthCheckTimeout, s.HealthCheckMaxRetries, s.HealthCheckRetryDelay, s.NodeConsideredUnhealthyTimeout, s.PrimaryDemoteTimeout, w.primary, PollInterval)})
 	t := newPgafTracker(w.primary, w.tl.Now())
 	tick := newTicker()
 	defer tick.Stop()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/platform/docker/internal/hastack"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
@@ -69,6 +70,10 @@ func (h stackHost) Poll(ctx context.Context, node, what string, ready func(conte
 		ok, err := ready(wctx)
 		if ok {
 			return nil
+		}
+		if st, serr := h.e.State(ctx, node); serr == nil && st.Status == platform.StatusExited {
+			n, _ := h.e.node(node)
+			return fmt.Errorf("%s: %s exited (code %d) (last: %v)%s", what, node, st.ExitCode, err, h.e.logTail(ctx, n))
 		}
 		select {
 		case <-wctx.Done():

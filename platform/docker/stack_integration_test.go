@@ -61,3 +61,17 @@ func TestIntegrationPatroniStackUp(t *testing.T) {
 		}
 	}
 }
+
+func TestIntegrationPgAutoFailoverStackUp(t *testing.T) {
+	scn := stackScenario(t, "primary-kill", scenarios.ManagerPgAutoFailover)
+	env := upEnv(t, scn)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// Up waited for the replica to stream under the name the monitor
+	// gave it; the lag reader finds it by that name too.
+	lag, err := env.Cluster().LagReader().ReplicationLag(ctx)
+	if err != nil || lag.Primary != topology.NodePrimary || len(lag.Replicas) != 1 || !lag.Replicas[0].Streaming ||
+		lag.Replicas[0].Node != topology.ReplicaNode("replica1") {
+		t.Errorf("lag %+v (%v): want pg-replica1 streaming from pg-primary", lag, err)
+	}
+}

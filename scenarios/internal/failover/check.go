@@ -215,6 +215,7 @@ func checkPgAutoFailover(pa *PgAutoFailover, r Reporter) bool {
 		{p + "health_check_timeout", pa.HealthCheckTimeout.Duration, PgAutoFailoverMinDuration, most, PgAutoFailoverUnit, "milliseconds", "5s"},
 		{p + "health_check_retry_delay", pa.HealthCheckRetryDelay.Duration, PgAutoFailoverMinDuration, most, PgAutoFailoverUnit, "milliseconds", "2s"},
 		{p + "node_considered_unhealthy_timeout", pa.NodeConsideredUnhealthyTimeout.Duration, PgAutoFailoverMinDuration, most, PgAutoFailoverUnit, "milliseconds", "20s"},
+		{p + "primary_demote_timeout", pa.PrimaryDemoteTimeout.Duration, PgAutoFailoverMinDuration, most, PgAutoFailoverUnit, "milliseconds", "30s"},
 	} {
 		ok = t.check(r) && ok
 	}

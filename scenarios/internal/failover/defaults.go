@@ -50,6 +50,7 @@ const (
 	PgAutoFailoverDefaultHealthCheckMaxRetries          = 2
 	PgAutoFailoverDefaultHealthCheckRetryDelay          = 2 * time.Second
 	PgAutoFailoverDefaultNodeConsideredUnhealthyTimeout = 20 * time.Second
+	PgAutoFailoverDefaultPrimaryDemoteTimeout           = 30 * time.Second
 
 	PgAutoFailoverMinDuration   = time.Millisecond
 	PgAutoFailoverMaxRetries    = 100
@@ -133,6 +134,7 @@ func fillPgAutoFailover(pa *PgAutoFailover, unset func(path string, zero bool) b
 	}
 	fillDuration(&pa.HealthCheckRetryDelay, p+"health_check_retry_delay", PgAutoFailoverDefaultHealthCheckRetryDelay, unset)
 	fillDuration(&pa.NodeConsideredUnhealthyTimeout, p+"node_considered_unhealthy_timeout", PgAutoFailoverDefaultNodeConsideredUnhealthyTimeout, unset)
+	fillDuration(&pa.PrimaryDemoteTimeout, p+"primary_demote_timeout", PgAutoFailoverDefaultPrimaryDemoteTimeout, unset)
 }
 
 func fillDuration(d *Duration, path string, def time.Duration, unset func(path string, zero bool) bool) {

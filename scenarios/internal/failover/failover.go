@@ -142,6 +142,12 @@ type PgAutoFailover struct {
 	// (and fails a primary over). Whole milliseconds, at least 1ms;
 	// default 20s.
 	NodeConsideredUnhealthyTimeout Duration `yaml:"node_considered_unhealthy_timeout" schema:"exclusiveMin=0"`
+	// PrimaryDemoteTimeout is pgautofailover.primary_demote_timeout: how
+	// long the monitor gives a failed primary to demote itself before it
+	// lets the standby take over, when the primary's keeper does not
+	// answer (a killed or cut off primary). Whole milliseconds, at least
+	// 1ms; default 30s.
+	PrimaryDemoteTimeout Duration `yaml:"primary_demote_timeout" schema:"exclusiveMin=0"`
 	// Image is the image of the monitor and the keepers; left out,
 	// firedrill's own (pg_auto_failover 2.0 on Postgres 15, built from
 	// Debian's packages). One of your own must keep its contract: bash,

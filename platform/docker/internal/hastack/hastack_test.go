@@ -156,3 +156,26 @@ func TestParametersSplitSharedFromLocal(t *testing.T) {
 		t.Errorf("local %v, want %v (cluster_name is Patroni's)", local, want)
 	}
 }
+
+// The pg_auto_failover scripts are valid bash, and the keeper's
+// password reaches psql through its input, never its command line.
+func TestPgafScripts(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatalf("no bash to check the scripts with: %v", err)
+	}
+	for name, script := range map[string]string{"monitor": PgafMonitorScript(), "keeper": PgafKeeperScript()} {
+		if out, err := exec.Command(bash, "-n", "-c", script).CombinedOutput(); err != nil {
+			t.Errorf("%s script: %v: %s", name, err, out)
+		}
+	}
+	keeper := PgafKeeperScript()
+	for _, line := range strings.Split(keeper, "\n") {
+		if strings.Contains(line, "FIREDRILL_PG_PASSWORD") && !strings.Contains(line, "PASSWORD '$FIREDRILL_PG_PASSWORD'") {
+			t.Errorf("the password is used outside psql's input: %q", line)
+		}
+	}
+	if !strings.Contains(keeper, "--skip-pg-hba") || !strings.Contains(PgafMonitorScript(), "--skip-pg-hba") {
+		t.Error("pg_autoctl would write its own pg_hba rules, by address")
+	}
+}

@@ -25,6 +25,12 @@ const (
 	PgafHBA      = "/etc/firedrill/pg_hba.conf"
 )
 
+// PgafData is a pg_auto_failover node's data directory: a directory of
+// the node's volume, not the volume itself, since pg_autoctl clones a
+// standby beside its data directory (../backup) and then replaces the
+// directory with the clone, which a mount point cannot be.
+const PgafData = topology.PostgresData + "/pgdata"
+
 // PgafHBA lines. pg_autoctl's own rules name each peer by its address,
 // which a fault that reconnects a node changes (--skip-pg-hba, then these):
 // pg_auto_failover's users (the monitor's health checks, the standbys'
@@ -36,8 +42,8 @@ var (
 		"local all all trust",
 		"host all pgautofailover_monitor samenet trust",
 		"host replication pgautofailover_replicator samenet trust",
-		"host postgres pgautofailover_replicator samenet trust",
-		"host all postgres samenet trust",
+		"host all pgautofailover_replicator samenet trust",
+		"host postgres postgres samenet trust",
 		"host all all all scram-sha-256",
 	}
 	monitorHBA = []string{
@@ -73,6 +79,7 @@ func PgafMonitorSettings(pa scenarios.PgAutoFailover) map[string]string {
 		"pgautofailover.health_check_max_retries":          strconv.Itoa(pa.HealthCheckMaxRetries),
 		"pgautofailover.health_check_retry_delay":          millis(pa.HealthCheckRetryDelay.Duration),
 		"pgautofailover.node_considered_unhealthy_timeout": millis(pa.NodeConsideredUnhealthyTimeout.Duration),
+		"pgautofailover.primary_demote_timeout":            millis(pa.PrimaryDemoteTimeout.Duration),
 	}
 }
 
@@ -101,7 +108,7 @@ fi
 // pgafInit says, then pg_autoctl's monitor on it, in the foreground.
 func PgafMonitorScript() string {
 	return "set -eu\n" + pgafInit +
-		`exec pg_autoctl create monitor --pgdata "$PGDATA" --hostname "$FIREDRILL_NODE" --auth trust --no-ssl --skip-pg-hba --run` + "\n"
+		`exec pg_autoctl create monitor --pgdata "$PGDATA" --hostname "$FIREDRILL_NODE" --no-ssl --skip-pg-hba --run` + "\n"
 }
 
 // PgafKeeperScript runs a keeper. The initial primary (FIREDRILL_FIRST=1)
@@ -109,7 +116,8 @@ func PgafMonitorScript() string {
 // and the app's database exists, creates the run's login (a superuser,
 // as under the builtin stack) with its password read from the
 // environment into psql's input, never onto a command line; the other
-// nodes clone it (pg_autoctl's pg_basebackup). Each then registers with
+// nodes clone it (pg_autoctl's pg_basebackup) from FIREDRILL_CLONE_FROM,
+// after an immediate checkpoint there. Each then registers with
 // the monitor and runs, in the foreground.
 func PgafKeeperScript() string {
 	return "set -eu\n" + `if [ "${FIREDRILL_FIRST:-0}" = 1 ]; then
@@ -124,16 +132,21 @@ DO \$\$ BEGIN
 END \$\$;
 SQL
   ) &
+elif [ ! -s "$PGDATA/PG_VERSION" ] && [ -n "${FIREDRILL_CLONE_FROM:-}" ]; then
+  # pg_autoctl clones without a fast checkpoint: the clone would wait for
+  # the primary's spread checkpoint of its setup (over a minute). An
+  # immediate one first leaves that one nothing to write.
+  psql -h "$FIREDRILL_CLONE_FROM" -U postgres -d postgres -qc CHECKPOINT || true
 fi
 exec pg_autoctl create postgres --pgdata "$PGDATA" --monitor "$FIREDRILL_MONITOR" --hostname "$FIREDRILL_NODE" --name "$FIREDRILL_NODE" \
-  --auth trust --no-ssl --skip-pg-hba --dbname "$FIREDRILL_DB" --run
+  --no-ssl --skip-pg-hba --dbname "$FIREDRILL_DB" --run
 `
 }
 
 // PgafEnv is a pg_auto_failover node's environment for its script.
 func PgafEnv(node, monitor string) map[string]string {
 	return map[string]string{
-		"PGDATA": topology.PostgresData, "FIREDRILL_NODE": node, "FIREDRILL_MONITOR": MonitorURI(monitor),
+		"PGDATA": PgafData, "FIREDRILL_NODE": node, "FIREDRILL_MONITOR": MonitorURI(monitor),
 		"FIREDRILL_HBA": PgafHBA, "FIREDRILL_NODE_CONF": PgafNodeConf,
 	}
 }

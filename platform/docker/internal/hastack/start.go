@@ -200,6 +200,8 @@ func StartPgAutoFailover(ctx context.Context, h Host, s Stack) error {
 		env["FIREDRILL_DB"] = s.Database
 		if tn.Role == topology.RolePrimary {
 			maps.Copy(env, map[string]string{"FIREDRILL_FIRST": "1", "FIREDRILL_PG_USER": s.User, "FIREDRILL_PG_PASSWORD": s.Password})
+		} else {
+			env["FIREDRILL_CLONE_FROM"] = topology.NodePrimary
 		}
 		if err := h.Start(ctx, tn, Spec{Image: s.NodeImage, Env: env, Cmd: []string{"bash", "-c", PgafKeeperScript()},
 			Files: pgafFiles(PgafKeeperHBA(), PgafConf(own))}); err != nil {
