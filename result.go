@@ -245,7 +245,9 @@ type Result struct {
 	FailoverEnabled bool    `json:"failover_enabled"`
 	// Manager is the failover manager the drill ran (dr.failover.manager,
 	// as `firedrill run --manager` or --no-failover left it): builtin,
-	// patroni, pg_auto_failover or none; empty in a result written before
+	// patroni, pg_auto_failover or none, or a variant `--manager` gave
+	// settings, by its name and settings (`patroni{ttl: 10s, loop_wait:
+	// 1s}`, docs/reports.md "Managers"); empty in a result written before
 	// the field existed.
 	Manager string `json:"manager"`
 }

@@ -247,7 +247,7 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 		ReadKeyAge: readKeyAge, ReadKeyless: readKeyless,
 		Uploads: up.readBack(ctx, progress),
 	})
-	res.Manager = scn.DR.Failover.Manager // the manager this drill ran (docs/result.md)
+	res.Manager = scn.DR.Failover.Name() // the manager this drill ran, a variant by its settings (docs/result.md)
 	var lagSamples []firedrill.LagSample
 	if lag != nil {
 		samples, failed, lastErr := lag.Readings()

@@ -201,7 +201,7 @@ func TestManagerInCode(t *testing.T) {
 	}
 	c := *s
 	spec.SetSource(&c, nil) // as if built in code
-	c.DR.Failover = Failover{Manager: ManagerPatroni, Fencing: FenceStop, Patroni: &Patroni{TTL: Duration{Duration: 20 * time.Second}}}
+	c.DR.Failover = Failover{Manager: ManagerPatroni, Fencing: FenceStop, Patroni: &Patroni{TTL: Duration{Duration: 30 * time.Second}}}
 	err = Validate(&c)
 	var errs Errors
 	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Path != "dr.failover.fencing" {

@@ -235,7 +235,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 			fmt.Fprintln(g.stderr, termSafe(feature.Error()))
 		}
 		if len(u) > 0 {
-			refused = append(refused, runplan.Label(scn.Name, scn.DR.Failover.Manager, byManager))
+			refused = append(refused, runplan.Label(scn.Name, scn.DR.Failover.Name(), byManager))
 		}
 		// Warnings do not stop a drill; they say up front which number
 		// will be inconclusive.
@@ -254,7 +254,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 	}
 	labels := make([]string, len(scns))
 	for i, scn := range scns {
-		labels[i] = runplan.Label(scn.Name, scn.DR.Failover.Manager, byManager)
+		labels[i] = runplan.Label(scn.Name, scn.DR.Failover.Name(), byManager)
 	}
 	outs := runplan.OutputDirs(f.out, labels, f.repeat > 1)
 
@@ -274,7 +274,7 @@ func runDrills(ctx context.Context, g *globals, f *runFlags, seedSet bool, args 
 				fmt.Fprintln(g.stdout)
 			}
 		}
-		o := drillOutcome{name: scn.Name, manager: scn.DR.Failover.Manager, label: labels[i], code: firedrill.ExitPass}
+		o := drillOutcome{name: scn.Name, manager: scn.DR.Failover.Name(), label: labels[i], code: firedrill.ExitPass}
 		res, out, err := runDrill(ctx, g, f, scn, labels[i], outs[i], seedFor(scn, seed, seedSet), dc, imgs)
 		o.out, o.res, o.err = out, res, err
 		if res != nil {
@@ -431,7 +431,7 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 		src = name
 	}
 	if f.managers != nil || f.noFailover {
-		src = "--manager " + scn.DR.Failover.Manager + " " + src
+		src = "--manager " + shellWord(scn.DR.Failover.Name()) + " " + src
 	}
 	if err := writeRunInfo(filepath.Join(out, "run.json"), runInfo{Scenario: scn.Name, File: scn.File, RunID: runID,
 		Seed: seed, Version: version(), Replay: fmt.Sprintf("firedrill run --seed %d %s", seed, src)}); err != nil {
@@ -567,4 +567,13 @@ func useColor(mode string, w any) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// shellWord quotes s for a shell when it needs it (a manager's variant:
+// "patroni{ttl: 10s}").
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789_-.") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

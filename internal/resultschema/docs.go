@@ -107,7 +107,7 @@ var fieldDocs = map[string]string{
 	"Result.Abort":                       "The abort condition that stopped the drill early; absent when none tripped (docs/measurement.md, \"Inconclusive or fail\").",
 	"Result.DR":                          "What the DR engine did: backups, restores and their verification, recovery plans; absent when it did none of them (docs/measurement.md, \"Backups and restores\").",
 	"Result.HealthCheckPhaseMS":          "The failover manager's health-check phase against the drill clock (the Span of its failover.start event); null without a manager.",
-	"Result.Manager":                     "The failover manager the drill ran (dr.failover.manager, as `firedrill run --manager` or --no-failover left it): builtin, patroni, pg_auto_failover or none; empty in a result written before the field existed.",
+	"Result.Manager":                     "The failover manager the drill ran (dr.failover.manager, as `firedrill run --manager` or --no-failover left it): builtin, patroni, pg_auto_failover or none, or a variant `--manager` gave settings, by its name and settings (`patroni{ttl: 10s, loop_wait: 1s}`, docs/reports.md \"Managers\"); empty in a result written before the field existed.",
 	"Result.RPOMS":                       "Null when it could not be measured; 0 when nothing was lost.",
 	"Result.ReadFrom":                    "The node the read-back came from.",
 	"Result.Reads":                       "Absent when no reads ran (docs/measurement.md, \"Reads\").",

@@ -55,11 +55,16 @@ func Check(f *Failover, r Reporter) (timingsOK bool) {
 	}
 	checkEnabled(f, r)
 	checkBlocks(f, r)
+	// Both checks run: the stack's own settings are wrong or right
+	// whatever the builtin fields beside them (all errors at once; and
+	// `run --manager` drops those fields with a note, not the others).
 	switch f.Manager {
 	case ManagerPatroni:
-		return notBuiltin(f, r, "patroni") && checkPatroni(f.Patroni, r)
+		builtinOK := notBuiltin(f, r, "patroni")
+		return checkPatroni(f.Patroni, r) && builtinOK
 	case ManagerPgAutoFailover:
-		return notBuiltin(f, r, "pg_auto_failover") && checkPgAutoFailover(f.PgAutoFailover, r)
+		builtinOK := notBuiltin(f, r, "pg_auto_failover")
+		return checkPgAutoFailover(f.PgAutoFailover, r) && builtinOK
 	}
 	return checkBuiltin(f, r)
 }

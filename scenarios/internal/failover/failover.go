@@ -13,6 +13,15 @@ const (
 	ManagerNone           = "none"             // nothing fails over: the same as enabled: false
 )
 
+// Name is the manager as results and reports name it: its Label when
+// `firedrill run --manager` gave it settings, else dr.failover.manager.
+func (f Failover) Name() string {
+	if f.Label != "" {
+		return f.Label
+	}
+	return f.Manager
+}
+
 // IsStack reports whether manager is one of the HA stacks, which fail
 // over by themselves and have settings blocks of their own.
 func IsStack(manager string) bool {
@@ -33,6 +42,11 @@ type Failover struct {
 	// scenario stays the same whichever runs, so that the managers can be
 	// compared on one drill.
 	Manager string `yaml:"manager" schema:"enum=managers"`
+	// Label names the manager in results and reports when `firedrill run
+	// --manager` gave it settings of its own ("patroni{ttl: 10s}"): a
+	// variant of the manager, compared as a manager of its own. Empty
+	// otherwise (the manager's name stands). Not part of the language.
+	Label string `yaml:"-"`
 	// Enabled runs the failover manager; default true, false when manager
 	// is none. enabled: false is the older spelling of manager: none, and
 	// with it a manager left out defaults to none; enabled: false with a

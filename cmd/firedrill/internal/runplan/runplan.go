@@ -7,24 +7,37 @@ import (
 	"slices"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-// ParseManagers reads --manager: manager names separated by commas, each
-// one of scenarios.Managers, none twice.
+// ParseManagers reads --manager: managers separated by commas, each one
+// of scenarios.Managers, optionally with settings (a variant, see
+// SplitManager), none twice.
 func ParseManagers(list string) ([]string, error) {
+	items, err := splitTopLevel(list)
+	if err != nil {
+		return nil, fmt.Errorf("--manager %q: %w", list, err)
+	}
 	var out, unknown []string
-	for _, name := range strings.Split(list, ",") {
-		name = strings.TrimSpace(name)
+	for _, item := range items {
+		item = strings.TrimSpace(item)
+		name, settings := SplitManager(item)
 		switch {
 		case name == "":
 			return nil, fmt.Errorf("--manager %q: an empty name; write the managers separated by commas: %s", list, strings.Join(scenarios.Managers, ","))
 		case !slices.Contains(scenarios.Managers, name):
 			unknown = append(unknown, fmt.Sprintf("%q", name))
-		case slices.Contains(out, name):
-			return nil, fmt.Errorf("--manager %q: %s is named twice", list, name)
+		case slices.Contains(out, item):
+			return nil, fmt.Errorf("--manager %q: %s is named twice", list, item)
 		default:
-			out = append(out, name)
+			if settings != "" {
+				if err := applySettings(&scenarios.Failover{}, name, settings); err != nil {
+					return nil, fmt.Errorf("--manager %s: %w", item, err)
+				}
+			}
+			out = append(out, item)
 		}
 	}
 	if len(unknown) > 0 {
@@ -32,6 +45,96 @@ func ParseManagers(list string) ([]string, error) {
 			strings.Join(unknown, ", "), strings.Join(scenarios.Managers, ", "))
 	}
 	return out, nil
+}
+
+// SplitManager splits a --manager item into the manager's name and its
+// settings: "patroni{ttl: 10s, loop_wait: 1s}" is patroni with its
+// settings block (a YAML flow mapping, braces included) taking the place of
+// the scenario's fields of the same names; "patroni" has none.
+func SplitManager(item string) (name, settings string) {
+	if i := strings.IndexByte(item, '{'); i >= 0 {
+		return strings.TrimSpace(item[:i]), strings.TrimSpace(item[i:])
+	}
+	return strings.TrimSpace(item), ""
+}
+
+// splitTopLevel splits a list at the commas outside braces.
+func splitTopLevel(list string) ([]string, error) {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range list {
+		switch r {
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth < 0 {
+				return nil, errors.New("a } without its {")
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, list[start:i])
+				start = i + 1
+			}
+		}
+	}
+	if depth != 0 {
+		return nil, errors.New("a { without its }")
+	}
+	return append(out, list[start:]), nil
+}
+
+// applySettings sets a variant's settings on f: the stack's settings
+// block, or the builtin manager's own fields; none has none. Unknown
+// fields are errors.
+func applySettings(f *scenarios.Failover, name, settings string) error {
+	var target any
+	switch name {
+	case scenarios.ManagerPatroni:
+		if f.Patroni == nil {
+			f.Patroni = &scenarios.Patroni{}
+		}
+		target = f.Patroni
+	case scenarios.ManagerPgAutoFailover:
+		if f.PgAutoFailover == nil {
+			f.PgAutoFailover = &scenarios.PgAutoFailover{}
+		}
+		target = f.PgAutoFailover
+	case scenarios.ManagerBuiltin:
+		var b struct {
+			CheckInterval        *scenarios.Duration `yaml:"check_interval"`
+			CheckTimeout         *scenarios.Duration `yaml:"check_timeout"`
+			FailuresBeforeAction *int                `yaml:"failures_before_action"`
+			Fencing              *string             `yaml:"fencing"`
+		}
+		if err := decodeStrict(settings, &b); err != nil {
+			return err
+		}
+		for dst, src := range map[*scenarios.Duration]*scenarios.Duration{&f.CheckInterval: b.CheckInterval, &f.CheckTimeout: b.CheckTimeout} {
+			if src != nil {
+				*dst = *src
+			}
+		}
+		if b.FailuresBeforeAction != nil {
+			f.FailuresBeforeAction = *b.FailuresBeforeAction
+		}
+		if b.Fencing != nil {
+			f.Fencing = *b.Fencing
+		}
+		return nil
+	default:
+		return fmt.Errorf("%s takes no settings", name)
+	}
+	return decodeStrict(settings, target)
+}
+
+// decodeStrict decodes YAML onto v, refusing fields v does not have.
+func decodeStrict(text string, v any) error {
+	d := yaml.NewDecoder(strings.NewReader(text))
+	d.KnownFields(true)
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("its settings %s: %w", text, err)
+	}
+	return nil
 }
 
 // builtinFields are the builtin manager's own fields (docs/scenario.md,
@@ -46,10 +149,11 @@ var builtinFields = []string{"dr.failover.check_interval", "dr.failover.check_ti
 // overridden is validated again: what is then invalid (a coordination
 // target of another stack, say) is returned, every problem at once, and
 // scn must not run.
-func Override(scn *scenarios.Scenario, manager string) (notes []string, err error) {
+func Override(scn *scenarios.Scenario, spec string) (notes []string, err error) {
 	f := &scn.DR.Failover
 	from := f.Manager
-	if from == manager {
+	manager, settings := SplitManager(spec)
+	if from == manager && settings == "" {
 		return nil, nil
 	}
 	f.Manager = manager
@@ -65,6 +169,12 @@ func Override(scn *scenarios.Scenario, manager string) (notes []string, err erro
 	}
 	if scenarios.IsStack(manager) {
 		f.CheckInterval, f.CheckTimeout, f.FailuresBeforeAction, f.Fencing = scenarios.Duration{}, scenarios.Duration{}, 0, ""
+	}
+	if settings != "" {
+		if err := applySettings(f, manager, settings); err != nil {
+			return notes, fmt.Errorf("--manager %s: %w", spec, err)
+		}
+		f.Label = manager + settings
 	}
 	scn.ApplyDefaults() // the new manager's defaults; idempotent for the rest
 	var es scenarios.Errors
@@ -104,12 +214,33 @@ func position(e *scenarios.Error) string {
 }
 
 // Label names a drill in summaries and output directories: the scenario's
-// name, and with --manager the manager's after it ("primary-kill-patroni").
+// name, and with --manager the manager's after it ("primary-kill-patroni";
+// a variant's settings spelt out for a file name:
+// "primary-kill-patroni-ttl-10s-loop_wait-1s").
 func Label(name, manager string, byManager bool) string {
 	if !byManager {
 		return name
 	}
-	return name + "-" + manager
+	return name + "-" + fileSafe(manager)
+}
+
+// fileSafe keeps letters, digits, dots, dashes and underscores, one dash
+// for every other run.
+func fileSafe(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		ok := r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		switch {
+		case ok:
+			b.WriteRune(r)
+			dash = false
+		case !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.Trim(b.String(), "-")
 }
 
 // OutputDirs chooses each drill's output directory from its label: ""

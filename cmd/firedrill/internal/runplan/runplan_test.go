@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -136,5 +137,47 @@ func TestLabelAndOutputDirs(t *testing.T) {
 	want = []string{filepath.Join("res", "pk-builtin-1"), filepath.Join("res", "pk-builtin-2"), filepath.Join("res", "pk-none-1"), filepath.Join("res", "pk-none-2")}
 	if !slices.Equal(got, want) {
 		t.Errorf("repeat dirs = %q, want %q", got, want)
+	}
+}
+
+// A manager may carry settings, a variant compared as a manager of its
+// own: its settings block as a YAML flow mapping, commas inside braces.
+func TestManagerVariants(t *testing.T) {
+	got, err := ParseManagers("builtin,patroni,patroni{ttl: 10s, loop_wait: 1s, retry_timeout: 4s},builtin{check_interval: 500ms}")
+	want := []string{"builtin", "patroni", "patroni{ttl: 10s, loop_wait: 1s, retry_timeout: 4s}", "builtin{check_interval: 500ms}"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ParseManagers = %q, %v", got, err)
+	}
+	for list, want := range map[string]string{
+		"patroni{ttl: 10s":         "a { without its }",
+		"patroni}":                 "a } without its {",
+		"patroni{tll: 10s}":        "field tll not found",
+		"none{ttl: 10s}":           "none takes no settings",
+		"builtin{ttl: 10s}":        "field ttl not found",
+		"patroni{ttl: 1},patroni{": "a { without its }",
+	} {
+		if _, err := ParseManagers(list); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseManagers(%q) = %v, want %q", list, err, want)
+		}
+	}
+
+	scn := load(t, tuned)
+	if _, err := Override(scn, "patroni{ttl: 10s, loop_wait: 1s, retry_timeout: 4s}"); err != nil {
+		t.Fatal(err)
+	}
+	f := scn.DR.Failover
+	if f.Manager != scenarios.ManagerPatroni || f.Patroni.TTL.Duration != 10*time.Second || f.Patroni.LoopWait.Duration != time.Second ||
+		f.Patroni.MaximumLagOnFailover != 1<<20 {
+		t.Errorf("the variant's failover %+v %+v: want its settings, the rest Patroni's defaults", f, f.Patroni)
+	}
+	if f.Name() != "patroni{ttl: 10s, loop_wait: 1s, retry_timeout: 4s}" {
+		t.Errorf("name %q", f.Name())
+	}
+	if got := Label("primary-kill", f.Name(), true); got != "primary-kill-patroni-ttl-10s-loop_wait-1s-retry_timeout-4s" {
+		t.Errorf("label %q", got)
+	}
+	// Settings the validator refuses are refused as the scenario's are.
+	if _, err := Override(load(t, tuned), "patroni{ttl: 10s, loop_wait: 5s}"); err == nil {
+		t.Error("loop_wait + 2 × retry_timeout over ttl accepted")
 	}
 }
