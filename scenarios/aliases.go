@@ -120,9 +120,8 @@ const (
 // Managers are the accepted dr.failover.manager values.
 var Managers = spec.Managers
 
-// Where the HA stacks' coordination runs, for the topology: the regions
-// holding a member of Patroni's etcd, and the monitor's region; whether a
-// manager is one of the stacks.
+// Where the HA stacks' coordination runs (the regions of Patroni's etcd,
+// the monitor's region); whether a manager is one of the stacks.
 var EtcdRegions, MonitorRegion, IsStack = failover.EtcdRegions, failover.MonitorRegion, failover.IsStack
 
 // Selector roles and modes.

@@ -431,7 +431,7 @@ func runDrill(ctx context.Context, g *globals, f *runFlags, scn *scenarios.Scena
 		src = name
 	}
 	if f.managers != nil || f.noFailover {
-		src = "--manager " + shellWord(scn.DR.Failover.Name()) + " " + src
+		src = "--manager " + runplan.ShellWord(scn.DR.Failover.Name()) + " " + src
 	}
 	if err := writeRunInfo(filepath.Join(out, "run.json"), runInfo{Scenario: scn.Name, File: scn.File, RunID: runID,
 		Seed: seed, Version: version(), Replay: fmt.Sprintf("firedrill run --seed %d %s", seed, src)}); err != nil {
@@ -567,13 +567,4 @@ func useColor(mode string, w any) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// shellWord quotes s for a shell when it needs it (a manager's variant:
-// "patroni{ttl: 10s}").
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789_-.") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

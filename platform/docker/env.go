@@ -23,6 +23,7 @@ import (
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/firedrill/firedrill/images"
+	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/platform/docker/internal/netpin"
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
 	"github.com/firedrill/firedrill/platform/docker/internal/runobj"
@@ -533,37 +534,47 @@ func (e *Env) startApp(ctx context.Context, tn *topology.Node) error {
 // waitHTTP polls GET path on a node's port until it answers 200, through
 // the same endpoint the workload will use.
 func (e *Env) waitHTTP(ctx context.Context, name, port, path string) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	hc := &http.Client{Timeout: 2 * time.Second}
+	return e.pollReady(ctx, name, name, func(ctx context.Context) (bool, error) {
+		ep, err := e.Endpoint(ctx, name, port)
+		if err != nil {
+			return false, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ep+path, nil)
+		if err != nil {
+			return false, err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false, fmt.Errorf("GET %s: %s", path, resp.Status)
+		}
+		return true, nil
+	})
+}
+
+// pollReady asks ready every 200 ms, within readyTimeout, until it says
+// yes; it gives up at once when the node's container exits. Its error
+// says what was waited for, the last answer and the node's last log
+// lines.
+func (e *Env) pollReady(ctx context.Context, name, what string, ready func(context.Context) (bool, error)) error {
+	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	n, _ := e.node(name)
-	hc := &http.Client{Timeout: 2 * time.Second}
-	var last error
 	for {
-		last = func() error {
-			ep, err := e.Endpoint(ctx, name, port)
-			if err != nil {
-				return err
-			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ep+path, nil)
-			if err != nil {
-				return err
-			}
-			resp, err := hc.Do(req)
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("GET %s: %s", path, resp.Status)
-			}
-			return nil
-		}()
-		if last == nil {
+		ok, err := ready(wctx)
+		if ok {
 			return nil
 		}
+		if st, serr := e.State(wctx, name); serr == nil && st.Status == platform.StatusExited {
+			return fmt.Errorf("%s: %s exited (code %d) before it was ready (last: %v)%s", what, name, st.ExitCode, err, e.logTail(ctx, n))
+		}
 		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready after %s: %w%s", name, readyTimeout, last, e.logTail(ctx, n))
+		case <-wctx.Done():
+			return fmt.Errorf("%s not ready after %s: %v%s", what, readyTimeout, err, e.logTail(ctx, n))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/firedrill/firedrill/platform/docker/internal/lines"
 	"github.com/firedrill/firedrill/platform/docker/internal/logs"
 	"github.com/firedrill/firedrill/platform/docker/internal/pgnode"
+	"github.com/firedrill/firedrill/platform/docker/internal/runobj"
 	"github.com/firedrill/firedrill/topology"
 )
 
@@ -206,7 +207,7 @@ func (e *Env) replaceable(node, kind string) (*topology.Node, error) {
 // these removals are the run's own. A fenced node is fenced no more: the
 // server that was fenced is gone.
 func (e *Env) removeNode(ctx context.Context, tn *topology.Node) error {
-	for _, name := range []string{topology.ContainerName(e.RunID, tn.Name), volumeHolderName(e.RunID, tn.Name)} {
+	for _, name := range []string{topology.ContainerName(e.RunID, tn.Name), runobj.VolumeHolderName(e.RunID, tn.Name)} {
 		ins, err := e.docker.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
 		if isNotFound(err) {
 			continue

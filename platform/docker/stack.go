@@ -9,11 +9,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 
-	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/platform/docker/internal/hastack"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
@@ -64,24 +62,7 @@ func (h stackHost) WaitPostgres(ctx context.Context, node, from string) error {
 }
 
 func (h stackHost) Poll(ctx context.Context, node, what string, ready func(context.Context) (bool, error)) error {
-	wctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	for {
-		ok, err := ready(wctx)
-		if ok {
-			return nil
-		}
-		if st, serr := h.e.State(ctx, node); serr == nil && st.Status == platform.StatusExited {
-			n, _ := h.e.node(node)
-			return fmt.Errorf("%s: %s exited (code %d) (last: %v)%s", what, node, st.ExitCode, err, h.e.logTail(ctx, n))
-		}
-		select {
-		case <-wctx.Done():
-			n, _ := h.e.node(node)
-			return fmt.Errorf("%s: not ready after %s (last: %v)%s", what, readyTimeout, err, h.e.logTail(ctx, n))
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return h.e.pollReady(ctx, node, what, ready)
 }
 
 func (h stackHost) Endpoint(ctx context.Context, node, port string) (string, error) {

@@ -19,12 +19,12 @@ package docker
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 
+	"github.com/firedrill/firedrill/platform/docker/internal/runobj"
 	"github.com/firedrill/firedrill/topology"
 )
 
@@ -39,26 +39,13 @@ const KindVolumeHolder = "volume-holder"
 // replica, running as the image's postgres user, needs that owner).
 const volumeHolderMount = "/firedrill-volume"
 
-// volumeHolderName is the container that keeps node's volume mounted.
-// The dot keeps it apart from every node's container name (node names
-// are lowercase letters, digits and dashes).
-func volumeHolderName(runID, node string) string {
-	return topology.ObjectPrefix(runID) + node + ".volume"
-}
-
-// tmpfsVolumeOptions are the local driver's options for a tmpfs volume
-// of size bytes.
-func tmpfsVolumeOptions(size int64) map[string]string {
-	return map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=" + strconv.FormatInt(size, 10)}
-}
-
 // createVolume creates the data volume of n and returns its name; a
 // size-limited one (n.VolumeSize) is a tmpfs kept mounted by a holder.
 func (e *Env) createVolume(ctx context.Context, n *topology.Node) (string, error) {
 	name := topology.VolumeName(e.RunID, n.Name)
 	opts := client.VolumeCreateOptions{Name: name, Labels: e.labels(n)}
 	if n.VolumeSize > 0 {
-		opts.Driver, opts.DriverOpts = "local", tmpfsVolumeOptions(n.VolumeSize)
+		opts.Driver, opts.DriverOpts = "local", runobj.TmpfsVolumeOptions(n.VolumeSize)
 	}
 	if _, err := e.docker.VolumeCreate(ctx, opts); err != nil {
 		return "", fmt.Errorf("create volume for %s: %w", n.Name, err)
@@ -79,7 +66,7 @@ func (e *Env) holdVolume(ctx context.Context, n *topology.Node, volume string) e
 	}
 	labels := map[string]string{LabelRun: e.RunID, LabelNode: n.Name + ".volume", LabelRole: KindVolumeHolder}
 	created, err := e.docker.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: volumeHolderName(e.RunID, n.Name),
+		Name: runobj.VolumeHolderName(e.RunID, n.Name),
 		Config: &container.Config{
 			Image: e.sidecarImage, Entrypoint: []string{"sleep"}, Cmd: []string{"infinity"},
 			Labels: labels, StopSignal: "SIGKILL", // sleep, as pid 1, ignores SIGTERM

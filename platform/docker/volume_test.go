@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/platform/docker/internal/runobj"
 	"github.com/firedrill/firedrill/topology"
 )
 
@@ -11,7 +12,7 @@ import (
 // database's and a full disk is what a disk-fill makes it.
 
 func TestVolumeHolderName(t *testing.T) {
-	got := volumeHolderName("r1", topology.NodePrimary)
+	got := runobj.VolumeHolderName("r1", topology.NodePrimary)
 	if got != "firedrill-r1-pg-primary.volume" {
 		t.Errorf("holder name %q", got)
 	}
@@ -19,7 +20,7 @@ func TestVolumeHolderName(t *testing.T) {
 	if strings.HasPrefix(got, topology.ContainerName("r1", topology.NodePrimary)+"-") {
 		t.Errorf("holder name %q could be a node's container name", got)
 	}
-	if o := tmpfsVolumeOptions(1 << 30); o["type"] != "tmpfs" || o["device"] != "tmpfs" || o["o"] != "size=1073741824" {
+	if o := runobj.TmpfsVolumeOptions(1 << 30); o["type"] != "tmpfs" || o["device"] != "tmpfs" || o["o"] != "size=1073741824" {
 		t.Errorf("tmpfs options %v", o)
 	}
 }

@@ -268,3 +268,12 @@ func OutputDirs(out string, labels []string, numbered bool) []string {
 	}
 	return dirs
 }
+
+// ShellWord quotes s for a shell when it needs it (a manager's variant in
+// a replay command: "patroni{ttl: 10s}").
+func ShellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789_-.") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -181,3 +181,11 @@ func TestManagerVariants(t *testing.T) {
 		t.Error("loop_wait + 2 × retry_timeout over ttl accepted")
 	}
 }
+
+func TestShellWord(t *testing.T) {
+	for in, want := range map[string]string{"patroni": "patroni", "patroni{ttl: 10s}": "'patroni{ttl: 10s}'", "a'b": `'a'\''b'`} {
+		if got := ShellWord(in); got != want {
+			t.Errorf("ShellWord(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology"
 )
 
 // Labels put on every object a run creates.
@@ -69,3 +71,16 @@ func NewSecret() string {
 // LabelSidecar marks a sidecar container and names the node whose network
 // namespace it shares.
 const LabelSidecar = "firedrill.sidecar-of"
+
+// VolumeHolderName is the container that keeps node's size-limited volume
+// mounted. The dot keeps it apart from every node's container name (node
+// names are lowercase letters, digits and dashes).
+func VolumeHolderName(runID, node string) string {
+	return topology.ObjectPrefix(runID) + node + ".volume"
+}
+
+// TmpfsVolumeOptions are the local driver's options for a tmpfs volume
+// of size bytes.
+func TmpfsVolumeOptions(size int64) map[string]string {
+	return map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=" + strconv.FormatInt(size, 10)}
+}
