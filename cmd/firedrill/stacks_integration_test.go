@@ -90,6 +90,11 @@ func TestIntegrationPatroniRegionPartition(t *testing.T) {
 	if res.SplitBrain || !split.Met || !strings.Contains(split.Detail, "pg-primary → "+winner) || res.ReadFrom != winner {
 		t.Errorf("split brain %v, objective %+v, read from %q: want none, the acks moved to %s", res.SplitBrain, split, res.ReadFrom, winner)
 	}
+	// Once the cut heals Patroni rewinds the old primary and rejoins it
+	// as a standby: both standbys stream from the winner again.
+	if _, ok := res.Faults[0].Phases[firedrill.PhaseFullRedundancy]; !ok {
+		t.Errorf("no %s phase: %v", firedrill.PhaseFullRedundancy, res.Faults[0].Phases)
+	}
 	t.Logf("RTO %.0f ms, phases %v, winner %s", *res.Faults[0].RTOMS, res.Faults[0].Phases, winner)
 }
 

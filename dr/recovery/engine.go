@@ -170,12 +170,10 @@ func (e *Engine) Restores() []Restore {
 	return slices.Clone(e.restores)
 }
 
-// Run observes every interval and runs a plan when a failure is confirmed;
-// a redundancy watcher runs beside it.
+// Run observes every interval and runs a plan when a failure is
+// confirmed. The time to full redundancy is the Redundancy part's, which
+// every drill with standbys runs.
 func (e *Engine) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	wg.Go(func() { newRedundancy(e.d).watch(ctx) })
-	defer wg.Wait()
 	defer e.watchers.Wait()
 	c := &Confirm{Window: e.window}
 	var lostSince time.Duration = -1

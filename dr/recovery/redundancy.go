@@ -12,22 +12,36 @@ import (
 // redundancyEvery is how often the watcher counts the standbys.
 const redundancyEvery = 250 * time.Millisecond
 
-// redundancy watches the number of standbys streaming from the current
+// Redundancy watches the number of standbys streaming from the current
 // primary and records when it is back to the number the drill started
 // with, after it fell: the time to full redundancy (docs/measurement.md,
-// "Time to full redundancy"). A drill without standbys has nothing to
-// watch.
-type redundancy struct {
+// "Time to full redundancy"). It is a part of every drill with standbys,
+// whoever restores them: a recovery plan, or an HA stack that rejoins
+// the old primary as a standby. A drill without standbys has nothing to
+// watch. It needs Deps' Topology, Cluster and Timeline only.
+type Redundancy struct {
 	d    Deps
 	want int
 	lost bool
 }
 
-func newRedundancy(d Deps) *redundancy {
-	return &redundancy{d: d, want: len(d.Topology.Standbys())}
+var _ firedrill.Part = (*Redundancy)(nil)
+
+// NewRedundancy returns the watcher of the drill's standbys.
+func NewRedundancy(d Deps) *Redundancy {
+	return &Redundancy{d: d, want: len(d.Topology.Standbys())}
 }
 
-func (r *redundancy) watch(ctx context.Context) {
+// Name names the part.
+func (r *Redundancy) Name() string { return "redundancy watcher" }
+
+// Run watches until ctx ends.
+func (r *Redundancy) Run(ctx context.Context) error {
+	r.watch(ctx)
+	return nil
+}
+
+func (r *Redundancy) watch(ctx context.Context) {
 	if r.want == 0 {
 		return
 	}
@@ -53,7 +67,7 @@ func (r *redundancy) watch(ctx context.Context) {
 
 // count returns the primary and the standbys streaming from it; none when
 // there is no primary.
-func (r *redundancy) count(ctx context.Context) (string, []string) {
+func (r *Redundancy) count(ctx context.Context) (string, []string) {
 	cctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	primary, err := r.d.Cluster.Primary(cctx)

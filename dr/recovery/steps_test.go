@@ -18,7 +18,7 @@ import (
 func watchRedundancy(r *rig, d time.Duration) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	newRedundancy(r.deps()).watch(ctx)
+	NewRedundancy(r.deps()).watch(ctx)
 	return events(r.tl, firedrill.EventRedundancyRestored)
 }
 

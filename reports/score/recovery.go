@@ -161,7 +161,9 @@ func (g *group) cause(end time.Duration, events []firedrill.Event, charged []*fa
 			continue
 		}
 		at, kind := events[k].At, events[k].Kind
-		if at < g.members[0].at || at > outageEnd || !(isFailover(kind) || isDRRecovery(kind)) {
+		// Redundancy back is watched in every drill with standbys: it
+		// is charged, but it is no one's failover or plan.
+		if at < g.members[0].at || at > outageEnd || !(isFailover(kind) || isDRRecovery(kind)) || kind == firedrill.EventRedundancyRestored {
 			continue
 		}
 		failover, plan = failover || isFailover(kind), plan || isDRRecovery(kind)

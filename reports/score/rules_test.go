@@ -261,6 +261,19 @@ func TestRuleChargingOverlap(t *testing.T) {
 		}
 	})
 
+	t.Run("redundancy restored within the outage does not decide its cause", func(t *testing.T) {
+		// Every drill with standbys watches its redundancy: the event is
+		// charged (here to f1, the latest) but is no one's failover or plan.
+		in := drill(ops, sched, append([]firedrill.Event{
+			applied("f0", 5*sec, 0, "pg-primary"), applied("f1", 6500*ms, 0, "pg-replica2"),
+			{At: 7 * sec, Kind: firedrill.EventRedundancyRestored, Target: "pg-replica1"},
+		}, failoverAt(6500*ms)...)...)
+		f0 := fault(t, Score(in), "f0")
+		if !strings.Contains(f0.Overlap, "the failover was f0's") || strings.Contains(f0.Overlap, "recovery plan") {
+			t.Errorf("f0's note %q: want the failover named as f0's, no plan", f0.Overlap)
+		}
+	})
+
 	t.Run("without failover events both are flagged and judged together", func(t *testing.T) {
 		sched := []firedrill.Injection{injection(0, 5*sec, "pause", "app"), injection(1, 6*sec, "kill", "postgres.replica")}
 		in := drill(ops, sched, applied("f0", 5*sec, 0, "app"), applied("f1", 6*sec, 0, "pg-replica"))
