@@ -3,6 +3,7 @@ package dr
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,10 +32,19 @@ type LagSampler struct {
 	interval time.Duration
 	log      *slog.Logger
 
-	mu      sync.Mutex
-	samples []firedrill.LagSample
-	failed  int
-	lastErr error
+	mu        sync.Mutex
+	samples   []firedrill.LagSample
+	failed    int
+	lastErr   error
+	observers []func(firedrill.LagSample)
+}
+
+// Observe has f called with every reading as it is made (Redundancy), in
+// the sampler's goroutine; call it before Run.
+func (s *LagSampler) Observe(f func(firedrill.LagSample)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observers = append(s.observers, f)
 }
 
 var _ firedrill.Part = (*LagSampler)(nil)
@@ -83,17 +93,22 @@ func (s *LagSampler) read(ctx context.Context) {
 		return // the drill is over: not a failed reading
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err != nil {
 		s.failed++
 		if s.lastErr == nil || s.lastErr.Error() != err.Error() {
 			s.log.Debug("replication lag not read", "err", err)
 		}
 		s.lastErr = err
+		s.mu.Unlock()
 		return
 	}
 	sample.At = at
 	s.samples = append(s.samples, sample)
+	observers := slices.Clone(s.observers)
+	s.mu.Unlock()
+	for _, f := range observers {
+		f(sample)
+	}
 }
 
 // Readings returns the readings made so far, in time order, how many

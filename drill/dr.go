@@ -27,20 +27,16 @@ import (
 // background part (docs/architecture.md, "The DR engine"). Any of them is
 // nil when the scenario does not ask for it.
 type drEngine struct {
-	redundancy *recovery.Redundancy
-	backups    *dr.Backups
-	archive    *dr.ArchiveSampler
-	recovery   *recovery.Engine
-	notifier   *notify.Notifier
-	start      time.Time // the drill's clock's zero, for the jobs' wall-clock instants
+	backups  *dr.Backups
+	archive  *dr.ArchiveSampler
+	recovery *recovery.Engine
+	notifier *notify.Notifier
+	start    time.Time // the drill's clock's zero, for the jobs' wall-clock instants
 }
 
 // parts are the engine's background parts.
 func (e *drEngine) parts() []firedrill.Part {
 	var out []firedrill.Part
-	if e.redundancy != nil {
-		out = append(out, e.redundancy)
-	}
 	if e.backups != nil {
 		out = append(out, e.backups)
 	}
@@ -58,10 +54,6 @@ func (e *drEngine) parts() []firedrill.Part {
 
 func newDREngine(scn *scenarios.Scenario, runID string, env *docker.Env, tl *firedrill.Timeline, ops firedrill.OpStream, appBase string, redial *probe.Redial, hold *dr.Hold, log *slog.Logger) *drEngine {
 	e := &drEngine{start: tl.Start()}
-	if len(env.Topology.Standbys()) > 0 {
-		// Time to full redundancy, whoever restores it (a plan, a stack).
-		e.redundancy = recovery.NewRedundancy(recovery.Deps{Topology: env.Topology, Cluster: env.Cluster(), Timeline: tl, Logger: log})
-	}
 	jobEnv := env.JobEnv()
 	if len(scn.DR.Backups) > 0 {
 		e.backups = dr.NewBackups(dr.BackupsConfig{Schedules: scn.DR.Backups, Env: jobEnv}, env, tl, log)

@@ -205,6 +205,9 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	var lag *dr.LagSampler
 	if len(env.Topology.Standbys()) > 0 {
 		lag = dr.NewLagSampler(cluster.LagReader(), tl, dr.LagInterval, log)
+		// The same readings give the time to full redundancy, whoever
+		// brings the standbys back (docs/measurement.md).
+		lag.Observe(dr.NewRedundancy(tl, len(env.Topology.Standbys())).Observe)
 		runner.Parts = append(runner.Parts, lag)
 	}
 

@@ -171,8 +171,8 @@ func (e *Engine) Restores() []Restore {
 }
 
 // Run observes every interval and runs a plan when a failure is
-// confirmed. The time to full redundancy is the Redundancy part's, which
-// every drill with standbys runs.
+// confirmed. The time to full redundancy is dr.Redundancy's, from the
+// replication lag readings of every drill with standbys.
 func (e *Engine) Run(ctx context.Context) error {
 	defer e.watchers.Wait()
 	c := &Confirm{Window: e.window}

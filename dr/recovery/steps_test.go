@@ -5,57 +5,11 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"testing/synctest"
-	"time"
 
-	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/platform"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 )
-
-// watchRedundancy runs the redundancy watcher for d of fake time.
-func watchRedundancy(r *rig, d time.Duration) []string {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	NewRedundancy(r.deps()).watch(ctx)
-	return events(r.tl, firedrill.EventRedundancyRestored)
-}
-
-// redundancy.restored is recorded once the standbys streaming from the
-// current primary are as many as at the start again, after they fell
-// (docs/measurement.md, "Time to full redundancy").
-func TestRedundancyRestoredAfterItFell(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := newRig(2, scenarios.Recovery{})
-		r.c.at(1100*time.Millisecond, func(c *fakeCluster) { c.down["pg-r2"] = true })
-		r.c.at(3100*time.Millisecond, func(c *fakeCluster) { c.down["pg-r2"] = false })
-		wantEvents(t, watchRedundancy(r, 6*s), "redundancy.restored@3.25s: 2 standbys stream from pg-primary again: pg-r1, pg-r2")
-	})
-}
-
-// After a failover the count is of the standbys of the new primary: the
-// old one re-seeded from it brings it back.
-func TestRedundancyAfterAFailover(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := newRig(1, scenarios.Recovery{})
-		r.c.at(1100*time.Millisecond, losePrimary)
-		r.c.at(2100*time.Millisecond, func(c *fakeCluster) { c.primary = "pg-r1"; delete(c.follows, "pg-r1") })
-		r.c.at(4100*time.Millisecond, func(c *fakeCluster) { c.down["pg-primary"], c.follows["pg-primary"] = false, "pg-r1" })
-		wantEvents(t, watchRedundancy(r, 6*s), "redundancy.restored@4.25s: 1 standbys stream from pg-r1 again: pg-primary")
-	})
-}
-
-func TestRedundancyNeverFellRecordsNothing(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		if got := watchRedundancy(newRig(2, scenarios.Recovery{}), 5*s); len(got) != 0 {
-			t.Errorf("events %v, want none", got)
-		}
-		if got := watchRedundancy(newRig(0, scenarios.Recovery{}), 5*s); len(got) != 0 {
-			t.Errorf("without standbys: events %v, want none", got)
-		}
-	})
-}
 
 func TestPromoteReplicaPicksTheMostAdvanced(t *testing.T) {
 	r := newRig(3, scenarios.Recovery{})
